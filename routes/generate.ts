@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { crossCheckParameters, GENERATION_PARAMETER_NAMES, type GenerationParameters } from '../schemas/params.js'
+import { GenerateBody, GenerateResponse } from '../schemas/realtime.js'
+import { errorResponses } from '../schemas/errors.js'
+import { catalogError } from '../src/errors.js'
+import { callerGone } from '../src/http/caller.js'
+
+/** POST /v1/generate: the JumpStart body, each input micro-batched like a summarize call. */
+const generate: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/v1/generate', {
+    bodyLimit: 6 * 1024 * 1024 + 64 * 1024,
+    schema: {
+      tags: ['real-time'],
+      operationId: 'generate',
+      summary: 'Real-time inference with the JumpStart body',
+      description: 'text_inputs is one string or a list. A list is answered in input order; an item the model failed on is null with an entry in `errors`; 502 only when every item failed.',
+      body: GenerateBody,
+      response: { 200: GenerateResponse, ...errorResponses(400, 401, 413, 415, 429, 502, 503, 504) }
+    }
+  }, async (request, reply) => {
+    const body = request.body
+    const params: GenerationParameters = {}
+    for (const name of GENERATION_PARAMETER_NAMES) {
+      const value = (body as Record<string, unknown>)[name]
+      if (value !== undefined) (params as Record<string, unknown>)[name] = value
+    }
+    const crossError = crossCheckParameters(params, 'body')
+    if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
+    const model = app.realtime.resolveModel(body.model)
+    const single = typeof body.text_inputs === 'string'
+    const inputs = typeof body.text_inputs === 'string' ? [body.text_inputs] : body.text_inputs
+    const limit = app.config.GENERATE_MAX_ITEMS
+    if (inputs.length > limit) throw catalogError('BATCH_TOO_LARGE', `body.text_inputs has ${inputs.length} items; the limit is ${limit}`)
+    // all-or-nothing admission: a list is never half-queued
+    if (inputs.length > app.realtime.capacity()) {
+      throw catalogError('QUEUE_FULL', `the queue cannot take ${inputs.length} more items now`, { retryAfterSeconds: 1 })
+    }
+    const outcomes = await app.realtime.run({
+      model, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(request, reply)
+    })
+    if (single) {
+      const [outcome] = outcomes
+      if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
+      return { generated_texts: outcome.texts }
+    }
+    const failed = outcomes.filter(o => !o.ok)
+    if (failed.length === outcomes.length) {
+      const first = failed[0]
+      if (first !== undefined && !first.ok) {
+        const sameCode = failed.every(f => !f.ok && f.error.code === first.error.code)
+        if (!sameCode || first.error.code === 'MODEL_ERROR') {
+          throw catalogError('MODEL_ERROR', `every item failed; text_inputs[0]: ${first.error.message}`)
+        }
+        throw first.error
+      }
+    }
+    const errors = outcomes.flatMap((o, index) => o.ok ? [] : [{ index, code: o.error.code, message: o.error.message }])
+    return {
+      generated_texts: outcomes.map(o => o.ok ? o.texts : null),
+      ...(errors.length > 0 ? { errors } : {})
+    }
+  })
+}
+export default generate

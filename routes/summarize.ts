@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { crossCheckParameters } from '../schemas/params.js'
+import { DEFAULT_PROMPT, SummarizeBody, SummarizeResponse } from '../schemas/realtime.js'
+import { errorResponses } from '../schemas/errors.js'
+import { catalogError } from '../src/errors.js'
+import { callerGone } from '../src/http/caller.js'
+
+/** POST /v1/summarize: one text, micro-batched with other callers. */
+const summarize: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/v1/summarize', {
+    bodyLimit: app.config.BATCH_MAX_BYTES + 64 * 1024,
+    schema: {
+      tags: ['real-time'],
+      operationId: 'summarize',
+      summary: 'Summarise one text',
+      description: 'The prompt (default "Briefly summarize this text: ") is prepended to `text`; the request is coalesced with concurrent ones that use the same model and parameters into one list payload to the endpoint.',
+      body: SummarizeBody,
+      response: { 200: SummarizeResponse, ...errorResponses(400, 401, 413, 415, 429, 502, 503, 504) }
+    }
+  }, async (request, reply) => {
+    const { text, prompt, parameters = {} } = request.body
+    const crossError = crossCheckParameters(parameters, 'body.parameters')
+    if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
+    const model = app.realtime.resolveModel(request.body.model)
+    const [outcome] = await app.realtime.run({
+      model,
+      params: parameters,
+      inputs: [(prompt ?? DEFAULT_PROMPT) + text],
+      deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
+      signal: callerGone(request, reply)
+    })
+    if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
+    return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model }
+  })
+}
+export default summarize

@@ -1,0 +1,51 @@
+import { Type, type Static } from 'typebox'
+
+/** JumpStart text2text (FLAN-T5) generation parameters, exactly the set the contract allows. */
+export const GenerationParameterProperties = {
+  max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, description: 'Maximum output length (tokens; words in local mode).' })),
+  num_return_sequences: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'Sequences returned per input.' })),
+  num_beams: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'Beam width; must be >= num_return_sequences.' })),
+  no_repeat_ngram_size: Type.Optional(Type.Integer({ minimum: 1 })),
+  temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  top_k: Type.Optional(Type.Integer({ minimum: 1 })),
+  top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+  do_sample: Type.Optional(Type.Boolean()),
+  early_stopping: Type.Optional(Type.Boolean()),
+  seed: Type.Optional(Type.Integer())
+}
+
+/** Names of the generation parameters, for messages that list the allowed keys. */
+export const GENERATION_PARAMETER_NAMES = Object.keys(GenerationParameterProperties)
+
+/** The `parameters` object of /v1/summarize and job records. */
+export const GenerationParameters = Type.Object(GenerationParameterProperties, {
+  additionalProperties: false,
+  $id: 'GenerationParameters',
+  description: 'JumpStart text2text generation parameters. Unknown keys are rejected.',
+  examples: [{ max_length: 50, num_beams: 4 }]
+})
+export type GenerationParameters = Static<typeof GenerationParameters>
+
+/** Batch jobs also take batch_size (records per invocation inside the transform container). */
+export const JobParameterProperties = {
+  ...GenerationParameterProperties,
+  batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 }))
+}
+export const JOB_PARAMETER_NAMES = Object.keys(JobParameterProperties)
+export const JobParameters = Type.Object(JobParameterProperties, {
+  additionalProperties: false,
+  description: 'Generation parameters plus batch_size, sent to the job as HYPER_PARAMS.'
+})
+export type JobParameters = Static<typeof JobParameters>
+
+/**
+ * Cross-field rule the JSON schema cannot express: beam search cannot return more sequences
+ * than it has beams. Returns a message naming both values, or undefined when fine.
+ */
+export function crossCheckParameters (params: GenerationParameters, path: string): string | undefined {
+  const { num_beams: beams, num_return_sequences: sequences } = params
+  if (beams !== undefined && sequences !== undefined && beams < sequences) {
+    return `${path}.num_beams (${beams}) must be >= ${path}.num_return_sequences (${sequences})`
+  }
+  return undefined
+}

@@ -1,0 +1,157 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { DestinationStream } from 'pino'
+import { type Config, isLocalMode } from './config.js'
+import { catalogError, isCatalogError, type CatalogError } from './errors.js'
+import { metricsPlugin } from './metrics.js'
+import { realtimePlugin } from './realtime.js'
+import { createRuntimeClient, type AwsTarget } from './sagemaker/clients.js'
+import { describeValidation, validatorCompiler } from './validation.js'
+import { ErrorResponse } from '../schemas/errors.js'
+import { GENERATION_PARAMETER_NAMES } from '../schemas/params.js'
+import opsRoutes from '../routes/ops.js'
+import summarizeRoutes from '../routes/summarize.js'
+import generateRoutes from '../routes/generate.js'
+
+/** Where the app is in its life: /ready answers 200 only in `ready`. */
+export interface Lifecycle {
+  state: 'starting' | 'ready' | 'draining'
+  mode: 'local' | 'aws'
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    lifecycle: Lifecycle
+  }
+}
+
+export interface BuildOptions {
+  /** Where the AWS SDK clients point (the local stack in local mode). */
+  aws: AwsTarget
+  /** Log destination (tests capture it); default stdout. */
+  logStream?: DestinationStream
+}
+
+/** Never logged: credentials, keys and what callers wrote. */
+export const REDACT_PATHS = [
+  'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie',
+  'headers.authorization', 'authorization', 'apiKey', 'credentials', 'accessKeyId', 'secretAccessKey', 'sessionToken',
+  'body', 'text', 'prompt', 'text_inputs', 'summary', 'generated_texts'
+]
+
+function loggerOptions (config: Config, stream: DestinationStream | undefined): FastifyServerOptions['logger'] {
+  if (config.LOG_LEVEL === 'silent' && stream === undefined) return false
+  return { level: config.LOG_LEVEL, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(stream !== undefined ? { stream } : {}) }
+}
+
+/** 400 code for a validation failure: generation-parameter problems get their own code. */
+function validationCode (paths: string[]): 'INVALID_PARAMETERS' | 'INVALID_REQUEST' {
+  const touchesParams = paths.some(p => {
+    const first = p.split('/')[1] ?? ''
+    return first === 'parameters' || GENERATION_PARAMETER_NAMES.includes(first)
+  })
+  return touchesParams ? 'INVALID_PARAMETERS' : 'INVALID_REQUEST'
+}
+
+/** Maps whatever was thrown to a catalog error; unknown errors become a bare 500. */
+export function toClientError (err: FastifyError, data: unknown): CatalogError {
+  if (isCatalogError(err)) return err
+  if (err.validation !== undefined) {
+    const { message, paths } = describeValidation(err.validation as Parameters<typeof describeValidation>[0], err.validationContext ?? 'body', data)
+    return catalogError(validationCode(paths), message, { cause: err })
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return catalogError('BODY_TOO_LARGE', `request body is larger than this route accepts: ${err.message}`, { cause: err })
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return catalogError('UNSUPPORTED_MEDIA_TYPE', `${err.message}; send application/json`, { cause: err })
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return catalogError('INVALID_JSON', 'body is empty; send a JSON object', { cause: err })
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return catalogError('INVALID_JSON', `body is not valid JSON: ${err.message}`, { cause: err })
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return catalogError('INVALID_REQUEST', err.message, { cause: err })
+  }
+  if (err instanceof SyntaxError) return catalogError('INVALID_JSON', `body is not valid JSON: ${err.message}`, { cause: err })
+  if (err.statusCode === 429) return catalogError('RATE_LIMITED', err.message, { cause: err })
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return catalogError('INVALID_REQUEST', err.message, { cause: err })
+  return catalogError('INTERNAL_ERROR', 'internal error', { cause: err })
+}
+
+/** Builds the whole gateway as a Fastify instance; no listen, no process handling. */
+export async function buildApp (config: Config, options: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    bodyLimit: 1024 * 1024,
+    // the deadline is ours (REQUEST_TIMEOUT_MS); this only guards against stuck sockets
+    requestTimeout: config.REQUEST_TIMEOUT_MS + 30_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    genReqId: () => crypto.randomUUID()
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  app.decorate('lifecycle', { state: 'starting', mode: isLocalMode(config) ? 'local' : 'aws' } satisfies Lifecycle)
+  app.setValidatorCompiler(validatorCompiler)
+  // JSON only: a text/plain body would otherwise reach validation as a string
+  app.removeContentTypeParser('text/plain')
+  app.addSchema(ErrorResponse)
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const data = err.validationContext === undefined ? request.body : (request as unknown as Record<string, unknown>)[err.validationContext]
+    const clientError = toClientError(err, data)
+    if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
+    else request.log.info({ code: clientError.code, statusCode: clientError.statusCode }, 'request rejected')
+    if (clientError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(clientError.retryAfterSeconds))
+    const status = clientError.statusCode
+    void reply.code(status).send({
+      statusCode: status,
+      code: clientError.code,
+      error: httpReason(status),
+      message: clientError.message
+    })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'text2text-gateway',
+        version: '0.1.0',
+        description: 'REST gateway in front of Amazon SageMaker JumpStart text2text (FLAN-T5) models: micro-batched real time, batch transform jobs and ROUGE evaluation.'
+      },
+      tags: [
+        { name: 'real-time', description: 'Micro-batched real-time inference' },
+        { name: 'operations', description: 'Probes, metrics and docs' }
+      ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS (when set).' } } }
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  await app.register(metricsPlugin)
+  await app.register(realtimePlugin, { config, runtimeClient: createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS) })
+
+  await app.register(opsRoutes)
+  await app.register(summarizeRoutes)
+  await app.register(generateRoutes)
+
+  app.addHook('onReady', async () => { app.lifecycle.state = 'ready' })
+  // drain the batcher before the server's connections are torn down
+  app.addHook('preClose', async () => {
+    app.lifecycle.state = 'draining'
+    await app.realtime.drain()
+  })
+  return app
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error',
+  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'
+}
+function httpReason (status: number): string {
+  return REASONS[status] ?? 'Error'
+}

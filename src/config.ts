@@ -1,0 +1,108 @@
+import { envSchema } from 'env-schema'
+import { Type, type Static } from 'typebox'
+
+/** SageMaker's real-time payload ceiling (bytes): a list payload may never exceed it. */
+export const SAGEMAKER_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+/** SageMaker's real-time invocation ceiling (ms). */
+export const SAGEMAKER_MAX_INVOCATION_MS = 60_000
+/** The model/endpoint name local mode serves. */
+export const LOCAL_MODEL_NAME = 'flan-t5-local'
+
+/**
+ * The one environment schema: validation, defaults, types and the README's configuration
+ * table all come from here.
+ */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'HTTP port.' }),
+  HOST: Type.Optional(Type.String({ description: 'Bind address. Default 0.0.0.0 when API_KEYS is set, else 127.0.0.1 (no auth means loopback only).' })),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
+  API_KEYS: Type.Optional(Type.String({ description: 'Comma-separated bearer keys required on /v1 routes. Unset = no auth (warned at start).' })),
+  RATE_LIMIT_MAX: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests per key (or IP) per minute. Unset = off.' })),
+  BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024, description: 'Items per endpoint invocation, at most.' }),
+  BATCH_MAX_WAIT_MS: Type.Integer({ default: 10, minimum: 0, maximum: 10_000, description: 'How long the first waiting item of a batch may wait for company (ms).' }),
+  BATCH_MAX_BYTES: Type.Integer({ default: 5 * 1024 * 1024, minimum: 1024, maximum: SAGEMAKER_MAX_PAYLOAD_BYTES, description: 'Payload bytes per invocation, at most (SageMaker caps it at 6 MiB).' }),
+  BATCH_FLUSH_POLICY: Type.Enum(['eager', 'wait'], { default: 'eager', description: 'eager: flush at once while an invocation slot is idle; wait: always wait for size, bytes or BATCH_MAX_WAIT_MS.' }),
+  QUEUE_MAX_SIZE: Type.Integer({ default: 1000, minimum: 1, description: 'Items waiting for an invocation, at most; beyond it 503 QUEUE_FULL.' }),
+  MAX_CONCURRENT_INVOCATIONS: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Endpoint invocations in flight, at most.' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000, description: 'Deadline of one real-time request (ms); 504 DEADLINE_EXCEEDED past it.' }),
+  RETRY_MAX_ATTEMPTS: Type.Integer({ default: 6, minimum: 1, maximum: 20, description: 'Attempts per invocation on throttling, 5xx and network errors (within the deadline).' }),
+  RETRY_BASE_MS: Type.Integer({ default: 25, minimum: 1, description: 'Backoff base (ms); full jitter.' }),
+  RETRY_CAP_MS: Type.Integer({ default: 2000, minimum: 1, description: 'Backoff cap (ms).' }),
+  GENERATE_MAX_ITEMS: Type.Integer({ default: 256, minimum: 1, description: 'text_inputs per /v1/generate call, at most (413 beyond).' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'On SIGTERM: how long queued and in-flight work may take to finish (ms).' }),
+  SAGEMAKER_ENDPOINT_NAME: Type.Optional(Type.String({ description: 'Real-time endpoint(s), comma-separated; the first is the default `model`. Unset = local mode.' })),
+  SAGEMAKER_MODEL_NAME: Type.Optional(Type.String({ description: 'SageMaker model for batch transform jobs.' })),
+  AWS_REGION: Type.Optional(Type.String({ description: 'AWS region.' })),
+  S3_BUCKET: Type.Optional(Type.String({ description: 'Bucket for datasets, job inputs, manifests and outputs.' })),
+  S3_PREFIX: Type.String({ default: 'text2text-gateway', description: 'Key prefix inside S3_BUCKET.' }),
+  ALLOWED_S3_PREFIXES: Type.Optional(Type.String({ description: 'Comma-separated s3:// prefixes jobs may read. Default: s3://S3_BUCKET/S3_PREFIX/.' })),
+  LOCAL_DATA_DIR: Type.String({ default: './.local', description: 'Local mode: where the local stack keeps S3 objects and job state.' }),
+  LOCAL_LATENCY_BASE_MS: Type.Number({ default: 0, minimum: 0, description: 'Local mode: emulated latency of one invocation (ms) = base + per-item x items.' }),
+  LOCAL_LATENCY_PER_ITEM_MS: Type.Number({ default: 0, minimum: 0, description: 'Local mode: emulated latency per item (ms).' }),
+  LOCAL_MAX_CONCURRENCY: Type.Integer({ default: 64, minimum: 1, description: 'Local mode: invocations beyond it get ThrottlingException.' }),
+  LOCAL_FAULT_THROTTLE_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'Local mode: share of invocations throttled at random.' }),
+  LOCAL_FAULT_ERROR_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'Local mode: share of invocations failing with a 5xx at random.' }),
+  LOCAL_FAULT_MODEL_ERROR_PATTERN: Type.Optional(Type.String({ description: 'Local mode: regex; an invocation containing a matching input fails with ModelError.' }))
+})
+export type Config = Static<typeof ConfigSchema>
+
+/** Reads and validates the environment; throws an error naming the bad variable. */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Config {
+  const data: Record<string, string> = {}
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') data[key] = value
+  }
+  let config: Config
+  try {
+    config = envSchema<Config>({ schema: ConfigSchema, data, dotenv: false })
+  } catch (err) {
+    throw new Error(`invalid configuration: ${describeEnvErrors(err, data)}`)
+  }
+  if (config.LOCAL_FAULT_MODEL_ERROR_PATTERN !== undefined) {
+    try {
+      // eslint-disable-next-line no-new
+      new RegExp(config.LOCAL_FAULT_MODEL_ERROR_PATTERN)
+    } catch (err) {
+      throw new Error(`LOCAL_FAULT_MODEL_ERROR_PATTERN is not a valid regular expression: ${(err as Error).message}`)
+    }
+  }
+  return config
+}
+
+interface EnvError { instancePath: string, message?: string, params: Record<string, unknown> }
+
+/** Turns env-schema's ajv errors into one line naming each variable and the value it had. */
+function describeEnvErrors (err: unknown, data: Record<string, string>): string {
+  const errors = (err as { errors?: EnvError[] }).errors
+  if (!Array.isArray(errors)) return (err as Error).message
+  return errors.map(e => {
+    const name = e.instancePath.replace(/^\//, '') || String(e.params.missingProperty ?? '')
+    const allowed = Array.isArray(e.params.allowedValues) ? ` (one of ${e.params.allowedValues.join(', ')})` : ''
+    const got = name in data ? ` (got ${JSON.stringify(data[name])})` : ''
+    return `${name} ${e.message ?? 'is invalid'}${allowed}${got}`
+  }).join('; ')
+}
+
+/** Config for tests: defaults plus overrides, no process environment. */
+export function testConfig (overrides: Partial<Record<keyof Config, string | number | boolean>> = {}): Config {
+  const env: Record<string, string> = { LOG_LEVEL: 'silent' }
+  for (const [k, v] of Object.entries(overrides)) env[k] = String(v)
+  return loadConfig(env)
+}
+
+/** True when no AWS endpoint is configured: the embedded local stack serves everything. */
+export function isLocalMode (config: Config): boolean {
+  return config.SAGEMAKER_ENDPOINT_NAME === undefined
+}
+
+/** Endpoint names from SAGEMAKER_ENDPOINT_NAME (first = default), or the local model. */
+export function endpointNames (config: Config): string[] {
+  if (config.SAGEMAKER_ENDPOINT_NAME === undefined) return [LOCAL_MODEL_NAME]
+  return config.SAGEMAKER_ENDPOINT_NAME.split(',').map(s => s.trim()).filter(Boolean)
+}
+
+/** API keys from API_KEYS (empty = auth off). */
+export function apiKeys (config: Config): string[] {
+  return (config.API_KEYS ?? '').split(',').map(s => s.trim()).filter(Boolean)
+}

@@ -1,0 +1,58 @@
+import createError, { type FastifyErrorConstructor } from '@fastify/error'
+
+/**
+ * The error catalog: every error a client can see, by stable code. Foreign errors (AWS SDK,
+ * S3, batcher) are wrapped into one of these with `cause`; the app's error handler decides
+ * what leaves the process.
+ */
+type Ctor = FastifyErrorConstructor<{ code: string, statusCode: number }, [string]>
+const make = (code: string, status: number): Ctor => createError(code, '%s', status) as Ctor
+
+export const Errors = {
+  INVALID_REQUEST: make('INVALID_REQUEST', 400),
+  INVALID_PARAMETERS: make('INVALID_PARAMETERS', 400),
+  INVALID_JSON: make('INVALID_JSON', 400),
+  UNAUTHORIZED: make('UNAUTHORIZED', 401),
+  NOT_FOUND: make('NOT_FOUND', 404),
+  JOB_NOT_FOUND: make('JOB_NOT_FOUND', 404),
+  JOB_NOT_COMPLETE: make('JOB_NOT_COMPLETE', 409),
+  CONFLICT: make('CONFLICT', 409),
+  // nginx's 'client closed request': the caller went away, nobody reads this response
+  CANCELLED: make('CANCELLED', 499),
+  BODY_TOO_LARGE: make('BODY_TOO_LARGE', 413),
+  BATCH_TOO_LARGE: make('BATCH_TOO_LARGE', 413),
+  PAYLOAD_TOO_LARGE: make('PAYLOAD_TOO_LARGE', 413),
+  TEXT_TOO_LONG: make('TEXT_TOO_LONG', 413),
+  UNSUPPORTED_MEDIA_TYPE: make('UNSUPPORTED_MEDIA_TYPE', 415),
+  RATE_LIMITED: make('RATE_LIMITED', 429),
+  INTERNAL_ERROR: make('INTERNAL_ERROR', 500),
+  MODEL_ERROR: make('MODEL_ERROR', 502),
+  UPSTREAM_ERROR: make('UPSTREAM_ERROR', 502),
+  QUEUE_FULL: make('QUEUE_FULL', 503),
+  ENDPOINT_UNAVAILABLE: make('ENDPOINT_UNAVAILABLE', 503),
+  SHUTTING_DOWN: make('SHUTTING_DOWN', 503),
+  DEADLINE_EXCEEDED: make('DEADLINE_EXCEEDED', 504)
+} as const
+
+export type ErrorCode = keyof typeof Errors
+
+/** A catalog error with an optional Retry-After (seconds) and the foreign error as `cause`. */
+export interface CatalogError extends Error {
+  code: string
+  statusCode: number
+  retryAfterSeconds?: number
+}
+
+/** Builds a catalog error; `cause` keeps the foreign error for logs, never for the client. */
+export function catalogError (code: ErrorCode, message: string, opts: { cause?: unknown, retryAfterSeconds?: number } = {}): CatalogError {
+  const err = new Errors[code](message) as CatalogError
+  if (opts.cause !== undefined) err.cause = opts.cause
+  if (opts.retryAfterSeconds !== undefined) err.retryAfterSeconds = opts.retryAfterSeconds
+  return err
+}
+
+/** True for errors this catalog produced (their message is safe to show). */
+export function isCatalogError (err: unknown): err is CatalogError {
+  return err instanceof Error && typeof (err as CatalogError).code === 'string' &&
+    (err as CatalogError).code in Errors && typeof (err as CatalogError).statusCode === 'number'
+}

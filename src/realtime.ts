@@ -1,0 +1,105 @@
+import fp from 'fastify-plugin'
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
+import { MicroBatcher, type FlushEvent } from './batching/batcher.js'
+import { BatcherError } from './batching/errors.js'
+import type { Params } from './batching/payload.js'
+import type { Config } from './config.js'
+import { endpointNames } from './config.js'
+import { catalogError, type CatalogError } from './errors.js'
+import { createInvoker } from './sagemaker/runtime.js'
+
+/** One item's outcome: its sequences, or the catalog error it failed with. */
+export type ItemOutcome = { ok: true, texts: string[] } | { ok: false, error: CatalogError }
+
+/** What the routes use: real-time generation through the micro-batcher. */
+export interface Realtime {
+  /** Served model names; the first is the default. */
+  models: string[]
+  /** Resolves `model` (or the default) or throws a 400 naming the allowed ones. */
+  resolveModel: (model: string | undefined) => string
+  /** Items that may still be queued before QUEUE_FULL. */
+  capacity: () => number
+  /** Runs each input through the batcher; settles once every item has an outcome. */
+  run: (opts: { model: string, params: Params, inputs: readonly string[], deadline: number, signal: AbortSignal }) => Promise<ItemOutcome[]>
+  /** Stops intake, flushes the queue and waits for in-flight invocations. */
+  drain: () => Promise<void>
+  batcher: MicroBatcher
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    realtime: Realtime
+  }
+}
+
+const SECONDS = (ms: number | undefined): number => Math.max(1, Math.ceil((ms ?? 1000) / 1000))
+
+/** Maps a batcher rejection to the catalog (the HTTP status lives there, not in the batcher). */
+export function toCatalogError (err: unknown): CatalogError {
+  if (!(err instanceof BatcherError)) return catalogError('INTERNAL_ERROR', 'internal error', { cause: err })
+  switch (err.code) {
+    case 'QUEUE_FULL': return catalogError('QUEUE_FULL', err.message, { cause: err, retryAfterSeconds: SECONDS(err.retryAfterMs) })
+    case 'ENDPOINT_UNAVAILABLE': return catalogError('ENDPOINT_UNAVAILABLE', err.message, { cause: err, retryAfterSeconds: SECONDS(err.retryAfterMs) })
+    case 'SHUTTING_DOWN': return catalogError('SHUTTING_DOWN', err.message, { cause: err, retryAfterSeconds: 5 })
+    case 'DEADLINE_EXCEEDED': return catalogError('DEADLINE_EXCEEDED', err.message, { cause: err })
+    case 'MODEL_ERROR': return catalogError('MODEL_ERROR', err.message, { cause: err })
+    case 'PAYLOAD_TOO_LARGE': return catalogError('PAYLOAD_TOO_LARGE', err.message, { cause: err })
+    case 'CANCELLED': return catalogError('CANCELLED', err.message, { cause: err })
+  }
+}
+
+/** Item outcome label for t2t_items_total. */
+function itemOutcome (err: CatalogError | undefined): string {
+  return err === undefined ? 'ok' : err.code.toLowerCase()
+}
+
+/** Decorates `app.realtime`; needs `app.metrics` and a runtime client. */
+export const realtimePlugin = fp<{ config: Config, runtimeClient: SageMakerRuntimeClient }>(async (app, { config, runtimeClient }) => {
+  const models = endpointNames(config)
+  const metrics = app.metrics
+  const log = app.log.child({ component: 'batcher' })
+  const batcher = new MicroBatcher({
+    maxSize: config.BATCH_MAX_SIZE,
+    maxWaitMs: config.BATCH_MAX_WAIT_MS,
+    maxBytes: config.BATCH_MAX_BYTES,
+    maxQueue: config.QUEUE_MAX_SIZE,
+    maxConcurrent: config.MAX_CONCURRENT_INVOCATIONS,
+    flushPolicy: config.BATCH_FLUSH_POLICY,
+    retry: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS },
+    invoke: createInvoker(runtimeClient),
+    onFlush: (event: FlushEvent) => {
+      metrics.batchSize.observe(event.items)
+      metrics.invocations.inc({ outcome: event.outcome })
+      metrics.invocationSeconds.observe({ outcome: event.outcome }, event.latencyMs / 1000)
+      // one line per flush, never per item, and never the texts
+      log.info({ batchId: event.batchId, model: event.model, items: event.items, bytes: event.bytes, attempt: event.attempt, latencyMs: Math.round(event.latencyMs), outcome: event.outcome, bisected: event.bisected }, 'flush')
+    }
+  })
+  metrics.sources.queueDepth = () => batcher.depth
+  metrics.sources.inFlight = () => batcher.inFlight
+
+  const realtime: Realtime = {
+    models,
+    batcher,
+    resolveModel (model) {
+      if (model === undefined) return models[0] as string
+      if (models.includes(model)) return model
+      throw catalogError('INVALID_REQUEST', `body.model ${JSON.stringify(model)} is not served here; available: ${models.join(', ')}`)
+    },
+    capacity: () => config.QUEUE_MAX_SIZE - batcher.depth,
+    async run ({ model, params, inputs, deadline, signal }) {
+      const settled = await Promise.allSettled(inputs.map(input => batcher.submit({ model, params, input, deadline, signal })))
+      return settled.map((s): ItemOutcome => {
+        if (s.status === 'fulfilled') {
+          metrics.items.inc({ outcome: 'ok' })
+          return { ok: true, texts: s.value }
+        }
+        const error = toCatalogError(s.reason)
+        metrics.items.inc({ outcome: itemOutcome(error) })
+        return { ok: false, error }
+      })
+    },
+    drain: async () => await batcher.drain()
+  }
+  app.decorate('realtime', realtime)
+}, { name: 'realtime', dependencies: ['metrics'] })

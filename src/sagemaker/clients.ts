@@ -1,0 +1,60 @@
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
+import { SageMakerClient } from '@aws-sdk/client-sagemaker'
+import { S3Client } from '@aws-sdk/client-s3'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+
+/**
+ * Where the AWS SDK clients point. In AWS mode only `region` is set and the SDK finds
+ * credentials itself; in local mode every endpoint is the in-process local stack and the
+ * credentials are dummies (the local stack does not check signatures).
+ */
+export interface AwsTarget {
+  region: string
+  sagemakerEndpoint?: string
+  s3Endpoint?: string
+  credentials?: { accessKeyId: string, secretAccessKey: string }
+  /** The bucket local mode created; in AWS mode S3_BUCKET names it. */
+  bucket?: string
+}
+
+/** Dummy credentials the SDK signs with when it talks to the local stack. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
+
+/**
+ * The runtime client. Keep-alive sockets sized to the invocation concurrency (plus slack for
+ * retries racing a closing socket); `maxAttempts: 1` because the batcher owns retries —
+ * two owners would multiply attempts under throttling.
+ */
+export function createRuntimeClient (target: AwsTarget, maxConcurrent: number): SageMakerRuntimeClient {
+  const maxSockets = maxConcurrent + 2
+  return new SageMakerRuntimeClient({
+    region: target.region,
+    endpoint: target.sagemakerEndpoint,
+    credentials: target.credentials,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      connectionTimeout: 5_000
+    })
+  })
+}
+
+/** The control-plane client (transform jobs); the SDK's own retries are fine here. */
+export function createControlClient (target: AwsTarget): SageMakerClient {
+  return new SageMakerClient({ region: target.region, endpoint: target.sagemakerEndpoint, credentials: target.credentials })
+}
+
+/** The S3 client; path-style addressing against the local stack (no virtual-host DNS). */
+export function createS3Client (target: AwsTarget): S3Client {
+  return new S3Client({
+    region: target.region,
+    endpoint: target.s3Endpoint,
+    credentials: target.credentials,
+    forcePathStyle: target.s3Endpoint !== undefined,
+    // s3rver predates the SDK's default CRC32 trailers; AWS accepts either way
+    ...(target.s3Endpoint !== undefined ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const : {})
+  })
+}

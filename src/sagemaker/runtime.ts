@@ -1,0 +1,79 @@
+import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
+import { InvokeError } from '../batching/errors.js'
+import type { InvokeFn, InvokeRequest } from '../batching/batcher.js'
+import { encodePayload } from '../batching/payload.js'
+import { SAGEMAKER_MAX_INVOCATION_MS } from '../config.js'
+import { parseListResponse, ResponseShapeError } from './response-shapes.js'
+
+/** AWS error names worth another attempt: throttling, capacity, 5xx. */
+const RETRYABLE_NAMES = new Set([
+  'ThrottlingException', 'ModelNotReadyException', 'ServiceUnavailable', 'ServiceUnavailableException',
+  'InternalFailure', 'InternalDependencyException', 'InternalServerError', 'RequestTimeout', 'RequestTimeoutException',
+  'TimeoutError', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND'
+])
+
+interface AwsLikeError {
+  name?: string
+  code?: string
+  message?: string
+  $metadata?: { httpStatusCode?: number }
+  $retryable?: { throttling?: boolean }
+  OriginalMessage?: string
+  OriginalStatusCode?: number
+}
+
+/** Maps an SDK or network error to the batcher's three kinds, keeping the original as cause. */
+export function classifyInvokeError (err: unknown, aborted: boolean): InvokeError {
+  const e = (err ?? {}) as AwsLikeError
+  const name = e.name ?? 'Error'
+  if (name === 'ModelError') {
+    const status = e.OriginalStatusCode === undefined ? '' : ` (status ${e.OriginalStatusCode})`
+    return new InvokeError('model', `${e.OriginalMessage ?? e.message ?? 'the model failed'}${status}`, { cause: err })
+  }
+  if (aborted) return new InvokeError('fatal', 'invocation abandoned: no caller is waiting for it', { cause: err })
+  const status = e.$metadata?.httpStatusCode ?? 0
+  if (RETRYABLE_NAMES.has(name) || (e.code !== undefined && RETRYABLE_NAMES.has(e.code)) || e.$retryable !== undefined || status >= 500 || status === 429) {
+    return new InvokeError('retryable', `${name}: ${e.message ?? ''}`.trim(), { cause: err })
+  }
+  return new InvokeError('fatal', `${name}: ${e.message ?? 'endpoint invocation failed'}`, { cause: err })
+}
+
+/**
+ * The one code path to the model: builds the JumpStart list payload, invokes the endpoint
+ * with our own deadline, and reads any response shape JumpStart containers produce.
+ */
+export function createInvoker (client: SageMakerRuntimeClient): InvokeFn {
+  return async (req: InvokeRequest): Promise<string[][]> => {
+    const body = encodePayload(req.inputs, req.params)
+    // ms left before the latest caller's deadline, capped by SageMaker's own 60 s ceiling
+    const budget = Math.max(1, Math.min(SAGEMAKER_MAX_INVOCATION_MS, req.deadline - Date.now()))
+    const timeout = AbortSignal.timeout(budget)
+    const signal = AbortSignal.any([req.signal, timeout])
+    let raw: Uint8Array | undefined
+    try {
+      const out = await client.send(new InvokeEndpointCommand({
+        EndpointName: req.model,
+        ContentType: 'application/json',
+        Accept: 'application/json',
+        Body: body
+      }), { abortSignal: signal })
+      raw = out.Body
+    } catch (err) {
+      if (timeout.aborted && !req.signal.aborted) throw new InvokeError('retryable', `invocation timed out after ${budget} ms`, { cause: err })
+      throw classifyInvokeError(err, req.signal.aborted)
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(Buffer.from(raw ?? new Uint8Array()).toString('utf8'))
+    } catch (err) {
+      throw new InvokeError('model', 'the endpoint returned a body that is not JSON', { cause: err })
+    }
+    const k = typeof req.params.num_return_sequences === 'number' ? req.params.num_return_sequences : 1
+    try {
+      return parseListResponse(parsed, req.inputs.length, k)
+    } catch (err) {
+      if (err instanceof ResponseShapeError) throw new InvokeError('model', err.message, { cause: err })
+      throw err
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import type { FastifySchemaCompiler } from 'fastify'
+
+// ajv-formats is CJS; under NodeNext its default import is module.exports, which has .default
+const addFormats = addFormatsModule.default
+
+/**
+ * Bodies are validated strictly: no coercion (a "3" is not a 3) and no silent removal of
+ * unknown keys (Fastify's default would strip them, losing what the caller sent).
+ * Query strings and path params arrive as text, so they are coerced.
+ */
+function makeAjv (coerce: boolean): Ajv {
+  const ajv = new Ajv({ coerceTypes: coerce, removeAdditional: false, useDefaults: true, allErrors: true, verbose: true, strict: false })
+  addFormats(ajv)
+  return ajv
+}
+const bodyAjv = makeAjv(false)
+const textAjv = makeAjv(true)
+
+/** Fastify validator compiler: strict bodies, coerced querystring/params/headers. */
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  const ajv = httpPart === 'body' ? bodyAjv : textAjv
+  return ajv.compile(schema as object) as ValidateFunction
+}
+
+/** Reads the value at an ajv instancePath (JSON pointer) inside data. */
+function valueAt (data: unknown, pointer: string): unknown {
+  let cur: unknown = data
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string, unknown>)[key]
+  }
+  return cur
+}
+
+/** `/parameters/num_beams` -> `body.parameters.num_beams`, `/text_inputs/2` -> `body.text_inputs[2]`. */
+export function fieldName (context: string, pointer: string): string {
+  let out = context
+  for (const raw of pointer.split('/').slice(1)) {
+    out += /^\d+$/.test(raw) ? `[${raw}]` : `.${raw}`
+  }
+  return out
+}
+
+function show (value: unknown): string {
+  const text = JSON.stringify(value)
+  if (text === undefined) return String(value)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
+function describe (err: ErrorObject, context: string, data: unknown): string {
+  const field = fieldName(context, err.instancePath)
+  const value = valueAt(data, err.instancePath)
+  const p = err.params as Record<string, unknown>
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const parent = (err.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}
+      return `${field} has unknown key ${show(p.additionalProperty)}; allowed keys: ${Object.keys(parent).join(', ')}`
+    }
+    case 'required': return `${fieldName(context, `${err.instancePath}/${String(p.missingProperty)}`)} is required`
+    case 'minLength': return p.limit === 1 ? `${field} must not be empty` : `${field} must have at least ${String(p.limit)} characters (got ${String((value as string).length)})`
+    case 'maxLength': return `${field} must have at most ${String(p.limit)} characters (got ${String((value as string).length)})`
+    case 'minItems': return `${field} must have at least ${String(p.limit)} item(s) (got ${String((value as unknown[]).length)})`
+    case 'maxItems': return `${field} must have at most ${String(p.limit)} items (got ${String((value as unknown[]).length)})`
+    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
+      return `${field} must be ${String(p.comparison)} ${String(p.limit)} (got ${show(value)})`
+    case 'type': return `${field} must be ${String(p.type)} (got ${show(value)})`
+    case 'enum': return `${field} must be one of ${(p.allowedValues as unknown[]).map(show).join(', ')} (got ${show(value)})`
+    case 'pattern': return `${field} must match ${String(p.pattern)} (got ${show(value)})`
+    case 'const': return `${field} must be ${show(p.allowedValue)} (got ${show(value)})`
+    default: return `${field} ${err.message ?? 'is invalid'} (got ${show(value)})`
+  }
+}
+
+/**
+ * One message for a failed validation, naming each offending field and value. Union
+ * (anyOf) failures collapse to "must be string or array" unless a branch matched the
+ * value's type and failed on something more specific (e.g. an empty array).
+ */
+export function describeValidation (errors: ErrorObject[], context: string, data: unknown): { message: string, paths: string[] } {
+  const unionPaths = new Set(errors.filter(e => e.keyword === 'anyOf' || e.keyword === 'oneOf').map(e => e.instancePath))
+  const messages: string[] = []
+  const paths: string[] = []
+  const seen = new Set<string>()
+  for (const path of unionPaths) {
+    const specific = errors.filter(e => e.instancePath.startsWith(path) && e.keyword !== 'anyOf' && e.keyword !== 'oneOf' &&
+      !(e.instancePath === path && e.keyword === 'type'))
+    if (specific.length === 0) {
+      const types = errors.filter(e => e.instancePath === path && e.keyword === 'type').map(e => String(e.params.type))
+      messages.push(`${fieldName(context, path)} must be ${types.join(' or ')} (got ${show(valueAt(data, path))})`)
+      paths.push(path)
+    }
+  }
+  for (const err of errors) {
+    if (err.keyword === 'anyOf' || err.keyword === 'oneOf') continue
+    if (unionPaths.has(err.instancePath) && err.keyword === 'type') continue
+    const message = describe(err, context, data)
+    if (seen.has(message)) continue
+    seen.add(message)
+    messages.push(message)
+    paths.push(err.instancePath)
+  }
+  return { message: messages.slice(0, 5).join('; '), paths }
+}

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { ErrorObject } from 'ajv'
 import type { DestinationStream } from 'pino'
 import { type Config, isLocalMode } from './config.js'
 import { catalogError, isCatalogError, type CatalogError } from './errors.js'
@@ -47,11 +48,16 @@ function loggerOptions (config: Config, stream: DestinationStream | undefined): 
   return { level: config.LOG_LEVEL, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(stream !== undefined ? { stream } : {}) }
 }
 
-/** 400 code for a validation failure: generation-parameter problems get their own code. */
-function validationCode (paths: string[]): 'INVALID_PARAMETERS' | 'INVALID_REQUEST' {
-  const touchesParams = paths.some(p => {
-    const first = p.split('/')[1] ?? ''
-    return first === 'parameters' || GENERATION_PARAMETER_NAMES.includes(first)
+/**
+ * 400 code for a validation failure: generation-parameter problems get their own code —
+ * a bad value under a parameter name, or an unknown key where parameters are accepted.
+ */
+function validationCode (errors: ErrorObject[]): 'INVALID_PARAMETERS' | 'INVALID_REQUEST' {
+  const touchesParams = errors.some(e => {
+    const first = e.instancePath.split('/')[1] ?? ''
+    if (first === 'parameters' || GENERATION_PARAMETER_NAMES.includes(first)) return true
+    const siblings = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}
+    return e.keyword === 'additionalProperties' && 'max_length' in siblings
   })
   return touchesParams ? 'INVALID_PARAMETERS' : 'INVALID_REQUEST'
 }
@@ -60,8 +66,9 @@ function validationCode (paths: string[]): 'INVALID_PARAMETERS' | 'INVALID_REQUE
 export function toClientError (err: FastifyError, data: unknown): CatalogError {
   if (isCatalogError(err)) return err
   if (err.validation !== undefined) {
-    const { message, paths } = describeValidation(err.validation as Parameters<typeof describeValidation>[0], err.validationContext ?? 'body', data)
-    return catalogError(validationCode(paths), message, { cause: err })
+    const errors = err.validation as ErrorObject[]
+    const { message } = describeValidation(errors, err.validationContext ?? 'body', data)
+    return catalogError(validationCode(errors), message, { cause: err })
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return catalogError('BODY_TOO_LARGE', `request body is larger than this route accepts: ${err.message}`, { cause: err })

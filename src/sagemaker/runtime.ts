@@ -22,13 +22,23 @@ interface AwsLikeError {
   OriginalStatusCode?: number
 }
 
+/** JumpStart containers answer errors as JSON `{"code","type","message"}`; keep just the message. */
+function containerMessage (original: string | undefined): string | undefined {
+  if (original === undefined) return undefined
+  try {
+    const parsed = JSON.parse(original) as { message?: unknown }
+    if (typeof parsed.message === 'string') return parsed.message
+  } catch {}
+  return original.trim()
+}
+
 /** Maps an SDK or network error to the batcher's three kinds, keeping the original as cause. */
 export function classifyInvokeError (err: unknown, aborted: boolean): InvokeError {
   const e = (err ?? {}) as AwsLikeError
   const name = e.name ?? 'Error'
   if (name === 'ModelError') {
-    const status = e.OriginalStatusCode === undefined ? '' : ` (status ${e.OriginalStatusCode})`
-    return new InvokeError('model', `${e.OriginalMessage ?? e.message ?? 'the model failed'}${status}`, { cause: err })
+    const status = e.OriginalStatusCode === undefined ? '' : ` (model status ${e.OriginalStatusCode})`
+    return new InvokeError('model', `${containerMessage(e.OriginalMessage) ?? e.message ?? 'the model failed'}${status}`, { cause: err })
   }
   if (aborted) return new InvokeError('fatal', 'invocation abandoned: no caller is waiting for it', { cause: err })
   const status = e.$metadata?.httpStatusCode ?? 0

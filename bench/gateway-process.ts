@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** A gateway running as its own process (local mode), as a user would start it. */
+export interface GatewayProcess {
+  url: string
+  child: ChildProcess
+  stop: () => Promise<number | null>
+}
+
+/** A free loopback port (bound then released). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => { resolve(port) })
+    })
+  })
+}
+
+/** Path of the compiled server entry next to this compiled file (dist/bench -> dist/src). */
+export const SERVER_ENTRY = fileURLToPath(new URL('../src/server.js', import.meta.url))
+
+/** Starts `node dist/src/server.js` with env, waits for /ready, returns a handle. */
+export async function startGateway (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[] } = {}): Promise<GatewayProcess> {
+  const port = await freePort()
+  const dataDir = await mkdtemp(join(tmpdir(), 't2t-bench-'))
+  const childEnv: Record<string, string> = { ...process.env as Record<string, string>, LOG_LEVEL: 'warn', LOCAL_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
+  for (const [k, v] of Object.entries(env)) childEnv[k] = String(v)
+  delete childEnv.SAGEMAKER_ENDPOINT_NAME
+  const child = spawn(process.execPath, [...(opts.execArgv ?? []), opts.entry ?? SERVER_ENTRY], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr}`)
+    try {
+      const res = await fetch(`${url}/ready`)
+      if (res.status === 200) break
+    } catch {}
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`gateway did not become ready: ${stderr}`) }
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return {
+    url,
+    child,
+    stop: async () => {
+      const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
+      child.kill('SIGTERM')
+      const code = await exited
+      await rm(dataDir, { recursive: true, force: true })
+      return code
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { Agent, request } from 'node:http'
+
+/** What one closed-loop run measured. */
+export interface LoadResult {
+  concurrency: number
+  durationMs: number
+  requests: number
+  ok: number
+  errors: Record<string, number>
+  throughputPerSec: number
+  p50Ms: number
+  p90Ms: number
+  p99Ms: number
+}
+
+/** The q-quantile of sorted values (nearest rank). */
+export function quantile (sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
+  return sorted[idx] as number
+}
+
+/** POSTs a JSON body over a keep-alive agent; resolves with the status code. */
+function post (agent: Agent, url: URL, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, res => {
+      res.resume()
+      res.on('end', () => { resolve(res.statusCode ?? 0) })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+/**
+ * Closed loop: `concurrency` clients each send a request, wait for the answer, send the next,
+ * for `durationMs` after `warmupMs`. Throughput counts completions inside that window;
+ * latency is measured per request from send to last byte.
+ */
+export async function closedLoop (opts: { url: string, concurrency: number, durationMs: number, body: (i: number) => string, warmupMs?: number }): Promise<LoadResult> {
+  const url = new URL(opts.url)
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency })
+  const latencies: number[] = []
+  const errors: Record<string, number> = {}
+  let ok = 0
+  let seq = 0
+  const warmupEnd = performance.now() + (opts.warmupMs ?? 0)
+  const end = warmupEnd + opts.durationMs
+  const client = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const started = performance.now()
+      let status: number
+      try {
+        status = await post(agent, url, opts.body(seq++))
+      } catch (err) {
+        status = -1
+        errors[(err as NodeJS.ErrnoException).code ?? 'network'] = (errors[(err as NodeJS.ErrnoException).code ?? 'network'] ?? 0) + 1
+      }
+      const finished = performance.now()
+      // completions inside the window count, whenever they started: long latencies are not cut off
+      if (finished < warmupEnd || finished > end) continue
+      if (status === 200) {
+        ok++
+        latencies.push(finished - started)
+      } else if (status !== -1) {
+        errors[String(status)] = (errors[String(status)] ?? 0) + 1
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: opts.concurrency }, client))
+  agent.destroy()
+  latencies.sort((a, b) => a - b)
+  return {
+    concurrency: opts.concurrency,
+    durationMs: opts.durationMs,
+    requests: ok + Object.values(errors).reduce((a, b) => a + b, 0),
+    ok,
+    errors,
+    throughputPerSec: ok / (opts.durationMs / 1000),
+    p50Ms: quantile(latencies, 0.5),
+    p90Ms: quantile(latencies, 0.9),
+    p99Ms: quantile(latencies, 0.99)
+  }
+}

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url'
+import { closedLoop, type LoadResult } from './load.js'
+import { startGateway } from './gateway-process.js'
+
+const BARE_ENTRY = fileURLToPath(new URL('./bare-server.js', import.meta.url))
+const TEXT = 'The council approved the new budget on Monday after a long debate. Libraries will open on Sundays. ' +
+  'Road repairs get twice the money of last year. The vote was eleven to four.'
+
+export interface OverheadBench {
+  concurrency: number
+  rounds: Array<{ bare: LoadResult, gateway: LoadResult }>
+  bareMedianPerSec: number
+  gatewayMedianPerSec: number
+  ratio: number
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+
+/**
+ * /v1/summarize through the whole gateway (batcher, SDK, local endpoint with zero latency)
+ * against a bare Fastify route doing the same validation, alternating rounds in one run.
+ */
+export async function runOverheadBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), rounds = 3, concurrency = 32): Promise<OverheadBench> {
+  const gateway = await startGateway({ LOCAL_LATENCY_BASE_MS: 0, LOCAL_LATENCY_PER_ITEM_MS: 0, QUEUE_MAX_SIZE: 10_000 })
+  const bare = await startGateway({}, { entry: BARE_ENTRY })
+  const out: OverheadBench['rounds'] = []
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const body = (i: number): string => JSON.stringify({ text: `${i}. ${TEXT}` })
+      const b = await closedLoop({ url: `${bare.url}/v1/summarize`, concurrency, durationMs, warmupMs: 500, body })
+      const g = await closedLoop({ url: `${gateway.url}/v1/summarize`, concurrency, durationMs, warmupMs: 500, body })
+      out.push({ bare: b, gateway: g })
+      process.stdout.write(`  round ${r + 1}: bare ${b.throughputPerSec.toFixed(0)} req/s, gateway ${g.throughputPerSec.toFixed(0)} req/s, ratio ${(g.throughputPerSec / b.throughputPerSec).toFixed(3)}\n`)
+    }
+  } finally {
+    await gateway.stop()
+    await bare.stop()
+  }
+  const bareMedian = median(out.map(r => r.bare.throughputPerSec))
+  const gatewayMedian = median(out.map(r => r.gateway.throughputPerSec))
+  return { concurrency, rounds: out, bareMedianPerSec: bareMedian, gatewayMedianPerSec: gatewayMedian, ratio: gatewayMedian / bareMedian }
+}

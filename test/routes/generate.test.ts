@@ -1,0 +1,98 @@
+import t from 'tap'
+import { localApp, listeningApp, postJson } from '../helpers/local-app.js'
+
+t.test('a string input returns its sequences; a list returns one entry per input in order', async t => {
+  const { app } = await localApp(t)
+  let res = await app.inject({ method: 'POST', url: '/v1/generate', payload: { text_inputs: 'One sentence here. Two sentences here.' } })
+  t.equal(res.statusCode, 200, res.body)
+  t.same(res.json(), { generated_texts: ['One sentence here. Two sentences here.'] })
+  res = await app.inject({ method: 'POST', url: '/v1/generate', payload: { text_inputs: ['Alpha is first.', 'Beta is second.', 'Gamma is third.'], max_length: 2 } })
+  t.equal(res.statusCode, 200, res.body)
+  t.same(res.json(), { generated_texts: [['Alpha is'], ['Beta is'], ['Gamma is']] })
+})
+
+t.test('validation of the JumpStart body', async t => {
+  const { app } = await localApp(t, { GENERATE_MAX_ITEMS: 3 })
+  const cases: Array<[unknown, number, string, RegExp]> = [
+    [{ text_inputs: [] }, 400, 'INVALID_REQUEST', /body\.text_inputs must have at least 1 item\(s\) \(got 0\)/],
+    [{ text_inputs: 42 }, 400, 'INVALID_REQUEST', /body\.text_inputs must be string or array \(got 42\)/],
+    [{ text_inputs: ['ok', ''] }, 400, 'INVALID_REQUEST', /body\.text_inputs\[1\] must not be empty/],
+    [{ text_inputs: ['ok', 7] }, 400, 'INVALID_REQUEST', /body\.text_inputs\[1\] must be string \(got 7\)/],
+    [{ text_inputs: 'x', top_p: 1.5 }, 400, 'INVALID_PARAMETERS', /body\.top_p must be <= 1 \(got 1\.5\)/],
+    [{ text_inputs: 'x', num_beams: 1, num_return_sequences: 2 }, 400, 'INVALID_PARAMETERS', /body\.num_beams \(1\) must be >= body\.num_return_sequences \(2\)/],
+    [{ text_inputs: 'x', max_tokens: 5 }, 400, 'INVALID_PARAMETERS', /unknown key "max_tokens"; allowed keys: text_inputs, model, max_length/],
+    [{ text_inputs: ['a', 'b', 'c', 'd'] }, 413, 'BATCH_TOO_LARGE', /body\.text_inputs has 4 items; the limit is 3/]
+  ]
+  for (const [payload, status, code, message] of cases) {
+    const res = await app.inject({ method: 'POST', url: '/v1/generate', payload: payload as Record<string, unknown> })
+    const label = JSON.stringify(payload)
+    t.equal(res.statusCode, status, label)
+    t.equal(res.json().code, code, label)
+    t.match(res.json().message, message, label)
+  }
+})
+
+t.test('a poisoned input fails alone; its neighbours get their answers', async t => {
+  const { app, stack } = await localApp(t, { LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
+  const inputs = Array.from({ length: 16 }, (_, i) => i === 11 ? 'This one is POISON for the model.' : `Input ${i} is fine.`)
+  const res = await app.inject({ method: 'POST', url: '/v1/generate', payload: { text_inputs: inputs } })
+  t.equal(res.statusCode, 200, res.body)
+  const body = res.json()
+  t.equal(body.generated_texts.length, 16)
+  body.generated_texts.forEach((texts: string[] | null, i: number) => {
+    if (i === 11) t.equal(texts, null)
+    else t.same(texts, [`Input ${i} is fine.`])
+  })
+  t.equal(body.errors.length, 1)
+  t.equal(body.errors[0].index, 11)
+  t.equal(body.errors[0].code, 'MODEL_ERROR')
+  t.ok(stack.sagemaker.stats().invocations <= 2 * Math.log2(16) + 2, `bisection used ${stack.sagemaker.stats().invocations} invocations`)
+})
+
+t.test('every item failing is a 502 MODEL_ERROR; a single poisoned string too', async t => {
+  const { app } = await localApp(t, { LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
+  let res = await app.inject({ method: 'POST', url: '/v1/generate', payload: { text_inputs: ['POISON a', 'POISON b'] } })
+  t.equal(res.statusCode, 502)
+  t.equal(res.json().code, 'MODEL_ERROR')
+  res = await app.inject({ method: 'POST', url: '/v1/generate', payload: { text_inputs: 'POISON c' } })
+  t.equal(res.statusCode, 502)
+  t.equal(res.json().code, 'MODEL_ERROR')
+  t.notMatch(res.body, /arn:aws|stack|at .*\.ts/, 'no AWS internals or stack traces')
+})
+
+t.test('throttling is retried until it succeeds', async t => {
+  // the local endpoint throttles the first two invocations, then behaves
+  let calls = 0
+  const random = (): number => (++calls <= 2 ? 0 : 0.99)
+  const { app, stack } = await localApp(t, { LOCAL_FAULT_THROTTLE_RATE: 0.5, RETRY_BASE_MS: 1, RETRY_CAP_MS: 5 }, { random })
+  const res = await app.inject({ method: 'POST', url: '/v1/generate', payload: { text_inputs: 'Survive the throttle. Please.' } })
+  t.equal(res.statusCode, 200, res.body)
+  const stats = stack.sagemaker.stats()
+  t.equal(stats.invocations, 3, 'two throttled attempts and one success')
+})
+
+t.test('a full queue answers 503 QUEUE_FULL with Retry-After at once', async t => {
+  const { url } = await listeningApp(t, { QUEUE_MAX_SIZE: 4, MAX_CONCURRENT_INVOCATIONS: 1, BATCH_MAX_SIZE: 1, LOCAL_LATENCY_BASE_MS: 200 })
+  const results = await Promise.all(Array.from({ length: 12 }, async (_, i) => await postJson(`${url}/v1/summarize`, { text: `Text ${i}.` })))
+  const full = results.filter(r => r.status === 503)
+  const ok = results.filter(r => r.status === 200)
+  t.ok(full.length >= 6, `${full.length} got 503`)
+  t.equal(ok.length + full.length, 12, 'every request is either served or refused')
+  for (const r of full) {
+    t.equal(r.body.code, 'QUEUE_FULL')
+    t.ok(Number(r.headers.get('retry-after')) >= 1)
+  }
+})
+
+t.test('a deadline answers 504 and the expired item is never sent', async t => {
+  const { url, stack } = await listeningApp(t, { REQUEST_TIMEOUT_MS: 100, MAX_CONCURRENT_INVOCATIONS: 1, BATCH_MAX_SIZE: 1, LOCAL_LATENCY_BASE_MS: 300 })
+  const [first, second] = await Promise.all([
+    postJson(`${url}/v1/summarize`, { text: 'First caller.' }),
+    postJson(`${url}/v1/summarize`, { text: 'Second caller.' })
+  ])
+  t.equal(first?.status, 504)
+  t.equal(second?.status, 504)
+  t.equal(first?.body.code, 'DEADLINE_EXCEEDED')
+  await new Promise(resolve => setTimeout(resolve, 400))
+  t.equal(stack.sagemaker.stats().items, 1, 'only the first item reached the endpoint; the queued one expired unsent')
+})

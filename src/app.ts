@@ -15,6 +15,7 @@ import { GENERATION_PARAMETER_NAMES } from '../schemas/params.js'
 import opsRoutes from '../routes/ops.js'
 import summarizeRoutes from '../routes/summarize.js'
 import generateRoutes from '../routes/generate.js'
+import evaluateRoutes from '../routes/evaluate.js'
 
 /** Where the app is in its life: /ready answers 200 only in `ready`. */
 export interface Lifecycle {
@@ -130,6 +131,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
       },
       tags: [
         { name: 'real-time', description: 'Micro-batched real-time inference' },
+        { name: 'evaluation', description: "ROUGE identical to Google's rouge-score" },
         { name: 'operations', description: 'Probes, metrics and docs' }
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS (when set).' } } }
@@ -144,6 +146,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(opsRoutes)
   await app.register(summarizeRoutes)
   await app.register(generateRoutes)
+  await app.register(evaluateRoutes)
 
   app.addHook('onReady', async () => { app.lifecycle.state = 'ready' })
   // drain the batcher before the server's connections are torn down

@@ -29,6 +29,7 @@ export const ConfigSchema = Type.Object({
   RETRY_BASE_MS: Type.Integer({ default: 25, minimum: 1, description: 'Backoff base (ms); full jitter.' }),
   RETRY_CAP_MS: Type.Integer({ default: 2000, minimum: 1, description: 'Backoff cap (ms).' }),
   GENERATE_MAX_ITEMS: Type.Integer({ default: 256, minimum: 1, description: 'text_inputs per /v1/generate call, at most (413 beyond).' }),
+  EVAL_MAX_TOKENS: Type.Integer({ default: 20_000, minimum: 1, description: 'Tokens per text in an evaluation, at most (LCS is quadratic); 413 TEXT_TOO_LONG beyond.' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'On SIGTERM: how long queued and in-flight work may take to finish (ms).' }),
   SAGEMAKER_ENDPOINT_NAME: Type.Optional(Type.String({ description: 'Real-time endpoint(s), comma-separated; the first is the default `model`. Unset = local mode.' })),
   SAGEMAKER_MODEL_NAME: Type.Optional(Type.String({ description: 'SageMaker model for batch transform jobs.' })),

@@ -1,0 +1,344 @@
+// InvokeEndpoint for the local stack: SageMaker Runtime's front door (endpoint lookup, payload
+// limit, concurrency throttling, injected faults) in front of the extractive engine standing in
+// for a JumpStart text2text container. Errors are AwsServiceError values shaped exactly as AWS
+// puts them on the wire, so the real SDK client raises the same exceptions it would against AWS.
+
+import { setTimeout as sleep } from 'node:timers/promises'
+import { countInputs, generate, ModelInputError, summarize } from './engine.js'
+import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './wire.js'
+
+/** InvokeEndpoint's payload limit: 6 MB (6,291,456 bytes). */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+/** Production variant name JumpStart deployments use; echoed in `x-Amzn-Invoked-Production-Variant`. */
+export const DEFAULT_VARIANT_NAME = 'AllTraffic'
+
+/** Most recent batch sizes kept by the stats; bounds memory of a long-running local gateway. */
+export const MAX_RECORDED_BATCHES = 100_000
+
+// SageMaker's EndpointName constraint.
+const ENDPOINT_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/
+const ENDPOINT_NAME_MAX = 63
+
+/** Knobs of the local runtime; every one is optional and defaults to a fast, fault-free endpoint. */
+export interface LocalRuntimeOptions {
+  /** Endpoints that exist; unset = any well-formed name exists. */
+  endpointNames?: string[]
+  /** ms added to every invocation that reaches the model. */
+  latencyBaseMs?: number
+  /** ms added per input item of an invocation that reaches the model. */
+  latencyPerItemMs?: number
+  /** Invocations allowed in flight at once; beyond it, ThrottlingException. Unset = unlimited. */
+  maxConcurrency?: number
+  /** Probability (0..1) that an admitted invocation is throttled at random. */
+  faultThrottleRate?: number
+  /** Probability (0..1) of a random ServiceUnavailable (503) or InternalFailure (500), half each. */
+  faultErrorRate?: number
+  /** Regex source: an invocation with any input matching it fails as a whole with ModelError. */
+  faultModelErrorPattern?: string
+  /**
+   * Source of randomness for faults, returning [0, 1). Drawn once per admitted invocation, only
+   * when a fault rate is non-zero: r < throttleRate → throttle; r < throttleRate + errorRate/2 →
+   * 503; r < throttleRate + errorRate → 500; otherwise no fault (so if the rates sum past 1,
+   * throttles take precedence).
+   */
+  random?: () => number
+  accountId?: string
+  region?: string
+  variantName?: string
+}
+
+/** How an invocation ended. */
+export type InvocationOutcome =
+  | 'success'
+  | 'modelError'
+  | 'throttled'
+  | 'serviceUnavailable'
+  | 'internalFailure'
+  | 'validationError'
+  | 'payloadTooLarge'
+
+const OUTCOMES: readonly InvocationOutcome[] = [
+  'success', 'modelError', 'throttled', 'serviceUnavailable', 'internalFailure', 'validationError', 'payloadTooLarge'
+]
+
+/** Counters for tests and benchmarks (also served as JSON at GET /_local/stats). */
+export interface LocalStats {
+  /** InvokeEndpoint requests answered, whatever the outcome. */
+  invocations: number
+  /** Input items of invocations that reached the model (admitted, body parsed), whatever it answered. */
+  items: number
+  outcomes: Record<InvocationOutcome, number>
+  /** `items` split by outcome; only 'success' and 'modelError' can be non-zero. */
+  itemsByOutcome: Record<InvocationOutcome, number>
+  /** Invocations currently admitted and not yet answered. */
+  inFlight: number
+  /** Highest `inFlight` seen since start or the last reset. */
+  maxInFlight: number
+  /** Items per invocation that reached the model, in arrival order (the last MAX_RECORDED_BATCHES). */
+  batchSizes: number[]
+}
+
+/** One InvokeEndpoint request as the HTTP layer decoded it. */
+export interface InvokeInput {
+  endpointName: string
+  contentType: string | undefined
+  accept: string | undefined
+  /** The payload; empty when `bytes` exceeds MAX_PAYLOAD_BYTES. */
+  body: Buffer
+  /** Payload size as sent, in bytes. */
+  bytes: number
+}
+
+/** A successful InvokeEndpoint answer. */
+export interface InvokeOutput {
+  body: Buffer
+  contentType: string
+  invokedProductionVariant: string
+}
+
+/** The local InvokeEndpoint implementation. */
+export interface LocalRuntime {
+  /** Answers one invocation or throws an AwsServiceError shaped as AWS sends it. */
+  invoke: (input: InvokeInput) => Promise<InvokeOutput>
+  stats: () => LocalStats
+  resetStats: () => void
+}
+
+function zeroOutcomes (): Record<InvocationOutcome, number> {
+  return Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<InvocationOutcome, number>
+}
+
+function checkRate (name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new RangeError(`${name} must be between 0 and 1, got ${value}`)
+  return value
+}
+
+function checkMs (name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number of ms, got ${value}`)
+  return value
+}
+
+/** The media type of a Content-Type/Accept entry, lower-cased, without parameters. */
+function mediaType (value: string): string {
+  return value.split(';')[0].trim().toLowerCase()
+}
+
+/** Content-Type of the answer for an Accept header, or undefined if the container cannot produce it. */
+function negotiate (accept: string | undefined): string | undefined {
+  if (accept === undefined || accept.trim() === '') return 'application/json'
+  for (const range of accept.split(',')) {
+    const type = mediaType(range)
+    if (type === 'application/json') return range.trim()
+    if (type === '*/*' || type === 'application/*') return 'application/json'
+  }
+  return undefined
+}
+
+const OUTCOME_BY_ERROR: Record<string, InvocationOutcome> = {
+  ModelError: 'modelError',
+  ThrottlingException: 'throttled',
+  ServiceUnavailable: 'serviceUnavailable',
+  InternalFailure: 'internalFailure',
+  ValidationError: 'validationError'
+}
+
+/** Creates the local InvokeEndpoint implementation; throws RangeError/SyntaxError on a bad option. */
+export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRuntime {
+  const endpoints = options.endpointNames === undefined ? undefined : new Set(options.endpointNames)
+  const latencyBaseMs = checkMs('latencyBaseMs', options.latencyBaseMs ?? 0)
+  const latencyPerItemMs = checkMs('latencyPerItemMs', options.latencyPerItemMs ?? 0)
+  const maxConcurrency = options.maxConcurrency ?? Number.POSITIVE_INFINITY
+  if (!(maxConcurrency >= 1)) throw new RangeError(`maxConcurrency must be >= 1, got ${maxConcurrency}`)
+  const throttleRate = checkRate('faultThrottleRate', options.faultThrottleRate ?? 0)
+  const errorRate = checkRate('faultErrorRate', options.faultErrorRate ?? 0)
+  // No flags: a 'g' or 'y' regex would carry lastIndex between inputs.
+  const poison = options.faultModelErrorPattern === undefined || options.faultModelErrorPattern === ''
+    ? undefined
+    : new RegExp(options.faultModelErrorPattern)
+  const random = options.random ?? Math.random
+  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID
+  const region = options.region ?? LOCAL_REGION
+  const variantName = options.variantName ?? DEFAULT_VARIANT_NAME
+
+  let invocations = 0
+  let items = 0
+  let outcomes = zeroOutcomes()
+  let itemsByOutcome = zeroOutcomes()
+  let inFlight = 0
+  let maxInFlight = 0
+  let batchSizes: number[] = []
+
+  const logGroup = (endpoint: string): string => `/aws/sagemaker/Endpoints/${endpoint}`
+
+  /** The ModelError SageMaker returns when the container answers 4xx; OriginalMessage is the container's body. */
+  function modelError (endpoint: string, originalStatus: number, message: string): AwsServiceError {
+    const original = JSON.stringify({ code: originalStatus, type: 'BadRequestException', message }, null, 2) + '\n'
+    const logsUrl = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=${logGroup(endpoint)}`
+    return new AwsServiceError(424, 'ModelError', {
+      ErrorCode: 'CLIENT_ERROR_FROM_MODEL',
+      LogStreamArn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroup(endpoint)}`,
+      Message: `Received client error (${originalStatus}) from primary with message "${original}". See ${logsUrl} in account ${accountId} for more information.`,
+      OriginalMessage: original,
+      OriginalStatusCode: originalStatus
+    })
+  }
+
+  // SageMaker sends throttles as HTTP 400 with the type only in the header and a null message.
+  const throttled = (): AwsServiceError => new AwsServiceError(400, 'ThrottlingException', { message: null })
+
+  function frontDoor (input: InvokeInput): void {
+    if (input.bytes > MAX_PAYLOAD_BYTES) {
+      // The front end rejects it before any service code runs: no error type, status 413.
+      throw new AwsServiceError(413, undefined, { message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.` })
+    }
+    const name = input.endpointName
+    if (name.length > ENDPOINT_NAME_MAX || !ENDPOINT_NAME_PATTERN.test(name)) {
+      throw new AwsServiceError(400, 'ValidationError', {
+        message: `1 validation error detected: Value '${name}' at 'endpointName' failed to satisfy constraint: ` +
+          `Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])* and have length <= ${ENDPOINT_NAME_MAX}`
+      })
+    }
+    if (endpoints !== undefined && !endpoints.has(name)) {
+      throw new AwsServiceError(400, 'ValidationError', { message: `Endpoint ${name} of account ${accountId} not found.` })
+    }
+    if (inFlight >= maxConcurrency) throw throttled()
+    if (throttleRate > 0 || errorRate > 0) {
+      const r = random()
+      if (r < throttleRate) throw throttled()
+      if (r < throttleRate + errorRate / 2) {
+        throw new AwsServiceError(503, 'ServiceUnavailable', { message: 'The service is unavailable. Try your call again.' })
+      }
+      if (r < throttleRate + errorRate) {
+        throw new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred. Try your call again.' })
+      }
+    }
+  }
+
+  /**
+   * The container: content negotiation, parsing, poisoned inputs, generation. Split in two so the
+   * item count (which sets the emulated latency) is known before the answer is produced.
+   */
+  function container (input: InvokeInput): { items: number, run: () => InvokeOutput } {
+    const endpoint = input.endpointName
+    const type = input.contentType === undefined ? '' : mediaType(input.contentType)
+    const answerType = negotiate(input.accept)
+    const text = input.body.toString('utf8')
+    let payload: unknown
+    let n = 0
+    let parseProblem: string | undefined
+    if (type === 'application/json') {
+      try {
+        payload = JSON.parse(text)
+        n = countInputs(payload)
+      } catch (err) {
+        parseProblem = `Request body is not valid JSON: ${(err as Error).message}`
+      }
+    } else if (type === 'application/x-text') {
+      payload = text
+      n = 1
+    }
+    const run = (): InvokeOutput => {
+      if (type !== 'application/json' && type !== 'application/x-text') {
+        throw modelError(endpoint, 415, `Content type ${input.contentType ?? '(none)'} is not supported; use application/json or application/x-text`)
+      }
+      if (answerType === undefined) {
+        throw modelError(endpoint, 406, `Accept type ${input.accept ?? ''} is not supported; use application/json`)
+      }
+      if (parseProblem !== undefined) throw modelError(endpoint, 400, parseProblem)
+      const inputs = typeof payload === 'string'
+        ? [payload]
+        : (() => {
+            const raw = (payload as { text_inputs?: unknown } | null)?.text_inputs
+            return typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : []
+          })()
+      if (poison !== undefined) {
+        const hit = inputs.findIndex((item) => typeof item === 'string' && poison.test(item))
+        if (hit >= 0) {
+          throw modelError(endpoint, 400,
+            `text_inputs[${hit}] cannot be processed: it matches the fault pattern /${poison.source}/ (LOCAL_FAULT_MODEL_ERROR_PATTERN)`)
+        }
+      }
+      try {
+        const answer = typeof payload === 'string'
+          ? { generated_text: text.trim() === '' ? '' : summarize(text)[0] }
+          : generate(payload)
+        return { body: Buffer.from(JSON.stringify(answer)), contentType: answerType, invokedProductionVariant: variantName }
+      } catch (err) {
+        if (err instanceof ModelInputError) throw modelError(endpoint, err.statusCode, err.message)
+        throw err
+      }
+    }
+    return { items: n, run }
+  }
+
+  function record (outcome: InvocationOutcome, n: number): void {
+    outcomes[outcome]++
+    if (n > 0) {
+      items += n
+      itemsByOutcome[outcome] += n
+      batchSizes.push(n)
+      // Trim in bulk (amortised O(1) per push); stats() shows the last MAX_RECORDED_BATCHES.
+      if (batchSizes.length >= 2 * MAX_RECORDED_BATCHES) batchSizes = batchSizes.slice(-MAX_RECORDED_BATCHES)
+    }
+  }
+
+  async function invoke (input: InvokeInput): Promise<InvokeOutput> {
+    invocations++
+    try {
+      frontDoor(input)
+    } catch (err) {
+      const outcome = err instanceof AwsServiceError
+        ? (err.statusCode === 413 ? 'payloadTooLarge' : OUTCOME_BY_ERROR[err.errorType ?? ''] ?? 'internalFailure')
+        : 'internalFailure'
+      record(outcome, 0)
+      throw err
+    }
+
+    inFlight++
+    if (inFlight > maxInFlight) maxInFlight = inFlight
+    let n = 0
+    try {
+      const { items: count, run } = container(input)
+      n = count
+      // Emulated model time: base + per-item × items (ms).
+      const delay = latencyBaseMs + latencyPerItemMs * n
+      if (delay > 0) await sleep(delay)
+      const output = run()
+      record('success', n)
+      return output
+    } catch (err) {
+      if (err instanceof AwsServiceError && err.errorType === 'ModelError') {
+        record('modelError', n)
+        throw err
+      }
+      record('internalFailure', 0)
+      throw err instanceof AwsServiceError
+        ? err
+        : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' })
+    } finally {
+      inFlight--
+    }
+  }
+
+  return {
+    invoke,
+    stats: () => ({
+      invocations,
+      items,
+      outcomes: { ...outcomes },
+      itemsByOutcome: { ...itemsByOutcome },
+      inFlight,
+      maxInFlight,
+      batchSizes: batchSizes.slice(-MAX_RECORDED_BATCHES)
+    }),
+    resetStats: () => {
+      invocations = 0
+      items = 0
+      outcomes = zeroOutcomes()
+      itemsByOutcome = zeroOutcomes()
+      maxInFlight = inFlight
+      batchSizes = []
+    }
+  }
+}

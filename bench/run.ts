@@ -1,0 +1,38 @@
+// `npm run bench`: every benchmark in one run, ratios measured side by side, results written
+// to bench/results/latest.json and bench/results/realtime.svg (the README shows both).
+import { mkdir, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { realtimeChart } from './chart.js'
+import { runOverheadBench } from './overhead.js'
+import { LEVELS, runRealtimeBench } from './realtime.js'
+import { runRougeBench } from './rouge.js'
+
+// dist/bench/run.js -> <repo>/bench/results
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
+const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean))
+const wanted = (name: string): boolean => only.size === 0 || only.has(name)
+
+const results: Record<string, unknown> = { startedAt: new Date().toISOString(), node: process.version }
+await mkdir(RESULTS, { recursive: true })
+
+if (wanted('realtime')) {
+  console.log('realtime batching (local endpoint 50 ms + 5 ms/item, 4 slots):')
+  const realtime = await runRealtimeBench()
+  results.realtime = realtime
+  console.log(`  ceiling ${realtime.ceilingBatchedPerSec.toFixed(1)} items/s at B=32, ${realtime.ceilingUnbatchedPerSec.toFixed(1)} unbatched`)
+  console.log(`  summary ${JSON.stringify(realtime.summary)}`)
+  await writeFile(`${RESULTS}realtime.svg`, realtimeChart(realtime, LEVELS))
+}
+if (wanted('overhead')) {
+  console.log('overhead (zero-latency endpoint) vs a bare Fastify route with the same validation:')
+  const overhead = await runOverheadBench()
+  results.overhead = overhead
+  console.log(`  ratio ${overhead.ratio.toFixed(3)} (gateway ${overhead.gatewayMedianPerSec.toFixed(0)} req/s / bare ${overhead.bareMedianPerSec.toFixed(0)} req/s)`)
+}
+if (wanted('rouge')) {
+  console.log('ROUGE over the CNN/DailyMail lead-3 predictions:')
+  results.rouge = await runRougeBench()
+}
+results.finishedAt = new Date().toISOString()
+await writeFile(`${RESULTS}latest.json`, JSON.stringify(results, null, 2) + '\n')
+console.log(`results written to ${RESULTS}latest.json`)

@@ -1,6 +1,6 @@
 import type { RealtimeBench } from './realtime.js'
 
-const COLORS: Record<string, string> = { 'batched-eager': '#1f77b4', 'batched-wait': '#2ca02c', unbatched: '#d62728' }
+const COLORS: Record<string, string> = { 'batched-adaptive': '#9467bd', 'batched-eager': '#1f77b4', 'batched-wait': '#2ca02c', unbatched: '#d62728' }
 
 function panel (x0: number, title: string, unit: string, levels: number[], series: Array<{ name: string, values: number[] }>, ceiling?: number): string {
   const w = 380; const h = 260; const left = 55; const bottom = 40; const top = 30
@@ -34,7 +34,7 @@ export function realtimeChart (bench: RealtimeBench, levels: number[]): string {
     names.map(name => ({ name, values: (bench.runs[name] ?? []).map(r => r[pick]) }))
   let legend = ''
   names.forEach((name, i) => {
-    legend += `<rect x="${60 + i * 150}" y="272" width="12" height="12" fill="${COLORS[name] ?? '#000'}"/><text x="${76 + i * 150}" y="282" font-size="12">${name}</text>`
+    legend += `<rect x="${40 + i * 185}" y="272" width="12" height="12" fill="${COLORS[name] ?? '#000'}"/><text x="${56 + i * 185}" y="282" font-size="12">${name}</text>`
   })
   return `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="295" font-family="sans-serif" font-size="12">` +
     '<rect width="100%" height="100%" fill="white"/>' +

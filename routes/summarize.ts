@@ -27,7 +27,7 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       params: parameters,
       inputs: [(prompt ?? DEFAULT_PROMPT) + text],
       deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
-      signal: callerGone(request, reply)
+      signal: callerGone(reply)
     })
     if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
     return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model }

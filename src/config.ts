@@ -21,7 +21,7 @@ export const ConfigSchema = Type.Object({
   BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024, description: 'Items per endpoint invocation, at most.' }),
   BATCH_MAX_WAIT_MS: Type.Integer({ default: 10, minimum: 0, maximum: 10_000, description: 'How long the first waiting item of a batch may wait for company (ms).' }),
   BATCH_MAX_BYTES: Type.Integer({ default: 5 * 1024 * 1024, minimum: 1024, maximum: SAGEMAKER_MAX_PAYLOAD_BYTES, description: 'Payload bytes per invocation, at most (SageMaker caps it at 6 MiB).' }),
-  BATCH_FLUSH_POLICY: Type.Enum(['eager', 'wait'], { default: 'eager', description: 'eager: flush at once while an invocation slot is idle; wait: always wait for size, bytes or BATCH_MAX_WAIT_MS.' }),
+  BATCH_FLUSH_POLICY: Type.Enum(['adaptive', 'eager', 'wait'], { default: 'adaptive', description: 'adaptive: flush at once while no invocation is in flight, else wait for size, bytes or BATCH_MAX_WAIT_MS; eager: flush whenever a slot is free; wait: always wait (see bench).' }),
   QUEUE_MAX_SIZE: Type.Integer({ default: 1000, minimum: 1, description: 'Items waiting for an invocation, at most; beyond it 503 QUEUE_FULL.' }),
   MAX_CONCURRENT_INVOCATIONS: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Endpoint invocations in flight, at most.' }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000, description: 'Deadline of one real-time request (ms); 504 DEADLINE_EXCEEDED past it.' }),

@@ -1,16 +1,14 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 
 /**
  * An AbortSignal that fires when the caller goes away before we answered, so its queued
- * items are dropped instead of being sent to the endpoint for nobody.
+ * items are dropped instead of being sent to the endpoint for nobody. The response's
+ * 'close' fires both after a normal finish and on a broken socket; only the latter aborts.
  */
-export function callerGone (request: FastifyRequest, reply: FastifyReply): AbortSignal {
+export function callerGone (reply: FastifyReply): AbortSignal {
   const controller = new AbortController()
-  const onClose = (): void => {
+  reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
-  }
-  request.raw.socket?.once('close', onClose)
-  reply.raw.once('close', onClose)
-  reply.raw.once('finish', () => { request.raw.socket?.off('close', onClose) })
+  })
   return controller.signal
 }

@@ -55,9 +55,9 @@ export function classifyInvokeError (err: unknown, aborted: boolean): InvokeErro
 export function createInvoker (client: SageMakerRuntimeClient): InvokeFn {
   return async (req: InvokeRequest): Promise<string[][]> => {
     const body = encodePayload(req.inputs, req.params)
-    // ms left before the latest caller's deadline, capped by SageMaker's own 60 s ceiling
-    const budget = Math.max(1, Math.min(SAGEMAKER_MAX_INVOCATION_MS, req.deadline - Date.now()))
-    const timeout = AbortSignal.timeout(budget)
+    // callers' deadlines are the batcher's: it aborts req.signal once every item is gone. This
+    // timeout only enforces SageMaker's own ceiling on one invocation.
+    const timeout = AbortSignal.timeout(SAGEMAKER_MAX_INVOCATION_MS)
     const signal = AbortSignal.any([req.signal, timeout])
     let raw: Uint8Array | undefined
     try {
@@ -69,7 +69,7 @@ export function createInvoker (client: SageMakerRuntimeClient): InvokeFn {
       }), { abortSignal: signal })
       raw = out.Body
     } catch (err) {
-      if (timeout.aborted && !req.signal.aborted) throw new InvokeError('retryable', `invocation timed out after ${budget} ms`, { cause: err })
+      if (timeout.aborted && !req.signal.aborted) throw new InvokeError('retryable', `invocation timed out after ${SAGEMAKER_MAX_INVOCATION_MS} ms`, { cause: err })
       throw classifyInvokeError(err, req.signal.aborted)
     }
     let parsed: unknown

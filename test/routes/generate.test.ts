@@ -84,15 +84,44 @@ t.test('a full queue answers 503 QUEUE_FULL with Retry-After at once', async t =
   }
 })
 
-t.test('a deadline answers 504 and the expired item is never sent', async t => {
-  const { url, stack } = await listeningApp(t, { REQUEST_TIMEOUT_MS: 100, MAX_CONCURRENT_INVOCATIONS: 1, BATCH_MAX_SIZE: 1, LOCAL_LATENCY_BASE_MS: 300 })
+t.test('a deadline answers 504 on time and items that cannot make it are never sent', async t => {
+  const { url, stack } = await listeningApp(t, { REQUEST_TIMEOUT_MS: 400, MAX_CONCURRENT_INVOCATIONS: 1, BATCH_MAX_SIZE: 1, LOCAL_LATENCY_BASE_MS: 300 })
+  // one answered call teaches the batcher that the endpoint takes ~300 ms
+  t.equal((await postJson(`${url}/v1/summarize`, { text: 'Warm up.' })).status, 200)
+  const started = Date.now()
   const [first, second] = await Promise.all([
     postJson(`${url}/v1/summarize`, { text: 'First caller.' }),
     postJson(`${url}/v1/summarize`, { text: 'Second caller.' })
   ])
-  t.equal(first?.status, 504)
-  t.equal(second?.status, 504)
-  t.equal(first?.body.code, 'DEADLINE_EXCEEDED')
+  t.equal(first?.status, 200, 'the first is sent at once and answered in ~300 ms')
+  t.equal(second?.status, 504, 'the second would get its slot with ~100 ms left')
+  t.equal(second?.body.code, 'DEADLINE_EXCEEDED')
+  t.ok(Date.now() - started < 400 + 200, 'answered by its deadline')
   await new Promise(resolve => setTimeout(resolve, 400))
-  t.equal(stack.sagemaker.stats().items, 1, 'only the first item reached the endpoint; the queued one expired unsent')
+  t.equal(stack.sagemaker.stats().items, 2, 'warm-up and first only: the second never reached the endpoint')
+})
+
+t.test('a request slower than its deadline gets 504 at the deadline', async t => {
+  const { url } = await listeningApp(t, { REQUEST_TIMEOUT_MS: 150, LOCAL_LATENCY_BASE_MS: 600 })
+  const started = Date.now()
+  const res = await postJson(`${url}/v1/summarize`, { text: 'Too slow.' })
+  const elapsed = Date.now() - started
+  t.equal(res.status, 504)
+  t.equal(res.body.code, 'DEADLINE_EXCEEDED')
+  t.ok(elapsed >= 140 && elapsed < 450, `answered after ${elapsed} ms`)
+})
+
+t.test('a caller that disconnects is dropped before its item is sent', async t => {
+  const { url, stack } = await listeningApp(t, { MAX_CONCURRENT_INVOCATIONS: 1, BATCH_MAX_SIZE: 1, LOCAL_LATENCY_BASE_MS: 300 })
+  const first = postJson(`${url}/v1/summarize`, { text: 'Stays connected.' })
+  await new Promise(resolve => setTimeout(resolve, 50))
+  const controller = new AbortController()
+  const second = fetch(`${url}/v1/summarize`, { method: 'POST', signal: controller.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Leaves early.' }) })
+    .then(() => 'answered', () => 'aborted')
+  await new Promise(resolve => setTimeout(resolve, 50))
+  controller.abort()
+  t.equal(await second, 'aborted')
+  t.equal((await first).status, 200)
+  await new Promise(resolve => setTimeout(resolve, 400))
+  t.equal(stack.sagemaker.stats().items, 1, 'the abandoned item never reached the endpoint')
 })

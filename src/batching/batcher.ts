@@ -1,0 +1,653 @@
+import { randomUUID } from 'node:crypto'
+import { RETRY_AFTER_FLOOR_MS, backoffMs, estimateRetryAfterMs, type RetryOptions } from './backoff.js'
+import { MAX_TIMER_MS, realClock, type Clock } from './clock.js'
+import { DeadlineHeap, type HeapEntry } from './deadline-heap.js'
+import { BatcherError, InvokeError } from './errors.js'
+import { inputBytes, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, type Params } from './payload.js'
+
+/** One invocation of the endpoint: a list payload of inputs that share a model and params. */
+export interface InvokeRequest {
+  model: string
+  /** Normalised: keys sorted, values as submitted. */
+  params: Params
+  /** In arrival order; the result must have one entry per input, in the same order. */
+  inputs: readonly string[]
+  /** Aborted when every item of this payload has expired or been cancelled. */
+  signal: AbortSignal
+  /** Epoch ms: the latest deadline among the items; an answer after it is useless to all. */
+  deadline: number
+  /** Shared by the retries of a payload; bisection halves append `.1` / `.2`. */
+  batchId: string
+  /** 1-based; counts the sends of this exact payload. */
+  attempt: number
+}
+
+/** Sends one payload; resolves with, per input in order, the list of generated sequences, or throws an `InvokeError`. */
+export type InvokeFn = (req: InvokeRequest) => Promise<string[][]>
+
+/** One caller's text and what it should be generated with. */
+export interface SubmitOptions {
+  model: string
+  params: Params
+  input: string
+  /** Epoch ms after which the caller no longer wants an answer. */
+  deadline: number
+  /** Aborting it withdraws the item: rejected CANCELLED, never sent or its result discarded. */
+  signal?: AbortSignal
+}
+
+/**
+ * When a waiting partition may go out while an invocation slot is free.
+ *
+ * - `eager`: at once. At low load nobody pays a batching delay (batches of one, plus whatever
+ *   arrived in the same tick, as in DataLoader); under load the slots are busy, items pile up
+ *   while they wait for one, and batches grow by themselves, so batch size follows load with no
+ *   tuning. The cost: at moderate load slots are spent on small batches, so the endpoint sees
+ *   more invocations, each paying its fixed overhead.
+ * - `wait`: only when the partition reaches `maxSize` items, `maxBytes`, or its oldest item has
+ *   waited `maxWaitMs`. Fuller batches and fewer invocations (more throughput per instance), at
+ *   the price of up to `maxWaitMs` extra latency on every request, even on an idle endpoint.
+ * - `adaptive`: `eager` while no invocation is in flight (an idle endpoint gets the first item
+ *   at once, so a lone caller pays no batching delay), `wait` as soon as one is (under load the
+ *   next payloads fill up instead of spending slots on fragments). The benchmark
+ *   (`npm run bench`) measured it at eager's latency at concurrency 1 and wait's throughput at
+ *   saturation, hence the gateway's default.
+ */
+export type FlushPolicy = 'eager' | 'wait' | 'adaptive'
+
+/** How one invocation ended; `aborted` means every item left before the endpoint answered. */
+export type FlushOutcome = 'ok' | 'retryable' | 'model_error' | 'fatal' | 'aborted'
+
+/** Reported once per invocation (every retry and bisection step included): one log line, one metrics update. */
+export interface FlushEvent {
+  batchId: string
+  model: string
+  /** Inputs in the payload. */
+  items: number
+  /** UTF-8 bytes of the JSON payload. */
+  bytes: number
+  /** 1-based send of this payload. */
+  attempt: number
+  /** ms from sending to the answer (or failure). */
+  latencyMs: number
+  outcome: FlushOutcome
+  /** True for a half (of a half...) of a payload the model failed on. */
+  bisected: boolean
+  /** The failure's message, for every outcome but `ok`. */
+  message?: string
+}
+
+/** Construction options; every limit has a default in `BATCHER_DEFAULTS`. */
+export interface BatcherOptions {
+  invoke: InvokeFn
+  /** Inputs per payload. */
+  maxSize?: number
+  /** ms the oldest waiting item of a partition may wait before its partition is flushed ('wait' policy; also drain). */
+  maxWaitMs?: number
+  /** UTF-8 bytes of a payload's JSON; no payload exceeds it, a lone item that would is rejected PAYLOAD_TOO_LARGE. */
+  maxBytes?: number
+  /** Items waiting (not in flight) across all partitions; one more is rejected QUEUE_FULL. */
+  maxQueue?: number
+  /** Batches holding an invocation slot at once (invoking, backing off, or bisecting). */
+  maxConcurrent?: number
+  retry?: Partial<RetryOptions>
+  flushPolicy?: FlushPolicy
+  /** Time and timers; the real ones by default. */
+  clock?: Clock
+  /** Uniform in [0, 1), for backoff jitter; `Math.random` by default. */
+  random?: () => number
+  /** Called synchronously after each invocation; exceptions it throws are ignored. */
+  onFlush?: (event: FlushEvent) => void
+  /** Batch ids are `${prefix}-${n}`; a random 8-hex prefix by default, unique across restarts in practice. */
+  batchIdPrefix?: string
+}
+
+/** The defaults of every limit in `BatcherOptions`. */
+export const BATCHER_DEFAULTS = {
+  maxSize: 32,
+  maxWaitMs: 10,
+  // SageMaker caps a real-time payload at 6 MB; reading MB as 10^6 holds whichever unit AWS means
+  maxBytes: 6_000_000,
+  maxQueue: 1000,
+  maxConcurrent: 4,
+  flushPolicy: 'eager',
+  retry: { maxAttempts: 3, baseMs: 100, capMs: 2000 }
+} as const satisfies Omit<Required<BatcherOptions>, 'invoke' | 'clock' | 'random' | 'onFlush' | 'batchIdPrefix'>
+
+// weight of the newest sample in the invocation latency average behind QUEUE_FULL's Retry-After
+const LATENCY_EWMA_ALPHA = 0.2
+
+interface Partition {
+  readonly key: string
+  readonly model: string
+  readonly params: Params
+  // bytes of the payload with no inputs: `{"text_inputs":[],...params}`
+  readonly overhead: number
+  // FIFO by arrival; items leave from the front (dispatch) or anywhere (expiry, cancellation)
+  readonly queue: Item[]
+  // sum of `bytes` over `queue`
+  queuedBytes: number
+}
+
+type ItemState = 'queued' | 'in_flight' | 'settled'
+
+interface Item extends HeapEntry {
+  readonly input: string
+  // inputBytes(input): what this item adds to a payload, comma excluded
+  readonly bytes: number
+  readonly deadline: number
+  // epoch ms at submit; a partition's wait is measured from its oldest item's arrival
+  readonly arrival: number
+  // submit order across all partitions; picks the partition served first when a slot frees
+  readonly seq: number
+  readonly partition: Partition
+  state: ItemState
+  flight?: Flight
+  readonly resolve: (value: string[]) => void
+  readonly reject: (error: BatcherError) => void
+  readonly signal?: AbortSignal
+  onAbort?: () => void
+}
+
+/** A logical flush: the items dispatched together, holding one slot through retries and bisection. */
+interface Flight {
+  readonly batchId: string
+  readonly model: string
+  readonly params: Params
+  readonly overhead: number
+  readonly items: readonly Item[]
+  // the payload being sent now, aborted once all of its items are settled
+  current?: { readonly items: readonly Item[], readonly controller: AbortController }
+  // the payload sleeping before a retry, woken early once all of its items are settled
+  sleeping?: { readonly items: readonly Item[], readonly wake: () => void }
+}
+
+type AttemptResult =
+  | { outcome: 'ok', value: string[][] }
+  | { outcome: 'aborted' }
+  | { outcome: 'model_error' | 'fatal', message: string, cause: unknown }
+  | { outcome: 'retryable', message: string, cause: unknown, retryAfterMs?: number }
+
+/**
+ * Coalesces concurrent single-text submissions into list invocations, one partition per
+ * (model, params), and hands each caller its own result.
+ *
+ * Decisions:
+ * - A batch keeps its slot while it backs off before a retry. Retries happen because the
+ *   endpoint is throttling or failing; releasing the slot would let another batch hit it
+ *   meanwhile, so total pressure on a struggling endpoint stays bounded by `maxConcurrent`.
+ * - Bisection runs inside the failed batch's slot, one half after the other (depth first), so
+ *   `maxConcurrent` bounds invocations in flight even while hunting a poisoned input; the
+ *   innocent items of a half are answered as soon as that half succeeds.
+ * - One timer serves the whole batcher: it is armed for the earliest item deadline (queued or in
+ *   flight) or, under 'wait', the earliest partition wait expiry, whichever comes first.
+ */
+export class MicroBatcher {
+  readonly #invoke: InvokeFn
+  readonly #maxSize: number
+  readonly #maxWaitMs: number
+  readonly #maxBytes: number
+  readonly #maxQueue: number
+  readonly #maxConcurrent: number
+  readonly #retry: RetryOptions
+  readonly #policy: FlushPolicy
+  readonly #clock: Clock
+  readonly #random: () => number
+  readonly #onFlush?: (event: FlushEvent) => void
+  readonly #batchIdPrefix: string
+
+  readonly #partitions = new Map<string, Partition>()
+  // every unsettled item, queued or in flight
+  readonly #deadlines = new DeadlineHeap<Item>()
+  #depth = 0
+  #inFlight = 0
+  #seq = 0
+  #batchSeq = 0
+  // ms, exponentially weighted average of invocation latency; 0 until the first answer
+  #latencyMs = 0
+  #pumpScheduled = false
+  #timer: unknown = undefined
+  // epoch ms the timer is armed for; Infinity when unarmed
+  #timerAt = Number.POSITIVE_INFINITY
+  #draining = false
+  #drained?: Promise<void>
+  #resolveDrained?: () => void
+
+  /** Validates the options (RangeError naming the bad one) and applies `BATCHER_DEFAULTS`. */
+  constructor (options: BatcherOptions) {
+    this.#invoke = options.invoke
+    this.#maxSize = positiveInteger('maxSize', options.maxSize ?? BATCHER_DEFAULTS.maxSize)
+    this.#maxWaitMs = nonNegative('maxWaitMs', options.maxWaitMs ?? BATCHER_DEFAULTS.maxWaitMs)
+    this.#maxBytes = positiveInteger('maxBytes', options.maxBytes ?? BATCHER_DEFAULTS.maxBytes)
+    this.#maxQueue = positiveInteger('maxQueue', options.maxQueue ?? BATCHER_DEFAULTS.maxQueue)
+    this.#maxConcurrent = positiveInteger('maxConcurrent', options.maxConcurrent ?? BATCHER_DEFAULTS.maxConcurrent)
+    this.#retry = {
+      maxAttempts: positiveInteger('retry.maxAttempts', options.retry?.maxAttempts ?? BATCHER_DEFAULTS.retry.maxAttempts),
+      baseMs: nonNegative('retry.baseMs', options.retry?.baseMs ?? BATCHER_DEFAULTS.retry.baseMs),
+      capMs: nonNegative('retry.capMs', options.retry?.capMs ?? BATCHER_DEFAULTS.retry.capMs)
+    }
+    const policy = options.flushPolicy ?? BATCHER_DEFAULTS.flushPolicy
+    if (policy !== 'eager' && policy !== 'wait' && policy !== 'adaptive') throw new RangeError(`flushPolicy must be 'eager', 'wait' or 'adaptive', got ${String(policy)}`)
+    this.#policy = policy
+    this.#clock = options.clock ?? realClock
+    this.#random = options.random ?? Math.random
+    this.#onFlush = options.onFlush
+    this.#batchIdPrefix = options.batchIdPrefix ?? randomUUID().slice(0, 8)
+  }
+
+  /** Items waiting for a slot (not in flight). */
+  get depth (): number { return this.#depth }
+
+  /** Batches holding an invocation slot: invoking, backing off before a retry, or bisecting. */
+  get inFlight (): number { return this.#inFlight }
+
+  /** Queue one text; resolves with its generated sequences or rejects with a `BatcherError`. */
+  submit (opts: SubmitOptions): Promise<string[]> {
+    const now = this.#clock.now()
+    if (this.#draining) return Promise.reject(new BatcherError('SHUTTING_DOWN', 'the batcher is shutting down'))
+    if (opts.signal?.aborted === true) {
+      return Promise.reject(new BatcherError('CANCELLED', 'cancelled before it was queued', { cause: opts.signal.reason }))
+    }
+    // also catches NaN
+    if (!(opts.deadline > now)) return Promise.reject(new BatcherError('DEADLINE_EXCEEDED', 'deadline passed before it was queued'))
+    const key = partitionKey(opts.model, opts.params)
+    const existing = this.#partitions.get(key)
+    const overhead = existing?.overhead ?? payloadOverheadBytes(opts.params)
+    const bytes = inputBytes(opts.input)
+    const alone = payloadBytes(overhead, 1, bytes)
+    if (alone > this.#maxBytes) {
+      return Promise.reject(new BatcherError('PAYLOAD_TOO_LARGE', `a payload with this input alone is ${alone} bytes, over the ${this.#maxBytes}-byte limit`))
+    }
+    if (this.#depth >= this.#maxQueue) {
+      const retryAfterMs = estimateRetryAfterMs(this.#latencyMs, this.#queuedBatches(), this.#maxConcurrent)
+      return Promise.reject(new BatcherError('QUEUE_FULL', `${this.#depth} items are already waiting (limit ${this.#maxQueue})`, { retryAfterMs }))
+    }
+    let partition = existing
+    if (partition === undefined) {
+      partition = { key, model: opts.model, params: normaliseParams(opts.params), overhead, queue: [], queuedBytes: 0 }
+      this.#partitions.set(key, partition)
+    }
+    const home = partition
+    const promise = new Promise<string[]>((resolve, reject) => {
+      const item: Item = {
+        input: opts.input,
+        bytes,
+        deadline: opts.deadline,
+        arrival: now,
+        seq: this.#seq++,
+        partition: home,
+        state: 'queued',
+        heapIndex: -1,
+        resolve,
+        reject,
+        signal: opts.signal
+      }
+      if (opts.signal !== undefined) {
+        const signal = opts.signal
+        item.onAbort = () => { this.#reject(item, new BatcherError('CANCELLED', 'cancelled by the caller', { cause: signal.reason })) }
+        signal.addEventListener('abort', item.onAbort, { once: true })
+      }
+      home.queue.push(item)
+      home.queuedBytes += bytes
+      this.#deadlines.push(item)
+      this.#depth++
+    })
+    // the pump also re-arms the timer for this item's deadline and its partition's wait
+    this.#schedulePump()
+    return promise
+  }
+
+  /**
+   * Stop intake (submit rejects SHUTTING_DOWN), flush everything queued regardless of wait time
+   * (still at most `maxConcurrent` at once), and resolve once nothing is queued or in flight.
+   */
+  drain (): Promise<void> {
+    this.#draining = true
+    if (this.#drained === undefined) {
+      this.#drained = new Promise((resolve) => { this.#resolveDrained = resolve })
+    }
+    this.#schedulePump()
+    return this.#drained
+  }
+
+  /**
+   * Reject every item still queued or in flight with SHUTTING_DOWN and abort their invocations;
+   * also stops intake. For the end of a bounded drain: `drain()` resolves once invocations return.
+   */
+  abort (): void {
+    this.#draining = true
+    for (let item = this.#deadlines.peek(); item !== undefined; item = this.#deadlines.peek()) {
+      this.#reject(item, new BatcherError('SHUTTING_DOWN', 'the batcher shut down before this item was answered'))
+    }
+    this.#schedulePump()
+  }
+
+  #schedulePump (): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    // a microtask, not a timer: submits of the same tick coalesce, and no fake time has to pass
+    queueMicrotask(() => {
+      this.#pumpScheduled = false
+      this.#pump()
+    })
+  }
+
+  /** Dispatch ready partitions into free slots, oldest first, then re-arm the timer. */
+  #pump (): void {
+    const now = this.#clock.now()
+    while (this.#inFlight < this.#maxConcurrent) {
+      const partition = this.#oldestReady(now)
+      if (partition === undefined) break
+      this.#dispatch(partition, now)
+    }
+    this.#rearm(now)
+    if (this.#draining && this.#depth === 0 && this.#inFlight === 0) this.#resolveDrained?.()
+  }
+
+  #ready (partition: Partition, now: number): boolean {
+    const queue = partition.queue
+    if (queue.length === 0) return false
+    if (this.#draining || this.#policy === 'eager' || queue.length >= this.#maxSize) return true
+    if (this.#policy === 'adaptive' && this.#inFlight === 0) return true
+    if (queue[0].arrival + this.#maxWaitMs <= now) return true
+    return payloadBytes(partition.overhead, queue.length, partition.queuedBytes) >= this.#maxBytes
+  }
+
+  // fairness: the partition whose oldest item is oldest goes first, so a rare parameter set is
+  // never starved by a busy one
+  #oldestReady (now: number): Partition | undefined {
+    let best: Partition | undefined
+    for (const partition of this.#partitions.values()) {
+      if (!this.#ready(partition, now)) continue
+      if (best === undefined || partition.queue[0].seq < best.queue[0].seq) best = partition
+    }
+    return best
+  }
+
+  /** Take up to maxSize / maxBytes items from the front of the partition into a new flight. */
+  #dispatch (partition: Partition, now: number): void {
+    const taken: Item[] = []
+    let sum = 0
+    while (taken.length < this.#maxSize && partition.queue.length > 0) {
+      const item = partition.queue[0]
+      if (item.deadline <= now) {
+        this.#reject(item, deadlineError('queued'))
+        continue
+      }
+      // an item with less time left than the endpoint usually takes would spend a slot on an
+      // answer nobody waits for; it fails now, a little before its deadline, and is never sent
+      if (item.deadline - now < this.#latencyMs) {
+        this.#reject(item, new BatcherError('DEADLINE_EXCEEDED', `${item.deadline - now} ms were left, less than the endpoint's usual ${Math.round(this.#latencyMs)} ms`))
+        continue
+      }
+      // FIFO: stop at the first item that does not fit rather than skip ahead of it
+      if (payloadBytes(partition.overhead, taken.length + 1, sum + item.bytes) > this.#maxBytes) break
+      this.#unqueue(item)
+      item.state = 'in_flight'
+      taken.push(item)
+      sum += item.bytes
+    }
+    if (taken.length === 0) return
+    const flight: Flight = {
+      batchId: `${this.#batchIdPrefix}-${++this.#batchSeq}`,
+      model: partition.model,
+      params: partition.params,
+      overhead: partition.overhead,
+      items: taken
+    }
+    for (const item of taken) item.flight = flight
+    this.#inFlight++
+    void this.#runFlight(flight)
+  }
+
+  async #runFlight (flight: Flight): Promise<void> {
+    try {
+      await this.#runPayload(flight, flight.items, flight.batchId, false)
+    } catch (err) {
+      // only a bug in the batcher gets here; answer everyone rather than leave callers hanging
+      this.#rejectAll(flight.items, new BatcherError('ENDPOINT_UNAVAILABLE', 'internal batcher error', { cause: err, retryAfterMs: RETRY_AFTER_FLOOR_MS }))
+    } finally {
+      this.#inFlight--
+      this.#pump()
+    }
+  }
+
+  /** Send `items` (minus the gone), retrying and bisecting per policy, until each is settled. */
+  async #runPayload (flight: Flight, items: readonly Item[], batchId: string, bisected: boolean): Promise<void> {
+    let pending = items
+    for (let attempt = 1; ; attempt++) {
+      const live = this.#live(pending)
+      if (live.length === 0) return
+      const result = await this.#send(flight, live, batchId, attempt, bisected)
+      switch (result.outcome) {
+        case 'aborted':
+          return
+        case 'ok':
+          live.forEach((item, i) => { this.#resolve(item, result.value[i]) })
+          return
+        case 'fatal':
+          // the whole flight, so bisection steps still to come find nobody left to send
+          this.#rejectAll(flight.items, new BatcherError('ENDPOINT_UNAVAILABLE', result.message, { cause: result.cause, retryAfterMs: RETRY_AFTER_FLOOR_MS }))
+          return
+        case 'model_error': {
+          if (live.length === 1) {
+            this.#reject(live[0], new BatcherError('MODEL_ERROR', result.message, { cause: result.cause }))
+            return
+          }
+          const mid = Math.ceil(live.length / 2)
+          await this.#runPayload(flight, live.slice(0, mid), `${batchId}.1`, true)
+          await this.#runPayload(flight, live.slice(mid), `${batchId}.2`, true)
+          return
+        }
+        case 'retryable': {
+          const retryAfterMs = Math.max(RETRY_AFTER_FLOOR_MS, result.retryAfterMs ?? 0)
+          const unavailable = (why: string): BatcherError =>
+            new BatcherError('ENDPOINT_UNAVAILABLE', `${why}: ${result.message}`, { cause: result.cause, retryAfterMs })
+          pending = live.filter((item) => item.state !== 'settled')
+          if (attempt >= this.#retry.maxAttempts) {
+            this.#rejectAll(pending, unavailable(`gave up after ${attempt} attempts`))
+            return
+          }
+          if (pending.length === 0) return
+          // whole ms, so the deadline check below and the timer agree
+          const sleepMs = Math.ceil(backoffMs(this.#retry, attempt, this.#random, result.retryAfterMs))
+          const latest = Math.max(...pending.map((item) => item.deadline))
+          if (this.#clock.now() + sleepMs >= latest) {
+            this.#rejectAll(pending, unavailable(`a retry in ${sleepMs} ms would end after the deadline`))
+            return
+          }
+          await this.#sleep(flight, pending, sleepMs)
+          break
+        }
+      }
+    }
+  }
+
+  /** The unsettled items, after rejecting those whose deadline has come: expired items are never sent. */
+  #live (items: readonly Item[]): Item[] {
+    const now = this.#clock.now()
+    const live: Item[] = []
+    for (const item of items) {
+      if (item.state === 'settled') continue
+      if (item.deadline <= now) this.#reject(item, deadlineError('in_flight'))
+      else live.push(item)
+    }
+    return live
+  }
+
+  /** One invocation, classified, reported to onFlush. */
+  async #send (flight: Flight, items: readonly Item[], batchId: string, attempt: number, bisected: boolean): Promise<AttemptResult> {
+    const controller = new AbortController()
+    flight.current = { items, controller }
+    let sum = 0
+    let deadline = Number.NEGATIVE_INFINITY
+    for (const item of items) {
+      sum += item.bytes
+      deadline = Math.max(deadline, item.deadline)
+    }
+    const bytes = payloadBytes(flight.overhead, items.length, sum)
+    const started = this.#clock.now()
+    let result: AttemptResult
+    try {
+      const value = await this.#invoke({
+        model: flight.model,
+        params: flight.params,
+        inputs: items.map((item) => item.input),
+        signal: controller.signal,
+        deadline,
+        batchId,
+        attempt
+      })
+      if (controller.signal.aborted) result = { outcome: 'aborted' }
+      else if (!Array.isArray(value) || value.length !== items.length) {
+        const count = Array.isArray(value) ? value.length : 'no list of'
+        result = { outcome: 'model_error', message: `the endpoint returned ${count} results for ${items.length} inputs`, cause: undefined }
+      } else result = { outcome: 'ok', value }
+    } catch (err) {
+      result = classify(err, controller.signal.aborted)
+    } finally {
+      flight.current = undefined
+    }
+    const latencyMs = this.#clock.now() - started
+    if (result.outcome === 'ok' || result.outcome === 'model_error') {
+      this.#latencyMs = this.#latencyMs === 0 ? latencyMs : this.#latencyMs + LATENCY_EWMA_ALPHA * (latencyMs - this.#latencyMs)
+    }
+    const event: FlushEvent = { batchId, model: flight.model, items: items.length, bytes, attempt, latencyMs, outcome: result.outcome, bisected }
+    if (result.outcome === 'aborted') event.message = 'every item left before the endpoint answered'
+    else if (result.outcome !== 'ok') event.message = result.message
+    if (this.#onFlush !== undefined) {
+      try {
+        this.#onFlush(event)
+      } catch {
+        // a logging or metrics hook must not break batching
+      }
+    }
+    return result
+  }
+
+  /** Backoff before a retry; ends early once every one of `items` is settled. */
+  #sleep (flight: Flight, items: readonly Item[], ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        flight.sleeping = undefined
+        resolve()
+      }
+      const handle = this.#clock.setTimeout(done, Math.min(ms, MAX_TIMER_MS))
+      flight.sleeping = { items, wake: () => { this.#clock.clearTimeout(handle); done() } }
+    })
+  }
+
+  #resolve (item: Item, value: string[]): void {
+    if (this.#settle(item)) item.resolve(value)
+  }
+
+  #reject (item: Item, error: BatcherError): void {
+    if (this.#settle(item)) item.reject(error)
+  }
+
+  #rejectAll (items: readonly Item[], error: BatcherError): void {
+    for (const item of items) this.#reject(item, error)
+  }
+
+  /** Mark settled and release what the item holds; false if it already was. */
+  #settle (item: Item): boolean {
+    if (item.state === 'settled') return false
+    const was = item.state
+    item.state = 'settled'
+    this.#deadlines.remove(item)
+    if (item.onAbort !== undefined) item.signal?.removeEventListener('abort', item.onAbort)
+    if (was === 'queued') {
+      this.#unqueue(item)
+      // drain may now be complete
+      this.#schedulePump()
+    } else if (item.flight !== undefined) {
+      const flight = item.flight
+      if (flight.current !== undefined && flight.current.items.every(isSettled)) {
+        flight.current.controller.abort(new BatcherError('CANCELLED', 'every item of this payload expired or was cancelled'))
+      }
+      if (flight.sleeping !== undefined && flight.sleeping.items.every(isSettled)) flight.sleeping.wake()
+    }
+    return true
+  }
+
+  #unqueue (item: Item): void {
+    const partition = item.partition
+    const i = partition.queue.indexOf(item)
+    if (i < 0) return
+    partition.queue.splice(i, 1)
+    partition.queuedBytes -= item.bytes
+    this.#depth--
+    if (partition.queue.length === 0 && this.#partitions.get(partition.key) === partition) this.#partitions.delete(partition.key)
+  }
+
+  /** Payloads needed for what is queued, counting maxSize only; drives QUEUE_FULL's Retry-After. */
+  #queuedBatches (): number {
+    let batches = 0
+    for (const partition of this.#partitions.values()) batches += Math.ceil(partition.queue.length / this.#maxSize)
+    return batches
+  }
+
+  /** Arm the timer for the next deadline or (unless 'eager') wait expiry, or disarm it. */
+  #rearm (now: number): void {
+    let at = this.#deadlines.peek()?.deadline ?? Number.POSITIVE_INFINITY
+    if (this.#policy !== 'eager' && !this.#draining) {
+      for (const partition of this.#partitions.values()) {
+        const due = partition.queue[0].arrival + this.#maxWaitMs
+        // a due partition that is still queued waits for a slot, not for the timer
+        if (due > now && due < at) at = due
+      }
+    }
+    if (at === this.#timerAt) return
+    this.#disarm()
+    if (at === Number.POSITIVE_INFINITY) return
+    this.#timerAt = at
+    this.#timer = this.#clock.setTimeout(() => { this.#onTimer() }, Math.min(MAX_TIMER_MS, Math.max(0, at - now)))
+  }
+
+  #disarm (): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#timerAt = Number.POSITIVE_INFINITY
+  }
+
+  #onTimer (): void {
+    this.#timer = undefined
+    this.#timerAt = Number.POSITIVE_INFINITY
+    const now = this.#clock.now()
+    for (let item = this.#deadlines.peek(); item !== undefined && item.deadline <= now; item = this.#deadlines.peek()) {
+      this.#reject(item, deadlineError(item.state === 'queued' ? 'queued' : 'in_flight'))
+    }
+    this.#pump()
+  }
+}
+
+function isSettled (item: Item): boolean {
+  return item.state === 'settled'
+}
+
+function deadlineError (where: 'queued' | 'in_flight'): BatcherError {
+  return new BatcherError('DEADLINE_EXCEEDED', where === 'queued' ? 'deadline passed while waiting for a batch' : 'deadline passed before the model answered')
+}
+
+function classify (err: unknown, aborted: boolean): AttemptResult {
+  if (aborted) return { outcome: 'aborted' }
+  if (err instanceof InvokeError) {
+    switch (err.kind) {
+      case 'retryable': return { outcome: 'retryable', message: err.message, cause: err, retryAfterMs: err.retryAfterMs }
+      case 'model': return { outcome: 'model_error', message: err.message, cause: err }
+      case 'fatal': return { outcome: 'fatal', message: err.message, cause: err }
+    }
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return { outcome: 'fatal', message, cause: err }
+}
+
+function positiveInteger (name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`)
+  return value
+}
+
+function nonNegative (name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`)
+  return value
+}

@@ -1,0 +1,11 @@
+// The micro-batcher: pure TypeScript, no AWS or HTTP; the app injects `invoke`.
+export { MicroBatcher, BATCHER_DEFAULTS } from './batcher.js'
+export type { BatcherOptions, FlushEvent, FlushOutcome, FlushPolicy, InvokeFn, InvokeRequest, SubmitOptions } from './batcher.js'
+export { BatcherError, InvokeError } from './errors.js'
+export type { BatcherErrorCode, InvokeErrorKind } from './errors.js'
+export { encodePayload, inputBytes, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes } from './payload.js'
+export type { Params } from './payload.js'
+export { RETRY_AFTER_CAP_MS, RETRY_AFTER_FLOOR_MS, backoffCeilingMs, backoffMs, estimateRetryAfterMs } from './backoff.js'
+export type { RetryOptions } from './backoff.js'
+export { realClock } from './clock.js'
+export type { Clock } from './clock.js'

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 /** A gateway running as its own process (local mode), as a user would start it. */
 export interface GatewayProcess {
   url: string
+  dataDir: string
   child: ChildProcess
   stop: () => Promise<number | null>
 }
@@ -28,9 +29,11 @@ export async function freePort (): Promise<number> {
 export const SERVER_ENTRY = fileURLToPath(new URL('../src/server.js', import.meta.url))
 
 /** Starts `node dist/src/server.js` with env, waits for /ready, returns a handle. */
-export async function startGateway (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[] } = {}): Promise<GatewayProcess> {
+export async function startGateway (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[], dataDir?: string } = {}): Promise<GatewayProcess> {
   const port = await freePort()
-  const dataDir = await mkdtemp(join(tmpdir(), 't2t-bench-'))
+  // a given dataDir belongs to the caller (restarts reuse it); a fresh one is removed on stop
+  const ownDir = opts.dataDir === undefined
+  const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 't2t-bench-'))
   const childEnv: Record<string, string> = { ...process.env as Record<string, string>, LOG_LEVEL: 'warn', LOCAL_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
   for (const [k, v] of Object.entries(env)) childEnv[k] = String(v)
   delete childEnv.SAGEMAKER_ENDPOINT_NAME
@@ -50,12 +53,16 @@ export async function startGateway (env: Record<string, string | number>, opts: 
   }
   return {
     url,
+    dataDir,
     child,
     stop: async () => {
-      const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
-      child.kill('SIGTERM')
-      const code = await exited
-      await rm(dataDir, { recursive: true, force: true })
+      let code = child.exitCode
+      if (code === null && child.signalCode === null) {
+        const exited = new Promise<number | null>(resolve => child.once('exit', c => { resolve(c) }))
+        child.kill('SIGTERM')
+        code = await exited
+      }
+      if (ownDir) await rm(dataDir, { recursive: true, force: true })
       return code
     }
   }

@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino'
 import { type Config, isLocalMode } from './config.js'
 import { catalogError, isCatalogError, type CatalogError } from './errors.js'
 import { metricsPlugin } from './metrics.js'
+import { securityPlugin } from './security.js'
 import { realtimePlugin } from './realtime.js'
 import { createRuntimeClient, type AwsTarget } from './sagemaker/clients.js'
 import { describeValidation, validatorCompiler } from './validation.js'
@@ -16,6 +17,9 @@ import opsRoutes from '../routes/ops.js'
 import summarizeRoutes from '../routes/summarize.js'
 import generateRoutes from '../routes/generate.js'
 import evaluateRoutes from '../routes/evaluate.js'
+import datasetsRoutes from '../routes/datasets.js'
+import transformJobsRoutes from '../routes/transform-jobs.js'
+import { jobsPlugin } from './jobs-plugin.js'
 
 /** Where the app is in its life: /ready answers 200 only in `ready`. */
 export interface Lifecycle {
@@ -46,7 +50,15 @@ export const REDACT_PATHS = [
 
 function loggerOptions (config: Config, stream: DestinationStream | undefined): FastifyServerOptions['logger'] {
   if (config.LOG_LEVEL === 'silent' && stream === undefined) return false
-  return { level: config.LOG_LEVEL, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(stream !== undefined ? { stream } : {}) }
+  return {
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      // the path only: a query string can carry a prompt (POST /v1/datasets?prompt=...)
+      req: (req: { method: string, url: string, ip?: string, id?: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip })
+    },
+    ...(stream !== undefined ? { stream } : {})
+  }
 }
 
 /**
@@ -89,8 +101,11 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   const app = Fastify({
     logger: loggerOptions(config, options.logStream),
     bodyLimit: 1024 * 1024,
-    // the deadline is ours (REQUEST_TIMEOUT_MS); this only guards against stuck sockets
-    requestTimeout: config.REQUEST_TIMEOUT_MS + 30_000,
+    // no cap on a whole request: dataset uploads stream for as long as they take. Deadlines of
+    // real-time work are the batcher's (REQUEST_TIMEOUT_MS); an idle socket is closed after
+    // this (ms), which must outlast the longest wait for a real-time answer
+    requestTimeout: 0,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS + 60_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: () => crypto.randomUUID()
@@ -104,7 +119,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   app.addSchema(ErrorResponse)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const data = err.validationContext === undefined ? request.body : (request as unknown as Record<string, unknown>)[err.validationContext]
+    const parts: Record<string, unknown> = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }
+    const data = parts[err.validationContext ?? 'body']
     const clientError = toClientError(err, data)
     if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
     else request.log.info({ code: clientError.code, statusCode: clientError.statusCode }, 'request rejected')
@@ -131,6 +147,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
       },
       tags: [
         { name: 'real-time', description: 'Micro-batched real-time inference' },
+        { name: 'datasets', description: 'NDJSON datasets streamed to S3 for batch jobs' },
+        { name: 'transform-jobs', description: 'SageMaker Batch Transform jobs: submit, poll, list, stop, results, evaluation' },
         { name: 'evaluation', description: "ROUGE identical to Google's rouge-score" },
         { name: 'operations', description: 'Probes, metrics and docs' }
       ],
@@ -138,16 +156,25 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
 
+  await app.register(securityPlugin, { config })
   await app.register(metricsPlugin)
   await app.register(realtimePlugin, { config, runtimeClient: createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS) })
+  await app.register(jobsPlugin, { config, aws: options.aws })
 
   await app.register(opsRoutes)
   await app.register(summarizeRoutes)
   await app.register(generateRoutes)
   await app.register(evaluateRoutes)
+  await app.register(datasetsRoutes)
+  await app.register(transformJobsRoutes)
 
+  // time inside the gateway, from the first byte read to the reply (ms): lets clients tell
+  // our latency from the network's, and the burst test measure refusals honestly
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`)
+  })
   app.addHook('onReady', async () => { app.lifecycle.state = 'ready' })
   // drain the batcher before the server's connections are torn down
   app.addHook('preClose', async () => {

@@ -12,6 +12,11 @@ export const Errors = {
   INVALID_REQUEST: make('INVALID_REQUEST', 400),
   INVALID_PARAMETERS: make('INVALID_PARAMETERS', 400),
   INVALID_JSON: make('INVALID_JSON', 400),
+  // a dataset upload with bad lines; the 400 body also lists them (`errors: [{line, message}]`)
+  DATASET_INVALID: make('DATASET_INVALID', 400),
+  INVALID_S3_URI: make('INVALID_S3_URI', 400),
+  S3_URI_NOT_ALLOWED: make('S3_URI_NOT_ALLOWED', 400),
+  S3_OBJECT_NOT_FOUND: make('S3_OBJECT_NOT_FOUND', 400),
   UNAUTHORIZED: make('UNAUTHORIZED', 401),
   NOT_FOUND: make('NOT_FOUND', 404),
   JOB_NOT_FOUND: make('JOB_NOT_FOUND', 404),
@@ -31,6 +36,10 @@ export const Errors = {
   QUEUE_FULL: make('QUEUE_FULL', 503),
   ENDPOINT_UNAVAILABLE: make('ENDPOINT_UNAVAILABLE', 503),
   SHUTTING_DOWN: make('SHUTTING_DOWN', 503),
+  // AWS mode without S3_BUCKET: real time works, datasets and transform jobs cannot
+  JOBS_NOT_CONFIGURED: make('JOBS_NOT_CONFIGURED', 503),
+  // the SageMaker control plane throttled us or is out of capacity/quota; retry later
+  SAGEMAKER_UNAVAILABLE: make('SAGEMAKER_UNAVAILABLE', 503),
   DEADLINE_EXCEEDED: make('DEADLINE_EXCEEDED', 504)
 } as const
 

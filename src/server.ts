@@ -16,7 +16,7 @@ async function main (): Promise<void> {
   let local: LocalStack | undefined
   let aws: AwsTarget
   if (isLocalMode(config)) {
-    local = await startLocalStack(config)
+    local = await startLocalStack(config, { sagemakerPort: config.LOCAL_SAGEMAKER_PORT, s3Port: config.LOCAL_S3_PORT })
     aws = local.awsTarget
   } else {
     aws = { region: config.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' }

@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import type { Config } from '../config.js'
 import { LOCAL_MODEL_NAME } from '../config.js'
-import { LOCAL_CREDENTIALS, type AwsTarget } from '../sagemaker/clients.js'
+import { createS3Client, LOCAL_CREDENTIALS, type AwsTarget } from '../sagemaker/clients.js'
+import { createLocalControlPlane, type ControlPlaneOptions, type LocalControlPlane } from './control-plane.js'
 import { startLocalS3, type LocalS3 } from './s3.js'
 import { startLocalSageMaker, type AwsJsonService, type LocalSageMaker } from './server.js'
 import { LOCAL_REGION } from './wire.js'
@@ -12,6 +14,8 @@ export interface LocalStack {
   awsTarget: AwsTarget
   sagemaker: LocalSageMaker
   s3: LocalS3
+  /** The control plane (transform jobs): its store, runner, counters and crash/idle handles. */
+  jobs: LocalControlPlane
   close: () => Promise<void>
 }
 
@@ -20,17 +24,46 @@ export interface LocalStackOverrides {
   random?: () => number
   sagemakerPort?: number
   s3Port?: number
-  /** Builds extra AWS JSON 1.1 services (the control plane) once S3 is up. */
+  /** Builds extra AWS JSON 1.1 services once S3 is up (the control plane is always mounted). */
   services?: (ctx: { awsTarget: AwsTarget, dataDir: string }) => AwsJsonService[]
+  /** Control-plane knobs beyond the environment (progress interval, upload part size, clock). */
+  controlPlane?: Partial<Pick<ControlPlaneOptions, 'progressIntervalMs' | 'uploadPartBytes' | 'now'>>
+}
+
+/** The part of s3rver's (untyped) account registry used to accept the local credentials. */
+interface S3rverAccounts {
+  DUMMY_ACCOUNT: { createKeyPair: (accessKeyId: string, secretAccessKey: string) => void }
+}
+
+/**
+ * s3rver only accepts requests signed with the key pairs in its process-wide account registry
+ * (just S3RVER/S3RVER out of the box); add the dummy pair the gateway's SDK clients sign with.
+ */
+function acceptLocalCredentials (): void {
+  const accounts = createRequire(import.meta.url)('s3rver/lib/models/account.js') as S3rverAccounts
+  accounts.DUMMY_ACCOUNT.createKeyPair(LOCAL_CREDENTIALS.accessKeyId, LOCAL_CREDENTIALS.secretAccessKey)
 }
 
 /** Starts S3 (s3rver) and the local SageMaker with the LOCAL_* knobs from config. */
 export async function startLocalStack (config: Config, overrides: LocalStackOverrides = {}): Promise<LocalStack> {
   const dataDir = resolve(config.LOCAL_DATA_DIR)
+  acceptLocalCredentials()
   const s3 = await startLocalS3({ directory: join(dataDir, 's3'), port: overrides.s3Port })
   const s3Target: AwsTarget = { region: LOCAL_REGION, s3Endpoint: s3.url, credentials: LOCAL_CREDENTIALS, bucket: s3.bucket }
+  // The control plane's own S3 client: transform jobs read and write S3 like any AWS service would.
+  const jobsS3 = createS3Client(s3Target)
+  let jobs: LocalControlPlane | undefined
   let sagemaker: LocalSageMaker
   try {
+    jobs = await createLocalControlPlane({
+      ...overrides.controlPlane,
+      dataDir,
+      s3: jobsS3,
+      modelNames: [LOCAL_MODEL_NAME],
+      latencyBaseMs: config.LOCAL_LATENCY_BASE_MS,
+      latencyPerItemMs: config.LOCAL_LATENCY_PER_ITEM_MS,
+      faultModelErrorPattern: config.LOCAL_FAULT_MODEL_ERROR_PATTERN
+    })
     sagemaker = await startLocalSageMaker({
       port: overrides.sagemakerPort,
       endpointNames: [LOCAL_MODEL_NAME],
@@ -41,18 +74,25 @@ export async function startLocalStack (config: Config, overrides: LocalStackOver
       faultErrorRate: config.LOCAL_FAULT_ERROR_RATE,
       faultModelErrorPattern: config.LOCAL_FAULT_MODEL_ERROR_PATTERN,
       random: overrides.random,
-      jsonServices: overrides.services?.({ awsTarget: s3Target, dataDir }) ?? []
+      jsonServices: [jobs, ...overrides.services?.({ awsTarget: s3Target, dataDir }) ?? []]
     })
   } catch (err) {
+    await jobs?.close()
+    jobsS3.destroy()
     await s3.close()
     throw err
   }
+  const controlPlane = jobs
   return {
     awsTarget: { ...s3Target, sagemakerEndpoint: sagemaker.url },
     sagemaker,
     s3,
+    jobs: controlPlane,
     close: async () => {
+      // Closing the server closes its services: running jobs stop at a checkpoint and stay
+      // InProgress, so a stack started later over the same LOCAL_DATA_DIR resumes them.
       await sagemaker.close()
+      jobsS3.destroy()
       await s3.close()
     }
   }

@@ -1,0 +1,128 @@
+import { Readable } from 'node:stream'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { errorResponses } from '../schemas/errors.js'
+import { EvaluationResponse } from '../schemas/evaluate.js'
+import {
+  CREATE_JOB_BODY_LIMIT, CreateJobBody, CreateJobHeaders, JobEvaluationBody, JobList, JobNameParams, ListJobsQuery, ResultLine, TransformJobRef
+} from '../schemas/jobs.js'
+import { scoreOrThrow } from '../src/scoring.js'
+import type { JoinStats, ResultLine as ResultLineValue } from '../src/sagemaker/results.js'
+
+const TAG = 'transform-jobs'
+
+/** NDJSON text of result lines; pulled one line at a time by the response stream. */
+async function * ndjson (first: IteratorResult<ResultLineValue>, rest: AsyncGenerator<ResultLineValue>): AsyncGenerator<string> {
+  if (first.done === true) return
+  yield JSON.stringify(first.value) + '\n'
+  for await (const line of rest) yield JSON.stringify(line) + '\n'
+}
+
+/** /v1/transform-jobs: submit, read, list and stop batch transform jobs; stream and score results. */
+const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/v1/transform-jobs', {
+    bodyLimit: CREATE_JOB_BODY_LIMIT,
+    schema: {
+      tags: [TAG],
+      operationId: 'createTransformJob',
+      summary: 'Submit a batch transform job',
+      description: 'Inline records are written to S3 as JumpStart JSON Lines (prompt prepended); an `s3Uri` input must lie inside ALLOWED_S3_PREFIXES. ' +
+        'Job-wide `parameters` are sent as HYPER_PARAMS. A repeat with the same `name` or Idempotency-Key returns the existing job (header `idempotent-replayed: true`), never a second one; ' +
+        'the same name or key with a different body is a 409.',
+      headers: CreateJobHeaders,
+      body: CreateJobBody,
+      response: { 202: TransformJobRef, ...errorResponses(400, 401, 409, 413, 415, 429, 502, 503) }
+    }
+  }, async (request, reply) => {
+    const { jobs } = app.batch()
+    const { job, replayed } = await jobs.create(request.body, request.headers['idempotency-key'])
+    void reply.header('location', `/v1/transform-jobs/${encodeURIComponent(job.name)}`)
+    if (replayed) void reply.header('idempotent-replayed', 'true')
+    return await reply.code(202).send(job)
+  })
+
+  app.get('/v1/transform-jobs', {
+    schema: {
+      tags: [TAG],
+      operationId: 'listTransformJobs',
+      summary: 'List the gateway\'s transform jobs, newest first',
+      description: 'Pages through SageMaker\'s ListTransformJobs and keeps the jobs this gateway made (those with a manifest under S3_PREFIX). A page may hold fewer than `limit` jobs while `nextToken` is present.',
+      querystring: ListJobsQuery,
+      response: { 200: JobList, ...errorResponses(400, 401, 429, 502, 503) }
+    }
+  }, async (request) => {
+    return await app.batch().jobs.list(request.query)
+  })
+
+  app.get('/v1/transform-jobs/:name', {
+    schema: {
+      tags: [TAG],
+      operationId: 'getTransformJob',
+      summary: 'One transform job',
+      params: JobNameParams,
+      response: { 200: TransformJobRef, ...errorResponses(401, 404, 429, 502, 503) }
+    }
+  }, async (request) => {
+    return await app.batch().jobs.get(request.params.name)
+  })
+
+  app.post('/v1/transform-jobs/:name/stop', {
+    schema: {
+      tags: [TAG],
+      operationId: 'stopTransformJob',
+      summary: 'Stop a running transform job',
+      description: 'Asks SageMaker to stop the job and returns it (usually Stopping). A job already stopping or stopped is returned as is; a Completed or Failed job is a 409.',
+      params: JobNameParams,
+      response: { 202: TransformJobRef, ...errorResponses(401, 404, 409, 429, 502, 503) }
+    }
+  }, async (request, reply) => {
+    const job = await app.batch().jobs.stop(request.params.name)
+    return await reply.code(202).send(job)
+  })
+
+  app.get('/v1/transform-jobs/:name/results', {
+    schema: {
+      tags: [TAG],
+      operationId: 'getTransformJobResults',
+      summary: 'The job\'s results, one NDJSON line per input record in input order',
+      description: 'Each line is `{"id","generated_texts"}`, or `{"id","error":{"code","message"}}` for a record without output (codes JOB_FAILED, JOB_STOPPED, NO_OUTPUT, INVALID_OUTPUT, INVALID_INPUT). ' +
+        'Streamed from S3 as it is read. 409 JOB_NOT_COMPLETE while the job is InProgress or Stopping.',
+      params: JobNameParams,
+      produces: ['application/x-ndjson'],
+      response: {
+        // documents one line; the reply itself is a stream of them (never serialised as one JSON value)
+        200: Type.Unsafe<Readable>({ ...ResultLine, description: 'NDJSON: one such line per input record, in input order.' }),
+        ...errorResponses(401, 404, 409, 429, 502, 503)
+      }
+    }
+  }, async (request, reply) => {
+    const stats: JoinStats = { records: 0, missing: 0, stray: 0, reordered: 0 }
+    const { lines } = await app.batch().jobs.results(request.params.name, stats)
+    // read the first line before answering, so S3 failures at the start are a clean 502
+    const first = await lines.next()
+    const started = Date.now()
+    reply.raw.once('close', () => {
+      void lines.return(undefined)
+      request.log.info({ job: request.params.name, ...stats, ms: Date.now() - started }, 'transform job results streamed')
+    })
+    return await reply.type('application/x-ndjson').send(Readable.from(ndjson(first, lines), { objectMode: false }))
+  })
+
+  app.post('/v1/transform-jobs/:name/evaluation', {
+    bodyLimit: CREATE_JOB_BODY_LIMIT,
+    schema: {
+      tags: [TAG, 'evaluation'],
+      operationId: 'evaluateTransformJob',
+      summary: 'ROUGE of a finished job\'s results against references',
+      description: 'Predictions are each record\'s generated_texts[0]; references default to those given at submission (400 if there were none). The evaluation is the one of POST /v1/evaluate. 409 JOB_NOT_COMPLETE while the job runs.',
+      params: JobNameParams,
+      body: JobEvaluationBody,
+      response: { 200: EvaluationResponse, ...errorResponses(400, 401, 404, 409, 413, 415, 429, 502, 503) }
+    }
+  }, async (request) => {
+    const { references, ...options } = request.body
+    const inputs = await app.batch().jobs.evaluationInputs(request.params.name, references)
+    return scoreOrThrow({ ...options, ...inputs }, app.config)
+  })
+}
+export default transformJobsRoutes

@@ -1,0 +1,66 @@
+import fp from 'fastify-plugin'
+import { TransformJob } from '../schemas/jobs.js'
+import type { Config } from './config.js'
+import { isLocalMode, LOCAL_MODEL_NAME } from './config.js'
+import { catalogError } from './errors.js'
+import { createControlClient, createS3Client, type AwsTarget } from './sagemaker/clients.js'
+import { Datasets } from './sagemaker/datasets.js'
+import { S3Layout } from './sagemaker/layout.js'
+import { S3AllowList } from './sagemaker/s3-uri.js'
+import { TransformJobs } from './sagemaker/transform-jobs.js'
+
+/** Datasets and transform jobs: what /v1/datasets and /v1/transform-jobs use. */
+export interface BatchServices {
+  datasets: Datasets
+  jobs: TransformJobs
+  layout: S3Layout
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The batch services; throws 503 JOBS_NOT_CONFIGURED when no bucket is configured. */
+    batch: () => BatchServices
+  }
+}
+
+/**
+ * Decorates `app.batch`. The bucket is the local stack's in local mode, else S3_BUCKET; without
+ * one, real time still works and the batch routes answer 503 naming the missing variable. A bad
+ * ALLOWED_S3_PREFIXES stops the boot (configuration is checked before serving).
+ */
+export const jobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app, { config, aws }) => {
+  // shared by every job response (and listed once in the OpenAPI components)
+  app.addSchema(TransformJob)
+  const bucket = aws.bucket ?? config.S3_BUCKET
+  if (bucket === undefined) {
+    app.decorate('batch', (): BatchServices => {
+      throw catalogError('JOBS_NOT_CONFIGURED', 'datasets and transform jobs need an S3 bucket: set S3_BUCKET')
+    })
+    return
+  }
+  let allowList: S3AllowList
+  try {
+    allowList = S3AllowList.fromConfig(config.ALLOWED_S3_PREFIXES, bucket, config.S3_PREFIX)
+  } catch (err) {
+    throw new Error(`invalid configuration: ALLOWED_S3_PREFIXES: ${(err as Error).message}`)
+  }
+  const s3 = createS3Client(aws)
+  const control = createControlClient(aws)
+  const layout = new S3Layout(bucket, config.S3_PREFIX)
+  const datasets = new Datasets(s3, layout)
+  const jobs = new TransformJobs({
+    control,
+    s3,
+    layout,
+    allowList,
+    datasets,
+    defaultModel: config.SAGEMAKER_MODEL_NAME ?? (isLocalMode(config) ? LOCAL_MODEL_NAME : undefined),
+    log: app.log.child({ component: 'transform-jobs' })
+  })
+  const services: BatchServices = { datasets, jobs, layout }
+  app.decorate('batch', () => services)
+  app.addHook('onClose', async () => {
+    s3.destroy()
+    control.destroy()
+  })
+}, { name: 'batch-jobs' })

@@ -1,0 +1,151 @@
+/**
+ * Dataset uploads: an NDJSON stream checked line by line and written to S3 in JumpStart form
+ * by multipart upload as it arrives. Memory is bounded by the upload's part buffers and one
+ * line; only the set of ids grows (ids must be unique). A bad line stops the upload at once
+ * (the multipart upload is aborted, so nothing is kept) while the rest of the stream is still
+ * checked, so the caller hears about up to 100 bad lines in one round trip.
+ */
+import { PassThrough } from 'node:stream'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { Upload } from '@aws-sdk/lib-storage'
+import { MAX_LISTED_LINE_ERRORS, type DatasetLineError } from '../../schemas/datasets.js'
+import { catalogError, type CatalogError } from '../errors.js'
+import type { S3Layout } from './layout.js'
+import { splitLines } from './lines.js'
+import { IdSet, toJumpStartRecord } from './records.js'
+import { getText, putText, s3Failure } from './s3-io.js'
+import { formatS3Uri, type S3Location } from './s3-uri.js'
+
+/** Longest accepted line (bytes); longer ones are reported, never buffered. */
+export const MAX_DATASET_LINE_BYTES = 16 * 1024 * 1024
+/** Multipart part size (bytes) and parts in flight: the upload's memory is about their product. */
+const PART_BYTES = 8 * 1024 * 1024
+const PARTS_IN_FLIGHT = 2
+
+/** A stored dataset. */
+export interface DatasetInfo {
+  s3Uri: string
+  records: number
+  /** Bytes of the stored object. */
+  bytes: number
+}
+
+/** A rejected upload: the 400 catalog error plus the first bad lines and their total. */
+export interface DatasetInvalid {
+  error: CatalogError
+  errors: DatasetLineError[]
+  invalidLines: number
+}
+
+/** Thrown when the upload has bad lines or no records; nothing was kept. */
+export class DatasetInvalidError extends Error {
+  override name = 'DatasetInvalidError'
+  constructor (readonly detail: DatasetInvalid) { super(detail.error.message) }
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+
+/** Uploads datasets to `<prefix>/datasets/` and reads their info back. */
+export class Datasets {
+  constructor (private readonly s3: S3Client, private readonly layout: S3Layout) {}
+
+  /**
+   * Streams `source` (NDJSON bytes) to a new dataset object. `prompt` is prepended to `text`
+   * lines. Throws DatasetInvalidError when any line is bad or there are no records, a 502
+   * catalog error when S3 fails, and the source's own error when the caller goes away.
+   */
+  async upload (source: AsyncIterable<Uint8Array | string>, prompt = ''): Promise<DatasetInfo> {
+    const { key, infoKey } = this.layout.newDataset()
+    const pass = new PassThrough()
+    // errors surface through `done`; without a listener a destroy(err) would crash the process
+    pass.on('error', () => {})
+    const upload = new Upload({
+      client: this.s3,
+      params: { Bucket: this.layout.bucket, Key: key, Body: pass, ContentType: 'application/jsonlines' },
+      partSize: PART_BYTES,
+      queueSize: PARTS_IN_FLIGHT,
+      leavePartsOnError: false
+    })
+    let uploadError: unknown
+    const done = upload.done().then(() => undefined, (err: unknown) => { uploadError = err; pass.destroy() })
+    // destroying the body makes lib-storage abort the multipart upload (no object, no parts)
+    const abandon = async (): Promise<void> => {
+      if (!pass.destroyed) pass.destroy(new Error('dataset upload abandoned'))
+      await done
+    }
+
+    const ids = new IdSet()
+    const errors: DatasetLineError[] = []
+    let invalid = 0
+    let records = 0
+    let bytes = 0
+    const reject = (line: number, message: string): void => {
+      invalid++
+      if (errors.length < MAX_LISTED_LINE_ERRORS) errors.push({ line, message })
+      if (invalid === 1) void abandon()
+    }
+
+    try {
+      for await (const line of splitLines(source, MAX_DATASET_LINE_BYTES)) {
+        if (line.tooLong === true) { reject(line.number, `line is ${line.bytes} bytes; the limit is ${MAX_DATASET_LINE_BYTES}`); continue }
+        if (line.invalidUtf8 === true) { reject(line.number, 'line is not valid UTF-8'); continue }
+        const text = line.text
+        if (text.trim() === '') continue
+        let value: unknown
+        try {
+          value = JSON.parse(text)
+        } catch (err) {
+          reject(line.number, `line is not valid JSON: ${(err as Error).message}`)
+          continue
+        }
+        const verdict = toJumpStartRecord(value, prompt)
+        if (!verdict.ok) { reject(line.number, verdict.message); continue }
+        const first = ids.add(verdict.record.id, line.number)
+        if (first !== undefined) { reject(line.number, `line.id ${JSON.stringify(verdict.record.id)} is duplicated (first on line ${first})`); continue }
+        records++
+        if (invalid > 0) continue
+        const chunk = verdict.record.line + '\n'
+        bytes += Buffer.byteLength(chunk)
+        if (!pass.write(chunk)) {
+          // backpressure: wait for the part buffers to drain (or the upload to die)
+          await new Promise<void>(resolve => { pass.once('drain', resolve); pass.once('close', resolve) })
+          if (uploadError !== undefined) throw s3Failure('multipart upload', uploadError)
+        }
+      }
+    } catch (err) {
+      await abandon()
+      throw err
+    }
+
+    if (invalid > 0) {
+      await abandon()
+      const firstError = errors[0] as DatasetLineError
+      const message = `${plural(invalid, 'line is', 'lines are')} invalid; nothing was stored. line ${firstError.line}: ${firstError.message}`
+      throw new DatasetInvalidError({ error: catalogError('DATASET_INVALID', message), errors, invalidLines: invalid })
+    }
+    if (records === 0) {
+      await abandon()
+      throw new DatasetInvalidError({ error: catalogError('DATASET_INVALID', 'the dataset has no records (every line was blank); send at least one {"id","text"} line'), errors: [], invalidLines: 0 })
+    }
+    pass.end()
+    await done
+    if (uploadError !== undefined) throw s3Failure('multipart upload', uploadError)
+    const s3Uri = formatS3Uri({ bucket: this.layout.bucket, key })
+    await putText(this.s3, this.layout.bucket, infoKey, JSON.stringify({ version: 1, s3Uri, records, bytes, createdAt: new Date().toISOString() }) + '\n', 'application/json')
+    return { s3Uri, records, bytes }
+  }
+
+  /** The record count of a dataset this gateway stored at `location`; undefined for anything else. */
+  async recordCount (location: S3Location): Promise<number | undefined> {
+    const infoKey = this.layout.datasetInfoKey(location)
+    if (infoKey === undefined) return undefined
+    const text = await getText(this.s3, this.layout.bucket, infoKey)
+    if (text === undefined) return undefined
+    try {
+      const info = JSON.parse(text) as { records?: unknown }
+      return typeof info.records === 'number' && Number.isInteger(info.records) ? info.records : undefined
+    } catch {
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Records in the two shapes users send and the one shape the transform job reads:
+ * `{"id","text","parameters"?}` or JumpStart `{"id","text_inputs",...params}` in, JumpStart
+ * JSON Lines out (`{"id","text_inputs",...params}`, the prompt already prepended).
+ */
+import type { ValidateFunction } from 'ajv'
+import { Type } from 'typebox'
+import { RecordId } from '../../schemas/datasets.js'
+import { crossCheckParameters, GENERATION_PARAMETER_NAMES, GenerationParameterProperties, GenerationParameters } from '../../schemas/params.js'
+import { describeValidation, validatorCompiler } from '../validation.js'
+
+/** A record ready for the job: its id and the JumpStart line (no newline). */
+export interface JumpStartLine {
+  id: string | number
+  line: string
+}
+
+/** Per-record parameters that are a job-wide setting; the message says where they belong. */
+const JOB_WIDE = new Set(['batch_size'])
+
+const TextLine = Type.Object({
+  id: RecordId,
+  text: Type.String({ minLength: 1 }),
+  parameters: Type.Optional(GenerationParameters)
+}, { additionalProperties: false })
+
+const JumpStartLineSchema = Type.Object({
+  id: RecordId,
+  text_inputs: Type.String({ minLength: 1 }),
+  ...GenerationParameterProperties
+}, { additionalProperties: false })
+
+const ReferenceLine = Type.Object({
+  id: RecordId,
+  text: Type.Optional(Type.String()),
+  text_inputs: Type.Optional(Type.String())
+})
+
+/** Compiles a schema with the app's strict body validator (no coercion, no key stripping). */
+function compile (schema: object): ValidateFunction {
+  return validatorCompiler({ schema, method: 'POST', url: '', httpPart: 'body' }) as ValidateFunction
+}
+const checkText = compile(TextLine)
+const checkJumpStart = compile(JumpStartLineSchema)
+const checkReference = compile(ReferenceLine)
+
+/** One line's verdict: its JumpStart form, or a message naming the field and value. */
+export type LineVerdict = { ok: true, record: JumpStartLine } | { ok: false, message: string }
+
+/** JSON-quoted, bounded rendering of a value for messages. */
+export function show (value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
+/**
+ * Checks one parsed dataset line and converts it to JumpStart form. `context` prefixes field
+ * names in messages (`line` -> `line.parameters.num_beams`). `prompt` is prepended to `text`
+ * (JumpStart lines are model-ready and sent as written).
+ */
+export function toJumpStartRecord (value: unknown, prompt: string, context = 'line'): LineVerdict {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: `${context} must be a JSON object (got ${show(value)})` }
+  }
+  const obj = value as Record<string, unknown>
+  if ('text' in obj && 'text_inputs' in obj) return { ok: false, message: `${context} has both text and text_inputs; send one` }
+  for (const key of JOB_WIDE) {
+    const params = obj.parameters
+    const where = key in obj ? `${context}.${key}` : (typeof params === 'object' && params !== null && key in params) ? `${context}.parameters.${key}` : undefined
+    if (where !== undefined) return { ok: false, message: `${where} is a job-wide parameter; set it in the job's parameters` }
+  }
+  const jumpStart = 'text_inputs' in obj
+  const check = jumpStart ? checkJumpStart : checkText
+  if (!check(obj)) {
+    return { ok: false, message: describeValidation(check.errors ?? [], context, obj).message }
+  }
+  const id = obj.id as string | number
+  if (jumpStart) {
+    const params: Record<string, unknown> = {}
+    for (const name of GENERATION_PARAMETER_NAMES) if (obj[name] !== undefined) params[name] = obj[name]
+    const cross = crossCheckParameters(params, context)
+    if (cross !== undefined) return { ok: false, message: cross }
+    return { ok: true, record: { id, line: jumpStartLine(id, obj.text_inputs as string, params) } }
+  }
+  const params = (obj.parameters ?? {}) as GenerationParameters
+  const cross = crossCheckParameters(params, `${context}.parameters`)
+  if (cross !== undefined) return { ok: false, message: cross }
+  return { ok: true, record: { id, line: jumpStartLine(id, prompt + (obj.text as string), params) } }
+}
+
+/** The JumpStart JSON line for one record: id first, then text_inputs, then its parameters. */
+export function jumpStartLine (id: string | number, textInputs: string, params: Record<string, unknown> = {}): string {
+  return JSON.stringify({ id, text_inputs: textInputs, ...params })
+}
+
+/** Tracks ids seen (as strings: 7 and "7" collide); the only state that grows with a dataset. */
+export class IdSet {
+  private readonly seen = new Map<string, number>()
+
+  /** Records `id` at `position`; returns where it was first seen when it is a duplicate. */
+  add (id: string | number, position: number): number | undefined {
+    const key = String(id)
+    const first = this.seen.get(key)
+    if (first !== undefined) return first
+    this.seen.set(key, position)
+    return undefined
+  }
+
+  get size (): number {
+    return this.seen.size
+  }
+}
+
+/** A reference read back from S3: `text`, else `text_inputs` (datasets store JumpStart form). */
+export function toReference (value: unknown): { id: string | number, text: string } | undefined {
+  if (!checkReference(value)) return undefined
+  const obj = value as { id: string | number, text?: string, text_inputs?: string }
+  const text = obj.text ?? obj.text_inputs
+  return text === undefined ? undefined : { id: obj.id, text }
+}

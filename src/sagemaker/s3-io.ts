@@ -1,0 +1,112 @@
+/**
+ * The few S3 operations datasets and jobs need, with S3 failures wrapped into catalog errors
+ * (the client sees the operation, never AWS internals; the original stays as `cause`).
+ */
+import { Readable } from 'node:stream'
+import {
+  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
+} from '@aws-sdk/client-s3'
+import { catalogError, type CatalogError } from '../errors.js'
+
+/** An object seen in a listing. */
+export interface S3ObjectInfo {
+  key: string
+  size: number
+}
+
+interface AwsLikeError { name?: string, $metadata?: { httpStatusCode?: number } }
+
+/** True for S3's "no such object" answers (GetObject's NoSuchKey, HeadObject's bare 404). */
+export function isNotFound (err: unknown): boolean {
+  const e = (err ?? {}) as AwsLikeError
+  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404
+}
+
+/** A 502 naming the S3 operation that failed; the SDK error is kept as `cause` for the logs. */
+export function s3Failure (operation: string, err: unknown): CatalogError {
+  return catalogError('UPSTREAM_ERROR', `S3 ${operation} failed`, { cause: err })
+}
+
+/** Reads a small object as text; undefined when it does not exist. */
+export async function getText (s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    return await out.Body?.transformToString('utf8') ?? ''
+  } catch (err) {
+    if (isNotFound(err)) return undefined
+    throw s3Failure('GetObject', err)
+  }
+}
+
+/** Streams an object's bytes; undefined when it does not exist. */
+export async function getStream (s3: S3Client, bucket: string, key: string): Promise<Readable | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    if (out.Body instanceof Readable) return out.Body
+    // not reached on Node (the SDK's Node body is an IncomingMessage); kept for other runtimes
+    return Readable.from([Buffer.from(await out.Body?.transformToByteArray() ?? new Uint8Array())])
+  } catch (err) {
+    if (isNotFound(err)) return undefined
+    throw s3Failure('GetObject', err)
+  }
+}
+
+/** Writes a whole object from memory (manifests, inline records). */
+export async function putText (s3: S3Client, bucket: string, key: string, body: string, contentType: string): Promise<void> {
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }))
+  } catch (err) {
+    throw s3Failure('PutObject', err)
+  }
+}
+
+/** True when the object exists. */
+export async function objectExists (s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+    return true
+  } catch (err) {
+    if (isNotFound(err)) return false
+    throw s3Failure('HeadObject', err)
+  }
+}
+
+/** Every object under a key prefix, in S3's (lexicographic) key order, one page in memory at a time. */
+export async function * listObjects (s3: S3Client, bucket: string, prefix: string): AsyncGenerator<S3ObjectInfo> {
+  let token: string | undefined
+  do {
+    let page
+    try {
+      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+    } catch (err) {
+      throw s3Failure('ListObjectsV2', err)
+    }
+    for (const obj of page.Contents ?? []) {
+      if (obj.Key !== undefined) yield { key: obj.Key, size: obj.Size ?? 0 }
+    }
+    token = page.IsTruncated === true ? page.NextContinuationToken : undefined
+  } while (token !== undefined)
+}
+
+/** Deletes every object under a key prefix (best effort cleanup of a submission that lost). */
+export async function deletePrefix (s3: S3Client, bucket: string, prefix: string): Promise<number> {
+  let batch: string[] = []
+  let deleted = 0
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return
+    try {
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map(Key => ({ Key })), Quiet: true } }))
+    } catch (err) {
+      throw s3Failure('DeleteObjects', err)
+    }
+    deleted += batch.length
+    batch = []
+  }
+  for await (const obj of listObjects(s3, bucket, prefix)) {
+    batch.push(obj.key)
+    // DeleteObjects takes at most 1000 keys
+    if (batch.length === 1000) await flush()
+  }
+  await flush()
+  return deleted
+}

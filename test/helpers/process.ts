@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { freePort, startGateway, type GatewayProcess } from '../../bench/gateway-process.js'
+
+const SERVER_TS = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
+
+/** A gateway in its own process (TypeScript via tsx), with its local SageMaker on a known port. */
+export interface SpawnedGateway extends GatewayProcess {
+  /** Base URL of the local SageMaker (for /_local/stats). */
+  localUrl: string
+  stats: () => Promise<{ invocations: number, items: number, outcomes: Record<string, number>, batchSizes: number[] }>
+  resetStats: () => Promise<void>
+  /** Resident set size of the gateway process (bytes). */
+  rss: () => Promise<number>
+  /** Open file descriptors of the gateway process (sockets, files). */
+  fds: () => Promise<number>
+}
+
+/** Spawns `src/server.ts` in local mode with env on top of quiet defaults. */
+export async function spawnGateway (env: Record<string, string | number> = {}, dataDir?: string): Promise<SpawnedGateway> {
+  const localPort = await freePort()
+  const gw = await startGateway({ LOCAL_SAGEMAKER_PORT: localPort, ...env }, { entry: SERVER_TS, execArgv: ['--import', 'tsx'], dataDir })
+  const localUrl = `http://127.0.0.1:${localPort}`
+  const pid = gw.child.pid as number
+  return {
+    ...gw,
+    localUrl,
+    stats: async () => await (await fetch(`${localUrl}/_local/stats`)).json() as Awaited<ReturnType<SpawnedGateway['stats']>>,
+    resetStats: async () => { await fetch(`${localUrl}/_local/stats/reset`, { method: 'POST' }) },
+    rss: async () => {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8')
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024
+    },
+    fds: async () => {
+      const { readdir } = await import('node:fs/promises')
+      return (await readdir(`/proc/${pid}/fd`)).length
+    }
+  }
+}
+
+/** POSTs JSON; resolves with status, Retry-After and body, or status -1 on a network error. */
+export async function post (url: string, body: unknown, signal?: AbortSignal): Promise<{ status: number, retryAfter: string | null, body: Record<string, unknown>, ms: number, serverMs: number }> {
+  const started = performance.now()
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal })
+    const text = await res.text()
+    const serverMs = Number(/app;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN)
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: text === '' ? {} : JSON.parse(text) as Record<string, unknown>, ms: performance.now() - started, serverMs }
+  } catch {
+    return { status: -1, retryAfter: null, body: {}, ms: performance.now() - started, serverMs: NaN }
+  }
+}
+
+/** Runs `total` tasks with at most `concurrency` at once; results in task order. */
+export async function pool<T> (total: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(total)
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, async () => {
+    while (next < total) {
+      const i = next++
+      results[i] = await task(i)
+    }
+  }))
+  return results
+}

@@ -1,0 +1,83 @@
+import t from 'tap'
+import { splitLines, type Line } from '../../src/sagemaker/lines.js'
+import { IdSet, jumpStartLine, toJumpStartRecord, toReference } from '../../src/sagemaker/records.js'
+
+async function lines (chunks: Array<string | Uint8Array>, max = 1024): Promise<Line[]> {
+  const out: Line[] = []
+  async function * src (): AsyncGenerator<string | Uint8Array> { for (const c of chunks) yield c }
+  for await (const line of splitLines(src(), max)) out.push(line)
+  return out
+}
+
+t.test('lines split across chunks, CRLF, a last line without newline, blank lines kept', async t => {
+  const got = await lines(['{"a":', '1}\r\n\n{"b"', ':2}\n', 'tail'])
+  t.same(got.map(l => l.text), ['{"a":1}', '', '{"b":2}', 'tail'])
+  t.same(got.map(l => l.number), [1, 2, 3, 4])
+  t.same(await lines(['x\n']), [{ number: 1, text: 'x', bytes: 1 }], 'no phantom line after a final newline')
+})
+
+t.test('multi-byte UTF-8 split between chunks decodes; invalid UTF-8 is flagged', async t => {
+  const bytes = Buffer.from('{"t":"héllo wörld €"}\n', 'utf8')
+  const got = await lines([bytes.subarray(0, 8), bytes.subarray(8, 9), bytes.subarray(9)])
+  t.equal(got[0]?.text, '{"t":"héllo wörld €"}')
+  const bad = await lines([Buffer.from([0x7b, 0xff, 0x7d, 0x0a])])
+  t.same(bad, [{ number: 1, bytes: 3, invalidUtf8: true }])
+})
+
+t.test('a line over the limit is reported with its size, never held, and the next line is fine', async t => {
+  const long = 'x'.repeat(5000)
+  const got = await lines([long.slice(0, 2000), long.slice(2000), '\nok\n'], 100)
+  t.same(got, [{ number: 1, bytes: 5000, tooLong: true }, { number: 2, text: 'ok', bytes: 2 }])
+  const exact = await lines(['y'.repeat(100) + '\r\n'], 100)
+  t.equal(exact[0]?.text?.length, 100, 'the limit excludes the \\r of a CRLF')
+})
+
+t.test('text lines become JumpStart lines with the prompt prepended', async t => {
+  const v = toJumpStartRecord({ id: 1, text: 'Body.', parameters: { max_length: 20 } }, 'Summarize: ')
+  t.same(v, { ok: true, record: { id: 1, line: '{"id":1,"text_inputs":"Summarize: Body.","max_length":20}' } })
+  const js = toJumpStartRecord({ id: 'a', text_inputs: 'As is.', num_beams: 2 }, 'Summarize: ')
+  t.same(js, { ok: true, record: { id: 'a', line: '{"id":"a","text_inputs":"As is.","num_beams":2}' } }, 'JumpStart lines are sent as written')
+  t.equal(jumpStartLine('q"x', 'a\nb'), '{"id":"q\\"x","text_inputs":"a\\nb"}')
+})
+
+t.test('bad records: the message names the field and value', async t => {
+  const cases: Array<[unknown, RegExp]> = [
+    [[1, 2], /line must be a JSON object \(got \[1,2\]\)/],
+    ['str', /line must be a JSON object/],
+    [{ text: 'x' }, /line\.id is required/],
+    [{ id: 1.5, text: 'x' }, /line\.id must be string or integer \(got 1\.5\)/],
+    [{ id: '', text: 'x' }, /line\.id must not be empty/],
+    [{ id: 1 }, /line\.text is required/],
+    [{ id: 1, text: '' }, /line\.text must not be empty/],
+    [{ id: 1, text: 'x', txt: 'y' }, /line has unknown key "txt"; allowed keys: id, text, parameters/],
+    [{ id: 1, text: 'x', parameters: { num_beams: 99 } }, /line\.parameters\.num_beams must be <= 16 \(got 99\)/],
+    [{ id: 1, text: 'x', parameters: { beams: 2 } }, /line\.parameters has unknown key "beams"/],
+    [{ id: 1, text: 'x', parameters: { num_beams: 1, num_return_sequences: 2 } }, /line\.parameters\.num_beams \(1\) must be >= line\.parameters\.num_return_sequences \(2\)/],
+    [{ id: 1, text: 'x', parameters: { batch_size: 4 } }, /line\.parameters\.batch_size is a job-wide parameter/],
+    [{ id: 1, text_inputs: 'x', top_p: 2 }, /line\.top_p must be <= 1 \(got 2\)/],
+    [{ id: 1, text_inputs: 'x', batch_size: 2 }, /line\.batch_size is a job-wide parameter/],
+    [{ id: 1, text_inputs: ['a', 'b'] }, /line\.text_inputs must be string/],
+    [{ id: 1, text: 'a', text_inputs: 'b' }, /line has both text and text_inputs; send one/]
+  ]
+  for (const [value, message] of cases) {
+    const v = toJumpStartRecord(value, '')
+    t.equal(v.ok, false, JSON.stringify(value))
+    if (!v.ok) t.match(v.message, message, JSON.stringify(value))
+  }
+})
+
+t.test('ids are unique as strings', async t => {
+  const ids = new IdSet()
+  t.equal(ids.add(7, 1), undefined)
+  t.equal(ids.add('8', 2), undefined)
+  t.equal(ids.add('7', 3), 1, '"7" collides with 7')
+  t.equal(ids.add(8, 4), 2)
+  t.equal(ids.size, 2)
+})
+
+t.test('references read text or text_inputs', async t => {
+  t.same(toReference({ id: 1, text: 'r' }), { id: 1, text: 'r' })
+  t.same(toReference({ id: 'a', text_inputs: 'r2', max_length: 3 }), { id: 'a', text: 'r2' })
+  t.equal(toReference({ id: 1 }), undefined)
+  t.equal(toReference({ text: 'x' }), undefined)
+})

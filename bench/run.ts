@@ -6,6 +6,7 @@ import { realtimeChart } from './chart.js'
 import { runOverheadBench } from './overhead.js'
 import { LEVELS, runRealtimeBench } from './realtime.js'
 import { runRougeBench } from './rouge.js'
+import { runJobsBench } from './jobs.js'
 
 // dist/bench/run.js -> <repo>/bench/results
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
@@ -32,6 +33,10 @@ if (wanted('overhead')) {
 if (wanted('rouge')) {
   console.log('ROUGE over the CNN/DailyMail lead-3 predictions:')
   results.rouge = await runRougeBench()
+}
+if (wanted('jobs')) {
+  console.log('batch transform jobs on the local stack:')
+  results.jobs = await runJobsBench()
 }
 results.finishedAt = new Date().toISOString()
 await writeFile(`${RESULTS}latest.json`, JSON.stringify(results, null, 2) + '\n')

@@ -277,7 +277,7 @@ class ProgressReporter {
     const written = this.latest
     const body = JSON.stringify({ processed: written, total: this.total })
     this.writing = this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body, ContentType: 'application/json' }))
-      .then(() => {}, (err) => { console.error("PROGRESS ERR", Date.now(), (err as Error).name, (err as Error).message) }) // best effort: the gateway treats progress as optional
+      .then(() => {}, () => {}) // best effort: the gateway treats progress as optional
       .finally(() => {
         this.writing = undefined
         if (this.latest !== written && !this.finished) this.tick(this.latest)
@@ -291,6 +291,11 @@ class ProgressReporter {
     await this.writing
     this.latest = processed
     this.write()
+    await this.writing
+  }
+
+  /** Resolves once no write is in flight. */
+  async settled (): Promise<void> {
     await this.writing
   }
 
@@ -516,6 +521,8 @@ export class JobRunner {
       await this.store.removeWorkFiles(name)
     } finally {
       progress?.cancel()
+      // A late interval write must not land on top of the final one finish() makes.
+      await progress?.settled()
       await cpWriter.settled()
     }
   }

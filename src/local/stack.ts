@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import type { Config } from '../config.js'
 import { LOCAL_MODEL_NAME } from '../config.js'
@@ -30,24 +29,9 @@ export interface LocalStackOverrides {
   controlPlane?: Partial<Pick<ControlPlaneOptions, 'progressIntervalMs' | 'uploadPartBytes' | 'now'>>
 }
 
-/** The part of s3rver's (untyped) account registry used to accept the local credentials. */
-interface S3rverAccounts {
-  DUMMY_ACCOUNT: { createKeyPair: (accessKeyId: string, secretAccessKey: string) => void }
-}
-
-/**
- * s3rver only accepts requests signed with the key pairs in its process-wide account registry
- * (just S3RVER/S3RVER out of the box); add the dummy pair the gateway's SDK clients sign with.
- */
-function acceptLocalCredentials (): void {
-  const accounts = createRequire(import.meta.url)('s3rver/lib/models/account.js') as S3rverAccounts
-  accounts.DUMMY_ACCOUNT.createKeyPair(LOCAL_CREDENTIALS.accessKeyId, LOCAL_CREDENTIALS.secretAccessKey)
-}
-
 /** Starts S3 (s3rver) and the local SageMaker with the LOCAL_* knobs from config. */
 export async function startLocalStack (config: Config, overrides: LocalStackOverrides = {}): Promise<LocalStack> {
   const dataDir = resolve(config.LOCAL_DATA_DIR)
-  acceptLocalCredentials()
   const s3 = await startLocalS3({ directory: join(dataDir, 's3'), port: overrides.s3Port })
   const s3Target: AwsTarget = { region: LOCAL_REGION, s3Endpoint: s3.url, credentials: LOCAL_CREDENTIALS, bucket: s3.bucket }
   // The control plane's own S3 client: transform jobs read and write S3 like any AWS service would.

@@ -19,8 +19,11 @@ export interface AwsTarget {
   bucket?: string
 }
 
-/** Dummy credentials the SDK signs with when it talks to the local stack. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
+/**
+ * Dummy credentials the SDK signs with when it talks to the local stack: s3rver checks
+ * signatures against its built-in pair, the local SageMaker ignores them.
+ */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
 
 /**
  * The runtime client. Keep-alive sockets sized to the invocation concurrency (plus slack for

@@ -28,9 +28,9 @@ export function s3Failure (operation: string, err: unknown): CatalogError {
 }
 
 /** Reads a small object as text; undefined when it does not exist. */
-export async function getText (s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+export async function getText (s3: S3Client, bucket: string, key: string, signal?: AbortSignal): Promise<string | undefined> {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
     return await out.Body?.transformToString('utf8') ?? ''
   } catch (err) {
     if (isNotFound(err)) return undefined

@@ -28,6 +28,9 @@ import { deletePrefix, getStream, getText, listObjects, putText } from './s3-io.
 import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location } from './s3-uri.js'
 import { splitLines } from './lines.js'
 
+// ms a job status call waits for the optional progress object before answering without it
+const PROGRESS_READ_TIMEOUT_MS = 500
+
 /** Defaults of `resources`. */
 export const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge'
 export const DEFAULT_INSTANCE_COUNT = 1
@@ -571,7 +574,14 @@ export class TransformJobs {
   private async progress (job: OwnedJob): Promise<{ processed: number, total: number } | undefined> {
     const total = job.manifest.input.recordCount
     if (job.description.TransformJobStatus === 'Completed' && total !== undefined) return { processed: total, total }
-    const text = await getText(this.s3, this.layout.bucket, `${job.submission.output}/.progress.json`)
+    let text: string | undefined
+    try {
+      // best effort and bounded: progress is optional, and a status call must never hang on it
+      // (the local S3 rewrites the object in place, so a read racing a write can stall)
+      text = await getText(this.s3, this.layout.bucket, `${job.submission.output}/.progress.json`, AbortSignal.timeout(PROGRESS_READ_TIMEOUT_MS))
+    } catch {
+      return undefined
+    }
     if (text === undefined) return undefined
     try {
       const value = JSON.parse(text) as { processed?: unknown, total?: unknown }

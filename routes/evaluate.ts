@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { EvaluateBody, EvaluationResponse } from '../schemas/evaluate.js'
 import { errorResponses } from '../schemas/errors.js'
-import { scoreOrThrow } from '../src/scoring.js'
 
 /** POST /v1/evaluate: ROUGE of predictions against references, as Google's rouge-score. */
 const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -15,6 +14,6 @@ const evaluateRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: EvaluateBody,
       response: { 200: EvaluationResponse, ...errorResponses(400, 401, 413, 415, 429) }
     }
-  }, async (request) => scoreOrThrow(request.body, app.config))
+  }, async (request) => await app.scoring.score(request.body))
 }
 export default evaluateRoutes

@@ -6,7 +6,6 @@ import { EvaluationResponse } from '../schemas/evaluate.js'
 import {
   CREATE_JOB_BODY_LIMIT, CreateJobBody, CreateJobHeaders, JobEvaluationBody, JobList, JobNameParams, ListJobsQuery, ResultLine, TransformJobRef
 } from '../schemas/jobs.js'
-import { scoreOrThrow } from '../src/scoring.js'
 import type { JoinStats, ResultLine as ResultLineValue } from '../src/sagemaker/results.js'
 
 const TAG = 'transform-jobs'
@@ -122,7 +121,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { references, ...options } = request.body
     const inputs = await app.batch().jobs.evaluationInputs(request.params.name, references)
-    return scoreOrThrow({ ...options, ...inputs }, app.config)
+    return await app.scoring.score({ ...options, ...inputs })
   })
 }
 export default transformJobsRoutes

@@ -8,6 +8,7 @@ import { type Config, isLocalMode } from './config.js'
 import { catalogError, isCatalogError, type CatalogError } from './errors.js'
 import { metricsPlugin } from './metrics.js'
 import { securityPlugin } from './security.js'
+import { scoringPlugin } from './scoring.js'
 import { realtimePlugin } from './realtime.js'
 import { createRuntimeClient, type AwsTarget } from './sagemaker/clients.js'
 import { describeValidation, validatorCompiler } from './validation.js'
@@ -160,6 +161,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
 
   await app.register(securityPlugin, { config })
   await app.register(metricsPlugin)
+  await app.register(scoringPlugin, { config })
   await app.register(realtimePlugin, { config, runtimeClient: createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS) })
   await app.register(jobsPlugin, { config, aws: options.aws })
 

@@ -30,6 +30,7 @@ export const ConfigSchema = Type.Object({
   RETRY_CAP_MS: Type.Integer({ default: 2000, minimum: 1, description: 'Backoff cap (ms).' }),
   GENERATE_MAX_ITEMS: Type.Integer({ default: 256, minimum: 1, description: 'text_inputs per /v1/generate call, at most (413 beyond).' }),
   EVAL_MAX_TOKENS: Type.Integer({ default: 20_000, minimum: 1, description: 'Tokens per text in an evaluation, at most (LCS is quadratic); 413 TEXT_TOO_LONG beyond.' }),
+  EVAL_WORKERS: Type.Integer({ default: 1, minimum: 1, maximum: 64, description: 'Worker threads scoring ROUGE off the event loop (small requests are scored inline).' }),
   SHED_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, description: 'Shed /v1 work with 503 while the event loop lags more than this (ms); 0 = off.' }),
   SHED_RSS_BYTES: Type.Integer({ default: 0, minimum: 0, description: 'Shed /v1 work with 503 above this resident set size (bytes); 0 = off.' }),
   SHED_HEAP_USED_BYTES: Type.Integer({ default: 0, minimum: 0, description: 'Shed /v1 work with 503 above this heap use (bytes); 0 = off.' }),

@@ -4,7 +4,7 @@
  *   {"generated_texts": [["a1", "a2"], ["b1", "b2"]]}    several sequences per input
  *   {"generated_texts": [{"generated_text": "a"}, ...]}  objects (HF pipeline style)
  *   [{"generated_text": "a"}, ...] or [[{...}, ...], ...] top-level lists (HF/TGI style)
- * and a string input as {"generated_texts": ["a1", "a2"]} (the sequences of that input).
+ * The gateway always sends a list (even of one), so only list answers are read.
  * This module maps them all to one list of sequences per input.
  */
 
@@ -42,13 +42,6 @@ export function parseListResponse (body: unknown, count: number, sequencesPerInp
     return out
   }
   throw new ResponseShapeError(`the endpoint returned ${list.length} results for ${count} inputs`)
-}
-
-/** Parses a response body for a single-string payload into its sequences. */
-export function parseSingleResponse (body: unknown): string[] {
-  const list = extractList(body)
-  if (list.length === 1 && Array.isArray(list[0])) return sequencesOf(list[0], 'generated_texts[0]')
-  return list.map((v, i) => textOf(v, `generated_texts[${i}]`))
 }
 
 function extractList (body: unknown): unknown[] {

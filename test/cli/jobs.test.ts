@@ -1,0 +1,247 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Readable, Writable } from 'node:stream'
+import t from 'tap'
+import { main } from '../../src/cli/main.js'
+import { listeningApp } from '../helpers/local-app.js'
+
+interface Run { code: number, stdout: string, stderr: string }
+
+/** Load shedding is not under test here: a busy test machine must not turn requests into 503s. */
+const NO_SHEDDING = { SHED_EVENT_LOOP_DELAY_MS: 0 }
+
+/** Runs the CLI with captured stdout/stderr; `tty` makes stderr look like a terminal. */
+async function run (argv: string[], opts: { tty?: boolean } = {}): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const sink = (append: (s: string) => void): Writable => new Writable({
+    write (chunk: Buffer | string, _encoding, done) { append(chunk.toString()); done() }
+  })
+  const err = sink((s) => { stderr += s })
+  if (opts.tty === true) Object.assign(err, { isTTY: true, columns: 120 })
+  const code = await main(argv, sink((s) => { stdout += s }), err, { stdin: Readable.from([]), env: {} })
+  return { code, stdout, stderr }
+}
+
+const jsonl = (rows: unknown[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
+const lines = (ndjson: string): Array<Record<string, unknown>> => ndjson.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+
+/** Ids in no particular order, mixing strings and integers: results must keep this order. */
+const IDS: Array<string | number> = ['c', 7, 'a', 2, 'b-1', 10]
+const text = (id: string | number): string => `Story ${id} opens here. It goes on for a while. Then it ends. A fourth sentence is dropped.`
+
+t.test('jobs submit --wait with references: Completed, results in input order', async (t) => {
+  const { url } = await listeningApp(t, NO_SHEDDING)
+  const dir = t.testdir({
+    'in.jsonl': jsonl(IDS.map((id) => ({ id, text: text(id) }))),
+    'refs.jsonl': jsonl(IDS.map((id) => ({ id, text: `Story ${id} opens here.` })))
+  })
+  const submitted = await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--references', join(dir, 'refs.jsonl'), '--url', url,
+    '--name', 'cli-ok-1', '--param', 'batch_size=4', '--param', 'max_length=5', '--wait', '--interval', '0.05'])
+  t.equal(submitted.code, 0, submitted.stderr)
+  t.equal(submitted.stdout, 'cli-ok-1\n', 'the name on stdout')
+  // stderr is not a terminal: plain lines, the last one the final state
+  const progress = submitted.stderr.trim().split('\n')
+  // progress is best effort (a slow read of it is skipped), so the count may be absent
+  t.match(progress[progress.length - 1], /^cli-ok-1: Completed( 6\/6)? in \d+s$/)
+  t.notMatch(submitted.stderr, /\r|\x1b/, 'no terminal control codes in a log')
+
+  const status = await run(['jobs', 'status', 'cli-ok-1', '--url', url, '--json'])
+  t.equal(status.code, 0, status.stderr)
+  const job = JSON.parse(status.stdout) as { status: string, parameters: unknown, references?: { s3Uri: string }, input: { recordCount?: number } }
+  t.equal(job.status, 'Completed')
+  t.same(job.parameters, { batch_size: 4, max_length: 5 }, '--param values typed')
+  t.match(job.references?.s3Uri, /^s3:\/\//, 'references uploaded and attached')
+  t.equal(job.input.recordCount, 6)
+
+  const table = await run(['jobs', 'status', 'cli-ok-1', '--url', url])
+  t.match(table.stdout, /^name +cli-ok-1\nstatus +Completed\n/)
+  t.match(table.stdout, /\nreferences +s3:\/\//)
+  t.match(table.stdout, /\nparameters +(batch_size=4 max_length=5|max_length=5 batch_size=4)\n/)
+
+  const results = await run(['jobs', 'results', 'cli-ok-1', '--url', url])
+  t.equal(results.code, 0, results.stderr)
+  const got = lines(results.stdout)
+  t.same(got.map((l) => l.id), IDS, 'one line per record, in input order')
+  t.same(got[0], { id: 'c', generated_texts: ['Story c opens here. It'] }, 'max_length=5 words')
+
+  const out = join(dir, 'results.jsonl')
+  const toFile = await run(['jobs', 'results', 'cli-ok-1', '--url', url, '--out', out])
+  t.equal(toFile.code, 0, toFile.stderr)
+  t.equal(toFile.stdout, '')
+  t.equal(toFile.stderr, `wrote 6 results to ${out}\n`)
+  t.equal(await readFile(out, 'utf8'), results.stdout, 'the file holds the same stream')
+
+  const waited = await run(['jobs', 'wait', 'cli-ok-1', '--url', url, '--json'])
+  t.equal(waited.code, 0, 'wait on a Completed job returns at once')
+  t.match(JSON.parse(waited.stdout), { name: 'cli-ok-1', status: 'Completed' })
+})
+
+t.test('jobs submit: a re-run with --name reuses the job; --json; the terminal progress line', async (t) => {
+  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_LATENCY_BASE_MS: 80 }, { controlPlane: { progressIntervalMs: 10 } })
+  const dir = t.testdir({ 'in.jsonl': jsonl(Array.from({ length: 8 }, (_, i) => ({ id: i, text: text(i) }))) })
+  const args = ['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-tty-1', '--prompt', 'Summarize: ']
+  const first = await run([...args, '--json'])
+  t.equal(first.code, 0, first.stderr)
+  t.match(JSON.parse(first.stdout), { name: 'cli-tty-1', status: 'InProgress', input: { recordCount: 8 } })
+
+  // the same name: that job, nothing uploaded; waiting on a terminal rewrites one line
+  const again = await run([...args, '--wait', '--interval', '0.05'], { tty: true })
+  t.equal(again.code, 0, again.stderr)
+  t.equal(again.stdout, 'cli-tty-1\n')
+  t.match(again.stderr, /^job cli-tty-1 exists already \(InProgress\); nothing uploaded or submitted\n/)
+  t.notMatch(again.stderr, /uploading/)
+  t.match(again.stderr, /\rcli-tty-1 {2}InProgress {2}\[[#-]{20}\] {2}\d\/8 \(\d+%\) {2}\d+s/, 'bar and processed/total')
+  t.match(again.stderr, /\x1b\[K/, 'the line is cleared as it is rewritten')
+  t.match(again.stderr, /\r\x1b\[Kcli-tty-1: Completed( 8\/8)? in \d+s\n$/, 'the final state on its own line')
+
+  // a fresh upload on a terminal shows its progress; --idempotency-key is sent with the submission
+  const keyed = [...args.slice(0, 5), '--idempotency-key', 'key-1']
+  const third = await run(keyed, { tty: true })
+  t.equal(third.code, 0, third.stderr)
+  t.match(third.stderr, /^uploading .*in\.jsonl \(\d+ B\)\.\.\. 8 records\n$/)
+  const name = third.stdout.trim()
+  t.match(name, /^[A-Za-z0-9-]+$/)
+  // a later submit re-uploads, so the same key is another request: a 409 that says what to do
+  const fourth = await run(keyed)
+  t.equal(fourth.code, 2)
+  t.match(fourth.stderr, /^text2text-gateway: 409 CONFLICT: [^\n]*; each submit uploads its file again, so give a re-run --name instead of --idempotency-key\n$/)
+  const list = await run(['jobs', 'list', '--url', url, '--json'])
+  t.same((JSON.parse(list.stdout) as { jobs: Array<{ name: string }> }).jobs.map((j) => j.name).sort(), [name, 'cli-tty-1'].sort(), 'never a second job')
+})
+
+t.test('jobs submit: a bad line is one line with the gateway\'s message, exit 2, no job', async (t) => {
+  const { url } = await listeningApp(t, NO_SHEDDING)
+  const dir = t.testdir({
+    'bad.jsonl': jsonl([{ id: 1, text: 'fine' }, { id: 1, text: 'again' }]),
+    'good.jsonl': jsonl([{ id: 1, text: 'fine' }])
+  })
+  const bad = await run(['jobs', 'submit', join(dir, 'bad.jsonl'), '--url', url])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /^text2text-gateway: 400 DATASET_INVALID: [^\n]*line 2[^\n]*duplicated[^\n]* \(uploading [^\n]*bad\.jsonl\)\n$/)
+  t.equal(bad.stdout, '')
+
+  const badRefs = await run(['jobs', 'submit', join(dir, 'good.jsonl'), '--references', join(dir, 'nope.jsonl'), '--url', url])
+  t.equal(badRefs.code, 2)
+  t.match(badRefs.stderr, /^text2text-gateway: cannot read --references .*nope\.jsonl: no such file/)
+
+  const badParam = await run(['jobs', 'submit', join(dir, 'good.jsonl'), '--url', url, '--param', 'batch_size=1000'])
+  t.equal(badParam.code, 2)
+  t.match(badParam.stderr, /^text2text-gateway: 400 [A-Z_]+: [^\n]*batch_size[^\n]*\n$/)
+
+  const list = await run(['jobs', 'list', '--url', url, '--json'])
+  t.same(JSON.parse(list.stdout), { jobs: [] }, 'nothing was submitted')
+  const table = await run(['jobs', 'list', '--url', url])
+  t.match(table, { code: 0, stdout: '', stderr: 'no jobs\n' })
+})
+
+t.test('status, list, results and stop on a slow job; wait on a stopped job exits 1', async (t) => {
+  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_LATENCY_BASE_MS: 100 }, { controlPlane: { progressIntervalMs: 10 } })
+  const dir = t.testdir({ 'in.jsonl': jsonl(Array.from({ length: 40 }, (_, i) => ({ id: i, text: text(i) }))) })
+  const submitted = await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-slow-1'])
+  t.equal(submitted.code, 0, submitted.stderr)
+  t.equal(submitted.stdout, 'cli-slow-1\n')
+
+  // wait until the runner has reported some progress
+  let status: Run | undefined
+  for (let i = 0; i < 100; i++) {
+    status = await run(['jobs', 'status', 'cli-slow-1', '--url', url])
+    if (/\nprogress +[1-9]\d*\/40/.test(status.stdout)) break
+    await sleep(20)
+  }
+  t.match(status?.stdout, /\nstatus +InProgress\n/)
+  t.match(status?.stdout, /\nprogress +\d+\/40 \(\d+%\)\n/)
+  t.match(status?.stdout, /\ninput +s3:\/\/\S+ \(40 records\)\n/)
+
+  const table = await run(['jobs', 'list', '--url', url])
+  t.equal(table.code, 0, table.stderr)
+  t.match(table.stdout, /^NAME +STATUS +RECORDS +CREATED +ELAPSED\ncli-slow-1 {2}InProgress {2}(\d+\/)?40 +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}\d+s\n$/)
+  t.match(await run(['jobs', 'list', '--url', url, '--status', 'inprogress', '--limit', '5']), { code: 0, stdout: /cli-slow-1/ })
+  t.match(await run(['jobs', 'list', '--url', url, '--status', 'Completed']), { code: 0, stdout: '', stderr: 'no Completed jobs\n' })
+
+  const early = await run(['jobs', 'results', 'cli-slow-1', '--url', url])
+  t.equal(early.code, 2)
+  t.match(early.stderr, /^text2text-gateway: 409 JOB_NOT_COMPLETE: [^\n]+\n$/)
+
+  const timedOut = await run(['jobs', 'wait', 'cli-slow-1', '--url', url, '--interval', '0.05', '--timeout', '0.1'])
+  t.equal(timedOut.code, 1)
+  t.match(timedOut.stderr, /\ntext2text-gateway: job cli-slow-1 is still InProgress after 0s \(--timeout\); it keeps running\n$/)
+
+  const stopped = await run(['jobs', 'stop', 'cli-slow-1', '--url', url])
+  t.equal(stopped.code, 0, stopped.stderr)
+  t.match(stopped.stdout, /^cli-slow-1: (Stopping|Stopped)\n$/)
+
+  const waited = await run(['jobs', 'wait', 'cli-slow-1', '--url', url, '--interval', '0.05'])
+  t.equal(waited.code, 1, 'a job that did not complete is a failure')
+  t.match(waited.stderr, /cli-slow-1: Stopped( \d+\/40)? in \d+s\ntext2text-gateway: job cli-slow-1 ended Stopped\n$/)
+
+  const stopAgain = await run(['jobs', 'stop', 'cli-slow-1', '--url', url, '--json'])
+  t.equal(stopAgain.code, 0, 'stopping a stopped job returns it as is')
+  t.match(JSON.parse(stopAgain.stdout), { name: 'cli-slow-1', status: 'Stopped' })
+
+  const out = join(dir, 'partial.jsonl')
+  const results = await run(['jobs', 'results', 'cli-slow-1', '--url', url, '--out', out])
+  t.equal(results.code, 0, results.stderr)
+  const got = lines(await readFile(out, 'utf8'))
+  t.equal(got.length, 40, 'one line per input record, with or without output')
+  t.same(got.map((l) => l.id), Array.from({ length: 40 }, (_, i) => i))
+  const withoutOutput = got.filter((l) => l.error !== undefined).length
+  t.ok(withoutOutput > 0, 'the records after the stop have none')
+  t.equal(results.stderr, `wrote 40 results (${withoutOutput} without output) to ${out}\n`)
+
+  t.match(await run(['jobs', 'status', 'nope', '--url', url]), { code: 2, stderr: /^text2text-gateway: 404 JOB_NOT_FOUND: [^\n]*nope[^\n]*\n$/ })
+  t.match(await run(['jobs', 'stop', 'nope', '--url', url]), { code: 2, stderr: /^text2text-gateway: 404 JOB_NOT_FOUND/ })
+  t.match(await run(['jobs', 'wait', 'nope', '--url', url]), { code: 2, stderr: /^text2text-gateway: 404 JOB_NOT_FOUND/ })
+})
+
+t.test('jobs results --out: a missing folder is exit 2; no temp file stays behind', async (t) => {
+  const { url } = await listeningApp(t, NO_SHEDDING)
+  const dir = t.testdir({ 'in.jsonl': jsonl([{ id: 1, text: text(1) }]) })
+  t.equal((await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-out-1', '--wait', '--interval', '0.05'])).code, 0)
+  const res = await run(['jobs', 'results', 'cli-out-1', '--url', url, '--out', join(dir, 'missing', 'r.jsonl')])
+  t.equal(res.code, 2)
+  t.match(res.stderr, /^text2text-gateway: cannot write .*missing\/r\.jsonl: ENOENT/)
+
+  // a good target is written whole, through a temp file that does not stay behind
+  const ok = await run(['jobs', 'results', 'cli-out-1', '--url', url, '--out', join(dir, 'r.jsonl')])
+  t.equal(ok.code, 0, ok.stderr)
+  t.same((await readdir(dir)).sort(), ['in.jsonl', 'r.jsonl'])
+})
+
+t.test('a closed stdout (EPIPE) ends the results stream quietly', async (t) => {
+  const { url } = await listeningApp(t, NO_SHEDDING)
+  const dir = t.testdir({ 'in.jsonl': jsonl(Array.from({ length: 50 }, (_, i) => ({ id: i, text: text(i) }))) })
+  t.equal((await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-pipe-1', '--wait', '--interval', '0.05'])).code, 0)
+  let writes = 0
+  let stderr = ''
+  // a reader that goes away after the first chunk, as `| head -1` does
+  const closed = new Writable({
+    highWaterMark: 1,
+    write (_chunk: Buffer, _encoding, done) {
+      writes++
+      done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+    }
+  })
+  const err = new Writable({ write (chunk: Buffer, _encoding, done) { stderr += chunk.toString(); done() } })
+  const code = await main(['jobs', 'results', 'cli-pipe-1', '--url', url], closed, err, { env: {} })
+  t.equal(code, 0, stderr)
+  t.equal(stderr, '')
+  t.equal(writes, 1, 'nothing more is written once the pipe is closed')
+  await sleep(20) // late 'error' events find the guard
+})
+
+t.test('jobs submit --wait on a job that fails: the reason in one line, exit 1', async (t) => {
+  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
+  const dir = t.testdir({ 'in.jsonl': jsonl([{ id: 1, text: text(1) }, { id: 2, text: 'POISON in this one.' }, { id: 3, text: text(3) }]) })
+  const res = await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-fail-1', '--wait', '--interval', '0.05'])
+  t.equal(res.code, 1)
+  t.equal(res.stdout, 'cli-fail-1\n')
+  const last = res.stderr.trim().split('\n')
+  t.match(last[last.length - 2], /^cli-fail-1: Failed( \d\/3)? in \d+s$/)
+  t.match(last[last.length - 1], /^text2text-gateway: job cli-fail-1 ended Failed: .*Record id 2/)
+
+  const waited = await run(['jobs', 'wait', 'cli-fail-1', '--url', url])
+  t.equal(waited.code, 1)
+  t.match(waited.stderr, /\ntext2text-gateway: job cli-fail-1 ended Failed: [^\n]+\n$/)
+})

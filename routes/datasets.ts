@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { DatasetCreated, DatasetErrorResponse, DatasetQuery } from '../schemas/datasets.js'
-import { errorResponses } from '../schemas/errors.js'
+import { DATASET_INVALID_EXAMPLE, DatasetCreated, DatasetErrorResponse, DatasetQuery } from '../schemas/datasets.js'
+import { errorResponses, V1_ERRORS } from '../schemas/errors.js'
+import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/sagemaker/datasets.js'
 import { validatorCompiler } from '../src/validation.js'
@@ -30,10 +31,20 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Each line is `{"id","text","parameters"?}` or the JumpStart form `{"id","text_inputs",...params}`; the `prompt` query is prepended to `text`. ' +
         'Lines are streamed to S3 by multipart upload as JumpStart JSON Lines, never held whole in memory. Every line is checked (valid JSON, `id` present and unique, ' +
         `non-empty text, known parameters, at most ${MAX_DATASET_LINE_BYTES} bytes); if any fails, the upload is aborted, nothing is kept, and the 400 lists the first 100 bad lines. Blank lines are skipped.`,
+      security: BEARER_AUTH,
       consumes: DATASET_MEDIA_TYPES,
       querystring: DatasetQuery,
-      body: Type.String({ description: 'NDJSON: one JSON object per line.', examples: ['{"id": 1, "text": "The river rose four metres overnight."}\n{"id": 2, "text_inputs": "Summarize: The bridge stays closed.", "max_length": 30}\n'] }),
-      response: { 201: DatasetCreated, 400: DatasetErrorResponse, ...errorResponses(401, 415, 429, 499, 502, 503) }
+      body: Type.String({ description: 'NDJSON (application/x-ndjson; the JSON Lines media types are accepted too): one JSON object per line, `{"id","text","parameters"?}` or `{"id","text_inputs",...params}`.', examples: ['{"id": 1, "text": "The river rose four metres overnight."}\n{"id": 2, "text_inputs": "Summarize: The bridge stays closed.", "max_length": 30}\n'] }),
+      response: {
+        201: jsonResponse('Stored: the dataset\'s s3Uri (use it as a job\'s input.s3Uri or references.s3Uri), its record count and size.', DatasetCreated),
+        400: jsonResponse('400 DATASET_INVALID (the first 100 bad lines in `errors`; nothing was stored) or INVALID_REQUEST (a bad query string).', DatasetErrorResponse, {
+          examples: {
+            DATASET_INVALID: { summary: 'some lines are invalid; nothing was stored', value: DATASET_INVALID_EXAMPLE },
+            INVALID_REQUEST: { summary: 'the query string breaks the schema', value: { statusCode: 400, code: 'INVALID_REQUEST', error: 'Bad Request', message: 'querystring has unknown key "promt"; allowed keys: prompt' } }
+          }
+        }),
+        ...errorResponses('UNSUPPORTED_MEDIA_TYPE', ...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED')
+      }
     },
     // the body is a stream, checked line by line in the handler; the query is validated as usual
     validatorCompiler: (route) => route.httpPart === 'body' ? () => true : validatorCompiler(route)

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { crossCheckParameters, GENERATION_PARAMETER_NAMES, type GenerationParameters } from '../schemas/params.js'
 import { GenerateBody, GenerateResponse } from '../schemas/realtime.js'
-import { errorResponses } from '../schemas/errors.js'
+import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.js'
+import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 
@@ -13,9 +14,20 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['real-time'],
       operationId: 'generate',
       summary: 'Real-time inference with the JumpStart body',
-      description: 'text_inputs is one string or a list. A list is answered in input order; an item the model failed on is null with an entry in `errors`; 502 only when every item failed.',
+      description: 'The JumpStart text2text body: `text_inputs` is one string or a list, generation parameters sit beside it. Each input is micro-batched like a POST /v1/summarize call (no prompt is added). ' +
+        'A string is answered with its sequences; a list is answered in input order, an item the model failed on is null with an entry in `errors` — 502 only when every item failed. ' +
+        'A list is admitted whole or refused whole (503 QUEUE_FULL); more than GENERATE_MAX_ITEMS items is a 413.',
+      security: BEARER_AUTH,
       body: GenerateBody,
-      response: { 200: GenerateResponse, ...errorResponses(400, 401, 413, 415, 429, 502, 503, 504) }
+      response: {
+        200: jsonResponse('For a string, its sequences; for a list, one entry per input in input order (null where the model failed, explained in `errors`).', GenerateResponse, {
+          examples: {
+            string: { summary: 'text_inputs was a string', value: { generated_texts: ['The tram line will reach the airport in 2027.'] } },
+            list: { summary: 'text_inputs was a list; the model failed on the second item', value: { generated_texts: [['The tram line will reach the airport in 2027.'], null], errors: [{ index: 1, code: 'MODEL_ERROR', message: 'the model failed on this input' }] } }
+          }
+        }),
+        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'BATCH_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'SHUTTING_DOWN', 'DEADLINE_EXCEEDED')
+      }
     }
   }, async (request, reply) => {
     const body = request.body

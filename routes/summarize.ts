@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { crossCheckParameters } from '../schemas/params.js'
 import { DEFAULT_PROMPT, SummarizeBody, SummarizeResponse } from '../schemas/realtime.js'
-import { errorResponses } from '../schemas/errors.js'
+import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.js'
+import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 
@@ -13,9 +14,15 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['real-time'],
       operationId: 'summarize',
       summary: 'Summarise one text',
-      description: 'The prompt (default "Briefly summarize this text: ") is prepended to `text`; the request is coalesced with concurrent ones that use the same model and parameters into one list payload to the endpoint.',
+      description: 'The prompt (default "Briefly summarize this text: ") is prepended to `text`; the request is coalesced with concurrent ones that use the same model and parameters into one list payload to the endpoint ' +
+        '(micro-batching), so a caller waits at most BATCH_MAX_WAIT_MS for company. `summary` is `generated_texts[0]`. ' +
+        'Overload is refused early with 503 and Retry-After rather than queued past REQUEST_TIMEOUT_MS (504).',
+      security: BEARER_AUTH,
       body: SummarizeBody,
-      response: { 200: SummarizeResponse, ...errorResponses(400, 401, 413, 415, 429, 502, 503, 504) }
+      response: {
+        200: jsonResponse('The summary, every returned sequence and the model that wrote them.', SummarizeResponse),
+        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'SHUTTING_DOWN', 'DEADLINE_EXCEEDED')
+      }
     }
   }, async (request, reply) => {
     const { text, prompt, parameters = {} } = request.body

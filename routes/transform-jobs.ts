@@ -1,14 +1,17 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { errorResponses } from '../schemas/errors.js'
+import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.js'
+import { BEARER_AUTH, jsonResponse, mediaResponse } from '../schemas/responses.js'
 import { EvaluationResponse } from '../schemas/evaluate.js'
 import {
-  CREATE_JOB_BODY_LIMIT, CreateJobBody, CreateJobHeaders, JobEvaluationBody, JobList, JobNameParams, ListJobsQuery, ResultLine, TransformJobRef
+  CREATE_JOB_BODY_LIMIT, CreateJobBody, CreateJobHeaders, IdempotentReplayedHeader, JobEvaluationBody, JobList, JobLocationHeader, JobNameParams, ListJobsQuery, RESULT_LINE_EXAMPLES, ResultLine, TRANSFORM_JOB_EXAMPLE, TransformJobRef
 } from '../schemas/jobs.js'
 import type { JoinStats, ResultLine as ResultLineValue } from '../src/sagemaker/results.js'
 
 const TAG = 'transform-jobs'
+/** What every route of a job backed by SageMaker and S3 can answer with, besides its own errors. */
+const BACKEND_ERRORS = [...V1_ERRORS, 'UPSTREAM_ERROR', 'SAGEMAKER_UNAVAILABLE', 'JOBS_NOT_CONFIGURED'] as const
 
 /** NDJSON text of result lines; pulled one line at a time by the response stream. */
 async function * ndjson (first: IteratorResult<ResultLineValue>, rest: AsyncGenerator<ResultLineValue>): AsyncGenerator<string> {
@@ -27,10 +30,17 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Submit a batch transform job',
       description: 'Inline records are written to S3 as JumpStart JSON Lines (prompt prepended); an `s3Uri` input must lie inside ALLOWED_S3_PREFIXES. ' +
         'Job-wide `parameters` are sent as HYPER_PARAMS. A repeat with the same `name` or Idempotency-Key returns the existing job (header `idempotent-replayed: true`), never a second one; ' +
-        'the same name or key with a different body is a 409.',
+        'the same name or key with a different body is a 409. Poll GET /v1/transform-jobs/{name} (the Location header) until the status leaves InProgress.',
+      security: BEARER_AUTH,
       headers: CreateJobHeaders,
       body: CreateJobBody,
-      response: { 202: TransformJobRef, ...errorResponses(400, 401, 409, 413, 415, 429, 502, 503) }
+      response: {
+        202: jsonResponse('Accepted: the job (InProgress), or the existing one for a repeated name or Idempotency-Key.', TransformJobRef, {
+          headers: { Location: JobLocationHeader, 'Idempotent-Replayed': IdempotentReplayedHeader },
+          examples: { job: { summary: 'a job just submitted', value: TRANSFORM_JOB_EXAMPLE } }
+        }),
+        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'INVALID_S3_URI', 'S3_URI_NOT_ALLOWED', 'S3_OBJECT_NOT_FOUND', 'CONFLICT', ...BACKEND_ERRORS)
+      }
     }
   }, async (request, reply) => {
     const { jobs } = app.batch()
@@ -46,8 +56,12 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listTransformJobs',
       summary: 'List the gateway\'s transform jobs, newest first',
       description: 'Pages through SageMaker\'s ListTransformJobs and keeps the jobs this gateway made (those with a manifest under S3_PREFIX). A page may hold fewer than `limit` jobs while `nextToken` is present.',
+      security: BEARER_AUTH,
       querystring: ListJobsQuery,
-      response: { 200: JobList, ...errorResponses(400, 401, 429, 502, 503) }
+      response: {
+        200: jsonResponse('A page of jobs, newest first; pass `nextToken` back for the next page.', JobList),
+        ...errorResponses('INVALID_REQUEST', ...BACKEND_ERRORS)
+      }
     }
   }, async (request) => {
     return await app.batch().jobs.list(request.query)
@@ -58,8 +72,13 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: [TAG],
       operationId: 'getTransformJob',
       summary: 'One transform job',
+      description: 'SageMaker\'s status (InProgress, Completed, Failed, Stopping, Stopped) with the job\'s input, output and references locations and, while it runs, `progress`. Poll this until the status leaves InProgress and Stopping.',
+      security: BEARER_AUTH,
       params: JobNameParams,
-      response: { 200: TransformJobRef, ...errorResponses(401, 404, 429, 502, 503) }
+      response: {
+        200: jsonResponse('The job.', TransformJobRef, { examples: { job: { summary: 'a running job', value: TRANSFORM_JOB_EXAMPLE } } }),
+        ...errorResponses('INVALID_REQUEST', 'JOB_NOT_FOUND', ...BACKEND_ERRORS)
+      }
     }
   }, async (request) => {
     return await app.batch().jobs.get(request.params.name)
@@ -71,8 +90,12 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'stopTransformJob',
       summary: 'Stop a running transform job',
       description: 'Asks SageMaker to stop the job and returns it (usually Stopping). A job already stopping or stopped is returned as is; a Completed or Failed job is a 409.',
+      security: BEARER_AUTH,
       params: JobNameParams,
-      response: { 202: TransformJobRef, ...errorResponses(401, 404, 409, 429, 502, 503) }
+      response: {
+        202: jsonResponse('Stop requested: the job, usually Stopping.', TransformJobRef, { examples: { job: { summary: 'a job being stopped', value: { ...TRANSFORM_JOB_EXAMPLE, status: 'Stopping' } } } }),
+        ...errorResponses('INVALID_REQUEST', 'INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'JOB_NOT_FOUND', 'CONFLICT', ...BACKEND_ERRORS)
+      }
     }
   }, async (request, reply) => {
     const job = await app.batch().jobs.stop(request.params.name)
@@ -86,12 +109,17 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'The job\'s results, one NDJSON line per input record in input order',
       description: 'Each line is `{"id","generated_texts"}`, or `{"id","error":{"code","message"}}` for a record without output (codes JOB_FAILED, JOB_STOPPED, NO_OUTPUT, INVALID_OUTPUT, INVALID_INPUT). ' +
         'Streamed from S3 as it is read. 409 JOB_NOT_COMPLETE while the job is InProgress or Stopping.',
+      security: BEARER_AUTH,
       params: JobNameParams,
-      produces: ['application/x-ndjson'],
       response: {
         // documents one line; the reply itself is a stream of them (never serialised as one JSON value)
-        200: Type.Unsafe<Readable>({ ...ResultLine, description: 'NDJSON: one such line per input record, in input order.' }),
-        ...errorResponses(401, 404, 409, 429, 502, 503)
+        200: mediaResponse('application/x-ndjson', 'NDJSON (application/x-ndjson): one ResultLine per input record, in input order, streamed.', Type.Unsafe<Readable>(ResultLine), {
+          examples: {
+            output: { summary: 'a line with output', value: RESULT_LINE_EXAMPLES[0] },
+            error: { summary: 'a line without output', value: RESULT_LINE_EXAMPLES[1] }
+          }
+        }),
+        ...errorResponses('INVALID_REQUEST', 'JOB_NOT_FOUND', 'JOB_NOT_COMPLETE', ...BACKEND_ERRORS)
       }
     }
   }, async (request, reply) => {
@@ -114,9 +142,13 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'evaluateTransformJob',
       summary: 'ROUGE of a finished job\'s results against references',
       description: 'Predictions are each record\'s generated_texts[0]; references default to those given at submission (400 if there were none). The evaluation is the one of POST /v1/evaluate. 409 JOB_NOT_COMPLETE while the job runs.',
+      security: BEARER_AUTH,
       params: JobNameParams,
       body: JobEvaluationBody,
-      response: { 200: EvaluationResponse, ...errorResponses(400, 401, 404, 409, 413, 415, 429, 502, 503) }
+      response: {
+        200: jsonResponse('Mean ROUGE scores of the job\'s predictions by type, with the ids that could not be joined.', EvaluationResponse),
+        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_S3_URI', 'S3_URI_NOT_ALLOWED', 'S3_OBJECT_NOT_FOUND', 'JOB_NOT_FOUND', 'JOB_NOT_COMPLETE', 'TEXT_TOO_LONG', ...BACKEND_ERRORS)
+      }
     }
   }, async (request) => {
     const { references, ...options } = request.body

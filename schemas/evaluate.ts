@@ -4,8 +4,8 @@ const Id = Type.Union([Type.String({ minLength: 1 }), Type.Integer()], { descrip
 
 export const EvaluationItem = Type.Object({
   id: Id,
-  text: Type.String({ description: 'May be empty.' })
-}, { additionalProperties: false })
+  text: Type.String({ description: 'May be empty. For rougeLsum, put one sentence per line.' })
+}, { additionalProperties: false, title: 'EvaluationItem', description: 'A prediction or a reference, joined on id.' })
 
 export const RougeType = Type.String({ pattern: '^rouge([1-9]|L|Lsum)$', description: 'rouge1..rouge9, rougeL or rougeLsum.', examples: ['rouge1'] })
 
@@ -15,10 +15,10 @@ export const EvaluationOptions = {
 }
 
 export const BootstrapOptions = Type.Object({
-  samples: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
-  confidence: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.95 })),
-  seed: Type.Optional(Type.Integer({ default: 0 }))
-}, { additionalProperties: false, description: 'Seeded bootstrap of the mean: adds low/high to each score.' })
+  samples: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Resamples of the references.' })),
+  confidence: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.95, description: 'Two-sided confidence level of low/high.' })),
+  seed: Type.Optional(Type.Integer({ default: 0, description: 'Same seed, same bounds.' }))
+}, { additionalProperties: false, title: 'BootstrapOptions', description: 'Seeded bootstrap of the mean: adds low/high to each score.' })
 
 /** Bounds that keep one request's work and memory in check (LCS is quadratic). */
 export const MAX_EVALUATION_RECORDS = 100_000
@@ -31,6 +31,7 @@ export const EvaluateBody = Type.Object({
   bootstrap: Type.Optional(BootstrapOptions)
 }, {
   additionalProperties: false,
+  title: 'EvaluateRequest',
   examples: [{
     predictions: [{ id: 'a', text: 'the cat sat on the mat' }],
     references: [{ id: 'a', text: 'the cat was on the mat' }],
@@ -44,15 +45,15 @@ export const Score = Type.Object({
   precision: Type.Number(),
   recall: Type.Number(),
   fmeasure: Type.Number()
-})
+}, { title: 'Score', description: 'Precision, recall and F-measure, each in [0, 1].' })
 
 export const AggregateScore = Type.Object({
   precision: Type.Number(),
   recall: Type.Number(),
   fmeasure: Type.Number(),
-  low: Type.Optional(Score),
-  high: Type.Optional(Score)
-})
+  low: Type.Optional({ ...Score, description: 'Lower bootstrap bound (with `bootstrap`).' }),
+  high: Type.Optional({ ...Score, description: 'Upper bootstrap bound (with `bootstrap`).' })
+}, { title: 'AggregateScore', description: 'Means over references.' })
 
 export const EvaluationResponse = Type.Object({
   count: Type.Integer({ description: 'References scored.' }),
@@ -62,5 +63,6 @@ export const EvaluationResponse = Type.Object({
   records: Type.Optional(Type.Array(Type.Object({ id: Id }, { additionalProperties: Score }), { description: 'Per reference, in reference order (perRecord).' }))
 }, {
   $id: 'EvaluationResponse',
+  title: 'EvaluationResponse',
   examples: [{ count: 1, missing: [], unmatched: [], scores: { rouge1: { precision: 0.8333333333333334, recall: 0.8333333333333334, fmeasure: 0.8333333333333334 } } }]
 })

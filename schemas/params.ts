@@ -5,13 +5,13 @@ export const GenerationParameterProperties = {
   max_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, description: 'Maximum output length (tokens; words in local mode).' })),
   num_return_sequences: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'Sequences returned per input.' })),
   num_beams: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, description: 'Beam width; must be >= num_return_sequences.' })),
-  no_repeat_ngram_size: Type.Optional(Type.Integer({ minimum: 1 })),
-  temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  top_k: Type.Optional(Type.Integer({ minimum: 1 })),
-  top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-  do_sample: Type.Optional(Type.Boolean()),
-  early_stopping: Type.Optional(Type.Boolean()),
-  seed: Type.Optional(Type.Integer())
+  no_repeat_ngram_size: Type.Optional(Type.Integer({ minimum: 1, description: 'No n-gram of this size repeats in an output.' })),
+  temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Sampling temperature (with do_sample); higher is more random.' })),
+  top_k: Type.Optional(Type.Integer({ minimum: 1, description: 'Sample from the k most likely tokens (with do_sample).' })),
+  top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Nucleus sampling: the smallest token set with this cumulative probability (with do_sample).' })),
+  do_sample: Type.Optional(Type.Boolean({ description: 'Sample instead of greedy / beam decoding.' })),
+  early_stopping: Type.Optional(Type.Boolean({ description: 'Stop beam search when num_beams sentences are finished.' })),
+  seed: Type.Optional(Type.Integer({ description: 'Random seed; the same seed gives the same sampled output.' }))
 }
 
 /** Names of the generation parameters, for messages that list the allowed keys. */
@@ -21,6 +21,7 @@ export const GENERATION_PARAMETER_NAMES = Object.keys(GenerationParameterPropert
 export const GenerationParameters = Type.Object(GenerationParameterProperties, {
   additionalProperties: false,
   $id: 'GenerationParameters',
+  title: 'GenerationParameters',
   description: 'JumpStart text2text generation parameters. Unknown keys are rejected.',
   examples: [{ max_length: 50, num_beams: 4 }]
 })
@@ -29,11 +30,12 @@ export type GenerationParameters = Static<typeof GenerationParameters>
 /** Batch jobs also take batch_size (records per invocation inside the transform container). */
 export const JobParameterProperties = {
   ...GenerationParameterProperties,
-  batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 }))
+  batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Records per invocation inside the transform container.' }))
 }
 export const JOB_PARAMETER_NAMES = Object.keys(JobParameterProperties)
 export const JobParameters = Type.Object(JobParameterProperties, {
   additionalProperties: false,
+  title: 'JobParameters',
   description: 'Generation parameters plus batch_size, sent to the job as HYPER_PARAMS.'
 })
 export type JobParameters = Static<typeof JobParameters>

@@ -25,5 +25,7 @@ for await (const line of rl) {
 }
 // a failing file with no failing leaf (crash, timeout) still counts as one failure
 if (failed === 0 && failedParents > 0) failed = failedParents
+// nothing counted at all: the runner never started (e.g. the typecheck before it failed)
+if (passed + failed + skipped === 0) failed = 1
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(failed > 0 ? 1 : 0)

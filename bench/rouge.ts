@@ -5,9 +5,10 @@
 // Run: npx tsc -p tsconfig.build.json && node dist/bench/rouge.js
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { evaluate, type EvaluationItem } from '../src/evaluation/evaluate.js'
+import { projectRoot } from './shared-data.js'
 
 const ROUGE_TYPES = ['rouge1', 'rouge2', 'rougeL', 'rougeLsum']
 const TIMED_RUNS = 3
@@ -31,16 +32,6 @@ export interface RougeBenchResult {
   runs: RougeBenchRun[]
 }
 
-/** The project root: the nearest directory above this module holding package.json. */
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new Error('package.json not found above bench/rouge')
-    dir = parent
-  }
-  return dir
-}
 
 /**
  * The first `count` sentences of a lowercased, space-tokenised CNN/DailyMail article, one per

@@ -12,6 +12,8 @@
 // - The point estimate ("mid") is the plain mean of the records, computed by the caller;
 //   rouge-score's aggregate() reports the median of the resampled means as "mid".
 
+import { mulberry32 } from '../util/prng.js'
+
 /** Bootstrap settings; see DEFAULT_BOOTSTRAP for the defaults API.md names. */
 export interface BootstrapOptions {
   /** Number of resamples, >= 1. */
@@ -31,17 +33,6 @@ export interface BootstrapInterval {
   high: Float64Array
 }
 
-/** mulberry32: a small, fast 32-bit seeded PRNG returning uniform doubles in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let z = state
-    z = Math.imul(z ^ (z >>> 15), z | 1)
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61)
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** numpy.percentile(sorted, q) with the default 'linear' method; q in [0, 100], input sorted ascending. */
 export function percentile(sorted: ArrayLike<number>, q: number): number {

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../util/prng.js'
 // The local stack's "model": an extractive lead-sentence summariser, the classic CNN/DailyMail
 // lead-3 baseline. It is not a language model; it exists so the gateway, the benchmarks and the
 // end-to-end tests exercise the real JumpStart request/response shapes with deterministic output.
@@ -214,17 +215,6 @@ function fnv1a (s: string): number {
   return h >>> 0
 }
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-function mulberry32 (state: number): () => number {
-  let a = state >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function seededRandom (input: string, seed: number): () => number {
   // Seeds are any safe integer: fold both 32-bit halves into the input hash.

@@ -1,60 +1,9 @@
 import t from 'tap'
-import FakeTimers, { type TimerId } from '@sinonjs/fake-timers'
-import { BATCHER_DEFAULTS, MicroBatcher, type BatcherOptions, type FlushEvent, type InvokeRequest, type SubmitOptions } from '../../src/batching/batcher.js'
+import { echo, setup, T0, type Tracked } from '../helpers/batching.js'
+import { BATCHER_DEFAULTS, MicroBatcher } from '../../src/batching/batcher.js'
 import { BatcherError } from '../../src/batching/errors.js'
 import { encodePayload } from '../../src/batching/payload.js'
 
-// epoch ms the fake clock starts at; times in assertions are relative to it
-const T0 = 1_700_000_000_000
-
-interface Call {
-  req: InvokeRequest
-  // ms since T0 when invoke was called
-  at: number
-  resolve: (value: string[][]) => void
-  reject: (error: unknown) => void
-}
-
-interface Tracked<T> {
-  state: 'pending' | 'fulfilled' | 'rejected'
-  value?: T
-  error?: BatcherError
-  // ms since T0 when it settled
-  at?: number
-}
-
-/** A batcher on a fake clock whose invoke calls wait until the test answers them. */
-function setup (options: Partial<BatcherOptions> = {}) {
-  const clock = FakeTimers.createClock(T0)
-  const calls: Call[] = []
-  const events: FlushEvent[] = []
-  const batcher = new MicroBatcher({
-    invoke: async (req) => await new Promise<string[][]>((resolve, reject) => { calls.push({ req, at: clock.now - T0, resolve, reject }) }),
-    clock: { now: () => clock.now, setTimeout: (cb, ms) => clock.setTimeout(cb, ms), clearTimeout: (h) => { clock.clearTimeout(h as TimerId) } },
-    onFlush: (event) => { events.push(event) },
-    batchIdPrefix: 'b',
-    random: () => 0.5,
-    ...options
-  })
-  const track = <T>(promise: Promise<T>): Tracked<T> => {
-    const tracked: Tracked<T> = { state: 'pending' }
-    promise.then(
-      (value) => { Object.assign(tracked, { state: 'fulfilled', value, at: clock.now - T0 }) },
-      (error: BatcherError) => { Object.assign(tracked, { state: 'rejected', error, at: clock.now - T0 }) }
-    )
-    return tracked
-  }
-  const submit = (input: string, extra: Partial<SubmitOptions> = {}): Tracked<string[]> =>
-    track(batcher.submit({ model: 'm', params: {}, input, deadline: clock.now + 60_000, ...extra }))
-  // runs microtasks, then timers due within ms
-  const tick = async (ms = 0): Promise<void> => { await clock.tickAsync(ms) }
-  return { clock, calls, events, batcher, submit, track, tick }
-}
-
-/** Answer a call with one sequence per input: the input upper-cased. */
-function echo (call: Call): void {
-  call.resolve(call.req.inputs.map((input) => [input.toUpperCase()]))
-}
 
 t.test('concurrent submits share one invocation and each caller gets its own result', async (t) => {
   const { calls, submit, tick } = setup({ flushPolicy: 'eager' })

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { bootstrapInterval, mulberry32, percentile } from '../../src/evaluation/bootstrap.js'
+import { bootstrapInterval, percentile } from '../../src/evaluation/bootstrap.js'
+import { mulberry32 } from '../../src/util/prng.js'
 
 t.test('mulberry32 is deterministic per seed and uniform in [0, 1)', async (t) => {
   const a = mulberry32(1)

@@ -85,7 +85,7 @@ function fixed(x: number): string {
 }
 
 /** The human-readable report: a header line, a scores table, and per-record F-measures if asked. */
-function formatTable(result: EvaluationResult, useStemmer: boolean, confidence: number | null): string {
+export function formatTable(result: EvaluationResult, useStemmer: boolean, confidence: number | null): string {
   const types = Object.keys(result.scores)
   const out: string[] = []
   const { count, missing, unmatched } = result

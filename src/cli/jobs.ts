@@ -1,5 +1,6 @@
 // `text2text-gateway jobs <subcommand>`: batch transform jobs over the gateway's
-// /v1/transform-jobs API (submit lives in jobs-submit.ts, waiting in job-wait.ts).
+// /v1/transform-jobs API (submit lives in jobs-submit.ts, evaluate in jobs-evaluate.ts,
+// waiting in job-wait.ts).
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
@@ -12,6 +13,7 @@ import { Gateway, isJob, isRecord } from './client.js'
 import { ConnectionError, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js'
 import { duration, jobDetails, jobElapsed, shortDate, table } from './format.js'
 import { DEFAULT_POLL_INTERVAL_MS, requireCompleted, waitForJob } from './job-wait.js'
+import { EVALUATE_USAGE, evaluateJobCommand } from './jobs-evaluate.js'
 import { SUBMIT_USAGE, submitCommand } from './jobs-submit.js'
 import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, connection, integerOption, parseCommandLine, secondsOption, type CliContext, type Command } from './options.js'
 
@@ -32,6 +34,7 @@ subcommands:
   stop <name>            ask a running job to stop
   results <name>         a finished job's results as NDJSON, in input order (--out FILE)
   wait <name>            follow a job until it ends; exit 0 only if it Completed
+  evaluate <name>        ROUGE of a finished job's results against its references (--json)
 
 Run "text2text-gateway jobs <subcommand> --help" for its options.`
 
@@ -297,12 +300,13 @@ const SUBCOMMANDS: Record<string, Command> = {
   list: listCommand,
   stop: stopCommand,
   results: resultsCommand,
-  wait: waitCommand
+  wait: waitCommand,
+  evaluate: evaluateJobCommand
 }
 
 /** Help texts by subcommand, for `text2text-gateway help jobs <subcommand>`. */
 export const JOBS_HELP: Record<string, string> = {
-  submit: SUBMIT_USAGE, status: STATUS_USAGE, list: LIST_USAGE, stop: STOP_USAGE, results: RESULTS_USAGE, wait: WAIT_USAGE
+  submit: SUBMIT_USAGE, status: STATUS_USAGE, list: LIST_USAGE, stop: STOP_USAGE, results: RESULTS_USAGE, wait: WAIT_USAGE, evaluate: EVALUATE_USAGE
 }
 
 /** Dispatches `jobs <subcommand>`; resolves with the exit code (errors are thrown to main). */

@@ -13,7 +13,9 @@ const USAGE = `usage: text2text-gateway <command> [options]
 commands:
   serve                 start the gateway (local mode without AWS settings; see README)
   summarize [text|-]    summarise one text (argument or stdin) with a running gateway
-  jobs <subcommand>     batch transform jobs: submit, status, list, stop, results, wait
+  summarize --jsonl F   summarise each {"id","text"} line of F (or stdin for "-") in real time,
+                        --concurrency N at a time; one {"id","summary"} line each, in order
+  jobs <subcommand>     batch transform jobs: submit, status, list, stop, results, wait, evaluate
   evaluate              ROUGE of two JSONL files of {"id","text"} without a server
   help [command]        this text, or a command's help
   --version             the package version
@@ -33,7 +35,7 @@ in local mode, with an embedded SageMaker-compatible stack under LOCAL_DATA_DIR.
 
 /** What `main` may be given besides argv and the output streams (tests inject these). */
 export interface MainOptions {
-  /** Read by `summarize` when the text comes from stdin. Default process.stdin. */
+  /** Read by `summarize` (text or --jsonl) and `jobs evaluate --references -`. Default process.stdin. */
   stdin?: NodeJS.ReadableStream
   /** T2T_URL and T2T_API_KEY are read from here. Default process.env. */
   env?: Record<string, string | undefined>

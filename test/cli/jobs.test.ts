@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Readable, Writable } from 'node:stream'
@@ -244,4 +244,81 @@ t.test('jobs submit --wait on a job that fails: the reason in one line, exit 1',
   const waited = await run(['jobs', 'wait', 'cli-fail-1', '--url', url])
   t.equal(waited.code, 1)
   t.match(waited.stderr, /\ntext2text-gateway: job cli-fail-1 ended Failed: [^\n]+\n$/)
+})
+
+t.test('jobs evaluate: the submission\'s references, inline --references, the offline table, --json', async (t) => {
+  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_LATENCY_BASE_MS: 100 }, { controlPlane: { progressIntervalMs: 10 } })
+  const dir = t.testdir({
+    'in.jsonl': jsonl(IDS.map((id) => ({ id, text: text(id) }))),
+    'refs.jsonl': jsonl(IDS.map((id) => ({ id, text: `Story ${id} opens here.` }))),
+    // other references: half the ids, longer texts, one id the job never saw
+    'other.jsonl': jsonl([{ id: 'c', text: `Story c opens here. It goes on.` }, { id: 7, text: 'Nothing alike.' }, { id: 'zz', text: 'Not in the job.' }]),
+    'bad.jsonl': jsonl([{ id: 'c', text: 'fine' }]) + '{"id": 7, "summary": "wrong field"}\n',
+    'dup.jsonl': jsonl([{ id: 'c', text: 'one' }, { id: 2, text: 'two' }, { id: 'c', text: 'again' }])
+  })
+  const submitted = await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--references', join(dir, 'refs.jsonl'), '--url', url,
+    '--name', 'cli-eval-1', '--param', 'max_length=5'])
+  t.equal(submitted.code, 0, submitted.stderr)
+
+  const early = await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url])
+  t.equal(early.code, 2)
+  t.match(early.stderr, /^text2text-gateway: 409 JOB_NOT_COMPLETE: [^\n]*; run "jobs wait cli-eval-1" first\n$/)
+  t.equal((await run(['jobs', 'wait', 'cli-eval-1', '--url', url, '--interval', '0.05'])).code, 0)
+
+  const table = await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url])
+  t.equal(table.code, 0, table.stderr)
+  t.equal(table.stderr, '')
+  t.match(table.stdout, /^references 6 {2}missing 0 {2}unmatched 0 {2}stemmer off\ntype +precision {2}recall {2}fmeasure\nrouge1 +0\.\d{4} +1\.0000 +0\.\d{4}\nrouge2 +[\d.]+ +[\d.]+ +[\d.]+\nrougeL +[\d.]+ +[\d.]+ +[\d.]+\nrougeLsum +[\d.]+ +[\d.]+ +[\d.]+\n$/)
+
+  // the same table as the offline command on the job's own results and the same references
+  const results = await run(['jobs', 'results', 'cli-eval-1', '--url', url])
+  const predictions = join(dir, 'predictions.jsonl')
+  await writeFile(predictions, jsonl(lines(results.stdout).map((l) => ({ id: l.id, text: (l.generated_texts as string[])[0] }))))
+  const offline = await run(['evaluate', '--predictions', predictions, '--references', join(dir, 'refs.jsonl')])
+  t.equal(offline.code, 0, offline.stderr)
+  t.equal(table.stdout, offline.stdout, 'what "evaluate" prints for the same files')
+
+  const json = await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--json', '--rouge-types', 'rouge1, rougeL', '--use-stemmer'])
+  t.equal(json.code, 0, json.stderr)
+  const body = JSON.parse(json.stdout) as { count: number, missing: unknown[], unmatched: unknown[], scores: Record<string, { fmeasure: number }> }
+  t.same(Object.keys(body.scores), ['rouge1', 'rougeL'], '--rouge-types sent')
+  t.match(body, { count: 6, missing: [], unmatched: [] })
+  const offlineJson = await run(['evaluate', '--predictions', predictions, '--references', join(dir, 'refs.jsonl'), '--json', '--rouge-types', 'rouge1,rougeL', '--use-stemmer'])
+  t.same(body, JSON.parse(offlineJson.stdout), 'the same scores as the offline command')
+  const stemmed = await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--use-stemmer', '--rouge-types', 'rouge1'])
+  t.match(stemmed.stdout, /^references 6 {2}missing 0 {2}unmatched 0 {2}stemmer on\ntype +precision {2}recall {2}fmeasure\nrouge1 +[\d.]+ +[\d.]+ +[\d.]+\n$/)
+
+  const inline = await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--references', join(dir, 'other.jsonl'), '--json'])
+  t.equal(inline.code, 0, inline.stderr)
+  const other = JSON.parse(inline.stdout) as { count: number, missing: unknown[], unmatched: unknown[] }
+  t.equal(other.count, 3, 'the inline references replace the submission\'s')
+  t.same(other.missing, ['zz'])
+  t.same(other.unmatched.map(String).sort(), ['10', '2', 'a', 'b-1'], 'the job\'s ids without a reference')
+  const viaStdin = await main(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--references', '-', '--json'],
+    new Writable({ write (_c, _e, done) { done() } }), new Writable({ write (_c, _e, done) { done() } }),
+    { stdin: Readable.from([Buffer.from(jsonl([{ id: 'c', text: 'Story c opens here.' }]))]), env: {} })
+  t.equal(viaStdin, 0, '--references - reads stdin')
+
+  const bad = await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--references', join(dir, 'bad.jsonl')])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /^text2text-gateway: [^\n]*bad\.jsonl:2: expected \{"id": string\|number, "text": string\}[^\n]*\(see "text2text-gateway jobs evaluate --help"\)\n$/)
+  const dup = await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--references', join(dir, 'dup.jsonl')])
+  t.equal(dup.code, 2)
+  t.match(dup.stderr, /^text2text-gateway: 400 [A-Z_]+: [^\n]*\(.*dup\.jsonl:3\)\n$/, 'the gateway\'s complaint points at the file line')
+  t.match(await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--references', join(dir, 'nope.jsonl')]), { code: 2, stderr: /cannot read --references .*nope\.jsonl: no such file/ })
+  t.match(await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--rouge-types', 'rouge1,rougeX']), { code: 2, stderr: /^text2text-gateway: 400 [A-Z_]+: [^\n]*rougeTypes[^\n]*\n$/ })
+  t.match(await run(['jobs', 'evaluate', 'cli-eval-1', '--url', url, '--rouge-types', ',']), { code: 2, stderr: /--rouge-types needs at least one type/ })
+  t.match(await run(['jobs', 'evaluate', '--url', url]), { code: 2, stderr: /the job name is missing \(see "text2text-gateway jobs evaluate --help"\)/ })
+  t.match(await run(['jobs', 'evaluate', 'nope', '--url', url]), { code: 2, stderr: /^text2text-gateway: 404 JOB_NOT_FOUND/ })
+  t.match(await run(['jobs', 'evaluate', '--help']), { code: 0, stdout: /^usage: text2text-gateway jobs evaluate <name> \[options\]\n[\s\S]*--references FILE[\s\S]*--rouge-types LIST[\s\S]*--use-stemmer[\s\S]*--json/ })
+  t.match(await run(['help', 'jobs', 'evaluate']), { code: 0, stdout: /^usage: text2text-gateway jobs evaluate/ })
+  t.match(await run(['jobs', '--help']), { code: 0, stdout: /\n {2}evaluate <name> +ROUGE of a finished job/ })
+
+  // a job submitted without references: the gateway's 400, with what to do
+  const plain = join(dir, 'plain.jsonl')
+  await writeFile(plain, jsonl([{ id: 1, text: text(1) }]))
+  t.equal((await run(['jobs', 'submit', plain, '--url', url, '--name', 'cli-eval-2', '--wait', '--interval', '0.05'])).code, 0)
+  const noRefs = await run(['jobs', 'evaluate', 'cli-eval-2', '--url', url])
+  t.equal(noRefs.code, 2)
+  t.match(noRefs.stderr, /^text2text-gateway: 400 [A-Z_]+: [^\n]*without references[^\n]*; give them with --references FILE\n$/)
 })

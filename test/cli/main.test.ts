@@ -60,7 +60,7 @@ t.test('usage errors: one line, exit 2, pointing at the help', async (t) => {
     [['summarize', 'x', '--url', 'not a url'], /--url "not a url" is not a URL/],
     [['summarize', 'x', '--url', 'ftp://127.0.0.1'], /must be http:\/\/ or https:\/\//],
     [['summarize'], /no text to summarize \(the argument or stdin is empty\)/],
-    [['jobs', 'frobnicate'], /unknown jobs subcommand "frobnicate"; expected one of submit, status, list, stop, results, wait \(see "text2text-gateway jobs --help"\)/],
+    [['jobs', 'frobnicate'], /unknown jobs subcommand "frobnicate"; expected one of submit, status, list, stop, results, wait, evaluate \(see "text2text-gateway jobs --help"\)/],
     [['jobs', 'status'], /the job name is missing \(see "text2text-gateway jobs status --help"\)/],
     [['jobs', 'list', '--status', 'done'], /--status must be one of InProgress, Completed, Failed, Stopping, Stopped, got "done"/],
     [['jobs', 'list', '--limit', '0'], /--limit must be an integer from 1 to 1000/],

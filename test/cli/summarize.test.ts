@@ -1,4 +1,7 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { main } from '../../src/cli/main.js'
 import { listeningApp } from '../helpers/local-app.js'
@@ -95,4 +98,216 @@ t.test('API key from T2T_API_KEY; without it a 401 says what to set', async (t) 
   const ok = await run(['summarize', ARTICLE, '--url', url], { env: { T2T_API_KEY: 'k-two' } })
   t.equal(ok.code, 0, ok.stderr)
   t.equal(ok.stdout, LEAD3 + '\n')
+})
+
+// ---- summarize --jsonl ------------------------------------------------------------------------
+
+/** 40 distinct texts with ids in no particular order, mixing strings and integers. */
+const JSONL_IDS: Array<string | number> = Array.from({ length: 40 }, (_, i) => i % 3 === 0 ? `doc-${39 - i}` : 1000 - i * 7)
+const story = (id: string | number): string => `Story ${id} opens here. It goes on for a while. Then it ends. A fourth sentence is dropped.`
+const lead3 = (id: string | number): string => `Story ${id} opens here. It goes on for a while. Then it ends.`
+const jsonl = (rows: unknown[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
+const parsed = (ndjson: string): Array<Record<string, unknown>> => ndjson.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+const STATS_LINE = /^(\d+) summaries in \d+\.\d s \(\d+\.\d\/s\), (\d+) failed\n$/
+
+t.test('summarize --jsonl: 40 lines from a file and from stdin, in input order, batched by the gateway', async (t) => {
+  // some emulated latency, so that concurrent requests meet in the batcher as they would in production
+  const { url, stack } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_LATENCY_BASE_MS: 20 })
+  const input = jsonl(JSONL_IDS.map((id) => ({ id, text: story(id), highlights: 'ignored' })))
+  const dir = t.testdir({ 'in.jsonl': input })
+  const expected = JSONL_IDS.map((id) => ({ id, summary: lead3(id) }))
+
+  stack.sagemaker.resetStats()
+  const fromFile = await run(['summarize', '--jsonl', join(dir, 'in.jsonl'), '--url', url])
+  t.equal(fromFile.code, 0, fromFile.stderr)
+  t.same(parsed(fromFile.stdout), expected, 'one line per input, in input order, ids as given')
+  t.match(fromFile.stderr, STATS_LINE)
+  t.match(fromFile.stderr, /^40 summaries in .*, 0 failed\n$/)
+  const stats = stack.sagemaker.stats()
+  t.equal(stats.items, 40, 'every text reached the model once')
+  t.ok(stats.invocations <= 20, `requests were coalesced: ${stats.invocations} invocations for 40 texts`)
+  t.ok(Math.max(...stats.batchSizes) <= 16, `never more than --concurrency (16) texts in flight: batches ${stats.batchSizes.join(',')}`)
+
+  stack.sagemaker.resetStats()
+  const fromStdin = await run(['summarize', '--jsonl', '-', '--url', url, '--concurrency', '4'], { stdin: input })
+  t.equal(fromStdin.code, 0, fromStdin.stderr)
+  t.equal(fromStdin.stdout, fromFile.stdout, 'stdin gives the same output')
+  t.match(fromStdin.stderr, /^40 summaries in .*, 0 failed\n$/)
+  const stdinStats = stack.sagemaker.stats()
+  t.ok(stdinStats.invocations < 40, `coalesced with --concurrency 4: ${stdinStats.invocations} invocations`)
+  t.ok(Math.max(...stdinStats.batchSizes) <= 4, `at most 4 in flight: batches ${stdinStats.batchSizes.join(',')}`)
+
+  // the same options as one text: --max-length, --prompt; CRLF line ends and blank lines are fine
+  const crlf = '\r\n' + [{ id: 1, text: 'Second part. More.' }, { id: 2, text: story(2) }].map((r) => JSON.stringify(r)).join('\r\n\r\n') + '\r\n'
+  const options = await run(['summarize', '--jsonl', '-', '--url', url, '--max-length', '3', '--prompt', 'First part. '], { stdin: crlf })
+  t.equal(options.code, 0, options.stderr)
+  t.same(parsed(options.stdout), [{ id: 1, summary: 'First part. Second' }, { id: 2, summary: 'First part. Story' }])
+})
+
+t.test('summarize --jsonl: a poisoned line is an error line, the others succeed, exit 1', async (t) => {
+  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
+  const rows = JSONL_IDS.map((id, i) => ({ id, text: i === 6 ? 'POISON in this one. Really.' : story(id) }))
+  const res = await run(['summarize', '--jsonl', '-', '--url', url], { stdin: jsonl(rows) })
+  t.equal(res.code, 1, 'an item failed')
+  const out = parsed(res.stdout)
+  t.same(out.map((l) => l.id), JSONL_IDS, 'every line, in input order')
+  t.match(out[6], { id: JSONL_IDS[6], error: { code: 'MODEL_ERROR', message: String } })
+  t.notOk('summary' in out[6])
+  t.same(out.filter((_, i) => i !== 6), JSONL_IDS.filter((_, i) => i !== 6).map((id) => ({ id, summary: lead3(id) })))
+  t.match(res.stderr, /^39 summaries in \d+\.\d s \(\d+\.\d\/s\), 1 failed\n$/)
+
+  // a text the gateway refuses (empty) is an error line too
+  const empty = await run(['summarize', '--jsonl', '-', '--url', url], { stdin: jsonl([{ id: 'a', text: '' }, { id: 'b', text: story('b') }]) })
+  t.equal(empty.code, 1)
+  t.match(parsed(empty.stdout), [{ id: 'a', error: { code: 'INVALID_REQUEST', message: /body\.text/ } }, { id: 'b', summary: lead3('b') }])
+  t.match(empty.stderr, /^1 summaries in .*, 1 failed\n$/)
+})
+
+t.test('summarize --jsonl: a malformed line is a usage error naming it, after the lines before it', async (t) => {
+  const { url } = await listeningApp(t, NO_SHEDDING)
+  const good = JSONL_IDS.slice(0, 4).map((id) => ({ id, text: story(id) }))
+  const dir = t.testdir({
+    'article.jsonl': jsonl([...good, { id: 'cnn-1', article: 'CNN-style field.' }, { id: 'x', text: story('x') }]),
+    'broken.jsonl': jsonl(good.slice(0, 2)) + '{"id": 3, "text": \n' + jsonl(good.slice(2)),
+    'noid.jsonl': jsonl([{ text: 'no id here' }]),
+    'empty.jsonl': '\n\n'
+  })
+  const article = await run(['summarize', '--jsonl', join(dir, 'article.jsonl'), '--url', url])
+  t.equal(article.code, 2)
+  t.match(article.stderr, /^text2text-gateway: [^\n]*article\.jsonl:5: expected \{"id": string\|number, "text": string\} \("article" is not read; name the field "text"\), got \{"id":"cnn-1","article":"CNN-style field\."\} \(see "text2text-gateway summarize --help"\)\n$/)
+  t.same(parsed(article.stdout), good.map(({ id }) => ({ id, summary: lead3(id) })), 'the results of lines 1-4, in order')
+
+  const broken = await run(['summarize', '--jsonl', join(dir, 'broken.jsonl'), '--url', url])
+  t.equal(broken.code, 2)
+  t.match(broken.stderr, /^text2text-gateway: [^\n]*broken\.jsonl:3: invalid JSON [^\n]*\n$/)
+  t.equal(parsed(broken.stdout).length, 2)
+
+  t.match(await run(['summarize', '--jsonl', '-', '--url', url], { stdin: '{"id":1,"text":"fine. Yes."}\n[1,2]\n' }),
+    { code: 2, stderr: /^text2text-gateway: stdin:2: expected \{"id"/ })
+  t.match(await run(['summarize', '--jsonl', join(dir, 'noid.jsonl'), '--url', url]), { code: 2, stderr: /noid\.jsonl:1: expected/, stdout: '' })
+  t.match(await run(['summarize', '--jsonl', join(dir, 'empty.jsonl'), '--url', url]), { code: 2, stderr: /empty\.jsonl has no lines to summarize/ })
+  t.match(await run(['summarize', '--jsonl', join(dir, 'nope.jsonl'), '--url', url]), { code: 2, stderr: /^text2text-gateway: cannot read --jsonl .*nope\.jsonl: no such file/ })
+  t.match(await run(['summarize', '--jsonl', dir, '--url', url]), { code: 2, stderr: /is not a file/ })
+
+  // option mistakes
+  const usage: Array<[string[], RegExp]> = [
+    [['summarize', 'some text', '--jsonl', '-'], /a text argument cannot go with --jsonl/],
+    [['summarize', '--jsonl', '-', '--json'], /--json does not apply with --jsonl/],
+    [['summarize', 'text', '--concurrency', '4'], /--concurrency applies only with --jsonl/],
+    [['summarize', '--jsonl', '-', '--concurrency', '0'], /--concurrency must be an integer from 1 to 256, got "0"/]
+  ]
+  for (const [argv, message] of usage) {
+    const res = await run([...argv, '--url', url])
+    t.equal(res.code, 2, argv.join(' '))
+    t.match(res.stderr, message)
+    t.equal(res.stderr.split('\n').length, 2, 'one line')
+  }
+})
+
+t.test('summarize --jsonl: an option the gateway refuses, or no gateway, stops the run at once', async (t) => {
+  const { url, stack } = await listeningApp(t, NO_SHEDDING)
+  const input = jsonl(JSONL_IDS.map((id) => ({ id, text: story(id) })))
+  const param = await run(['summarize', '--jsonl', '-', '--url', url, '--param', 'num_beams=20'], { stdin: input })
+  t.equal(param.code, 2, 'the same for every line: not 40 error lines')
+  t.match(param.stderr, /^text2text-gateway: 400 INVALID_PARAMETERS: body\.parameters\.num_beams must be <= 16 \(got 20\) \(line 1, id "doc-39"\)\n$/)
+  t.equal(param.stdout, '')
+  t.equal(stack.sagemaker.stats().items, 0)
+
+  const model = await run(['summarize', '--jsonl', '-', '--url', url, '--model', 'no-such-model'], { stdin: input })
+  t.equal(model.code, 2)
+  t.match(model.stderr, /^text2text-gateway: 400 [A-Z_]+: [^\n]*no-such-model[^\n]*\n$/)
+
+  // nothing listens at the URL once the gateway is closed
+  const closed = await listeningApp(t, NO_SHEDDING)
+  await closed.app.close()
+  const refused = await run(['summarize', '--jsonl', '-', '--url', closed.url], { stdin: input })
+  t.equal(refused.code, 1)
+  t.match(refused.stderr, /^text2text-gateway: cannot connect to [^\n]* \(line 1, id "doc-39"\)\n$/)
+  t.equal(refused.stdout, '')
+})
+
+/**
+ * A stand-in gateway whose answers come back in reverse order (the later the line, the sooner
+ * its answer), counting requests in flight: output order and the concurrency cap must not
+ * depend on the local engine's timing.
+ */
+async function reversingGateway (t: { teardown: (fn: () => Promise<void>) => void }): Promise<{ url: string, maxInFlight: () => number, requests: () => number }> {
+  let inFlight = 0
+  let max = 0
+  let requests = 0
+  const busySeen = new Set<string>()
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let raw = ''
+    req.on('data', (chunk: Buffer) => { raw += chunk.toString() })
+    req.on('end', () => {
+      void (async () => {
+        inFlight++
+        requests++
+        max = Math.max(max, inFlight)
+        const { text } = JSON.parse(raw) as { text: string }
+        const n = Number(/^n(\d+)/.exec(text)?.[1] ?? 0)
+        await sleep(Math.max(0, 60 - (n % 8) * 8))
+        inFlight--
+        res.setHeader('content-type', 'application/json')
+        // "busy" lines are refused once with 503 and Retry-After, as an overloaded gateway does
+        if (text.includes('busy') && !busySeen.has(text)) {
+          busySeen.add(text)
+          res.statusCode = 503
+          res.setHeader('retry-after', '0')
+          res.end(JSON.stringify({ statusCode: 503, code: 'QUEUE_FULL', error: 'Service Unavailable', message: 'busy' }))
+          return
+        }
+        if (text.includes('refuse')) {
+          res.statusCode = 413
+          res.end(JSON.stringify({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', error: 'Payload Too Large', message: 'too big' }))
+          return
+        }
+        res.end(JSON.stringify({ summary: `S${n}`, generated_texts: [`S${n}`], model: 'fake' }))
+      })()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => { await new Promise<void>((resolve) => server.close(() => { resolve() })) })
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return { url: `http://127.0.0.1:${address.port}`, maxInFlight: () => max, requests: () => requests }
+}
+
+t.test('summarize --jsonl: output order does not follow completion order; the concurrency is a cap', async (t) => {
+  const fake = await reversingGateway(t)
+  const rows = Array.from({ length: 40 }, (_, n) => ({ id: n, text: n === 13 ? `n${n} refuse` : n === 20 ? `n${n} busy` : `n${n} text` }))
+  const res = await run(['summarize', '--jsonl', '-', '--url', fake.url, '--concurrency', '8'], { stdin: jsonl(rows) })
+  t.equal(res.code, 1, 'line 13 was refused')
+  const out = parsed(res.stdout)
+  t.same(out.map((l) => l.id), rows.map((r) => r.id), 'input order')
+  t.same(out[13], { id: 13, error: { code: 'PAYLOAD_TOO_LARGE', message: 'too big' } })
+  t.same(out[12], { id: 12, summary: 'S12' })
+  t.same(out[20], { id: 20, summary: 'S20' }, 'a 503 is retried after its Retry-After')
+  t.equal(fake.requests(), 41, 'one request per line, plus the retry')
+  t.ok(fake.maxInFlight() <= 8, `at most 8 in flight (saw ${fake.maxInFlight()})`)
+  t.ok(fake.maxInFlight() >= 4, `requests did overlap (saw ${fake.maxInFlight()})`)
+  t.match(res.stderr, /^39 summaries in .*, 1 failed\n$/)
+})
+
+t.test('summarize --jsonl: a closed stdout (EPIPE) ends the run quietly', async (t) => {
+  const fake = await reversingGateway(t)
+  const rows = Array.from({ length: 40 }, (_, n) => ({ id: n, text: `n${n} text` }))
+  let writes = 0
+  let stderr = ''
+  // a reader that goes away after the first line, as `| head -1` does
+  const closed = new Writable({
+    highWaterMark: 1,
+    write (_chunk: Buffer, _encoding, done) {
+      writes++
+      done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+    }
+  })
+  const err = new Writable({ write (chunk: Buffer, _encoding, done) { stderr += chunk.toString(); done() } })
+  const code = await main(['summarize', '--jsonl', '-', '--url', fake.url, '--concurrency', '4'], closed, err,
+    { stdin: Readable.from([Buffer.from(jsonl(rows))]), env: {} })
+  t.equal(code, 0, stderr)
+  t.equal(stderr, '')
+  t.equal(writes, 1, 'nothing more is written once the pipe is closed')
+  t.ok(fake.requests() < 40, `no more lines are sent either (${fake.requests()} were)`)
+  await sleep(20) // late 'error' events find the guard
 })

@@ -27,8 +27,8 @@ export async function runOverheadBench (durationMs = Number(process.env.BENCH_DU
   try {
     for (let r = 0; r < rounds; r++) {
       const body = (i: number): string => JSON.stringify({ text: `${i}. ${TEXT}` })
-      const b = await closedLoop({ url: `${bare.url}/v1/summarize`, concurrency, durationMs, warmupMs: 500, body })
-      const g = await closedLoop({ url: `${gateway.url}/v1/summarize`, concurrency, durationMs, warmupMs: 500, body })
+      const b = await closedLoop({ url: `${bare.url}/v1/summarize`, concurrency, durationMs, warmupMs: 1500, body })
+      const g = await closedLoop({ url: `${gateway.url}/v1/summarize`, concurrency, durationMs, warmupMs: 1500, body })
       out.push({ bare: b, gateway: g })
       process.stdout.write(`  round ${r + 1}: bare ${b.throughputPerSec.toFixed(0)} req/s, gateway ${g.throughputPerSec.toFixed(0)} req/s, ratio ${(g.throughputPerSec / b.throughputPerSec).toFixed(3)}\n`)
     }

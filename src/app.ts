@@ -216,8 +216,9 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
 
   // time inside the gateway, from the first byte read to the reply (ms): lets clients tell
   // our latency from the network's, and the burst test measure refusals honestly
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`)
+    done(null, payload)
   })
   app.addHook('onReady', async () => { app.lifecycle.state = 'ready' })
   // drain the batcher before the server's connections are torn down

@@ -43,7 +43,8 @@ export function createMetrics (): Metrics {
 export const metricsPlugin = fp(async (app) => {
   const metrics = createMetrics()
   app.decorate('metrics', metrics)
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.httpRequests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) })
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.httpRequests.labels(request.routeOptions.url ?? 'unmatched', String(reply.statusCode)).inc()
+    done()
   })
 }, { name: 'metrics' })

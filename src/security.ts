@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
-import helmet from '@fastify/helmet'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import helmet, { type HelmetOptions } from 'helmet'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyRequest } from 'fastify'
@@ -20,6 +21,17 @@ function bearer (request: FastifyRequest): string | undefined {
   if (typeof header !== 'string') return undefined
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
   return match?.[1]
+}
+
+/** The headers helmet sets with these options, captured once from its middleware. */
+export function helmetHeaders (options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const res = {
+    setHeader (name: string, value: string | number | readonly string[]) { headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value) },
+    removeHeader (name: string) { Reflect.deleteProperty(headers, name.toLowerCase()) }
+  }
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, () => {})
+  return headers
 }
 
 /** True when `token` equals one of the keys; every key is compared (constant time overall). */
@@ -44,11 +56,17 @@ declare module 'fastify' {
 export const securityPlugin = fp<{ config: Config }>(async (app, { config }) => {
   const keyDigests = apiKeys(config).map(digest)
 
-  await app.register(helmet, {
-    global: true,
-    // the Swagger UI page sets its own, looser CSP for its static assets (staticCSP)
+  // helmet's headers are the same for every response, so they are computed once here and
+  // set in one step per request (running helmet's middleware chain per request cost ~20% of
+  // the gateway's throughput in the overhead benchmark)
+  const securityHeaders = helmetHeaders({
+    // the Swagger UI page sets its own CSP for its static assets (staticCSP)
     contentSecurityPolicy: false,
     crossOriginEmbedderPolicy: false
+  })
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(securityHeaders)
+    done()
   })
 
   if (keyDigests.length > 0) {

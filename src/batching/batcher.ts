@@ -49,7 +49,9 @@ export interface SubmitOptions {
  *   the price of up to `maxWaitMs` extra latency on every request, even on an idle endpoint.
  * - `adaptive`: `eager` while no invocation is in flight (an idle endpoint gets the first item
  *   at once, so a lone caller pays no batching delay), `wait` as soon as one is (under load the
- *   next payloads fill up instead of spending slots on fragments). The benchmark
+ *   next payloads fill up instead of spending slots on fragments) — but waiting at most the
+ *   time in which a slot frees up on average (endpoint latency / maxConcurrent), capped by
+ *   `maxWaitMs`: on a fast endpoint a fuller batch is not worth the wait. The benchmark
  *   (`npm run bench`) measured it at eager's latency at concurrency 1 and wait's throughput at
  *   saturation, hence the gateway's default.
  */
@@ -332,6 +334,13 @@ export class MicroBatcher {
     })
   }
 
+  /** ms the oldest item of a partition waits for company (see FlushPolicy). */
+  #waitMs (): number {
+    if (this.#policy !== 'adaptive') return this.#maxWaitMs
+    // until the first answer the latency is unknown (0): behave eagerly
+    return Math.min(this.#maxWaitMs, this.#latencyMs / this.#maxConcurrent)
+  }
+
   /** Dispatch ready partitions into free slots, oldest first, then re-arm the timer. */
   #pump (): void {
     const now = this.#clock.now()
@@ -349,7 +358,7 @@ export class MicroBatcher {
     if (queue.length === 0) return false
     if (this.#draining || this.#policy === 'eager' || queue.length >= this.#maxSize) return true
     if (this.#policy === 'adaptive' && this.#inFlight === 0) return true
-    if (queue[0].arrival + this.#maxWaitMs <= now) return true
+    if (queue[0].arrival + this.#waitMs() <= now) return true
     return payloadBytes(partition.overhead, queue.length, partition.queuedBytes) >= this.#maxBytes
   }
 
@@ -592,7 +601,7 @@ export class MicroBatcher {
     let at = this.#deadlines.peek()?.deadline ?? Number.POSITIVE_INFINITY
     if (this.#policy !== 'eager' && !this.#draining) {
       for (const partition of this.#partitions.values()) {
-        const due = partition.queue[0].arrival + this.#maxWaitMs
+        const due = partition.queue[0].arrival + this.#waitMs()
         // a due partition that is still queued waits for a slot, not for the timer
         if (due > now && due < at) at = due
       }

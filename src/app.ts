@@ -107,7 +107,9 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     // this (ms), which must outlast the longest wait for a real-time answer
     requestTimeout: 0,
     connectionTimeout: config.REQUEST_TIMEOUT_MS + 60_000,
-    return503OnClosing: true,
+    // while closing, our own hook answers with the catalog's SHUTTING_DOWN (Fastify's built-in
+    // 503 body has no `code`, which clients branch on)
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     genReqId: () => crypto.randomUUID()
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -219,6 +221,13 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   app.addHook('onSend', (_request, reply, payload, done) => {
     void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(1)}`)
     done(null, payload)
+  })
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (app.lifecycle.state === 'draining' && request.url.startsWith('/v1/')) {
+      done(catalogError('SHUTTING_DOWN', 'the gateway is shutting down; retry against another instance', { retryAfterSeconds: 5 }))
+      return
+    }
+    done()
   })
   app.addHook('onReady', async () => { app.lifecycle.state = 'ready' })
   // drain the batcher before the server's connections are torn down

@@ -33,7 +33,9 @@ t.test('the README walkthrough runs as written against a fresh gateway', { skip:
     await gw.stop()
     await rm(new URL('../walkthrough/', import.meta.url), { recursive: true, force: true })
   })
-  const script = ['set -euo pipefail', ...blocks].join('\n')
+  // the README's curl lines as written, except that an HTTP error fails the step here
+  const strictCurl = 'curl () { command curl --fail-with-body "$@"; }'
+  const script = ['set -euo pipefail', strictCurl, ...blocks].join('\n')
   const result = await new Promise<{ code: number | null, out: string, err: string }>((resolve) => {
     const child = spawn('bash', ['-c', script], { cwd: root, env: { ...process.env, URL: gw.url } })
     let out = ''

@@ -2,8 +2,12 @@ import { Worker } from 'node:worker_threads'
 import { evaluate, EvaluationInputError, type EvaluationLimits, type EvaluationRequest, type EvaluationResult } from './evaluate.js'
 import type { WorkerReply, WorkerTask } from './worker.js'
 
-// Under the TypeScript test loader this module is .ts and so is its worker; compiled, both .js.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
+// Compiled, the worker is a .js file beside this one. Run from TypeScript sources (tests, tsx
+// in development) it is .ts, and a worker thread does not inherit the parent's loader hooks
+// on Node 20, so it first registers tsx (a dev dependency) and then imports the worker.
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url)
+const SOURCE_BOOTSTRAP = `import('tsx/esm/api').then(m => m.register(), () => {}).then(() => import(${JSON.stringify(WORKER_URL.href)}))`
 
 /** Below this many characters of text a request is scored inline: a thread hop costs more. */
 export const INLINE_MAX_CHARS = 50_000
@@ -58,7 +62,7 @@ export class EvaluationPool {
   }
 
   #spawn (): { worker: Worker, busy: boolean } {
-    const worker = new Worker(WORKER_URL)
+    const worker = FROM_SOURCE ? new Worker(SOURCE_BOOTSTRAP, { eval: true }) : new Worker(WORKER_URL)
     const slot = { worker, busy: false }
     worker.unref()
     worker.on('message', (reply: WorkerReply) => {

@@ -17,7 +17,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 t.test(`soak: ${SOAK_MS / 1000} s of steady load; no growth in RSS, descriptors, handles or timers`, { timeout: SOAK_MS + 120_000 }, async t => {
   const gw = await spawnGateway({ LOCAL_LATENCY_BASE_MS: 20, LOCAL_LATENCY_PER_ITEM_MS: 1, LOG_LEVEL: 'warn' })
   t.teardown(async () => { await gw.stop() })
-  const samples: Array<{ at: number, rss: number, fds: number, handles: number, timers: number }> = []
+  const samples: Array<{ at: number, rss: number, heap: number, fds: number, handles: number, timers: number }> = []
   const statuses: Record<string, number> = {}
   const end = Date.now() + SOAK_MS
   let n = 0
@@ -37,6 +37,7 @@ t.test(`soak: ${SOAK_MS / 1000} s of steady load; no growth in RSS, descriptors,
       samples.push({
         at: Date.now(),
         rss: await gw.rss(),
+        heap: metric(metrics, 't2t_process_nodejs_heap_size_used_bytes'),
         fds: await gw.fds(),
         handles: metric(metrics, 't2t_process_nodejs_active_handles_total'),
         timers: metric(metrics, 't2t_process_nodejs_active_resources{type="Timeout"}')
@@ -53,6 +54,9 @@ t.test(`soak: ${SOAK_MS / 1000} s of steady load; no growth in RSS, descriptors,
     requests: n,
     statuses,
     samples: samples.length,
+    // one point per ~10% of the run, to tell a plateau from a slope
+    rssSeriesMiB: samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 10)) === 0).map(s => mib(s.rss)),
+    heapSeriesMiB: samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 10)) === 0).map(s => mib(s.heap)),
     rssMiB: { early: mib(median(early.map(s => s.rss))), late: mib(median(late.map(s => s.rss))), max: mib(Math.max(...samples.map(s => s.rss))) },
     fds: { early: Math.max(...early.map(s => s.fds)), late: Math.max(...late.map(s => s.fds)) },
     handles: { early: Math.max(...early.map(s => s.handles)), late: Math.max(...late.map(s => s.handles)) },

@@ -176,8 +176,9 @@ async function createJob (gateway: Gateway, body: unknown, key: string, keyGiven
         continue
       }
       if (keyGiven && error instanceof HttpError && error.status === 409) {
-        // the dataset was uploaded anew, so the body differs from the earlier submission's
-        throw new HttpError(error.status, error.code, `${error.detail}; each submit uploads its file again, so give a re-run --name instead of --idempotency-key`, error.context, error.retryAfterSeconds)
+        // datasets are named by their content, so a re-run with the same files and options
+        // replays the job; a 409 means something in this submission differs
+        throw new HttpError(error.status, error.code, `${error.detail}; this --idempotency-key was used for a submission with other files or options`, error.context, error.retryAfterSeconds)
       }
       throw error
     }

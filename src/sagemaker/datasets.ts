@@ -5,6 +5,7 @@
  * (the multipart upload is aborted, so nothing is kept) while the rest of the stream is still
  * checked, so the caller hears about up to 100 bad lines in one round trip.
  */
+import { createHash } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
@@ -13,7 +14,7 @@ import { catalogError, type CatalogError } from '../errors.js'
 import type { S3Layout } from './layout.js'
 import { splitLines } from './lines.js'
 import { IdSet, toJumpStartRecord } from './records.js'
-import { getText, putText, s3Failure } from './s3-io.js'
+import { deleteObject, getText, moveObject, objectExists, putText, s3Failure } from './s3-io.js'
 import { formatS3Uri, type S3Location } from './s3-uri.js'
 
 /** Longest accepted line (bytes); longer ones are reported, never buffered. */
@@ -21,6 +22,8 @@ export const MAX_DATASET_LINE_BYTES = 16 * 1024 * 1024
 /** Multipart part size (bytes) and parts in flight: the upload's memory is about their product. */
 const PART_BYTES = 8 * 1024 * 1024
 const PARTS_IN_FLIGHT = 2
+/** CopyObject's ceiling (bytes); a bigger dataset keeps its upload name. */
+const MAX_COPY_BYTES = 5 * 1024 ** 3
 
 /** A stored dataset. */
 export interface DatasetInfo {
@@ -55,7 +58,11 @@ export class Datasets {
    * catalog error when S3 fails, and the source's own error when the caller goes away.
    */
   async upload (source: AsyncIterable<Uint8Array | string>, prompt = ''): Promise<DatasetInfo> {
-    const { key, infoKey } = this.layout.newDataset()
+    const staging = this.layout.newDataset()
+    const key = staging.key
+    // the stored bytes' SHA-256 names the dataset: the same content always gets the same s3Uri,
+    // so re-running a submission (same Idempotency-Key, same files) finds the same job
+    const sha = createHash('sha256')
     const pass = new PassThrough()
     // errors surface through `done`; without a listener a destroy(err) would crash the process
     pass.on('error', () => {})
@@ -106,6 +113,7 @@ export class Datasets {
         if (invalid > 0) continue
         const chunk = verdict.record.line + '\n'
         bytes += Buffer.byteLength(chunk)
+        sha.update(chunk)
         if (!pass.write(chunk)) {
           // backpressure: wait for the part buffers to drain (or the upload to die)
           await new Promise<void>(resolve => { pass.once('drain', resolve); pass.once('close', resolve) })
@@ -130,8 +138,15 @@ export class Datasets {
     pass.end()
     await done
     if (uploadError !== undefined) throw s3Failure('multipart upload', uploadError)
-    const s3Uri = formatS3Uri({ bucket: this.layout.bucket, key })
-    await putText(this.s3, this.layout.bucket, infoKey, JSON.stringify({ version: 1, s3Uri, records, bytes, createdAt: new Date().toISOString() }) + '\n', 'application/json')
+    let stored = staging
+    if (bytes <= MAX_COPY_BYTES) {
+      stored = this.layout.dataset(sha.digest('hex'))
+      // identical content is already there under its name: keep that one, drop this upload
+      if (await objectExists(this.s3, this.layout.bucket, stored.key)) await deleteObject(this.s3, this.layout.bucket, key)
+      else await moveObject(this.s3, this.layout.bucket, key, stored.key)
+    }
+    const s3Uri = formatS3Uri({ bucket: this.layout.bucket, key: stored.key })
+    await putText(this.s3, this.layout.bucket, stored.infoKey, JSON.stringify({ version: 1, s3Uri, records, bytes, createdAt: new Date().toISOString() }) + '\n', 'application/json')
     return { s3Uri, records, bytes }
   }
 

@@ -1,8 +1,11 @@
 /**
  * Where the gateway keeps things in S3, under `s3://<bucket>/<S3_PREFIX>/`:
  *
- *   datasets/<uuid>.jsonl                      uploaded datasets (JumpStart JSON Lines)
- *   dataset-info/<uuid>.json                   {records, bytes, createdAt} of each dataset
+ *   datasets/<sha256>.jsonl                    uploaded datasets (JumpStart JSON Lines), named
+ *                                              by the SHA-256 of their stored bytes; an upload
+ *                                              streams to datasets/<uuid>.jsonl first (and
+ *                                              keeps that name above CopyObject's 5 GiB)
+ *   dataset-info/<id>.json                     {records, bytes, createdAt} of each dataset
  *   jobs/<name>/<submission>/manifest.json     a job's gateway-side facts (see manifest.ts)
  *   jobs/<name>/<submission>/input/records.jsonl   inline records, JumpStart JSON Lines
  *   jobs/<name>/<submission>/references.jsonl  inline references {"id","text"}
@@ -19,16 +22,20 @@ import { joinKey, type S3Location } from './s3-uri.js'
 export class S3Layout {
   constructor (readonly bucket: string, readonly prefix: string) {}
 
-  /** A fresh dataset's object and info keys. */
+  /** A fresh dataset's object and info keys (the name an upload streams to). */
   newDataset (): { id: string, key: string, infoKey: string } {
-    const id = randomUUID()
+    return this.dataset(randomUUID())
+  }
+
+  /** The object and info keys of dataset `id` (a uuid while uploading, then its SHA-256). */
+  dataset (id: string): { id: string, key: string, infoKey: string } {
     return { id, key: this.key('datasets', `${id}.jsonl`), infoKey: this.key('dataset-info', `${id}.json`) }
   }
 
   /** The info object of the dataset stored at `location`, or undefined when it is not one of ours. */
   datasetInfoKey (location: S3Location): string | undefined {
     if (location.bucket !== this.bucket) return undefined
-    const m = /^(?:(.*)\/)?datasets\/([0-9a-f-]{36})\.jsonl$/.exec(location.key)
+    const m = /^(?:(.*)\/)?datasets\/([0-9a-f]{64}|[0-9a-f-]{36})\.jsonl$/.exec(location.key)
     if (m === null || (m[1] ?? '') !== joinKey(this.prefix)) return undefined
     return this.key('dataset-info', `${m[2] as string}.json`)
   }

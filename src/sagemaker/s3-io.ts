@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream'
 import {
-  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
+  CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 } from '@aws-sdk/client-s3'
 import { catalogError, type CatalogError } from '../errors.js'
 
@@ -58,6 +58,25 @@ export async function putText (s3: S3Client, bucket: string, key: string, body: 
   } catch (err) {
     throw s3Failure('PutObject', err)
   }
+}
+
+/** Deletes one object (absent is fine: S3's DeleteObject is idempotent). */
+export async function deleteObject (s3: S3Client, bucket: string, key: string): Promise<void> {
+  try {
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
+  } catch (err) {
+    throw s3Failure('DeleteObject', err)
+  }
+}
+
+/** Moves an object within the bucket (server-side copy, then delete); at most 5 GiB. */
+export async function moveObject (s3: S3Client, bucket: string, from: string, to: string): Promise<void> {
+  try {
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}` }))
+  } catch (err) {
+    throw s3Failure('CopyObject', err)
+  }
+  await deleteObject(s3, bucket, from)
 }
 
 /** True when the object exists. */

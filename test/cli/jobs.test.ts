@@ -103,10 +103,14 @@ t.test('jobs submit: a re-run with --name reuses the job; --json; the terminal p
   t.match(third.stderr, /^uploading .*in\.jsonl \(\d+ B\)\.\.\. 8 records\n$/)
   const name = third.stdout.trim()
   t.match(name, /^[A-Za-z0-9-]+$/)
-  // a later submit re-uploads, so the same key is another request: a 409 that says what to do
+  // a re-run with the same key and files uploads the same content (same s3Uri): the same job
   const fourth = await run(keyed)
-  t.equal(fourth.code, 2)
-  t.match(fourth.stderr, /^text2text-gateway: 409 CONFLICT: [^\n]*; each submit uploads its file again, so give a re-run --name instead of --idempotency-key\n$/)
+  t.equal(fourth.code, 0, fourth.stderr)
+  t.equal(fourth.stdout.trim(), name, 'the same job, replayed')
+  // the same key with other options is a different submission: a 409 that says so
+  const fifth = await run([...keyed, '--param', 'max_length=7'])
+  t.equal(fifth.code, 2)
+  t.match(fifth.stderr, /^text2text-gateway: 409 CONFLICT: [^\n]*; this --idempotency-key was used for a submission with other files or options\n$/)
   const list = await run(['jobs', 'list', '--url', url, '--json'])
   t.same((JSON.parse(list.stdout) as { jobs: Array<{ name: string }> }).jobs.map((j) => j.name).sort(), [name, 'cli-tty-1'].sort(), 'never a second job')
 })

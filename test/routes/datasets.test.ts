@@ -17,7 +17,7 @@ t.test('a dataset is stored as JumpStart JSON Lines with the prompt prepended to
   const res = await app.inject({ method: 'POST', url: '/v1/datasets?prompt=Summarize%3A%20', headers: NDJSON, payload: body })
   t.equal(res.statusCode, 201, res.body)
   const created = res.json()
-  t.match(created.s3Uri, /^s3:\/\/text2text-local\/text2text-gateway\/datasets\/[0-9a-f-]{36}\.jsonl$/)
+  t.match(created.s3Uri, /^s3:\/\/text2text-local\/text2text-gateway\/datasets\/[0-9a-f]{64}\.jsonl$/)
   t.equal(created.records, 3, 'the blank line is skipped')
   const stored = await readObject(stack, created.s3Uri)
   t.equal(stored, [
@@ -27,6 +27,23 @@ t.test('a dataset is stored as JumpStart JSON Lines with the prompt prepended to
     ''
   ].join('\n'))
   t.equal(created.bytes, Buffer.byteLength(stored))
+})
+
+t.test('datasets are named by their content: the same bytes twice give one object and one s3Uri', async t => {
+  const { app, stack } = await localApp(t)
+  const body = '{"id": 1, "text": "Same words."}\n{"id": 2, "text": "Again the same."}\n'
+  const upload = async (payload: string, url = '/v1/datasets'): Promise<{ s3Uri: string }> => {
+    const res = await app.inject({ method: 'POST', url, headers: NDJSON, payload })
+    t.equal(res.statusCode, 201, res.body)
+    return res.json()
+  }
+  const first = await upload(body)
+  const second = await upload(body)
+  t.equal(second.s3Uri, first.s3Uri, 'same content, same URI')
+  const other = await upload(body, '/v1/datasets?prompt=P%3A%20')
+  t.not(other.s3Uri, first.s3Uri, 'a different prompt stores different bytes')
+  const keys = await listKeys(stack, 'text2text-gateway/datasets/')
+  t.equal(keys.length, 2, 'no staged upload is left behind')
 })
 
 t.test('bad lines: 400 listing each with its 1-based line number, and nothing kept', async t => {

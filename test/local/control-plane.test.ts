@@ -1,8 +1,5 @@
 // The local control plane judged by the real @aws-sdk/client-sagemaker over HTTP: every reply
 // and every error must come out of the SDK's own deserialisers as it would from AWS.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import {
@@ -10,41 +7,22 @@ import {
   paginateListTransformJobs, ResourceInUse, ResourceNotFound, SageMakerServiceException, StopTransformJobCommand,
   type CreateTransformJobCommandInput, type DescribeTransformJobCommandOutput, type SageMakerClient
 } from '@aws-sdk/client-sagemaker'
-import { testConfig, type Config } from '../../src/config.js'
 import { summarize } from '../../src/local/engine.js'
-import { startLocalStack, type LocalStack } from '../../src/local/stack.js'
-import { createControlClient, createS3Client } from '../../src/sagemaker/clients.js'
+import { openLocalStack, tempDir, transformJobInput, type LocalClients, type Overrides, type Teardown } from '../helpers/local-sagemaker.js'
 import { parsePythonLiteral } from '../../src/sagemaker/python-literal.js'
 
 const BUCKET = 'text2text-local'
 const MODEL = 'flan-t5-local'
 const NAME_PATTERN = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}'
 
-interface Setup {
-  stack: LocalStack
-  sm: SageMakerClient
-  s3: S3Client
-}
-
 /** The part of a tap test these helpers use. */
-interface Tap {
+interface Tap extends Teardown {
   ok: (value: unknown, message: string) => unknown
   fail: (message: string) => unknown
-  teardown: (fn: () => unknown) => void
 }
 
-async function setup (t: Tap, overrides: Partial<Record<keyof Config, string | number | boolean>> = {}): Promise<Setup> {
-  const dir = await mkdtemp(join(tmpdir(), 't2t-cp-'))
-  const stack = await startLocalStack(testConfig({ LOCAL_DATA_DIR: dir, ...overrides }), { controlPlane: { progressIntervalMs: 20 } })
-  const sm = createControlClient(stack.awsTarget)
-  const s3 = createS3Client(stack.awsTarget)
-  t.teardown(async () => {
-    sm.destroy()
-    s3.destroy()
-    await stack.close()
-    await rm(dir, { recursive: true, force: true })
-  })
-  return { stack, sm, s3 }
+async function setup (t: Teardown, overrides: Overrides = {}): Promise<LocalClients> {
+  return await openLocalStack(t, await tempDir(t, 't2t-cp-'), overrides)
 }
 
 function article (i: number): string {
@@ -53,22 +31,6 @@ function article (i: number): string {
 
 async function putLines (s3: S3Client, key: string, records: unknown[]): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: records.map((r) => JSON.stringify(r)).join('\n') + '\n' }))
-}
-
-function jobInput (name: string, input: string, output: string, extra: Partial<CreateTransformJobCommandInput> = {}): CreateTransformJobCommandInput {
-  return {
-    TransformJobName: name,
-    ModelName: MODEL,
-    BatchStrategy: 'MultiRecord',
-    TransformInput: {
-      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/${input}` } },
-      ContentType: 'application/jsonlines',
-      SplitType: 'Line'
-    },
-    TransformOutput: { S3OutputPath: `s3://${BUCKET}/${output}`, Accept: 'application/jsonlines', AssembleWith: 'Line' },
-    TransformResources: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 1 },
-    ...extra
-  }
 }
 
 async function waitFor (sm: SageMakerClient, name: string, done: (s: string | undefined) => boolean, timeoutMs = 8_000): Promise<DescribeTransformJobCommandOutput> {
@@ -106,7 +68,7 @@ t.test('create, describe, poll to Completed, read the .out', async (t) => {
   await putLines(s3, 'in/news.jsonl', records)
 
   const before = Date.now()
-  const created = await sm.send(new CreateTransformJobCommand(jobInput('news-1', 'in/news.jsonl', 'out/news-1', {
+  const created = await sm.send(new CreateTransformJobCommand(transformJobInput('news-1', 'in/news.jsonl', 'out/news-1', {
     Environment: { HYPER_PARAMS: "{'batch_size': 3, 'max_length': 12}" },
     Tags: [{ Key: 'created-by', Value: 'test' }]
   })))
@@ -154,16 +116,16 @@ t.test('create, describe, poll to Completed, read the .out', async (t) => {
 t.test('errors come out of the SDK with AWS names, status and messages', async (t) => {
   const { sm, s3 } = await setup(t)
   await putLines(s3, 'in/one.jsonl', [{ id: 1, text_inputs: article(1) }])
-  await sm.send(new CreateTransformJobCommand(jobInput('dup', 'in/one.jsonl', 'out/dup')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('dup', 'in/one.jsonl', 'out/dup')))
 
-  const dup = await rejection(t, sm.send(new CreateTransformJobCommand(jobInput('dup', 'in/one.jsonl', 'out/dup2'))))
+  const dup = await rejection(t, sm.send(new CreateTransformJobCommand(transformJobInput('dup', 'in/one.jsonl', 'out/dup2'))))
   t.ok(dup instanceof ResourceInUse, 'ResourceInUse is the modelled exception')
   t.equal(dup.name, 'ResourceInUse')
   t.equal(dup.$metadata.httpStatusCode, 400)
   t.equal(dup.$fault, 'client')
   t.equal(dup.message, 'Job name must be unique within an AWS account and region, and a job with this name already exists ' +
     '(arn:aws:sagemaker:us-east-1:000000000000:transform-job/dup)')
-  const dupCase = await rejection(t, sm.send(new CreateTransformJobCommand(jobInput('DUP', 'in/one.jsonl', 'out/dup3'))))
+  const dupCase = await rejection(t, sm.send(new CreateTransformJobCommand(transformJobInput('DUP', 'in/one.jsonl', 'out/dup3'))))
   t.equal(dupCase.name, 'ResourceInUse', 'names are unique case-insensitively (ARNs are lower-cased)')
 
   const missing = await rejection(t, sm.send(new DescribeTransformJobCommand({ TransformJobName: 'nope' })))
@@ -174,7 +136,7 @@ t.test('errors come out of the SDK with AWS names, status and messages', async (
   t.equal(stopMissing.name, 'ResourceNotFound')
   t.equal(stopMissing.message, 'Could not find job to update with name nope')
 
-  const badName = await rejection(t, sm.send(new CreateTransformJobCommand(jobInput('bad_name', 'in/one.jsonl', 'out/x'))))
+  const badName = await rejection(t, sm.send(new CreateTransformJobCommand(transformJobInput('bad_name', 'in/one.jsonl', 'out/x'))))
   t.equal(badName.name, 'ValidationException')
   t.equal(badName.$metadata.httpStatusCode, 400)
   t.equal(badName.message, "1 validation error detected: Value 'bad_name' at 'transformJobName' failed to satisfy constraint: " +
@@ -182,31 +144,31 @@ t.test('errors come out of the SDK with AWS names, status and messages', async (
   const describeBad = await rejection(t, sm.send(new DescribeTransformJobCommand({ TransformJobName: '-x' })))
   t.equal(describeBad.name, 'ValidationException', 'Describe validates the name too')
 
-  const two = await rejection(t, sm.send(new CreateTransformJobCommand(jobInput('x'.repeat(64), 'in/one.jsonl', 'out/x', { MaxPayloadInMB: 101 }))))
+  const two = await rejection(t, sm.send(new CreateTransformJobCommand(transformJobInput('x'.repeat(64), 'in/one.jsonl', 'out/x', { MaxPayloadInMB: 101 }))))
   t.match(two.message, new RegExp("^3 validation errors detected: Value 'x{64}' at 'transformJobName' failed to satisfy constraint: Member must have length less than or equal to 63; " +
     "Value 'x{64}' at 'transformJobName' failed to satisfy constraint: Member must satisfy regular expression pattern: .*; " +
     "Value '101' at 'maxPayloadInMB' failed to satisfy constraint: Member must have value less than or equal to 100$"), 'every violated constraint is listed, joined by "; "')
 
-  const noModel = await rejection(t, sm.send(new CreateTransformJobCommand({ ...jobInput('m1', 'in/one.jsonl', 'out/x'), ModelName: 'flan-t5-xxl' })))
+  const noModel = await rejection(t, sm.send(new CreateTransformJobCommand({ ...transformJobInput('m1', 'in/one.jsonl', 'out/x'), ModelName: 'flan-t5-xxl' })))
   t.equal(noModel.name, 'ValidationException')
   t.equal(noModel.message, 'Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model/flan-t5-xxl".')
 
-  const badUri = jobInput('u1', 'in/one.jsonl', 'out/x')
+  const badUri = transformJobInput('u1', 'in/one.jsonl', 'out/x')
   badUri.TransformInput = { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 'bucket/key' } } }
   const uri = await rejection(t, sm.send(new CreateTransformJobCommand(badUri)))
   t.equal(uri.message, "1 validation error detected: Value 'bucket/key' at 'transformInput.dataSource.s3DataSource.s3Uri' " +
     'failed to satisfy constraint: Member must satisfy regular expression pattern: ^(https|s3)://([^/]+)/?(.*)$')
 
-  const noOutput = { ...jobInput('o1', 'in/one.jsonl', 'out/x') } as Partial<CreateTransformJobCommandInput>
+  const noOutput = { ...transformJobInput('o1', 'in/one.jsonl', 'out/x') } as Partial<CreateTransformJobCommandInput>
   delete noOutput.TransformOutput
   const required = await rejection(t, sm.send(new CreateTransformJobCommand(noOutput as CreateTransformJobCommandInput)))
   t.equal(required.message, "1 validation error detected: Value null at 'transformOutput' failed to satisfy constraint: Member must not be null")
 
-  const product = await rejection(t, sm.send(new CreateTransformJobCommand(jobInput('p1', 'in/one.jsonl', 'out/x', { MaxConcurrentTransforms: 20, MaxPayloadInMB: 6 }))))
+  const product = await rejection(t, sm.send(new CreateTransformJobCommand(transformJobInput('p1', 'in/one.jsonl', 'out/x', { MaxConcurrentTransforms: 20, MaxPayloadInMB: 6 }))))
   t.equal(product.name, 'ValidationException')
   t.match(product.message, /MaxConcurrentTransforms \(20\) multiplied by MaxPayloadInMB \(6\) must not exceed 100 MB/)
 
-  const enumValue = await rejection(t, sm.send(new CreateTransformJobCommand(jobInput('e1', 'in/one.jsonl', 'out/x', {
+  const enumValue = await rejection(t, sm.send(new CreateTransformJobCommand(transformJobInput('e1', 'in/one.jsonl', 'out/x', {
     Environment: { 'bad-key': '1' }
   }))))
   t.match(enumValue.message, /Value 'bad-key' at 'environment' failed to satisfy constraint: Member must satisfy regular expression pattern/)
@@ -224,11 +186,11 @@ t.test('ListTransformJobs: filters, sort orders and paging with an opaque NextTo
   await putLines(s3, 'in/bad.jsonl', [{ id: 1, text_inputs: 'POISON. This record fails.' }])
   const names = ['list-c', 'list-a', 'list-e', 'list-b', 'list-d']
   for (const name of names) {
-    await sm.send(new CreateTransformJobCommand(jobInput(name, 'in/ok.jsonl', `out/${name}`)))
+    await sm.send(new CreateTransformJobCommand(transformJobInput(name, 'in/ok.jsonl', `out/${name}`)))
     // distinct creation times, so CreationTime order is well defined
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
-  await sm.send(new CreateTransformJobCommand(jobInput('other-f', 'in/bad.jsonl', 'out/other-f')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('other-f', 'in/bad.jsonl', 'out/other-f')))
   for (const name of [...names, 'other-f']) await waitFor(sm, name, ended)
 
   const pages: string[][] = []
@@ -288,7 +250,7 @@ t.test('StopTransformJob: Stopping, then Stopped within a batch, no output', asy
   // 100 records at 40 ms per call: about 4 s if left alone
   const { sm, s3, stack } = await setup(t, { LOCAL_LATENCY_BASE_MS: 40 })
   await putLines(s3, 'in/slow.jsonl', Array.from({ length: 100 }, (_, i) => ({ id: i, text_inputs: article(i) })))
-  await sm.send(new CreateTransformJobCommand(jobInput('slow-1', 'in/slow.jsonl', 'out/slow-1')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('slow-1', 'in/slow.jsonl', 'out/slow-1')))
   const deadline = Date.now() + 5_000
   while (stack.jobs.stats().modelCalls < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
 
@@ -310,7 +272,7 @@ t.test('StopTransformJob: Stopping, then Stopped within a batch, no output', asy
   t.pass('stopping a Stopped job again is accepted')
 
   await putLines(s3, 'in/quick.jsonl', [{ id: 1, text_inputs: article(1) }])
-  await sm.send(new CreateTransformJobCommand(jobInput('quick-1', 'in/quick.jsonl', 'out/quick-1')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('quick-1', 'in/quick.jsonl', 'out/quick-1')))
   await waitFor(sm, 'quick-1', ended)
   const late = await rejection(t, sm.send(new StopTransformJobCommand({ TransformJobName: 'quick-1' })))
   t.equal(late.name, 'ValidationException')

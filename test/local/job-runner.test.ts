@@ -2,8 +2,7 @@
 // SageMakerClient and S3Client: batching, ordering, failures, and crash-safe resume.
 import { spawn } from 'node:child_process'
 import { Readable } from 'node:stream'
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
@@ -11,56 +10,16 @@ import t from 'tap'
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import {
-  CreateTransformJobCommand, DescribeTransformJobCommand, type CreateTransformJobCommandInput,
+  CreateTransformJobCommand, DescribeTransformJobCommand,
   type DescribeTransformJobCommandOutput, type SageMakerClient
 } from '@aws-sdk/client-sagemaker'
-import { testConfig, type Config } from '../../src/config.js'
 import { summarize } from '../../src/local/engine.js'
 import type { JobCheckpoint, JobRecord } from '../../src/local/job-store.js'
-import { startLocalStack, type LocalStack, type LocalStackOverrides } from '../../src/local/stack.js'
-import { createControlClient, createS3Client } from '../../src/sagemaker/clients.js'
+import { openLocalStack, tempDir, transformJobInput } from '../helpers/local-sagemaker.js'
 import { parsePythonLiteral } from '../../src/sagemaker/python-literal.js'
 
 const BUCKET = 'text2text-local'
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
-
-type Overrides = Partial<Record<keyof Config, string | number | boolean>>
-
-/** The part of a tap test these helpers use. */
-interface Tap {
-  teardown: (fn: () => unknown) => void
-}
-
-interface Stack {
-  stack: LocalStack
-  sm: SageMakerClient
-  s3: S3Client
-  close: () => Promise<void>
-}
-
-async function tempDir (t: Tap): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 't2t-jobs-'))
-  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
-  return dir
-}
-
-/** A stack over `dir`; closed in teardown unless closed (or crashed) before. */
-async function open (t: Tap, dir: string, overrides: Overrides = {}, stackOverrides: LocalStackOverrides = {}): Promise<Stack> {
-  const stack = await startLocalStack(testConfig({ LOCAL_DATA_DIR: dir, ...overrides }), { controlPlane: { progressIntervalMs: 20 }, ...stackOverrides })
-  const sm = createControlClient(stack.awsTarget)
-  const s3 = createS3Client(stack.awsTarget)
-  let closed: Promise<void> | undefined
-  const close = async (): Promise<void> => {
-    closed ??= (async () => {
-      sm.destroy()
-      s3.destroy()
-      await stack.close()
-    })()
-    await closed
-  }
-  t.teardown(close)
-  return { stack, sm, s3, close }
-}
 
 function article (i: number): string {
   return `Item ${i} leads the story. Its second sentence adds detail. A third sentence ends the lead. Nobody reads the fourth.`
@@ -83,22 +42,6 @@ async function readText (s3: S3Client, key: string): Promise<string> {
 async function keys (s3: S3Client, prefix: string): Promise<string[]> {
   const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))
   return (out.Contents ?? []).map((o) => o.Key ?? '')
-}
-
-function job (name: string, input: string, output: string, extra: Partial<CreateTransformJobCommandInput> = {}): CreateTransformJobCommandInput {
-  return {
-    TransformJobName: name,
-    ModelName: 'flan-t5-local',
-    BatchStrategy: 'MultiRecord',
-    TransformInput: {
-      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/${input}` } },
-      ContentType: 'application/jsonlines',
-      SplitType: 'Line'
-    },
-    TransformOutput: { S3OutputPath: `s3://${BUCKET}/${output}`, Accept: 'application/jsonlines', AssembleWith: 'Line' },
-    TransformResources: { InstanceType: 'ml.g5.2xlarge', InstanceCount: 1 },
-    ...extra
-  }
 }
 
 async function until<T> (what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 8_000): Promise<T> {
@@ -133,16 +76,16 @@ async function readJson<T> (path: string): Promise<T | undefined> {
 
 t.test('HYPER_PARAMS batch_size sets records per model call; different parameters never share one', async (t) => {
   const dir = await tempDir(t)
-  const { sm, s3, stack } = await open(t, dir)
+  const { sm, s3, stack } = await openLocalStack(t, dir)
   const records = Array.from({ length: 10 }, (_, i) => ({ id: `a${i}`, text_inputs: article(i) }))
   await put(s3, 'in/ten.jsonl', jsonl(records))
 
-  await sm.send(new CreateTransformJobCommand(job('one-per-call', 'in/ten.jsonl', 'out/one')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('one-per-call', 'in/ten.jsonl', 'out/one')))
   t.equal((await ended(sm, 'one-per-call')).TransformJobStatus, 'Completed')
   t.equal(stack.jobs.stats().modelCalls, 10, 'no HYPER_PARAMS: batch_size 1, one call per record')
 
   stack.jobs.resetStats()
-  await sm.send(new CreateTransformJobCommand(job('four-per-call', 'in/ten.jsonl', 'out/four', {
+  await sm.send(new CreateTransformJobCommand(transformJobInput('four-per-call', 'in/ten.jsonl', 'out/four', {
     Environment: { HYPER_PARAMS: "{'batch_size': 4, 'max_length': 6, 'do_sample': False}" }
   })))
   t.equal((await ended(sm, 'four-per-call')).TransformJobStatus, 'Completed')
@@ -153,7 +96,7 @@ t.test('HYPER_PARAMS batch_size sets records per model call; different parameter
   stack.jobs.resetStats()
   const mixed = records.map((r, i) => (i === 5 || i === 6 ? { ...r, max_length: 3 } : i === 8 ? { ...r, num_return_sequences: 2, num_beams: 2 } : r))
   await put(s3, 'in/mixed.jsonl', jsonl(mixed))
-  await sm.send(new CreateTransformJobCommand(job('mixed', 'in/mixed.jsonl', 'out/mixed', {
+  await sm.send(new CreateTransformJobCommand(transformJobInput('mixed', 'in/mixed.jsonl', 'out/mixed', {
     Environment: { HYPER_PARAMS: "{'batch_size': 4, 'max_length': 6}" }
   })))
   t.equal((await ended(sm, 'mixed')).TransformJobStatus, 'Completed')
@@ -165,7 +108,7 @@ t.test('HYPER_PARAMS batch_size sets records per model call; different parameter
   t.same(out[9].generated_texts, summarize(article(9), { max_length: 6 }))
 
   stack.jobs.resetStats()
-  await sm.send(new CreateTransformJobCommand(job('single', 'in/ten.jsonl', 'out/single', {
+  await sm.send(new CreateTransformJobCommand(transformJobInput('single', 'in/ten.jsonl', 'out/single', {
     BatchStrategy: 'SingleRecord', Environment: { HYPER_PARAMS: "{'batch_size': 4}" }
   })))
   t.equal((await ended(sm, 'single')).TransformJobStatus, 'Completed')
@@ -175,7 +118,7 @@ t.test('HYPER_PARAMS batch_size sets records per model call; different parameter
   // ~400 KB records: at most two fit in MaxPayloadInMB 1 whatever batch_size allows
   const big = Array.from({ length: 5 }, (_, i) => ({ id: i, text_inputs: `${article(i)} ${'filler words here. '.repeat(21_000)}` }))
   await put(s3, 'in/big.jsonl', jsonl(big))
-  await sm.send(new CreateTransformJobCommand(job('big', 'in/big.jsonl', 'out/big', {
+  await sm.send(new CreateTransformJobCommand(transformJobInput('big', 'in/big.jsonl', 'out/big', {
     MaxPayloadInMB: 1, Environment: { HYPER_PARAMS: "{'batch_size': 10, 'max_length': 4}" }
   })))
   t.equal((await ended(sm, 'big')).TransformJobStatus, 'Completed')
@@ -184,7 +127,7 @@ t.test('HYPER_PARAMS batch_size sets records per model call; different parameter
 
 t.test('every object under a prefix, in key order, one .out each; concurrency keeps output order', async (t) => {
   const dir = await tempDir(t)
-  const { sm, s3, stack } = await open(t, dir, { LOCAL_LATENCY_BASE_MS: 30 })
+  const { sm, s3, stack } = await openLocalStack(t, dir, { LOCAL_LATENCY_BASE_MS: 30 })
   await put(s3, 'data/set/b.jsonl', jsonl(Array.from({ length: 12 }, (_, i) => ({ id: `b${i}`, text_inputs: article(i) }))))
   await put(s3, 'data/set/a.jsonl', '\n' + jsonl([{ id: 'a0', text_inputs: article(0) }]) + '\n  \n' + jsonl([{ id: 'a1', text_inputs: article(1) }]))
   await put(s3, 'data/set/sub/c.jsonl', jsonl([{ id: 'c0', text_inputs: article(2) }]).replace('\n', '\r\n'))
@@ -192,7 +135,7 @@ t.test('every object under a prefix, in key order, one .out each; concurrency ke
   await put(s3, 'data/set/blank.jsonl', '\n  \n')
   await put(s3, 'data/set/folder/', '')
 
-  await sm.send(new CreateTransformJobCommand(job('prefix-1', 'data/set/', 'out/p1', {
+  await sm.send(new CreateTransformJobCommand(transformJobInput('prefix-1', 'data/set/', 'out/p1', {
     MaxConcurrentTransforms: 4, Environment: { HYPER_PARAMS: "{'batch_size': 2}" }
   })))
   const done = await ended(sm, 'prefix-1')
@@ -210,7 +153,7 @@ t.test('every object under a prefix, in key order, one .out each; concurrency ke
   // a manifest names objects relative to its prefix
   await put(s3, 'manifests/m.json', JSON.stringify([{ prefix: `s3://${BUCKET}/data/set/` }, 'sub/c.jsonl', 'a.jsonl']))
   await sm.send(new CreateTransformJobCommand({
-    ...job('manifest-1', 'manifests/m.json', 'out/m1'),
+    ...transformJobInput('manifest-1', 'manifests/m.json', 'out/m1'),
     TransformInput: { DataSource: { S3DataSource: { S3DataType: 'ManifestFile', S3Uri: `s3://${BUCKET}/manifests/m.json` } }, SplitType: 'Line' }
   }))
   t.equal((await ended(sm, 'manifest-1')).TransformJobStatus, 'Completed')
@@ -219,7 +162,7 @@ t.test('every object under a prefix, in key order, one .out each; concurrency ke
   // SplitType None: the whole object is one record, even pretty-printed over many lines
   await put(s3, 'data/whole.json', JSON.stringify({ id: 'w', text_inputs: article(3) }, null, 2))
   await sm.send(new CreateTransformJobCommand({
-    ...job('whole-1', 'data/whole.json', 'out/w1'),
+    ...transformJobInput('whole-1', 'data/whole.json', 'out/w1'),
     TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/data/whole.json` } }, SplitType: 'None' }
   }))
   t.equal((await ended(sm, 'whole-1')).TransformJobStatus, 'Completed')
@@ -228,7 +171,7 @@ t.test('every object under a prefix, in key order, one .out each; concurrency ke
   // a single object named exactly, gzip-compressed, records without ids
   await put(s3, 'data/one.jsonl.gz', gzipSync(jsonl([{ text_inputs: article(7) }, { text_inputs: article(8) }])))
   await sm.send(new CreateTransformJobCommand({
-    ...job('gzip-1', 'data/one.jsonl.gz', 'out/g1/'),
+    ...transformJobInput('gzip-1', 'data/one.jsonl.gz', 'out/g1/'),
     TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/data/one.jsonl.gz` } }, SplitType: 'Line', CompressionType: 'Gzip' }
   }))
   t.equal((await ended(sm, 'gzip-1')).TransformJobStatus, 'Completed')
@@ -238,10 +181,10 @@ t.test('every object under a prefix, in key order, one .out each; concurrency ke
 
 t.test('a record the model fails on, or a malformed line, fails the job with a FailureReason', async (t) => {
   const dir = await tempDir(t)
-  const { sm, s3, stack } = await open(t, dir, { LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
+  const { sm, s3, stack } = await openLocalStack(t, dir, { LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
   const records = Array.from({ length: 8 }, (_, i) => ({ id: `p${i}`, text_inputs: i === 5 ? 'This record carries POISON. It fails.' : article(i) }))
   await put(s3, 'in/poison.jsonl', jsonl(records))
-  await sm.send(new CreateTransformJobCommand(job('poisoned', 'in/poison.jsonl', 'out/poisoned', {
+  await sm.send(new CreateTransformJobCommand(transformJobInput('poisoned', 'in/poison.jsonl', 'out/poisoned', {
     Environment: { HYPER_PARAMS: "{'batch_size': 2}" }
   })))
   const failed = await ended(sm, 'poisoned')
@@ -254,30 +197,30 @@ t.test('a record the model fails on, or a malformed line, fails the job with a F
   t.equal(stack.jobs.stats().modelCalls, 3, 'the job stopped at the failing call')
 
   await put(s3, 'in/broken.jsonl', jsonl([{ id: 1, text_inputs: article(1) }]) + '{"id": 2, "text_inputs": \n')
-  await sm.send(new CreateTransformJobCommand(job('broken', 'in/broken.jsonl', 'out/broken')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('broken', 'in/broken.jsonl', 'out/broken')))
   const broken = await ended(sm, 'broken')
   t.equal(broken.TransformJobStatus, 'Failed')
   t.match(broken.FailureReason, /^ClientError: See job logs for more information\. Line 2 of s3:\/\/text2text-local\/in\/broken\.jsonl is not valid JSON/)
 
   await put(s3, 'in/badparam.jsonl', jsonl([{ id: 'x1', text_inputs: article(1), max_length: 0 }]))
-  await sm.send(new CreateTransformJobCommand(job('badparam', 'in/badparam.jsonl', 'out/badparam')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('badparam', 'in/badparam.jsonl', 'out/badparam')))
   t.equal((await ended(sm, 'badparam')).FailureReason,
     `ClientError: See job logs for more information. Record id 'x1' (line 1 of s3://${BUCKET}/in/badparam.jsonl): "max_length" must be an integer >= 1, got 0`,
     "the container's own validation message, naming the record")
 
-  await sm.send(new CreateTransformJobCommand(job('hyper', 'in/badparam.jsonl', 'out/hyper', { Environment: { HYPER_PARAMS: '{"batch_size": 0}' } })))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('hyper', 'in/badparam.jsonl', 'out/hyper', { Environment: { HYPER_PARAMS: '{"batch_size": 0}' } })))
   t.match((await ended(sm, 'hyper')).FailureReason, /HYPER_PARAMS batch_size must be a positive integer, got 0/)
 
-  await sm.send(new CreateTransformJobCommand(job('nothing', 'in/none/', 'out/nothing')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('nothing', 'in/none/', 'out/nothing')))
   t.match((await ended(sm, 'nothing')).FailureReason, /^ClientError: No S3 objects found under S3 URL "s3:\/\/text2text-local\/in\/none\/"/)
 })
 
 t.test('.progress.json tracks a running job', async (t) => {
   const dir = await tempDir(t)
   // 20 calls of 100 ms: 2 s, with progress rewritten at most every 200 ms
-  const { sm, s3 } = await open(t, dir, { LOCAL_LATENCY_BASE_MS: 100 }, { controlPlane: { progressIntervalMs: 200 } })
+  const { sm, s3 } = await openLocalStack(t, dir, { LOCAL_LATENCY_BASE_MS: 100 }, { controlPlane: { progressIntervalMs: 200 } })
   await put(s3, 'in/progress.jsonl', jsonl(Array.from({ length: 20 }, (_, i) => ({ id: i, text_inputs: article(i) }))))
-  await sm.send(new CreateTransformJobCommand(job('progress-1', 'in/progress.jsonl', 'out/progress-1')))
+  await sm.send(new CreateTransformJobCommand(transformJobInput('progress-1', 'in/progress.jsonl', 'out/progress-1')))
   const seen: number[] = []
   const done = await until('the job to end', async () => {
     // s3rver rewrites an object in place, so a read racing an update can come back cut short
@@ -303,9 +246,9 @@ t.test('crash mid-job, restart over the same data dir: the job completes with ev
   const total = 240
   const records = Array.from({ length: total }, (_, i) => ({ id: i, text_inputs: article(i) }))
   // 48 calls of 5 records at 25 ms, two at a time: about 0.6 s of model time
-  const first = await open(t, dir, { LOCAL_LATENCY_BASE_MS: 25 })
+  const first = await openLocalStack(t, dir, { LOCAL_LATENCY_BASE_MS: 25 })
   await put(first.s3, 'in/crash.jsonl', jsonl(records))
-  await first.sm.send(new CreateTransformJobCommand(job('crashy', 'in/crash.jsonl', 'out/crashy', {
+  await first.sm.send(new CreateTransformJobCommand(transformJobInput('crashy', 'in/crash.jsonl', 'out/crashy', {
     MaxConcurrentTransforms: 2, Environment: { HYPER_PARAMS: "{'batch_size': 5}" }
   })))
   await until('a third of the records', () => first.stack.jobs.stats().records >= total / 3 ? true : undefined)
@@ -320,7 +263,7 @@ t.test('crash mid-job, restart over the same data dir: the job completes with ev
   // A torn write past the checkpoint, as a crash between spool write and checkpoint leaves.
   await appendFile(join(jobDir, 'spool', '0.out'), "{'id': 9999, 'generated_texts': ['torn")
 
-  const second = await open(t, dir, { LOCAL_LATENCY_BASE_MS: 25 })
+  const second = await openLocalStack(t, dir, { LOCAL_LATENCY_BASE_MS: 25 })
   const done = await ended(second.sm, 'crashy')
   t.equal(done.TransformJobStatus, 'Completed', done.FailureReason ?? '')
   const ids = outLines(await readText(second.s3, 'out/crashy/crash.jsonl.out')).map((o) => o.id)
@@ -334,12 +277,12 @@ t.test('crash mid-job, restart over the same data dir: the job completes with ev
 t.test('a graceful close leaves jobs InProgress and the next start resumes them; Stopping becomes Stopped', async (t) => {
   const dir = await tempDir(t)
   const records = Array.from({ length: 60 }, (_, i) => ({ id: `g${i}`, text_inputs: article(i) }))
-  const first = await open(t, dir, { LOCAL_LATENCY_BASE_MS: 20 })
+  const first = await openLocalStack(t, dir, { LOCAL_LATENCY_BASE_MS: 20 })
   await put(first.s3, 'in/graceful.jsonl', jsonl(records))
-  await first.sm.send(new CreateTransformJobCommand(job('graceful', 'in/graceful.jsonl', 'out/graceful', {
+  await first.sm.send(new CreateTransformJobCommand(transformJobInput('graceful', 'in/graceful.jsonl', 'out/graceful', {
     Environment: { HYPER_PARAMS: "{'batch_size': 3}" }
   })))
-  await first.sm.send(new CreateTransformJobCommand(job('halted', 'in/graceful.jsonl', 'out/halted')))
+  await first.sm.send(new CreateTransformJobCommand(transformJobInput('halted', 'in/graceful.jsonl', 'out/halted')))
   await until('some progress', () => first.stack.jobs.stats().records >= 12 ? true : undefined)
   await first.stack.jobs.crash()
   // after crash() nothing reaches the disk, as if the process were gone
@@ -348,27 +291,27 @@ t.test('a graceful close leaves jobs InProgress and the next start resumes them;
   const halted = await readJson<JobRecord>(join(dir, 'jobs', 'halted', 'job.json'))
   t.equal(halted?.status, 'InProgress', 'a crashed store writes nothing')
 
-  const second = await open(t, dir, { LOCAL_LATENCY_BASE_MS: 20 })
+  const second = await openLocalStack(t, dir, { LOCAL_LATENCY_BASE_MS: 20 })
   await until('progress', () => second.stack.jobs.stats().records >= 12 ? true : undefined)
   await second.close()
   const mid = await readJson<JobRecord>(join(dir, 'jobs', 'graceful', 'job.json'))
   t.equal(mid?.status, 'InProgress', 'closing the stack does not end the job')
 
-  const third = await open(t, dir)
+  const third = await openLocalStack(t, dir)
   const done = await ended(third.sm, 'graceful')
   t.equal(done.TransformJobStatus, 'Completed')
   t.same(outLines(await readText(third.s3, 'out/graceful/graceful.jsonl.out')).map((o) => o.id), records.map((r) => r.id))
 
   // a job left Stopping by a crash is Stopped on the next start
   const fourthDir = await tempDir(t)
-  const a = await open(t, fourthDir, { LOCAL_LATENCY_BASE_MS: 50 })
+  const a = await openLocalStack(t, fourthDir, { LOCAL_LATENCY_BASE_MS: 50 })
   await put(a.s3, 'in/x.jsonl', jsonl(records))
-  await a.sm.send(new CreateTransformJobCommand(job('left-stopping', 'in/x.jsonl', 'out/ls')))
+  await a.sm.send(new CreateTransformJobCommand(transformJobInput('left-stopping', 'in/x.jsonl', 'out/ls')))
   await until('a call', () => a.stack.jobs.stats().modelCalls >= 1 ? true : undefined)
   await a.stack.jobs.close()
   await a.stack.jobs.store.update('left-stopping', { status: 'Stopping' })
   await a.close()
-  const b = await open(t, fourthDir)
+  const b = await openLocalStack(t, fourthDir)
   t.equal((await ended(b.sm, 'left-stopping')).TransformJobStatus, 'Stopped')
 })
 
@@ -414,7 +357,7 @@ t.test('SIGKILL of a real process mid-job, then a new stack over its data dir co
   const checkpoint = await readJson<JobCheckpoint>(checkpointPath)
   t.ok(checkpoint !== undefined && checkpoint.processed < total, `killed mid-job (checkpoint at ${checkpoint?.processed ?? '?'} of ${total})`)
 
-  const next = await open(t, dir)
+  const next = await openLocalStack(t, dir)
   const done = await ended(next.sm, 'killed')
   t.equal(done.TransformJobStatus, 'Completed', done.FailureReason ?? '')
   const ids = outLines(await readText(next.s3, 'out/killed/kill.jsonl.out')).map((o) => o.id)
@@ -424,7 +367,7 @@ t.test('SIGKILL of a real process mid-job, then a new stack over its data dir co
 
 t.test('memory: a large job is streamed, not loaded', async (t) => {
   const dir = await tempDir(t)
-  const { sm, s3, stack } = await open(t, dir, {}, { controlPlane: { progressIntervalMs: 500, uploadPartBytes: 5 * 1024 * 1024 } })
+  const { sm, s3, stack } = await openLocalStack(t, dir, {}, { controlPlane: { progressIntervalMs: 500, uploadPartBytes: 5 * 1024 * 1024 } })
   const total = 20_000
   // ~1 KB per record: a 20 MB input (a standalone 100,000-record, 100 MB run grew RSS by ~46 MB)
   const filler = ' Extra words keep the record long enough to matter for memory.'.repeat(14)
@@ -445,7 +388,7 @@ t.test('memory: a large job is streamed, not loaded', async (t) => {
   }, 10)
   t.teardown(() => { clearInterval(sampler) })
   const started = Date.now()
-  await sm.send(new CreateTransformJobCommand(job('large', 'in/large.jsonl', 'out/large', {
+  await sm.send(new CreateTransformJobCommand(transformJobInput('large', 'in/large.jsonl', 'out/large', {
     MaxConcurrentTransforms: 4, Environment: { HYPER_PARAMS: "{'batch_size': 32}" }
   })))
   const done = await ended(sm, 'large', 60_000)

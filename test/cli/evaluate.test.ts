@@ -1,24 +1,15 @@
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import t from 'tap'
 import { evaluateCommand } from '../../src/cli/evaluate.js'
+import { jsonl, sink, type Run } from '../helpers/cli.js'
 
 /** Runs the command, capturing stdout/stderr as strings. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[]): Promise<Run> {
   let stdout = ''
   let stderr = ''
-  const sink = (append: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        append(chunk.toString())
-        done()
-      }
-    })
   const code = await evaluateCommand(argv, sink((s) => (stdout += s)), sink((s) => (stderr += s)))
   return { code, stdout, stderr }
 }
-
-const jsonl = (rows: unknown[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
 
 t.test('prints a score table; JSON with --json', async (t) => {
   const dir = t.testdir({

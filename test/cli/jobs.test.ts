@@ -4,27 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Readable, Writable } from 'node:stream'
 import t from 'tap'
 import { main } from '../../src/cli/main.js'
+import { closedStdout, jsonl, NO_SHEDDING, runCli as run, sink, type Run } from '../helpers/cli.js'
 import { listeningApp } from '../helpers/local-app.js'
 
-interface Run { code: number, stdout: string, stderr: string }
-
-/** Load shedding is not under test here: a busy test machine must not turn requests into 503s. */
-const NO_SHEDDING = { SHED_EVENT_LOOP_DELAY_MS: 0 }
-
-/** Runs the CLI with captured stdout/stderr; `tty` makes stderr look like a terminal. */
-async function run (argv: string[], opts: { tty?: boolean } = {}): Promise<Run> {
-  let stdout = ''
-  let stderr = ''
-  const sink = (append: (s: string) => void): Writable => new Writable({
-    write (chunk: Buffer | string, _encoding, done) { append(chunk.toString()); done() }
-  })
-  const err = sink((s) => { stderr += s })
-  if (opts.tty === true) Object.assign(err, { isTTY: true, columns: 120 })
-  const code = await main(argv, sink((s) => { stdout += s }), err, { stdin: Readable.from([]), env: {} })
-  return { code, stdout, stderr }
-}
-
-const jsonl = (rows: unknown[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
 const lines = (ndjson: string): Array<Record<string, unknown>> => ndjson.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
 
 /** Ids in no particular order, mixing strings and integers: results must keep this order. */
@@ -217,21 +199,12 @@ t.test('a closed stdout (EPIPE) ends the results stream quietly', async (t) => {
   const { url } = await listeningApp(t, NO_SHEDDING)
   const dir = t.testdir({ 'in.jsonl': jsonl(Array.from({ length: 50 }, (_, i) => ({ id: i, text: text(i) }))) })
   t.equal((await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-pipe-1', '--wait', '--interval', '0.05'])).code, 0)
-  let writes = 0
   let stderr = ''
-  // a reader that goes away after the first chunk, as `| head -1` does
-  const closed = new Writable({
-    highWaterMark: 1,
-    write (_chunk: Buffer, _encoding, done) {
-      writes++
-      done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
-    }
-  })
-  const err = new Writable({ write (chunk: Buffer, _encoding, done) { stderr += chunk.toString(); done() } })
-  const code = await main(['jobs', 'results', 'cli-pipe-1', '--url', url], closed, err, { env: {} })
+  const closed = closedStdout()
+  const code = await main(['jobs', 'results', 'cli-pipe-1', '--url', url], closed.stream, sink((s) => { stderr += s }), { env: {} })
   t.equal(code, 0, stderr)
   t.equal(stderr, '')
-  t.equal(writes, 1, 'nothing more is written once the pipe is closed')
+  t.equal(closed.writes(), 1, 'nothing more is written once the pipe is closed')
   await sleep(20) // late 'error' events find the guard
 })
 

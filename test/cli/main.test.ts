@@ -1,19 +1,10 @@
 import { createServer } from 'node:net'
-import { Readable, Writable } from 'node:stream'
 import t from 'tap'
-import { main } from '../../src/cli/main.js'
+import { runCli, type Run } from '../helpers/cli.js'
 import { parseParams, typedValue } from '../../src/cli/options.js'
 
-/** Runs the CLI with captured stdout/stderr, an empty stdin and no T2T_* environment. */
-async function run (argv: string[], env: Record<string, string> = {}): Promise<{ code: number, stdout: string, stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const sink = (append: (s: string) => void): Writable => new Writable({
-    write (chunk: Buffer | string, _encoding, done) { append(chunk.toString()); done() }
-  })
-  const code = await main(argv, sink((s) => { stdout += s }), sink((s) => { stderr += s }), { stdin: Readable.from([]), env })
-  return { code, stdout, stderr }
-}
+/** Runs the CLI with captured stdout/stderr, an empty stdin and no T2T_* environment unless given. */
+const run = async (argv: string[], env: Record<string, string> = {}): Promise<Run> => await runCli(argv, { env })
 
 /** A loopback port nothing listens on (bound, then released). */
 async function closedPort (): Promise<number> {

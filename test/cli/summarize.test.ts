@@ -1,27 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { Readable, Writable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { main } from '../../src/cli/main.js'
+import { closedStdout, jsonl, NO_SHEDDING, runCli as run, sink } from '../helpers/cli.js'
 import { listeningApp } from '../helpers/local-app.js'
-
-interface Run { code: number, stdout: string, stderr: string }
-
-/** Load shedding is not under test here: a busy test machine must not turn requests into 503s. */
-const NO_SHEDDING = { SHED_EVENT_LOOP_DELAY_MS: 0 }
-
-/** Runs the CLI with captured stdout/stderr; `stdin` is what summarize reads without a text argument. */
-async function run (argv: string[], opts: { stdin?: string, env?: Record<string, string> } = {}): Promise<Run> {
-  let stdout = ''
-  let stderr = ''
-  const sink = (append: (s: string) => void): Writable => new Writable({
-    write (chunk: Buffer | string, _encoding, done) { append(chunk.toString()); done() }
-  })
-  const stdin = Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)])
-  const code = await main(argv, sink((s) => { stdout += s }), sink((s) => { stderr += s }), { stdin, env: opts.env ?? {} })
-  return { code, stdout, stderr }
-}
 
 const ARTICLE = 'The river rose four metres overnight. The bridge stays closed until Friday. Officials expect more rain. Schools open late.'
 /** What the local engine (extractive lead-3) returns for ARTICLE. */
@@ -106,7 +90,6 @@ t.test('API key from T2T_API_KEY; without it a 401 says what to set', async (t) 
 const JSONL_IDS: Array<string | number> = Array.from({ length: 40 }, (_, i) => i % 3 === 0 ? `doc-${39 - i}` : 1000 - i * 7)
 const story = (id: string | number): string => `Story ${id} opens here. It goes on for a while. Then it ends. A fourth sentence is dropped.`
 const lead3 = (id: string | number): string => `Story ${id} opens here. It goes on for a while. Then it ends.`
-const jsonl = (rows: unknown[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
 const parsed = (ndjson: string): Array<Record<string, unknown>> => ndjson.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
 const STATS_LINE = /^(\d+) summaries in \d+\.\d s \(\d+\.\d\/s\), (\d+) failed\n$/
 
@@ -292,22 +275,13 @@ t.test('summarize --jsonl: output order does not follow completion order; the co
 t.test('summarize --jsonl: a closed stdout (EPIPE) ends the run quietly', async (t) => {
   const fake = await reversingGateway(t)
   const rows = Array.from({ length: 40 }, (_, n) => ({ id: n, text: `n${n} text` }))
-  let writes = 0
   let stderr = ''
-  // a reader that goes away after the first line, as `| head -1` does
-  const closed = new Writable({
-    highWaterMark: 1,
-    write (_chunk: Buffer, _encoding, done) {
-      writes++
-      done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
-    }
-  })
-  const err = new Writable({ write (chunk: Buffer, _encoding, done) { stderr += chunk.toString(); done() } })
-  const code = await main(['summarize', '--jsonl', '-', '--url', fake.url, '--concurrency', '4'], closed, err,
+  const closed = closedStdout()
+  const code = await main(['summarize', '--jsonl', '-', '--url', fake.url, '--concurrency', '4'], closed.stream, sink((s) => { stderr += s }),
     { stdin: Readable.from([Buffer.from(jsonl(rows))]), env: {} })
   t.equal(code, 0, stderr)
   t.equal(stderr, '')
-  t.equal(writes, 1, 'nothing more is written once the pipe is closed')
+  t.equal(closed.writes(), 1, 'nothing more is written once the pipe is closed')
   t.ok(fake.requests() < 40, `no more lines are sent either (${fake.requests()} were)`)
   await sleep(20) // late 'error' events find the guard
 })

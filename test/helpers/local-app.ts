@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
 import { buildApp } from '../../src/app.js'
 import { testConfig, type Config } from '../../src/config.js'
 import { startLocalStack, type LocalStack, type LocalStackOverrides } from '../../src/local/stack.js'
@@ -10,12 +11,12 @@ type Overrides = Partial<Record<keyof Config, string | number | boolean>>
 
 interface Teardown { teardown: (fn: () => Promise<void> | void) => void }
 
-/** A gateway wired to a fresh local stack in a temp data dir, torn down with the test. */
-export async function localApp (t: Teardown, overrides: Overrides = {}, stackOverrides: LocalStackOverrides = {}): Promise<{ app: FastifyInstance, stack: LocalStack, config: Config, dataDir: string }> {
+/** A gateway wired to a fresh local stack in a temp data dir, torn down with the test; `logStream` captures its logs. */
+export async function localApp (t: Teardown, overrides: Overrides = {}, stackOverrides: LocalStackOverrides = {}, logStream?: DestinationStream): Promise<{ app: FastifyInstance, stack: LocalStack, config: Config, dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 't2t-test-'))
   const config = testConfig({ LOCAL_DATA_DIR: dataDir, ...overrides })
   const stack = await startLocalStack(config, stackOverrides)
-  const app = await buildApp(config, { aws: stack.awsTarget })
+  const app = await buildApp(config, { aws: stack.awsTarget, logStream })
   t.teardown(async () => {
     await app.close()
     await stack.close()
@@ -30,11 +31,4 @@ export async function listeningApp (t: Teardown, overrides: Overrides = {}, stac
   const ctx = await localApp(t, overrides, stackOverrides)
   const address = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
   return { ...ctx, url: address }
-}
-
-/** POSTs JSON over real HTTP and returns status, headers and parsed body. */
-export async function postJson (url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number, headers: Headers, body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, body: text === '' ? {} : JSON.parse(text) as Record<string, unknown> }
 }

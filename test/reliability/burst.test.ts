@@ -1,5 +1,6 @@
 import t from 'tap'
-import { post, spawnGateway } from '../helpers/process.js'
+import { spawnGateway } from '../helpers/process.js'
+import { post } from '../helpers/http.js'
 
 t.test('burst: 10x QUEUE_MAX_SIZE at once; the excess gets 503 + Retry-After fast, the accepted all succeed', async t => {
   const QUEUE = 50

@@ -2,7 +2,8 @@ import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { post, spawnGateway } from '../helpers/process.js'
+import { spawnGateway } from '../helpers/process.js'
+import { post } from '../helpers/http.js'
 
 const RECORDS = 60
 

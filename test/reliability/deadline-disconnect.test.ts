@@ -1,5 +1,6 @@
 import t from 'tap'
-import { post, spawnGateway } from '../helpers/process.js'
+import { spawnGateway } from '../helpers/process.js'
+import { post } from '../helpers/http.js'
 
 t.test('deadline and disconnect: expired and abandoned items are never sent (items counted at the endpoint)', async t => {
   const gw = await spawnGateway({ REQUEST_TIMEOUT_MS: 500, LOCAL_LATENCY_BASE_MS: 400, MAX_CONCURRENT_INVOCATIONS: 1, BATCH_MAX_SIZE: 1 })

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { post, spawnGateway } from '../helpers/process.js'
+import { spawnGateway } from '../helpers/process.js'
+import { post } from '../helpers/http.js'
 
 t.test('drain: SIGTERM with 60 requests in flight; all answered 200, /ready 503, no new work, exit 0', async t => {
   const gw = await spawnGateway({ LOCAL_LATENCY_BASE_MS: 300, BATCH_MAX_SIZE: 8, MAX_CONCURRENT_INVOCATIONS: 2, BATCH_FLUSH_POLICY: 'wait', BATCH_MAX_WAIT_MS: 5 })

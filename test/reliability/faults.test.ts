@@ -1,5 +1,6 @@
 import t from 'tap'
-import { pool, post, spawnGateway } from '../helpers/process.js'
+import { spawnGateway } from '../helpers/process.js'
+import { pool, post } from '../helpers/http.js'
 
 // 30% throttling and 5% 5xx from the endpoint: the batcher's retries must absorb them
 t.test('faults: 2,000 requests at concurrency 64 under 30% throttling and 5% 5xx', async t => {

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { post, spawnGateway } from '../helpers/process.js'
+import { spawnGateway } from '../helpers/process.js'
+import { post } from '../helpers/http.js'
 
 t.test('poison: one poisoned input among 32 concurrent callers fails alone, in at most 2·log2(32)+2 invocations', async t => {
   const gw = await spawnGateway({ LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON', BATCH_MAX_SIZE: 32, BATCH_FLUSH_POLICY: 'wait', BATCH_MAX_WAIT_MS: 300 })

@@ -1,11 +1,5 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { buildApp } from '../../src/app.js'
-import { testConfig } from '../../src/config.js'
-import { startLocalStack } from '../../src/local/stack.js'
 import { keyMatches } from '../../src/security.js'
 import { localApp } from '../helpers/local-app.js'
 import { createHash } from 'node:crypto'
@@ -63,11 +57,7 @@ t.test('security headers are set', async t => {
 t.test('logs at info carry no keys, credentials or texts', async t => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { lines.push(String(chunk)); cb() } })
-  const dataDir = await mkdtemp(join(tmpdir(), 't2t-log-'))
-  const config = testConfig({ LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'info', API_KEYS: 'super-secret-key', LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
-  const stack = await startLocalStack(config)
-  const app = await buildApp(config, { aws: stack.awsTarget, logStream: stream })
-  t.teardown(async () => { await app.close(); await stack.close(); await rm(dataDir, { recursive: true, force: true }) })
+  const { app } = await localApp(t, { LOG_LEVEL: 'info', API_KEYS: 'super-secret-key', LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' }, {}, stream)
   const headers = { authorization: 'Bearer super-secret-key' }
   t.equal((await app.inject({ method: 'POST', url: '/v1/summarize', headers, payload: { text: 'Confidential merger text about Zanzibar Holdings.', prompt: 'Private prompt words: ' } })).statusCode, 200)
   t.equal((await app.inject({ method: 'POST', url: '/v1/generate', headers, payload: { text_inputs: ['Fine text.', 'POISON Zanzibar secret.'] } })).statusCode, 200)

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { localApp, listeningApp, postJson } from '../helpers/local-app.js'
+import { localApp, listeningApp } from '../helpers/local-app.js'
+import { post } from '../helpers/http.js'
 
 const ARTICLE = 'The river rose four metres overnight. Residents of the lower town were moved to the school gym. ' +
   'The mayor said the bridge would stay closed until Friday. Engineers will inspect the embankment next week.'
@@ -66,7 +67,7 @@ t.test('64 concurrent callers share a handful of invocations and each gets its o
   const { url, stack } = await listeningApp(t, { BATCH_MAX_SIZE: 32, BATCH_MAX_WAIT_MS: 20, MAX_CONCURRENT_INVOCATIONS: 4, LOCAL_LATENCY_BASE_MS: 30 })
   stack.sagemaker.resetStats()
   const results = await Promise.all(Array.from({ length: 64 }, async (_, i) =>
-    await postJson(`${url}/v1/summarize`, { text: `Caller number ${i} wrote this sentence. It has a second sentence.`, prompt: '' })))
+    await post(`${url}/v1/summarize`, { text: `Caller number ${i} wrote this sentence. It has a second sentence.`, prompt: '' })))
   results.forEach((r, i) => {
     t.equal(r.status, 200)
     t.equal(r.body.summary, `Caller number ${i} wrote this sentence. It has a second sentence.`)

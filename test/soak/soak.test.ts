@@ -1,5 +1,6 @@
 import t from 'tap'
-import { post, spawnGateway } from '../helpers/process.js'
+import { spawnGateway } from '../helpers/process.js'
+import { post } from '../helpers/http.js'
 
 // `npm run test:reliability` runs this for SOAK_MS (default 10 minutes): steady load, samples of
 // the gateway's RSS, file descriptors, handles and timers, compared early against late.

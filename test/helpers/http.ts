@@ -1,0 +1,27 @@
+// HTTP helpers the route, reliability and soak tests share.
+
+/** POSTs JSON; resolves with status, Retry-After and body, or status -1 on a network error. */
+export async function post (url: string, body: unknown, signal?: AbortSignal): Promise<{ status: number, retryAfter: string | null, body: Record<string, unknown>, ms: number, serverMs: number }> {
+  const started = performance.now()
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal })
+    const text = await res.text()
+    const serverMs = Number(/app;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? NaN)
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: text === '' ? {} : JSON.parse(text) as Record<string, unknown>, ms: performance.now() - started, serverMs }
+  } catch {
+    return { status: -1, retryAfter: null, body: {}, ms: performance.now() - started, serverMs: NaN }
+  }
+}
+
+/** Runs `total` tasks with at most `concurrency` at once; results in task order. */
+export async function pool<T> (total: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results = new Array<T>(total)
+  let next = 0
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, async () => {
+    while (next < total) {
+      const i = next++
+      results[i] = await task(i)
+    }
+  }))
+  return results
+}

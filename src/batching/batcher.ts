@@ -3,7 +3,7 @@ import { RETRY_AFTER_FLOOR_MS, backoffMs, estimateRetryAfterMs, type RetryOption
 import { MAX_TIMER_MS, realClock, type Clock } from './clock.js'
 import { DeadlineHeap, type HeapEntry } from './deadline-heap.js'
 import { BatcherError, InvokeError } from './errors.js'
-import { inputBytes, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, type Params } from './payload.js'
+import { assemblePayload, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, payloadTail, type Params } from './payload.js'
 
 /** One invocation of the endpoint: a list payload of inputs that share a model and params. */
 export interface InvokeRequest {
@@ -12,6 +12,8 @@ export interface InvokeRequest {
   params: Params
   /** In arrival order; the result must have one entry per input, in the same order. */
   inputs: readonly string[]
+  /** The JSON body `{"text_inputs":[...],...params}` whose bytes the limits were checked on. */
+  body: string
   /** Aborted when every item of this payload has expired or been cancelled. */
   signal: AbortSignal
   /** Epoch ms: the latest deadline among the items; an answer after it is useless to all. */
@@ -125,6 +127,8 @@ interface Partition {
   readonly params: Params
   // bytes of the payload with no inputs: `{"text_inputs":[],...params}`
   readonly overhead: number
+  // the body after the inputs (see payloadTail)
+  readonly tail: string
   // FIFO by arrival; items leave from the front (dispatch) or anywhere (expiry, cancellation)
   readonly queue: Item[]
   // sum of `bytes` over `queue`
@@ -135,7 +139,9 @@ type ItemState = 'queued' | 'in_flight' | 'settled'
 
 interface Item extends HeapEntry {
   readonly input: string
-  // inputBytes(input): what this item adds to a payload, comma excluded
+  // JSON.stringify(input), encoded once: sized here, sent as is
+  readonly encoded: string
+  // UTF-8 bytes of `encoded`: what this item adds to a payload, comma excluded
   readonly bytes: number
   readonly deadline: number
   // epoch ms at submit; a partition's wait is measured from its oldest item's arrival
@@ -157,6 +163,7 @@ interface Flight {
   readonly model: string
   readonly params: Params
   readonly overhead: number
+  readonly tail: string
   readonly items: readonly Item[]
   // the payload being sent now, aborted once all of its items are settled
   current?: { readonly items: readonly Item[], readonly controller: AbortController }
@@ -255,7 +262,8 @@ export class MicroBatcher {
     const key = partitionKey(opts.model, opts.params)
     const existing = this.#partitions.get(key)
     const overhead = existing?.overhead ?? payloadOverheadBytes(opts.params)
-    const bytes = inputBytes(opts.input)
+    const encoded = JSON.stringify(opts.input)
+    const bytes = Buffer.byteLength(encoded, 'utf8')
     const alone = payloadBytes(overhead, 1, bytes)
     if (alone > this.#maxBytes) {
       return Promise.reject(new BatcherError('PAYLOAD_TOO_LARGE', `a payload with this input alone is ${alone} bytes, over the ${this.#maxBytes}-byte limit`))
@@ -266,13 +274,14 @@ export class MicroBatcher {
     }
     let partition = existing
     if (partition === undefined) {
-      partition = { key, model: opts.model, params: normaliseParams(opts.params), overhead, queue: [], queuedBytes: 0 }
+      partition = { key, model: opts.model, params: normaliseParams(opts.params), overhead, tail: payloadTail(opts.params), queue: [], queuedBytes: 0 }
       this.#partitions.set(key, partition)
     }
     const home = partition
     const promise = new Promise<string[]>((resolve, reject) => {
       const item: Item = {
         input: opts.input,
+        encoded,
         bytes,
         deadline: opts.deadline,
         arrival: now,
@@ -402,6 +411,7 @@ export class MicroBatcher {
       model: partition.model,
       params: partition.params,
       overhead: partition.overhead,
+      tail: partition.tail,
       items: taken
     }
     for (const item of taken) item.flight = flight
@@ -502,6 +512,7 @@ export class MicroBatcher {
         model: flight.model,
         params: flight.params,
         inputs: items.map((item) => item.input),
+        body: assemblePayload(items.map((item) => item.encoded), flight.tail),
         signal: controller.signal,
         deadline,
         batchId,

@@ -20,7 +20,21 @@ export function partitionKey (model: string, params: Params): string {
 
 /** The request body the endpoint receives: `{"text_inputs":[...],...params}`, params in sorted key order. */
 export function encodePayload (inputs: readonly string[], params: Params): string {
-  return JSON.stringify({ text_inputs: inputs, ...normaliseParams(params) })
+  return assemblePayload(inputs.map((input) => JSON.stringify(input)), payloadTail(params))
+}
+
+/** What follows the inputs in a body: `]`, the sorted params, `}`. */
+export function payloadTail (params: Params): string {
+  const encoded = JSON.stringify(normaliseParams(params))
+  return encoded === '{}' ? ']}' : '],' + encoded.slice(1)
+}
+
+/**
+ * The body from inputs already encoded one by one (`JSON.stringify(input)`) and the params'
+ * `payloadTail`, so the batcher, which sized each input when it arrived, never encodes one twice.
+ */
+export function assemblePayload (encodedInputs: readonly string[], tail: string): string {
+  return '{"text_inputs":[' + encodedInputs.join(',') + tail
 }
 
 /** UTF-8 bytes of `encodePayload([], params)`: what a payload costs before any input. */
@@ -28,13 +42,9 @@ export function payloadOverheadBytes (params: Params): number {
   return Buffer.byteLength(encodePayload([], params), 'utf8')
 }
 
-/** UTF-8 bytes one input adds to a payload, without the separating comma. */
-export function inputBytes (input: string): number {
-  return Buffer.byteLength(JSON.stringify(input), 'utf8')
-}
-
 /**
- * UTF-8 bytes of a payload holding `count` inputs whose `inputBytes` sum to `sumInputBytes`:
+ * UTF-8 bytes of a payload holding `count` inputs whose encodings (`JSON.stringify(input)`)
+ * sum to `sumInputBytes` bytes:
  * the overhead, the inputs, and a comma between each pair. Equals
  * `Buffer.byteLength(encodePayload(inputs, params))` exactly.
  */

@@ -1,7 +1,6 @@
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
 import { InvokeError } from '../batching/errors.js'
 import type { InvokeFn, InvokeRequest } from '../batching/batcher.js'
-import { encodePayload } from '../batching/payload.js'
 import { SAGEMAKER_MAX_INVOCATION_MS } from '../config.js'
 import { parseListResponse, ResponseShapeError } from './response-shapes.js'
 
@@ -54,7 +53,6 @@ export function classifyInvokeError (err: unknown, aborted: boolean): InvokeErro
  */
 export function createInvoker (client: SageMakerRuntimeClient): InvokeFn {
   return async (req: InvokeRequest): Promise<string[][]> => {
-    const body = encodePayload(req.inputs, req.params)
     // callers' deadlines are the batcher's: it aborts req.signal once every item is gone. This
     // timeout only enforces SageMaker's own ceiling on one invocation.
     const timeout = AbortSignal.timeout(SAGEMAKER_MAX_INVOCATION_MS)
@@ -65,7 +63,7 @@ export function createInvoker (client: SageMakerRuntimeClient): InvokeFn {
         EndpointName: req.model,
         ContentType: 'application/json',
         Accept: 'application/json',
-        Body: body
+        Body: req.body
       }), { abortSignal: signal })
       raw = out.Body
     } catch (err) {

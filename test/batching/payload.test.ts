@@ -1,7 +1,10 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { DeadlineHeap, type HeapEntry } from '../../src/batching/deadline-heap.js'
-import { encodePayload, inputBytes, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, type Params } from '../../src/batching/payload.js'
+import { assemblePayload, encodePayload, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, payloadTail, type Params } from '../../src/batching/payload.js'
+
+/** UTF-8 bytes one input adds to a payload (its JSON string), comma excluded. */
+const inputBytes = (input: string): number => Buffer.byteLength(JSON.stringify(input), 'utf8')
 import { RETRY_AFTER_CAP_MS, backoffCeilingMs, backoffMs, estimateRetryAfterMs } from '../../src/batching/backoff.js'
 
 t.test('partitionKey: same model and params in any key order share a key', async (t) => {
@@ -50,6 +53,19 @@ t.test('byte accounting equals the UTF-8 length of the encoded payload', async (
   const sum = inputs.reduce((s, i) => s + inputBytes(i), 0)
   t.equal(payloadBytes(payloadOverheadBytes(params), inputs.length, sum), Buffer.byteLength(encodePayload(inputs, params)))
   t.equal(payloadBytes(payloadOverheadBytes(params), 0, 0), Buffer.byteLength(encodePayload([], params)))
+})
+
+t.test('property: the assembled body parses back to exactly the inputs and the params', async (t) => {
+  t.equal(assemblePayload(['"a"', '"b\\"c"'], payloadTail({ top_k: 2, do_sample: false })), '{"text_inputs":["a","b\\"c"],"do_sample":false,"top_k":2}')
+  t.equal(assemblePayload([], payloadTail({})), '{"text_inputs":[]}')
+  const params = fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter(k => k !== 'text_inputs' && k !== '__proto__'), fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean()))
+  fc.assert(fc.property(fc.array(fc.string({ unit: 'binary' })), params, (inputs, p) => {
+    const parsed = JSON.parse(assemblePayload(inputs.map(i => JSON.stringify(i)), payloadTail(p))) as Record<string, unknown>
+    const { text_inputs: texts, ...rest } = parsed
+    // JSON.stringify turns -0 into 0; compare as the endpoint will read the numbers
+    return JSON.stringify(texts) === JSON.stringify(inputs) && JSON.stringify(normaliseParams(rest as Params)) === JSON.stringify(normaliseParams(p))
+  }))
+  t.pass('held for every generated case')
 })
 
 t.test('property: incremental byte count is exact for any inputs and params', async (t) => {

@@ -107,7 +107,8 @@ async function run (s: Scenario, judged: Limits = s): Promise<string[]> {
     open++
     if (open > judged.maxConcurrent) violations.push(`${open} invocations in flight, limit ${judged.maxConcurrent}`)
     if (req.inputs.length > judged.maxSize) violations.push(`payload of ${req.inputs.length} items, limit ${judged.maxSize}`)
-    const bytes = Buffer.byteLength(encodePayload(req.inputs, req.params))
+    if (req.body !== encodePayload(req.inputs, req.params)) violations.push(`payload ${req.batchId} body is not the encoding of its inputs and params`)
+    const bytes = Buffer.byteLength(req.body)
     if (bytes > judged.maxBytes) violations.push(`payload of ${bytes} bytes, limit ${judged.maxBytes}`)
     let previousSeq = -1
     for (const input of req.inputs) {

@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in one run, ratios measured side by side, results written
 // to bench/results/latest.json and bench/results/realtime.svg (the README shows both).
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { realtimeChart } from './chart.js'
 import { runOverheadBench } from './overhead.js'
@@ -13,8 +13,10 @@ const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean))
 const wanted = (name: string): boolean => only.size === 0 || only.has(name)
 
-const results: Record<string, unknown> = { startedAt: new Date().toISOString(), node: process.version }
 await mkdir(RESULTS, { recursive: true })
+// a partial run (BENCH_ONLY) replaces only its own sections of the last results
+const previous = only.size === 0 ? {} : await readFile(`${RESULTS}latest.json`, 'utf8').then(t => JSON.parse(t) as Record<string, unknown>, () => ({}))
+const results: Record<string, unknown> = { ...previous, startedAt: new Date().toISOString(), node: process.version }
 
 if (wanted('realtime')) {
   console.log('realtime batching (local endpoint 50 ms + 5 ms/item, 4 slots):')

@@ -1,11 +1,11 @@
 import fp from 'fastify-plugin'
-import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
-import { MicroBatcher, type FlushEvent } from './batching/batcher.js'
+import { MicroBatcher, type CancelSignal, type FlushEvent } from './batching/batcher.js'
 import { BatcherError } from './batching/errors.js'
 import type { Params } from './batching/payload.js'
 import type { Config } from './config.js'
 import { endpointNames } from './config.js'
 import { catalogError, type CatalogError } from './errors.js'
+import type { RuntimeClient } from './sagemaker/clients.js'
 import { createInvoker } from './sagemaker/runtime.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
@@ -20,7 +20,7 @@ export interface Realtime {
   /** Items that may still be queued before QUEUE_FULL. */
   capacity: () => number
   /** Runs each input through the batcher; settles once every item has an outcome. */
-  run: (opts: { model: string, params: Params, inputs: readonly string[], deadline: number, signal: AbortSignal }) => Promise<ItemOutcome[]>
+  run: (opts: { model: string, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal }) => Promise<ItemOutcome[]>
   /** Stops intake, flushes the queue and waits for in-flight invocations. */
   drain: () => Promise<void>
   batcher: MicroBatcher
@@ -54,7 +54,7 @@ function itemOutcome (err: CatalogError | undefined): string {
 }
 
 /** Decorates `app.realtime`; needs `app.metrics` and a runtime client. */
-export const realtimePlugin = fp<{ config: Config, runtimeClient: SageMakerRuntimeClient }>(async (app, { config, runtimeClient }) => {
+export const realtimePlugin = fp<{ config: Config, runtimeClient: RuntimeClient }>(async (app, { config, runtimeClient }) => {
   const models = endpointNames(config)
   const metrics = app.metrics
   const log = app.log.child({ component: 'batcher' })

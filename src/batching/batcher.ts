@@ -27,6 +27,17 @@ export interface InvokeRequest {
 /** Sends one payload; resolves with, per input in order, the list of generated sequences, or throws an `InvokeError`. */
 export type InvokeFn = (req: InvokeRequest) => Promise<string[][]>
 
+/**
+ * What `submit` needs of a caller's cancellation: an AbortSignal fits, and so does a lighter
+ * one-shot source (the routes use one per request: an AbortController costs a few µs each).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean
+  readonly reason?: unknown
+  addEventListener: (type: 'abort', listener: () => void, options?: { once?: boolean }) => void
+  removeEventListener: (type: 'abort', listener: () => void) => void
+}
+
 /** One caller's text and what it should be generated with. */
 export interface SubmitOptions {
   model: string
@@ -35,7 +46,7 @@ export interface SubmitOptions {
   /** Epoch ms after which the caller no longer wants an answer. */
   deadline: number
   /** Aborting it withdraws the item: rejected CANCELLED, never sent or its result discarded. */
-  signal?: AbortSignal
+  signal?: CancelSignal
 }
 
 /**
@@ -153,7 +164,7 @@ interface Item extends HeapEntry {
   flight?: Flight
   readonly resolve: (value: string[]) => void
   readonly reject: (error: BatcherError) => void
-  readonly signal?: AbortSignal
+  readonly signal?: CancelSignal
   onAbort?: () => void
 }
 

@@ -3,7 +3,8 @@ import { Agent as HttpsAgent } from 'node:https'
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
 import { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { S3Client } from '@aws-sdk/client-s3'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { SAGEMAKER_MAX_INVOCATION_MS } from '../config.js'
+import { AbortableHttpHandler } from './abortable-handler.js'
 
 /**
  * Where the AWS SDK clients point. In AWS mode only `region` is set and the SDK finds
@@ -25,24 +26,37 @@ export interface AwsTarget {
  */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
 
+/** The runtime client and its HTTP handler, which carries each invocation's abort signal. */
+export interface RuntimeClient {
+  client: SageMakerRuntimeClient
+  handler: AbortableHttpHandler
+}
+
 /**
  * The runtime client. Keep-alive sockets sized to the invocation concurrency (plus slack for
  * retries racing a closing socket); `maxAttempts: 1` because the batcher owns retries —
- * two owners would multiply attempts under throttling.
+ * two owners would multiply attempts under throttling. The middleware stack is resolved once
+ * (`cacheMiddleware`), so abort signals travel through the handler (see AbortableHttpHandler);
+ * SageMaker's own cap on one invocation is the handler's request timeout.
  */
-export function createRuntimeClient (target: AwsTarget, maxConcurrent: number): SageMakerRuntimeClient {
+export function createRuntimeClient (target: AwsTarget, maxConcurrent: number): RuntimeClient {
   const maxSockets = maxConcurrent + 2
-  return new SageMakerRuntimeClient({
+  const handler = new AbortableHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    connectionTimeout: 5_000,
+    requestTimeout: SAGEMAKER_MAX_INVOCATION_MS,
+    throwOnRequestTimeout: true
+  })
+  const client = new SageMakerRuntimeClient({
     region: target.region,
     endpoint: target.sagemakerEndpoint,
     credentials: target.credentials,
     maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-      connectionTimeout: 5_000
-    })
+    cacheMiddleware: true,
+    requestHandler: handler
   })
+  return { client, handler }
 }
 
 /** The control-plane client (transform jobs); the SDK's own retries are fine here. */

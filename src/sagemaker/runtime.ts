@@ -1,7 +1,7 @@
-import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime'
 import { InvokeError } from '../batching/errors.js'
 import type { InvokeFn, InvokeRequest } from '../batching/batcher.js'
-import { SAGEMAKER_MAX_INVOCATION_MS } from '../config.js'
+import type { RuntimeClient } from './clients.js'
 import { parseListResponse, ResponseShapeError } from './response-shapes.js'
 
 /** AWS error names worth another attempt: throttling, capacity, 5xx. */
@@ -48,26 +48,25 @@ export function classifyInvokeError (err: unknown, aborted: boolean): InvokeErro
 }
 
 /**
- * The one code path to the model: builds the JumpStart list payload, invokes the endpoint
- * with our own deadline, and reads any response shape JumpStart containers produce.
+ * The one code path to the model: sends the batcher's assembled JSON list payload, aborted
+ * when the batcher gives up on it (every caller gone), and reads any response shape JumpStart
+ * containers produce.
  */
-export function createInvoker (client: SageMakerRuntimeClient): InvokeFn {
+export function createInvoker ({ client, handler }: RuntimeClient): InvokeFn {
   return async (req: InvokeRequest): Promise<string[][]> => {
-    // callers' deadlines are the batcher's: it aborts req.signal once every item is gone. This
-    // timeout only enforces SageMaker's own ceiling on one invocation.
-    const timeout = AbortSignal.timeout(SAGEMAKER_MAX_INVOCATION_MS)
-    const signal = AbortSignal.any([req.signal, timeout])
+    // a fresh buffer per send: the handler finds req.signal by this object's identity
+    const body = Buffer.from(req.body, 'utf8')
+    handler.bind(body, req.signal)
     let raw: Uint8Array | undefined
     try {
       const out = await client.send(new InvokeEndpointCommand({
         EndpointName: req.model,
         ContentType: 'application/json',
         Accept: 'application/json',
-        Body: req.body
-      }), { abortSignal: signal })
+        Body: body
+      }))
       raw = out.Body
     } catch (err) {
-      if (timeout.aborted && !req.signal.aborted) throw new InvokeError('retryable', `invocation timed out after ${SAGEMAKER_MAX_INVOCATION_MS} ms`, { cause: err })
       throw classifyInvokeError(err, req.signal.aborted)
     }
     let parsed: unknown

@@ -1,6 +1,11 @@
 import t from 'tap'
+import { InvokeError } from '../../src/batching/errors.js'
+import type { InvokeRequest } from '../../src/batching/batcher.js'
+import { summarize } from '../../src/local/engine.js'
+import { startLocalSageMaker } from '../../src/local/server.js'
+import { createRuntimeClient } from '../../src/sagemaker/clients.js'
 import { parseListResponse, ResponseShapeError } from '../../src/sagemaker/response-shapes.js'
-import { classifyInvokeError } from '../../src/sagemaker/runtime.js'
+import { classifyInvokeError, createInvoker } from '../../src/sagemaker/runtime.js'
 
 t.test('list responses in every shape JumpStart containers produce', async t => {
   t.same(parseListResponse({ generated_texts: ['a', 'b'] }, 2), [['a'], ['b']], 'flat list, one sequence each')
@@ -32,4 +37,27 @@ t.test('SDK errors map to the batcher kinds', async t => {
   t.equal(classifyInvokeError({ name: 'Unknown', $metadata: { httpStatusCode: 502 } }, false).kind, 'retryable', 'any 5xx')
   t.equal(classifyInvokeError({ name: 'ValidationError', message: 'Endpoint x of account y not found.', $metadata: { httpStatusCode: 400 } }, false).kind, 'fatal')
   t.equal(classifyInvokeError({ name: 'AbortError' }, true).kind, 'fatal', 'abandoned by every caller')
+})
+
+t.test('the gateway invoker over the real SDK: each call has its own abort signal', async t => {
+  // the client resolves its middleware once (no per-call options), so the signal rides on the
+  // body buffer: aborting one call must stop that call only, long before the endpoint answers
+  const stack = await startLocalSageMaker({ endpointNames: ['m'], latencyBaseMs: 1500 })
+  const runtime = createRuntimeClient({ region: 'us-east-1', sagemakerEndpoint: stack.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }, 4)
+  t.teardown(async () => { runtime.client.destroy(); await stack.close() })
+  const invoke = createInvoker(runtime)
+  const request = (input: string, signal: AbortSignal): InvokeRequest => ({
+    model: 'm', params: {}, inputs: [input], body: JSON.stringify({ text_inputs: [input] }), signal, deadline: Date.now() + 10_000, batchId: input, attempt: 1
+  })
+  const kept = new AbortController()
+  const dropped = new AbortController()
+  const started = performance.now()
+  const keptCall = invoke(request('First sentence stays. Second one goes.', kept.signal))
+  const droppedCall = invoke(request('Another text here. And more.', dropped.signal))
+  setTimeout(() => { dropped.abort(new Error('every caller left')) }, 100)
+  const err = await droppedCall.then(() => undefined, (e: unknown) => e)
+  const abandonedAfter = performance.now() - started
+  t.ok(err instanceof InvokeError && err.kind === 'fatal' && /abandoned/.test(err.message), `the aborted call failed as abandoned (${String(err)})`)
+  t.ok(abandonedAfter < 1000, `and at once (${abandonedAfter.toFixed(0)} ms, the endpoint takes 1500)`)
+  t.same(await keptCall, [summarize('First sentence stays. Second one goes.')], 'the other call, in flight on the same client, was untouched')
 })

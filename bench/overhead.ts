@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url'
+import { LOCAL_MODEL_NAME } from '../src/config.js'
 import { closedLoop, type LoadResult } from './load.js'
-import { startGateway } from './gateway-process.js'
+import { freePort, startGateway } from './gateway-process.js'
+import { runInvokeCostBench, type InvokeCost } from './invoke-cost.js'
 
 const BARE_ENTRY = fileURLToPath(new URL('./bare-server.js', import.meta.url))
 const TEXT = 'The council approved the new budget on Monday after a long debate. Libraries will open on Sundays. ' +
@@ -12,6 +14,16 @@ export interface OverheadBench {
   bareMedianPerSec: number
   gatewayMedianPerSec: number
   ratio: number
+  /** Mean items per endpoint invocation in the gateway's rounds (its own /metrics). */
+  gatewayMeanBatch: number
+  /** Where the difference goes: each invocation's client-side CPU, SDK against bare HTTP. */
+  invokeCost: InvokeCost
+}
+
+/** Mean of a Prometheus histogram from its _sum and _count lines. */
+function histogramMean (metrics: string, name: string): number {
+  const read = (suffix: string): number => Number(new RegExp(`^${name}_${suffix} (\\S+)$`, 'm').exec(metrics)?.[1])
+  return read('sum') / read('count')
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
@@ -21,9 +33,12 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
  * against a bare Fastify route doing the same validation, alternating rounds in one run.
  */
 export async function runOverheadBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), rounds = 3, concurrency = 32): Promise<OverheadBench> {
-  const gateway = await startGateway({ LOCAL_LATENCY_BASE_MS: 0, LOCAL_LATENCY_PER_ITEM_MS: 0, QUEUE_MAX_SIZE: 10_000 })
+  const sagemakerPort = await freePort()
+  const gateway = await startGateway({ LOCAL_LATENCY_BASE_MS: 0, LOCAL_LATENCY_PER_ITEM_MS: 0, QUEUE_MAX_SIZE: 10_000, LOCAL_SAGEMAKER_PORT: sagemakerPort })
   const bare = await startGateway({}, { entry: BARE_ENTRY })
   const out: OverheadBench['rounds'] = []
+  let gatewayMeanBatch: number
+  let invokeCost: InvokeCost
   try {
     for (let r = 0; r < rounds; r++) {
       const body = (i: number): string => JSON.stringify({ text: `${i}. ${TEXT}` })
@@ -32,11 +47,14 @@ export async function runOverheadBench (durationMs = Number(process.env.BENCH_DU
       out.push({ bare: b, gateway: g })
       process.stdout.write(`  round ${r + 1}: bare ${b.throughputPerSec.toFixed(0)} req/s, gateway ${g.throughputPerSec.toFixed(0)} req/s, ratio ${(g.throughputPerSec / b.throughputPerSec).toFixed(3)}\n`)
     }
+    gatewayMeanBatch = histogramMean(await (await fetch(`${gateway.url}/metrics`)).text(), 't2t_batch_size')
+    // the gateway process is idle now; its local endpoint answers this process's calls
+    invokeCost = await runInvokeCostBench(`http://127.0.0.1:${sagemakerPort}`, LOCAL_MODEL_NAME, Math.max(1, Math.round(gatewayMeanBatch)))
   } finally {
     await gateway.stop()
     await bare.stop()
   }
   const bareMedian = median(out.map(r => r.bare.throughputPerSec))
   const gatewayMedian = median(out.map(r => r.gateway.throughputPerSec))
-  return { concurrency, rounds: out, bareMedianPerSec: bareMedian, gatewayMedianPerSec: gatewayMedian, ratio: gatewayMedian / bareMedian }
+  return { concurrency, rounds: out, bareMedianPerSec: bareMedian, gatewayMedianPerSec: gatewayMedian, ratio: gatewayMedian / bareMedian, gatewayMeanBatch, invokeCost }
 }

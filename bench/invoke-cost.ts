@@ -1,7 +1,8 @@
-import { Agent, request } from 'node:http'
+import { Agent } from 'node:http'
 import type { InvokeRequest } from '../src/batching/batcher.js'
 import { createRuntimeClient } from '../src/sagemaker/clients.js'
 import { createInvoker } from '../src/sagemaker/runtime.js'
+import { postJson } from './raw-invoker.js'
 
 /** Client-side CPU of one InvokeEndpoint call: the gateway's SDK path against a bare HTTP POST. */
 export interface InvokeCost {
@@ -33,16 +34,7 @@ export async function runInvokeCostBench (sagemakerUrl: string, model: string, i
   const body = JSON.stringify({ text_inputs: inputs })
   const url = new URL(`/endpoints/${encodeURIComponent(model)}/invocations`, sagemakerUrl)
   const agent = new Agent({ keepAlive: true, maxSockets: 6 })
-  const raw = async (): Promise<Buffer> => await new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': Buffer.byteLength(body) } }, res => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => { resolve(Buffer.concat(chunks)) })
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
+  const raw = async (): Promise<unknown> => await postJson(agent, url, body)
   const runtime = createRuntimeClient({ region: 'us-east-1', sagemakerEndpoint: sagemakerUrl, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } }, 4)
   const invoke = createInvoker(runtime)
   const signal = new AbortController().signal

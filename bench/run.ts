@@ -31,6 +31,7 @@ if (wanted('overhead')) {
   const overhead = await runOverheadBench()
   results.overhead = overhead
   console.log(`  ratio ${overhead.ratio.toFixed(3)} (gateway ${overhead.gatewayMedianPerSec.toFixed(0)} req/s / bare ${overhead.bareMedianPerSec.toFixed(0)} req/s)`)
+  console.log(`  with a bare-HTTP invoker instead of the AWS SDK: ratio ${overhead.rawInvokerRatio.toFixed(3)} (${overhead.rawInvokerMedianPerSec.toFixed(0)} req/s)`)
   const cost = overhead.invokeCost
   console.log(`  gateway mean batch ${overhead.gatewayMeanBatch.toFixed(1)} items; client CPU per invocation of ${cost.items} items: ` +
     `gateway invoker (AWS SDK) ${cost.gatewayInvokerCpuUs.toFixed(0)} µs, bare HTTP POST ${cost.rawHttpCpuUs.toFixed(0)} µs ` +

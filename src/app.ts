@@ -10,7 +10,9 @@ import { metricsPlugin } from './metrics.js'
 import { securityPlugin } from './security.js'
 import { scoringPlugin } from './scoring.js'
 import { realtimePlugin } from './realtime.js'
+import type { InvokeFn } from './batching/batcher.js'
 import { createRuntimeClient, type AwsTarget } from './sagemaker/clients.js'
+import { createInvoker } from './sagemaker/runtime.js'
 import { describeValidation, validatorCompiler } from './validation.js'
 import { ErrorResponse } from '../schemas/errors.js'
 import { GENERATION_PARAMETER_NAMES } from '../schemas/params.js'
@@ -40,6 +42,11 @@ export interface BuildOptions {
   aws: AwsTarget
   /** Log destination (tests capture it); default stdout. */
   logStream?: DestinationStream
+  /**
+   * Sends payloads instead of the AWS SDK invoker. Only the overhead benchmark sets it, to
+   * measure the SDK's share of the gateway's cost against a bare HTTP POST.
+   */
+  invoke?: InvokeFn
 }
 
 /** Never logged: credentials, keys and what callers wrote. */
@@ -206,7 +213,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(securityPlugin, { config })
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })
-  await app.register(realtimePlugin, { config, runtimeClient: createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS) })
+  await app.register(realtimePlugin, { config, invoke: options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS)) })
   await app.register(jobsPlugin, { config, aws: options.aws })
 
   await app.register(opsRoutes)

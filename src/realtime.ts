@@ -1,12 +1,10 @@
 import fp from 'fastify-plugin'
-import { MicroBatcher, type CancelSignal, type FlushEvent } from './batching/batcher.js'
+import { MicroBatcher, type CancelSignal, type FlushEvent, type InvokeFn } from './batching/batcher.js'
 import { BatcherError } from './batching/errors.js'
 import type { Params } from './batching/payload.js'
 import type { Config } from './config.js'
 import { endpointNames } from './config.js'
 import { catalogError, type CatalogError } from './errors.js'
-import type { RuntimeClient } from './sagemaker/clients.js'
-import { createInvoker } from './sagemaker/runtime.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
 export type ItemOutcome = { ok: true, texts: string[] } | { ok: false, error: CatalogError }
@@ -53,8 +51,8 @@ function itemOutcome (err: CatalogError | undefined): string {
   return err === undefined ? 'ok' : err.code.toLowerCase()
 }
 
-/** Decorates `app.realtime`; needs `app.metrics` and a runtime client. */
-export const realtimePlugin = fp<{ config: Config, runtimeClient: RuntimeClient }>(async (app, { config, runtimeClient }) => {
+/** Decorates `app.realtime`; needs `app.metrics` and the invoker (the SDK's, see sagemaker/runtime.ts). */
+export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (app, { config, invoke }) => {
   const models = endpointNames(config)
   const metrics = app.metrics
   const log = app.log.child({ component: 'batcher' })
@@ -66,7 +64,7 @@ export const realtimePlugin = fp<{ config: Config, runtimeClient: RuntimeClient 
     maxConcurrent: config.MAX_CONCURRENT_INVOCATIONS,
     flushPolicy: config.BATCH_FLUSH_POLICY,
     retry: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS },
-    invoke: createInvoker(runtimeClient),
+    invoke,
     onFlush: (event: FlushEvent) => {
       metrics.batchSize.observe(event.items)
       metrics.invocations.inc({ outcome: event.outcome })

@@ -16,8 +16,16 @@ function isReadable (value: unknown): value is Readable {
     typeof (value as Readable)[Symbol.asyncIterator] === 'function'
 }
 
+/** Seconds a caller turned away by UPLOADS_BUSY is told to wait: a typical upload's duration. */
+const UPLOADS_BUSY_RETRY_AFTER_S = 5
+
 /** POST /v1/datasets: an NDJSON upload streamed to S3 and checked line by line. */
 const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // each upload holds its multipart part buffers while it streams: memory is bounded by a cap
+  // on uploads at once, and one more is turned away before a byte of its body is read
+  const maxUploads = app.config.DATASET_UPLOADS_MAX
+  let uploading = 0
+
   // The body is read line by line as it arrives: no parser may buffer it (and no bodyLimit
   // applies). Scoped to this plugin; other routes keep the JSON parser.
   app.removeAllContentTypeParsers()
@@ -43,7 +51,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             INVALID_REQUEST: { summary: 'the query string breaks the schema', value: { statusCode: 400, code: 'INVALID_REQUEST', error: 'Bad Request', message: 'querystring has unknown key "promt"; allowed keys: prompt' } }
           }
         }),
-        ...errorResponses('UNSUPPORTED_MEDIA_TYPE', ...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED')
+        ...errorResponses('UNSUPPORTED_MEDIA_TYPE', ...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED', 'UPLOADS_BUSY')
       }
     },
     // the body is a stream, checked line by line in the handler; the query is validated as usual
@@ -55,6 +63,10 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!DATASET_MEDIA_TYPES.includes(mediaType) || !isReadable(body)) {
       throw catalogError('UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(mediaType)} is not accepted here; send application/x-ndjson (one JSON object per line)`)
     }
+    if (uploading >= maxUploads) {
+      throw catalogError('UPLOADS_BUSY', `${uploading} dataset uploads are in progress (limit ${maxUploads}, DATASET_UPLOADS_MAX); retry shortly`, { retryAfterSeconds: UPLOADS_BUSY_RETRY_AFTER_S })
+    }
+    uploading++
     const started = Date.now()
     try {
       const created = await datasets.upload(body, request.query.prompt ?? '')
@@ -70,6 +82,8 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw catalogError('CANCELLED', 'the client went away during the upload; nothing was stored', { cause: err })
       }
       throw err
+    } finally {
+      uploading--
     }
   })
 }

@@ -57,6 +57,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   SHUTTING_DOWN: { meaning: 'the gateway is draining for shutdown', example: 'the batcher is shutting down', retryAfter: true },
   JOBS_NOT_CONFIGURED: { meaning: 'datasets and transform jobs need S3_BUCKET (AWS mode)', example: 'datasets and transform jobs need an S3 bucket: set S3_BUCKET' },
   SAGEMAKER_UNAVAILABLE: { meaning: 'the SageMaker control plane throttled the call or is out of capacity', example: 'SageMaker CreateTransformJob was refused: ThrottlingException; retry later', retryAfter: true },
+  UPLOADS_BUSY: { meaning: 'DATASET_UPLOADS_MAX dataset uploads are already in progress', example: '4 dataset uploads are in progress (limit 4); retry shortly', retryAfter: true },
   DEADLINE_EXCEEDED: { meaning: 'no answer within REQUEST_TIMEOUT_MS', example: 'deadline passed before the model answered' }
 }
 

@@ -28,6 +28,7 @@ export const ConfigSchema = Type.Object({
   RETRY_MAX_ATTEMPTS: Type.Integer({ default: 6, minimum: 1, maximum: 20, description: 'Attempts per invocation on throttling, 5xx and network errors (within the deadline).' }),
   RETRY_BASE_MS: Type.Integer({ default: 25, minimum: 1, description: 'Backoff base (ms); full jitter.' }),
   RETRY_CAP_MS: Type.Integer({ default: 2000, minimum: 1, description: 'Backoff cap (ms).' }),
+  DATASET_UPLOADS_MAX: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Dataset uploads streaming at once, at most (each holds its multipart part buffers: 8 MiB parts, 2 in flight); beyond it 503 UPLOADS_BUSY.' }),
   GENERATE_MAX_ITEMS: Type.Integer({ default: 256, minimum: 1, description: 'text_inputs per /v1/generate call, at most (413 beyond).' }),
   EVAL_MAX_TOKENS: Type.Integer({ default: 20_000, minimum: 1, description: 'Tokens per text in an evaluation, at most (LCS is quadratic); 413 TEXT_TOO_LONG beyond.' }),
   EVAL_WORKERS: Type.Integer({ default: 1, minimum: 1, maximum: 64, description: 'Worker threads scoring ROUGE off the event loop (small requests are scored inline).' }),

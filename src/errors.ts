@@ -40,6 +40,8 @@ export const Errors = {
   JOBS_NOT_CONFIGURED: make('JOBS_NOT_CONFIGURED', 503),
   // the SageMaker control plane throttled us or is out of capacity/quota; retry later
   SAGEMAKER_UNAVAILABLE: make('SAGEMAKER_UNAVAILABLE', 503),
+  // DATASET_UPLOADS_MAX uploads are already streaming (each holds its multipart part buffers)
+  UPLOADS_BUSY: make('UPLOADS_BUSY', 503),
   DEADLINE_EXCEEDED: make('DEADLINE_EXCEEDED', 504)
 } as const
 

@@ -21,6 +21,9 @@ const CREATE_RETRY_BASE_MS = 500
 /** Longest delay between attempts (ms), whatever Retry-After says. */
 const MAX_RETRY_DELAY_MS = 10_000
 
+/** Attempts at an upload the gateway turned away as UPLOADS_BUSY (before reading any of it). */
+const UPLOAD_BUSY_ATTEMPTS = 5
+
 /** Help text of `jobs submit`. */
 export const SUBMIT_USAGE = `usage: text2text-gateway jobs submit <file.jsonl> [options]
 
@@ -28,7 +31,8 @@ Uploads file.jsonl to the gateway (POST /v1/datasets, streamed from disk as
 application/x-ndjson), then submits a batch transform job on it (POST /v1/transform-jobs)
 and prints the job's name. Each line is {"id","text"} (optional "parameters"), or the
 JumpStart form {"id","text_inputs",...parameters}. A bad line fails the upload with the
-gateway's message, and no job is submitted.
+gateway's message, and no job is submitted. A gateway busy with other uploads (503
+UPLOADS_BUSY) is asked again after its Retry-After, up to ${UPLOAD_BUSY_ATTEMPTS} attempts.
 
 options:
   --references FILE      reference summaries, one {"id","text"} per line, uploaded too and
@@ -64,17 +68,28 @@ async function fileSize (path: string, flag: string): Promise<number> {
   }
 }
 
-/** Streams one file to POST /v1/datasets; resolves with its s3 URI. */
+/**
+ * Streams one file to POST /v1/datasets; resolves with its s3 URI. A 503 UPLOADS_BUSY is
+ * answered before the gateway reads the body, so the file is sent again from the start after
+ * Retry-After, a few times.
+ */
 async function upload (gateway: Gateway, path: string, size: number, prompt: string | undefined, ctx: CliContext): Promise<string> {
   const tty = isTTY(ctx.err)
   if (tty) ctx.err.write(`uploading ${path} (${bytes(size)})...`)
-  const created = await gateway.uploadDataset(createReadStream(path), prompt, `uploading ${path}`)
-    .catch((error: unknown) => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const created = await gateway.uploadDataset(createReadStream(path), prompt, `uploading ${path}`)
+      if (tty) ctx.err.write(` ${created.records} records\n`)
+      return created.s3Uri
+    } catch (error) {
+      if (error instanceof HttpError && error.code === 'UPLOADS_BUSY' && attempt < UPLOAD_BUSY_ATTEMPTS) {
+        await sleep(Math.min(MAX_RETRY_DELAY_MS, Math.max((error.retryAfterSeconds ?? 0) * 1000, CREATE_RETRY_BASE_MS * 2 ** (attempt - 1))))
+        continue
+      }
       if (tty) ctx.err.write('\n')
       throw error
-    })
-  if (tty) ctx.err.write(` ${created.records} records\n`)
-  return created.s3Uri
+    }
+  }
 }
 
 /** Runs `jobs submit`; resolves with the exit code (errors are thrown to main). */

@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream'
 import t from 'tap'
 import { main } from '../../src/cli/main.js'
 import { closedStdout, jsonl, NO_SHEDDING, runCli as run, sink, type Run } from '../helpers/cli.js'
+import { heldUpload } from '../helpers/http.js'
 import { listeningApp } from '../helpers/local-app.js'
 
 const lines = (ndjson: string): Array<Record<string, unknown>> => ndjson.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -298,4 +299,18 @@ t.test('jobs evaluate: the submission\'s references, inline --references, the of
   const noRefs = await run(['jobs', 'evaluate', 'cli-eval-2', '--url', url])
   t.equal(noRefs.code, 2)
   t.match(noRefs.stderr, /^text2text-gateway: 400 [A-Z_]+: [^\n]*without references[^\n]*; give them with --references FILE\n$/)
+})
+
+t.test('jobs submit waits out a busy gateway (503 UPLOADS_BUSY) and uploads once a slot frees', async (t) => {
+  const { url } = await listeningApp(t, { ...NO_SHEDDING, DATASET_UPLOADS_MAX: 1 })
+  const dir = t.testdir({ 'in.jsonl': jsonl(IDS.map((id) => ({ id, text: text(id) }))) })
+  const held = heldUpload(url, '{"id": "held", "text": "Someone else is uploading."}')
+  await sleep(100)
+  const submitting = run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-busy-1'])
+  // the CLI's first attempt is refused while the other upload holds the only slot
+  await sleep(500)
+  t.equal((await held.finish('{"id": "held-2", "text": "Done now."}')).status, 201)
+  const submitted = await submitting
+  t.equal(submitted.code, 0, submitted.stderr)
+  t.equal(submitted.stdout, 'cli-busy-1\n')
 })

@@ -1,4 +1,5 @@
 // HTTP helpers the route, reliability and soak tests share.
+import { request } from 'node:http'
 
 /** POSTs JSON; resolves with status, Retry-After and body, or status -1 on a network error. */
 export async function post (url: string, body: unknown, signal?: AbortSignal): Promise<{ status: number, retryAfter: string | null, body: Record<string, unknown>, ms: number, serverMs: number }> {
@@ -24,4 +25,22 @@ export async function pool<T> (total: number, concurrency: number, task: (i: num
     }
   }))
   return results
+}
+
+/**
+ * Starts an NDJSON upload to POST /v1/datasets that sends `firstLine` and stays open until
+ * `finish(lastLine)`, which resolves with the response.
+ */
+export function heldUpload (url: string, firstLine: string): { finish: (lastLine: string) => Promise<{ status: number, body: string }> } {
+  const req = request(`${url}/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' } })
+  const response = new Promise<{ status: number, body: string }>((resolve, reject) => {
+    req.on('response', res => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
+    })
+    req.on('error', reject)
+  })
+  req.write(firstLine + '\n')
+  return { finish: async (lastLine) => { req.end(lastLine + '\n'); return await response } }
 }

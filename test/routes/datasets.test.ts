@@ -2,6 +2,7 @@ import { request } from 'node:http'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { localApp, listeningApp } from '../helpers/local-app.js'
+import { heldUpload } from '../helpers/http.js'
 import { listKeys, readObject } from '../helpers/jobs.js'
 
 const NDJSON = { 'content-type': 'application/x-ndjson' }
@@ -187,4 +188,30 @@ t.test('a client that goes away mid-upload leaves nothing behind', async t => {
   t.same(await listKeys(stack, ''), [])
   const after = await fetch(`${url}/health`)
   t.equal(after.status, 200, 'the gateway carries on')
+})
+
+t.test('uploads beyond DATASET_UPLOADS_MAX are turned away at once with 503 and Retry-After', async t => {
+  const { url, stack } = await listeningApp(t, { DATASET_UPLOADS_MAX: 1 })
+  // the first upload streams one line and stays open
+  const first = heldUpload(url, '{"id": 1, "text": "The first upload is still streaming."}')
+  // ask until the gateway has taken the first upload in; one that wins the race is stored
+  // under the same content name as the third below, so it adds no object
+  const busy = async (): Promise<Response> => await fetch(`${url}/v1/datasets`, { method: 'POST', headers: NDJSON, body: '{"id": 9, "text": "Second."}\n' })
+  let second = await busy()
+  for (let i = 0; i < 50 && second.status !== 503; i++) {
+    await new Promise(resolve => setTimeout(resolve, 20))
+    second = await busy()
+  }
+  t.equal(second.status, 503)
+  t.equal(second.headers.get('retry-after'), '5')
+  const error = await second.json() as { code: string, message: string }
+  t.equal(error.code, 'UPLOADS_BUSY')
+  t.match(error.message, /1 dataset uploads are in progress \(limit 1, DATASET_UPLOADS_MAX\)/)
+
+  const done = await first.finish('{"id": 2, "text": "Now it ends."}')
+  t.equal(done.status, 201, done.body)
+  t.equal(JSON.parse(done.body).records, 2, 'the open upload was not disturbed')
+  const third = await busy()
+  t.equal(third.status, 201, 'a slot is free again once the upload ended')
+  t.equal((await listKeys(stack, 'text2text-gateway/datasets/')).length, 2)
 })

@@ -49,6 +49,18 @@ export class HttpError extends CliError {
   }
 }
 
+/** Longest wait before asking the gateway again (ms), whatever Retry-After says. */
+const MAX_RETRY_DELAY_MS = 10_000
+
+/**
+ * ms to wait before attempt `attempt + 1`: `baseMs` doubled per attempt made, at least the
+ * Retry-After the gateway sent with `error`, at most MAX_RETRY_DELAY_MS.
+ */
+export function retryDelayMs (attempt: number, baseMs: number, error: unknown): number {
+  const retryAfterMs = error instanceof HttpError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(retryAfterMs, baseMs * 2 ** (attempt - 1)))
+}
+
 /** The gateway could not be reached at all (refused, DNS, reset, TLS): exit 1. */
 export class ConnectionError extends CliError {
   constructor (message: string, readonly code: string | undefined) {

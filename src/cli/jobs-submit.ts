@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import type { TransformJob } from '../../schemas/jobs.js'
 import { Gateway, isJob } from './client.js'
-import { ConnectionError, EXIT_OK, HttpError, UsageError } from './errors.js'
+import { ConnectionError, EXIT_OK, HttpError, retryDelayMs, UsageError } from './errors.js'
 import { bytes } from './format.js'
 import { DEFAULT_POLL_INTERVAL_MS, requireCompleted, waitForJob, type WaitOptions } from './job-wait.js'
 import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, connection, isTTY, parseCommandLine, parseParams, secondsOption, type CliContext } from './options.js'
@@ -18,8 +18,6 @@ const COMMAND = 'jobs submit'
 const CREATE_ATTEMPTS = 3
 /** First delay between those attempts (ms), doubled each time; a Retry-After may lengthen it. */
 const CREATE_RETRY_BASE_MS = 500
-/** Longest delay between attempts (ms), whatever Retry-After says. */
-const MAX_RETRY_DELAY_MS = 10_000
 
 /** Attempts at an upload the gateway turned away as UPLOADS_BUSY (before reading any of it). */
 const UPLOAD_BUSY_ATTEMPTS = 5
@@ -83,7 +81,7 @@ async function upload (gateway: Gateway, path: string, size: number, prompt: str
       return created.s3Uri
     } catch (error) {
       if (error instanceof HttpError && error.code === 'UPLOADS_BUSY' && attempt < UPLOAD_BUSY_ATTEMPTS) {
-        await sleep(Math.min(MAX_RETRY_DELAY_MS, Math.max((error.retryAfterSeconds ?? 0) * 1000, CREATE_RETRY_BASE_MS * 2 ** (attempt - 1))))
+        await sleep(retryDelayMs(attempt, CREATE_RETRY_BASE_MS, error))
         continue
       }
       if (tty) ctx.err.write('\n')
@@ -186,8 +184,7 @@ async function createJob (gateway: Gateway, body: unknown, key: string, keyGiven
     } catch (error) {
       const transient = error instanceof ConnectionError ? error.code !== 'ECONNREFUSED' : error instanceof HttpError && error.transient
       if (transient && attempt < CREATE_ATTEMPTS) {
-        const retryAfterMs = error instanceof HttpError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0
-        await sleep(Math.min(MAX_RETRY_DELAY_MS, Math.max(retryAfterMs, CREATE_RETRY_BASE_MS * 2 ** (attempt - 1))))
+        await sleep(retryDelayMs(attempt, CREATE_RETRY_BASE_MS, error))
         continue
       }
       if (keyGiven && error instanceof HttpError && error.status === 409) {

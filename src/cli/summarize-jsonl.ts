@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { SummarizeResponse } from '../../schemas/realtime.js'
 import { type Gateway, isRecord } from './client.js'
-import { CliError, ConnectionError, EXIT_FAILURE, EXIT_OK, HttpError, UsageError } from './errors.js'
+import { CliError, ConnectionError, EXIT_FAILURE, EXIT_OK, HttpError, retryDelayMs, UsageError } from './errors.js'
 import { jsonLines, openJsonl, textRecord, type RecordId } from './jsonl.js'
 import { isTTY, type CliContext, type ParamValue } from './options.js'
 
@@ -21,8 +21,6 @@ export const MAX_CONCURRENCY = 256
 const MAX_ATTEMPTS = 5
 /** First delay before such a retry (ms), doubled each time; a Retry-After may lengthen it. */
 const RETRY_BASE_MS = 250
-/** Longest delay before a retry (ms), whatever Retry-After says. */
-const MAX_RETRY_DELAY_MS = 10_000
 /** Statuses worth asking again: the gateway is busy, not refusing this text. */
 const RETRIED_STATUSES = new Set([429, 503])
 /**
@@ -83,8 +81,7 @@ async function summarizeOne (gateway: Gateway, body: Record<string, unknown>): P
     } catch (error) {
       if (!(error instanceof HttpError) || runWide(error)) return { kind: 'abort', error }
       if (RETRIED_STATUSES.has(error.status) && attempt < MAX_ATTEMPTS) {
-        const retryAfterMs = (error.retryAfterSeconds ?? 0) * 1000
-        await sleep(Math.min(MAX_RETRY_DELAY_MS, Math.max(retryAfterMs, RETRY_BASE_MS * 2 ** (attempt - 1))))
+        await sleep(retryDelayMs(attempt, RETRY_BASE_MS, error))
         continue
       }
       return { kind: 'failed', code: error.code, message: error.detail }

@@ -1,14 +1,13 @@
 // `text2text-gateway jobs evaluate <name>`: ROUGE of a finished job's results, scored by the
 // gateway (POST /v1/transform-jobs/{name}/evaluation), printed as the offline `evaluate`
 // command prints its scores.
-import { parseArgs } from 'node:util'
 import { CREATE_JOB_BODY_LIMIT, MAX_INLINE_RECORDS } from '../../schemas/jobs.js'
 import type { EvaluationResult } from '../evaluation/evaluate.js'
 import { Gateway, isRecord } from './client.js'
 import { EXIT_OK, HttpError, UsageError } from './errors.js'
 import { formatTable } from './evaluate.js'
 import { jsonLines, openJsonl, textRecord, type RecordId } from './jsonl.js'
-import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, parseCommandLine, connection, type CliContext } from './options.js'
+import { CLIENT_OPTIONS_HELP, parseClientArgs, connection, type CliContext } from './options.js'
 
 const COMMAND = 'jobs evaluate'
 
@@ -83,18 +82,12 @@ function explain (error: unknown, name: string, refs: References | undefined): u
 
 /** Runs `jobs evaluate`; resolves with the exit code (errors are thrown to main). */
 export async function evaluateJobCommand (argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(COMMAND, () => parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...CLIENT_OPTIONS,
-      references: { type: 'string' },
-      'rouge-types': { type: 'string' },
-      'use-stemmer': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false }
-    }
-  }))
+  const { values, positionals } = parseClientArgs(COMMAND, argv, {
+    references: { type: 'string' },
+    'rouge-types': { type: 'string' },
+    'use-stemmer': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false }
+  })
   if (values.help) {
     ctx.out.write(EVALUATE_USAGE + '\n')
     return EXIT_OK

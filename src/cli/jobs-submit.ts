@@ -4,13 +4,12 @@ import { randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { access, constants, stat } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
 import type { TransformJob } from '../../schemas/jobs.js'
 import { Gateway, isJob } from './client.js'
 import { ConnectionError, EXIT_OK, HttpError, retryDelayMs, UsageError } from './errors.js'
 import { bytes } from './format.js'
 import { DEFAULT_POLL_INTERVAL_MS, requireCompleted, waitForJob, type WaitOptions } from './job-wait.js'
-import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, connection, isTTY, parseCommandLine, parseParams, secondsOption, type CliContext } from './options.js'
+import { CLIENT_OPTIONS_HELP, connection, isTTY, parseClientArgs, parseParams, secondsOption, type CliContext } from './options.js'
 
 const COMMAND = 'jobs submit'
 
@@ -92,24 +91,18 @@ async function upload (gateway: Gateway, path: string, size: number, prompt: str
 
 /** Runs `jobs submit`; resolves with the exit code (errors are thrown to main). */
 export async function submitCommand (argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(COMMAND, () => parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...CLIENT_OPTIONS,
-      references: { type: 'string' },
-      prompt: { type: 'string' },
-      name: { type: 'string' },
-      model: { type: 'string' },
-      param: { type: 'string', multiple: true },
-      'idempotency-key': { type: 'string' },
-      wait: { type: 'boolean', default: false },
-      interval: { type: 'string' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean', default: false }
-    }
-  }))
+  const { values, positionals } = parseClientArgs(COMMAND, argv, {
+    references: { type: 'string' },
+    prompt: { type: 'string' },
+    name: { type: 'string' },
+    model: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    'idempotency-key': { type: 'string' },
+    wait: { type: 'boolean', default: false },
+    interval: { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean', default: false }
+  })
   if (values.help) {
     ctx.out.write(SUBMIT_USAGE + '\n')
     return EXIT_OK

@@ -7,7 +7,6 @@ import { rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { parseArgs } from 'node:util'
 import { JOB_STATUSES, type TransformJob } from '../../schemas/jobs.js'
 import { Gateway, isJob, isRecord } from './client.js'
 import { ConnectionError, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js'
@@ -15,7 +14,7 @@ import { duration, jobDetails, jobElapsed, shortDate, table } from './format.js'
 import { DEFAULT_POLL_INTERVAL_MS, requireCompleted, waitForJob } from './job-wait.js'
 import { EVALUATE_USAGE, evaluateJobCommand } from './jobs-evaluate.js'
 import { SUBMIT_USAGE, submitCommand } from './jobs-submit.js'
-import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, connection, integerOption, parseCommandLine, secondsOption, type CliContext, type Command } from './options.js'
+import { CLIENT_OPTIONS_HELP, connection, integerOption, parseClientArgs, secondsOption, type CliContext, type Command } from './options.js'
 
 /** Jobs per page asked of the gateway when listing (its maximum). */
 const LIST_PAGE_LIMIT = 100
@@ -106,9 +105,7 @@ function printJob (job: TransformJob, json: boolean, ctx: CliContext, text: () =
 /** `jobs status <name>`. */
 async function statusCommand (argv: string[], ctx: CliContext): Promise<number> {
   const command = 'jobs status'
-  const { values, positionals } = parseCommandLine(command, () => parseArgs({
-    args: argv, strict: true, allowPositionals: true, options: { ...CLIENT_OPTIONS, json: { type: 'boolean', default: false } }
-  }))
+  const { values, positionals } = parseClientArgs(command, argv, { json: { type: 'boolean', default: false } })
   if (values.help) { ctx.out.write(STATUS_USAGE + '\n'); return EXIT_OK }
   const name = jobName(positionals, command)
   const job = await new Gateway(connection(values.url, ctx.env, command)).job(name)
@@ -127,12 +124,7 @@ function statusOption (value: string | undefined, command: string): string | und
 /** `jobs list`: pages until --limit jobs are collected (a page may hold fewer than asked). */
 async function listCommand (argv: string[], ctx: CliContext): Promise<number> {
   const command = 'jobs list'
-  const { values, positionals } = parseCommandLine(command, () => parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: { ...CLIENT_OPTIONS, status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean', default: false } }
-  }))
+  const { values, positionals } = parseClientArgs(command, argv, { status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean', default: false } })
   if (values.help) { ctx.out.write(LIST_USAGE + '\n'); return EXIT_OK }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, command)
   const status = statusOption(values.status, command)
@@ -173,9 +165,7 @@ async function listCommand (argv: string[], ctx: CliContext): Promise<number> {
 /** `jobs stop <name>`. */
 async function stopCommand (argv: string[], ctx: CliContext): Promise<number> {
   const command = 'jobs stop'
-  const { values, positionals } = parseCommandLine(command, () => parseArgs({
-    args: argv, strict: true, allowPositionals: true, options: { ...CLIENT_OPTIONS, json: { type: 'boolean', default: false } }
-  }))
+  const { values, positionals } = parseClientArgs(command, argv, { json: { type: 'boolean', default: false } })
   if (values.help) { ctx.out.write(STOP_USAGE + '\n'); return EXIT_OK }
   const name = jobName(positionals, command)
   const gateway = new Gateway(connection(values.url, ctx.env, command))
@@ -187,12 +177,7 @@ async function stopCommand (argv: string[], ctx: CliContext): Promise<number> {
 /** `jobs wait <name>`. */
 async function waitCommand (argv: string[], ctx: CliContext): Promise<number> {
   const command = 'jobs wait'
-  const { values, positionals } = parseCommandLine(command, () => parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: { ...CLIENT_OPTIONS, interval: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean', default: false } }
-  }))
+  const { values, positionals } = parseClientArgs(command, argv, { interval: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean', default: false } })
   if (values.help) { ctx.out.write(WAIT_USAGE + '\n'); return EXIT_OK }
   const name = jobName(positionals, command)
   const intervalMs = secondsOption(values.interval, '--interval', command) ?? DEFAULT_POLL_INTERVAL_MS
@@ -256,9 +241,7 @@ async function copyTo (source: AsyncIterable<Uint8Array>, dest: NodeJS.WritableS
 /** `jobs results <name> [--out FILE]`. */
 async function resultsCommand (argv: string[], ctx: CliContext): Promise<number> {
   const command = 'jobs results'
-  const { values, positionals } = parseCommandLine(command, () => parseArgs({
-    args: argv, strict: true, allowPositionals: true, options: { ...CLIENT_OPTIONS, out: { type: 'string' } }
-  }))
+  const { values, positionals } = parseClientArgs(command, argv, { out: { type: 'string' } })
   if (values.help) { ctx.out.write(RESULTS_USAGE + '\n'); return EXIT_OK }
   const name = jobName(positionals, command)
   const gateway = new Gateway(connection(values.url, ctx.env, command))

@@ -1,5 +1,6 @@
 // What every client command shares: its I/O context, the connection options (--url, T2T_URL,
 // T2T_API_KEY), argument parsing that turns mistakes into UsageErrors, and typed --param values.
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from './errors.js'
 
 /** Gateway URL when neither --url nor T2T_URL is given. */
@@ -16,8 +17,8 @@ export interface CliContext {
 /** A client command: the arguments after its name; resolves with the exit code. */
 export type Command = (argv: string[], ctx: CliContext) => Promise<number>
 
-/** The options every client command accepts (spread into each command's parseArgs options). */
-export const CLIENT_OPTIONS = {
+/** The options every client command accepts (parseClientArgs adds them to the command's own). */
+const CLIENT_OPTIONS = {
   url: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
@@ -50,10 +51,25 @@ export function connection (urlOption: string | undefined, env: CliContext['env'
   return { url, apiKey: nonEmpty(env.T2T_API_KEY) }
 }
 
-/** Runs node's parseArgs, turning its errors into a UsageError pointing at `command --help`. */
-export function parseCommandLine<T> (command: string, parse: () => T): T {
+/** parseArgs' option declarations. */
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>
+
+/** A client command's parseArgs config: its own options plus CLIENT_OPTIONS, positionals allowed. */
+interface ClientArgsConfig<O extends ParseArgsOptionsConfig> {
+  args: string[]
+  strict: true
+  allowPositionals: true
+  options: typeof CLIENT_OPTIONS & O
+}
+
+/**
+ * Parses a client command's arguments (CLIENT_OPTIONS plus `options`, unknown options
+ * refused) with node's parseArgs, turning its errors into a UsageError pointing at
+ * `command --help`.
+ */
+export function parseClientArgs<const O extends ParseArgsOptionsConfig> (command: string, argv: string[], options: O): ReturnType<typeof parseArgs<ClientArgsConfig<O>>> {
   try {
-    return parse()
+    return parseArgs<ClientArgsConfig<O>>({ args: argv, strict: true, allowPositionals: true, options: { ...CLIENT_OPTIONS, ...options } })
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     // parseArgs appends a long hint about "--"; keep the first sentence

@@ -1,9 +1,8 @@
 // `text2text-gateway summarize [text|-]`: one text through POST /v1/summarize; with
 // `--jsonl FILE|-`, many (summarize-jsonl.ts).
-import { parseArgs } from 'node:util'
 import { Gateway } from './client.js'
 import { EXIT_OK, UsageError } from './errors.js'
-import { CLIENT_OPTIONS, CLIENT_OPTIONS_HELP, connection, integerOption, isTTY, parseCommandLine, parseParams, type CliContext } from './options.js'
+import { CLIENT_OPTIONS_HELP, connection, integerOption, isTTY, parseClientArgs, parseParams, type CliContext } from './options.js'
 import { DEFAULT_CONCURRENCY, isSummary, MAX_CONCURRENCY, summarizeJsonl, type SummarizeRequest } from './summarize-jsonl.js'
 
 const COMMAND = 'summarize'
@@ -49,21 +48,15 @@ async function readAll (stdin: NodeJS.ReadableStream): Promise<string> {
 
 /** Runs `summarize`; resolves with the exit code (errors are thrown to main). */
 export async function summarizeCommand (argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parseCommandLine(COMMAND, () => parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      ...CLIENT_OPTIONS,
-      prompt: { type: 'string' },
-      'max-length': { type: 'string' },
-      model: { type: 'string' },
-      param: { type: 'string', multiple: true },
-      json: { type: 'boolean', default: false },
-      jsonl: { type: 'string' },
-      concurrency: { type: 'string' }
-    }
-  }))
+  const { values, positionals } = parseClientArgs(COMMAND, argv, {
+    prompt: { type: 'string' },
+    'max-length': { type: 'string' },
+    model: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    json: { type: 'boolean', default: false },
+    jsonl: { type: 'string' },
+    concurrency: { type: 'string' }
+  })
   if (values.help) {
     ctx.out.write(SUMMARIZE_USAGE + '\n')
     return EXIT_OK

@@ -123,35 +123,67 @@ function isObject (value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Typed readers: a wrong JSON type is a SerializationException, as AWS's front end answers. */
-function str (input: Json, member: string, path: string): string | undefined {
-  const v = input[member]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'string') throw serializationError(path, 'a string')
-  return v
-}
+type StringRules = Parameters<Violations['string']>[2]
 
-function int (input: Json, member: string, path: string): number | undefined {
-  const v = input[member]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw serializationError(path, 'an integer')
-  return v
-}
+/**
+ * Reads the members of one request structure. A wrong JSON type is a SerializationException,
+ * as AWS's front end answers; a broken constraint is recorded in `v`. Every message names the
+ * member by its path, which AWS derives from the member names: the parent's path, a dot, and
+ * the member with a lower-case first letter (`transformInput.dataSource.s3DataSource.s3Uri`).
+ */
+class Reader {
+  constructor (private readonly v: Violations, readonly input: Json, private readonly path = '') {}
 
-function obj (input: Json, member: string, path: string): Json | undefined {
-  const v = input[member]
-  if (v === undefined || v === null) return undefined
-  if (!isObject(v)) throw serializationError(path, 'a structure')
-  return v
-}
+  pathOf (member: string): string {
+    const name = member.charAt(0).toLowerCase() + member.slice(1)
+    return this.path === '' ? name : `${this.path}.${name}`
+  }
 
-function timestamp (input: Json, member: string, path: string): number | undefined {
-  const v = input[member]
-  if (v === undefined || v === null) return undefined
-  // JSON 1.1 timestamps are epoch seconds; the SDK sends numbers, other clients may send strings.
-  const seconds = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN
-  if (!Number.isFinite(seconds)) throw serializationError(path, 'a timestamp (epoch seconds)')
-  return seconds * 1000
+  #value (member: string, required: boolean): unknown {
+    const value = this.input[member]
+    if (value !== undefined && value !== null) return value
+    if (required) this.v.required(this.pathOf(member), value)
+    return undefined
+  }
+
+  string (member: string, rules: StringRules = {}, required = false): string | undefined {
+    const value = this.#value(member, required)
+    if (value === undefined) return undefined
+    if (typeof value !== 'string') throw serializationError(this.pathOf(member), 'a string')
+    this.v.string(this.pathOf(member), value, rules)
+    return value
+  }
+
+  integer (member: string, bounds: { min?: number, max?: number } = {}, required = false): number | undefined {
+    const value = this.#value(member, required)
+    if (value === undefined) return undefined
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw serializationError(this.pathOf(member), 'an integer')
+    this.v.number(this.pathOf(member), value, bounds.min, bounds.max)
+    return value
+  }
+
+  /** A nested structure as raw JSON (stored as given). */
+  json (member: string, required = false): Json | undefined {
+    const value = this.#value(member, required)
+    if (value === undefined) return undefined
+    if (!isObject(value)) throw serializationError(this.pathOf(member), 'a structure')
+    return value
+  }
+
+  /** A nested structure to read members from. */
+  struct (member: string, required = false): Reader | undefined {
+    const value = this.json(member, required)
+    return value === undefined ? undefined : new Reader(this.v, value, this.pathOf(member))
+  }
+
+  timestamp (member: string): number | undefined {
+    const value = this.#value(member, false)
+    if (value === undefined) return undefined
+    // JSON 1.1 timestamps are epoch seconds; the SDK sends numbers, other clients may send strings.
+    const seconds = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN
+    if (!Number.isFinite(seconds)) throw serializationError(this.pathOf(member), 'a timestamp (epoch seconds)')
+    return seconds * 1000
+  }
 }
 
 /** Drops undefined members so the stored spec and the wire shape hold only what was given. */
@@ -159,29 +191,24 @@ function compact<T extends Json> (value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
+/** TransformJobName's constraints, as CreateTransformJob documents them. */
+const JOB_NAME_RULES: StringRules = { min: 1, max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT }
+
 /** Validates a CreateTransformJob request and returns the job definition it describes. */
 function parseCreateRequest (input: Json): TransformJobSpec {
   const v = new Violations()
-  const name = str(input, 'TransformJobName', 'transformJobName')
-  v.required('transformJobName', name)
-  v.string('transformJobName', name, { min: 1, max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT })
-  const model = str(input, 'ModelName', 'modelName')
-  v.required('modelName', model)
-  v.string('modelName', model, { max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT })
-  const maxConcurrent = int(input, 'MaxConcurrentTransforms', 'maxConcurrentTransforms')
-  v.number('maxConcurrentTransforms', maxConcurrent, 0)
-  const maxPayload = int(input, 'MaxPayloadInMB', 'maxPayloadInMB')
-  v.number('maxPayloadInMB', maxPayload, 0, MAX_TOTAL_PAYLOAD_MB)
-  const batchStrategy = str(input, 'BatchStrategy', 'batchStrategy')
-  v.string('batchStrategy', batchStrategy, { values: ['MultiRecord', 'SingleRecord'] })
+  const r = new Reader(v, input)
+  const name = r.string('TransformJobName', JOB_NAME_RULES, true)
+  const model = r.string('ModelName', { max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT }, true)
+  const maxConcurrent = r.integer('MaxConcurrentTransforms', { min: 0 })
+  const maxPayload = r.integer('MaxPayloadInMB', { min: 0, max: MAX_TOTAL_PAYLOAD_MB })
+  const batchStrategy = r.string('BatchStrategy', { values: ['MultiRecord', 'SingleRecord'] })
 
-  const clientConfig = obj(input, 'ModelClientConfig', 'modelClientConfig')
-  if (clientConfig !== undefined) {
-    v.number('modelClientConfig.invocationsTimeoutInSeconds', int(clientConfig, 'InvocationsTimeoutInSeconds', 'modelClientConfig.invocationsTimeoutInSeconds'), 1, 3600)
-    v.number('modelClientConfig.invocationsMaxRetries', int(clientConfig, 'InvocationsMaxRetries', 'modelClientConfig.invocationsMaxRetries'), 0, 3)
-  }
+  const clientConfig = r.struct('ModelClientConfig')
+  clientConfig?.integer('InvocationsTimeoutInSeconds', { min: 1, max: 3600 })
+  clientConfig?.integer('InvocationsMaxRetries', { min: 0, max: 3 })
 
-  const envInput = obj(input, 'Environment', 'environment')
+  const envInput = r.json('Environment')
   let environment: Record<string, string> | undefined
   if (envInput !== undefined) {
     environment = {}
@@ -195,61 +222,41 @@ function parseCreateRequest (input: Json): TransformJobSpec {
     }
   }
 
-  const tInput = obj(input, 'TransformInput', 'transformInput')
+  const tInput = r.struct('TransformInput', true)
   let transformInput: TransformJobSpec['TransformInput'] | undefined
-  if (v.required('transformInput', tInput) && tInput !== undefined) {
-    const dataSource = obj(tInput, 'DataSource', 'transformInput.dataSource')
-    const s3Source = dataSource === undefined ? undefined : obj(dataSource, 'S3DataSource', 'transformInput.dataSource.s3DataSource')
-    if (v.required('transformInput.dataSource', dataSource) && v.required('transformInput.dataSource.s3DataSource', s3Source) && s3Source !== undefined) {
-      const dataType = str(s3Source, 'S3DataType', 'transformInput.dataSource.s3DataSource.s3DataType')
-      const uri = str(s3Source, 'S3Uri', 'transformInput.dataSource.s3DataSource.s3Uri')
-      v.required('transformInput.dataSource.s3DataSource.s3DataType', dataType)
-      v.string('transformInput.dataSource.s3DataSource.s3DataType', dataType, { values: ['ManifestFile', 'S3Prefix', 'AugmentedManifestFile'] })
-      v.required('transformInput.dataSource.s3DataSource.s3Uri', uri)
-      v.string('transformInput.dataSource.s3DataSource.s3Uri', uri, { max: 1024, pattern: S3_URI_PATTERN, patternText: S3_URI_PATTERN_TEXT })
-      const contentType = str(tInput, 'ContentType', 'transformInput.contentType')
-      const compression = str(tInput, 'CompressionType', 'transformInput.compressionType')
-      const splitType = str(tInput, 'SplitType', 'transformInput.splitType')
-      v.string('transformInput.contentType', contentType, { max: 256 })
-      v.string('transformInput.compressionType', compression, { values: ['None', 'Gzip'] })
-      v.string('transformInput.splitType', splitType, { values: ['None', 'Line', 'RecordIO', 'TFRecord'] })
+  if (tInput !== undefined) {
+    const s3Source = tInput.struct('DataSource', true)?.struct('S3DataSource', true)
+    if (s3Source !== undefined) {
+      const dataType = s3Source.string('S3DataType', { values: ['ManifestFile', 'S3Prefix', 'AugmentedManifestFile'] }, true)
+      const uri = s3Source.string('S3Uri', { max: 1024, pattern: S3_URI_PATTERN, patternText: S3_URI_PATTERN_TEXT }, true)
       transformInput = compact({
         DataSource: { S3DataSource: { S3DataType: dataType ?? '', S3Uri: uri ?? '' } },
-        ContentType: contentType,
-        CompressionType: compression,
-        SplitType: splitType
+        ContentType: tInput.string('ContentType', { max: 256 }),
+        CompressionType: tInput.string('CompressionType', { values: ['None', 'Gzip'] }),
+        SplitType: tInput.string('SplitType', { values: ['None', 'Line', 'RecordIO', 'TFRecord'] })
       })
     }
   }
 
-  const tOutput = obj(input, 'TransformOutput', 'transformOutput')
-  let transformOutput: TransformJobSpec['TransformOutput'] | undefined
-  if (v.required('transformOutput', tOutput) && tOutput !== undefined) {
-    const path = str(tOutput, 'S3OutputPath', 'transformOutput.s3OutputPath')
-    v.required('transformOutput.s3OutputPath', path)
-    v.string('transformOutput.s3OutputPath', path, { max: 1024, pattern: S3_URI_PATTERN, patternText: S3_URI_PATTERN_TEXT })
-    const accept = str(tOutput, 'Accept', 'transformOutput.accept')
-    const assemble = str(tOutput, 'AssembleWith', 'transformOutput.assembleWith')
-    const kms = str(tOutput, 'KmsKeyId', 'transformOutput.kmsKeyId')
-    v.string('transformOutput.accept', accept, { max: 256 })
-    v.string('transformOutput.assembleWith', assemble, { values: ['None', 'Line'] })
-    v.string('transformOutput.kmsKeyId', kms, { max: 2048 })
-    transformOutput = compact({ S3OutputPath: path ?? '', Accept: accept, AssembleWith: assemble, KmsKeyId: kms })
-  }
+  const tOutput = r.struct('TransformOutput', true)
+  const transformOutput: TransformJobSpec['TransformOutput'] | undefined = tOutput === undefined
+    ? undefined
+    : compact({
+      S3OutputPath: tOutput.string('S3OutputPath', { max: 1024, pattern: S3_URI_PATTERN, patternText: S3_URI_PATTERN_TEXT }, true) ?? '',
+      Accept: tOutput.string('Accept', { max: 256 }),
+      AssembleWith: tOutput.string('AssembleWith', { values: ['None', 'Line'] }),
+      KmsKeyId: tOutput.string('KmsKeyId', { max: 2048 })
+    })
 
-  const tResources = obj(input, 'TransformResources', 'transformResources')
-  let transformResources: TransformJobSpec['TransformResources'] | undefined
-  if (v.required('transformResources', tResources) && tResources !== undefined) {
-    const instanceType = str(tResources, 'InstanceType', 'transformResources.instanceType')
-    const instanceCount = int(tResources, 'InstanceCount', 'transformResources.instanceCount')
-    v.required('transformResources.instanceType', instanceType)
-    v.string('transformResources.instanceType', instanceType, { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>' })
-    v.required('transformResources.instanceCount', instanceCount)
-    v.number('transformResources.instanceCount', instanceCount, 1)
-    const volumeKms = str(tResources, 'VolumeKmsKeyId', 'transformResources.volumeKmsKeyId')
-    const ami = str(tResources, 'TransformAmiVersion', 'transformResources.transformAmiVersion')
-    transformResources = compact({ InstanceType: instanceType ?? '', InstanceCount: instanceCount ?? 0, VolumeKmsKeyId: volumeKms, TransformAmiVersion: ami })
-  }
+  const tResources = r.struct('TransformResources', true)
+  const transformResources: TransformJobSpec['TransformResources'] | undefined = tResources === undefined
+    ? undefined
+    : compact({
+      InstanceType: tResources.string('InstanceType', { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>' }, true) ?? '',
+      InstanceCount: tResources.integer('InstanceCount', { min: 1 }, true) ?? 0,
+      VolumeKmsKeyId: tResources.string('VolumeKmsKeyId'),
+      TransformAmiVersion: tResources.string('TransformAmiVersion')
+    })
 
   const tags = input.Tags
   if (tags !== undefined && tags !== null) {
@@ -277,10 +284,10 @@ function parseCreateRequest (input: Json): TransformJobSpec {
     MaxPayloadInMB: maxPayload,
     BatchStrategy: batchStrategy,
     Environment: environment,
-    ModelClientConfig: clientConfig,
-    DataCaptureConfig: obj(input, 'DataCaptureConfig', 'dataCaptureConfig'),
-    DataProcessing: obj(input, 'DataProcessing', 'dataProcessing'),
-    ExperimentConfig: obj(input, 'ExperimentConfig', 'experimentConfig'),
+    ModelClientConfig: clientConfig?.input,
+    DataCaptureConfig: r.json('DataCaptureConfig'),
+    DataProcessing: r.json('DataProcessing'),
+    ExperimentConfig: r.json('ExperimentConfig'),
     Tags: Array.isArray(tags) ? tags as Json[] : undefined
   })
 }
@@ -288,9 +295,7 @@ function parseCreateRequest (input: Json): TransformJobSpec {
 /** Validates a request that carries only TransformJobName. */
 function parseJobName (input: Json): string {
   const v = new Violations()
-  const name = str(input, 'TransformJobName', 'transformJobName')
-  v.required('transformJobName', name)
-  v.string('transformJobName', name, { min: 1, max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT })
+  const name = new Reader(v, input).string('TransformJobName', JOB_NAME_RULES, true)
   v.throwIfAny()
   return name ?? ''
 }
@@ -383,22 +388,17 @@ function decodeCursor (token: string, by: SortBy, order: SortOrder): Cursor {
 
 function listJobs (store: JobStore, input: Json): Json {
   const v = new Violations()
-  const maxResults = int(input, 'MaxResults', 'maxResults')
-  v.number('maxResults', maxResults, 1, 100)
-  const sortBy = str(input, 'SortBy', 'sortBy')
-  v.string('sortBy', sortBy, { values: ['Name', 'CreationTime', 'Status'] })
-  const sortOrder = str(input, 'SortOrder', 'sortOrder')
-  v.string('sortOrder', sortOrder, { values: ['Ascending', 'Descending'] })
-  const status = str(input, 'StatusEquals', 'statusEquals')
-  v.string('statusEquals', status, { values: STATUSES })
-  const nameContains = str(input, 'NameContains', 'nameContains')
-  v.string('nameContains', nameContains, { max: 63, pattern: NAME_CONTAINS_PATTERN, patternText: '[a-zA-Z0-9\\-]+' })
-  const nextToken = str(input, 'NextToken', 'nextToken')
-  v.string('nextToken', nextToken, { max: 8192 })
-  const createdAfter = timestamp(input, 'CreationTimeAfter', 'creationTimeAfter')
-  const createdBefore = timestamp(input, 'CreationTimeBefore', 'creationTimeBefore')
-  const modifiedAfter = timestamp(input, 'LastModifiedTimeAfter', 'lastModifiedTimeAfter')
-  const modifiedBefore = timestamp(input, 'LastModifiedTimeBefore', 'lastModifiedTimeBefore')
+  const r = new Reader(v, input)
+  const maxResults = r.integer('MaxResults', { min: 1, max: 100 })
+  const sortBy = r.string('SortBy', { values: ['Name', 'CreationTime', 'Status'] })
+  const sortOrder = r.string('SortOrder', { values: ['Ascending', 'Descending'] })
+  const status = r.string('StatusEquals', { values: STATUSES })
+  const nameContains = r.string('NameContains', { max: 63, pattern: NAME_CONTAINS_PATTERN, patternText: '[a-zA-Z0-9\\-]+' })
+  const nextToken = r.string('NextToken', { max: 8192 })
+  const createdAfter = r.timestamp('CreationTimeAfter')
+  const createdBefore = r.timestamp('CreationTimeBefore')
+  const modifiedAfter = r.timestamp('LastModifiedTimeAfter')
+  const modifiedBefore = r.timestamp('LastModifiedTimeBefore')
   v.throwIfAny()
 
   const by = (sortBy ?? 'CreationTime') as SortBy

@@ -1,5 +1,7 @@
 // HTTP helpers the route, reliability and soak tests share.
 import { request } from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
 
 /** POSTs JSON; resolves with status, Retry-After and body, or status -1 on a network error. */
 export async function post (url: string, body: unknown, signal?: AbortSignal): Promise<{ status: number, retryAfter: string | null, body: Record<string, unknown>, ms: number, serverMs: number }> {
@@ -43,4 +45,18 @@ export function heldUpload (url: string, firstLine: string): { finish: (lastLine
   })
   req.write(firstLine + '\n')
   return { finish: async (lastLine) => { req.end(lastLine + '\n'); return await response } }
+}
+
+/** A request the route must refuse: body, status, catalog code, message pattern, optional headers. */
+export type Rejection = [payload: unknown, status: number, code: string, message: RegExp, headers?: Record<string, string>]
+
+/** POSTs each case to `url` through `app.inject` and checks its status, code and message. */
+export async function expectRejections (t: Pick<Test, 'equal' | 'match'>, app: FastifyInstance, url: string, cases: Rejection[]): Promise<void> {
+  for (const [payload, status, code, message, headers] of cases) {
+    const label = JSON.stringify(payload).slice(0, 120)
+    const res = await app.inject({ method: 'POST', url, headers, payload: payload as Record<string, unknown> })
+    t.equal(res.statusCode, status, label)
+    t.equal(res.json().code, code, label)
+    t.match(res.json().message, message, label)
+  }
 }

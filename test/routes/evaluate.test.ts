@@ -1,4 +1,5 @@
 import t from 'tap'
+import { expectRejections, type Rejection } from '../helpers/http.js'
 import { localApp } from '../helpers/local-app.js'
 
 t.test('scores, missing and unmatched, ids compared as strings', async t => {
@@ -37,7 +38,7 @@ t.test('bootstrap adds low and high around the mean', async t => {
 
 t.test('bad input names the field', async t => {
   const { app } = await localApp(t, { EVAL_MAX_TOKENS: 10 })
-  const cases: Array<[unknown, number, string, RegExp]> = [
+  const cases: Rejection[] = [
     [{ predictions: [], references: [] }, 400, 'INVALID_REQUEST', /body\.references must have at least 1 item/],
     [{ predictions: [{ id: 'a', text: 5 }], references: [{ id: 'a', text: 'x' }] }, 400, 'INVALID_REQUEST', /body\.predictions\[0\]\.text must be string \(got 5\)/],
     [{ predictions: [], references: [{ text: 'x' }] }, 400, 'INVALID_REQUEST', /body\.references\[0\]\.id is required/],
@@ -45,11 +46,5 @@ t.test('bad input names the field', async t => {
     [{ predictions: [], references: [{ id: 'a', text: 'x' }], rougeTypes: ['rougeX'] }, 400, 'INVALID_REQUEST', /body\.rougeTypes\[0\] must match/],
     [{ predictions: [], references: [{ id: 'long', text: 'one two three four five six seven eight nine ten eleven' }] }, 413, 'TEXT_TOO_LONG', /"long" has 11 tokens; the limit is 10/]
   ]
-  for (const [payload, status, code, message] of cases) {
-    const res = await app.inject({ method: 'POST', url: '/v1/evaluate', payload: payload as Record<string, unknown> })
-    const label = JSON.stringify(payload)
-    t.equal(res.statusCode, status, label)
-    t.equal(res.json().code, code, label)
-    t.match(res.json().message, message, label)
-  }
+  await expectRejections(t, app, '/v1/evaluate', cases)
 })

@@ -8,6 +8,7 @@ import { type Config, isLocalMode } from './config.js'
 import { catalogError, isCatalogError, type CatalogError } from './errors.js'
 import { metricsPlugin } from './metrics.js'
 import { securityPlugin } from './security.js'
+import { isProtectedRoute } from './http/access.js'
 import { scoringPlugin } from './scoring.js'
 import { realtimePlugin } from './realtime.js'
 import type { InvokeFn } from './batching/batcher.js'
@@ -230,7 +231,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     done(null, payload)
   })
   app.addHook('onRequest', (request, _reply, done) => {
-    if (app.lifecycle.state === 'draining' && request.url.startsWith('/v1/')) {
+    if (app.lifecycle.state === 'draining' && isProtectedRoute(request)) {
       done(catalogError('SHUTTING_DOWN', 'the gateway is shutting down; retry against another instance', { retryAfterSeconds: 5 }))
       return
     }

@@ -1,5 +1,6 @@
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
+import { Keyring } from './tenants.js'
 
 /** SageMaker's real-time payload ceiling (bytes): a list payload may never exceed it. */
 export const SAGEMAKER_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -16,8 +17,11 @@ export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'HTTP port.' }),
   HOST: Type.Optional(Type.String({ description: 'Bind address. Default 0.0.0.0 when API_KEYS is set, else 127.0.0.1 (no auth means loopback only).' })),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
-  API_KEYS: Type.Optional(Type.String({ description: 'Comma-separated bearer keys required on /v1 routes. Unset = no auth (warned at start).' })),
-  RATE_LIMIT_MAX: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests per key (or IP) per minute. Unset = off.' })),
+  API_KEYS: Type.Optional(Type.String({ description: 'Comma-separated bearer keys required on /v1 routes, each `tenant:key` or a bare key (its own tenant). A tenant sees only its own jobs and datasets. Unset (and no ADMIN_API_KEYS) = no auth, one tenant (warned at start).' })),
+  ADMIN_API_KEYS: Type.Optional(Type.String({ description: 'Comma-separated keys (`tenant:key` or bare) of admins: they see every tenant\'s jobs and datasets.' })),
+  RATE_LIMIT_MAX: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests per tenant (or IP without auth) per minute. Unset = off. Per process unless REDIS_URL is set.' })),
+  AUTH_FAILURES_MAX: Type.Integer({ default: 20, minimum: 0, description: 'Failed authentications per client address per minute; beyond it that address gets 429 on /v1 until the minute ends (other addresses, and so every key, are unaffected). 0 = off.' }),
+  REDIS_URL: Type.Optional(Type.String({ description: 'redis://host:port: rate limits and failed-authentication counts are shared by every replica and survive restarts. Unset = per process.' })),
   BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024, description: 'Items per endpoint invocation, at most.' }),
   BATCH_MAX_WAIT_MS: Type.Integer({ default: 10, minimum: 0, maximum: 10_000, description: 'How long the first waiting item of a batch may wait for company (ms).' }),
   BATCH_MAX_BYTES: Type.Integer({ default: 5 * 1024 * 1024, minimum: 1024, maximum: SAGEMAKER_MAX_PAYLOAD_BYTES, description: 'Payload bytes per invocation, at most (SageMaker caps it at 6 MiB).' }),
@@ -67,6 +71,14 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   } catch (err) {
     throw new Error(`invalid configuration: ${describeEnvErrors(err, data)}`)
   }
+  try {
+    keyring(config)
+  } catch (err) {
+    throw new Error(`invalid configuration: ${(err as Error).message}`)
+  }
+  if (config.REDIS_URL !== undefined && !/^rediss?:\/\//.test(config.REDIS_URL)) {
+    throw new Error(`invalid configuration: REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(config.REDIS_URL.replace(/\/\/[^@/]*@/, '//<credentials>@'))})`)
+  }
   if (config.LOCAL_FAULT_MODEL_ERROR_PATTERN !== undefined) {
     try {
       // eslint-disable-next-line no-new
@@ -110,7 +122,7 @@ export function endpointNames (config: Config): string[] {
   return config.SAGEMAKER_ENDPOINT_NAME.split(',').map(s => s.trim()).filter(Boolean)
 }
 
-/** API keys from API_KEYS (empty = auth off). */
-export function apiKeys (config: Config): string[] {
-  return (config.API_KEYS ?? '').split(',').map(s => s.trim()).filter(Boolean)
+/** The tenants' keys from API_KEYS and ADMIN_API_KEYS (none = auth off); throws naming a bad entry. */
+export function keyring (config: Config): Keyring {
+  return Keyring.parse(config.API_KEYS, config.ADMIN_API_KEYS)
 }

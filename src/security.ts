@@ -1,19 +1,22 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import helmet, { type HelmetOptions } from 'helmet'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyRequest } from 'fastify'
-import { apiKeys, type Config } from './config.js'
+import { Redis } from 'ioredis'
+import { keyring, type Config } from './config.js'
 import { catalogError } from './errors.js'
+import { isProtectedRoute } from './http/access.js'
+import { MemoryWindowCounter, RedisWindowCounter, type WindowCounter } from './http/window-counter.js'
+import { DEFAULT_TENANT, type Tenant } from './tenants.js'
 
-/** Only these paths need a key; probes, metrics and the docs stay open. */
-const PROTECTED = /^\/v1\//
-
-// keys compare as SHA-256 digests: equal length always, so timingSafeEqual never throws and
-// the comparison leaks neither the key nor its length
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
+/** The window of RATE_LIMIT_MAX and AUTH_FAILURES_MAX (ms). */
+const LIMIT_WINDOW_MS = 60_000
+/** ms a gateway waits for REDIS_URL to answer at boot before refusing to start. */
+const REDIS_CONNECT_TIMEOUT_MS = 5_000
+/** Key prefixes in Redis (one database may serve several gateways' other data). */
+const REDIS_NAMESPACE = 't2t:'
 
 /** The bearer token of a request, or undefined. */
 function bearer (request: FastifyRequest): string | undefined {
@@ -34,27 +37,42 @@ export function helmetHeaders (options: HelmetOptions): Record<string, string> {
   return headers
 }
 
-/** True when `token` equals one of the keys; every key is compared (constant time overall). */
-export function keyMatches (token: string, keyDigests: readonly Buffer[]): boolean {
-  const candidate = digest(token)
-  let found = false
-  for (const key of keyDigests) found = timingSafeEqual(candidate, key) || found
-  return found
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Short, non-reversible id of the caller's key (rate limiting, logs); undefined without auth. */
-    keyId?: string
+    /** Who is calling a /v1 route (the only tenant when auth is off); null on open routes. */
+    tenant: Tenant | null
   }
 }
 
+/** The caller of a /v1 route; throws when called from a route the security plugin does not guard. */
+export function tenantOf (request: FastifyRequest): Tenant {
+  if (request.tenant === null) throw new Error(`no tenant on ${request.routeOptions.url ?? 'an unmatched route'}: it is not a /v1 route`)
+  return request.tenant
+}
+
+/** Connects to REDIS_URL or stops the boot naming it (a limit that silently went per-process would be a lie). */
+async function connectRedis (url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: REDIS_CONNECT_TIMEOUT_MS })
+  try {
+    await redis.connect()
+  } catch (err) {
+    redis.disconnect()
+    throw new Error(`invalid configuration: REDIS_URL: cannot connect (${(err as Error).message})`)
+  }
+  return redis
+}
+
 /**
- * Who gets in and how much: API keys on /v1, per-key rate limits, load shedding on event-loop
- * delay and memory, security headers.
+ * Who gets in and how much: API keys (tenants) on /v1 routes, failed-authentication limits per
+ * address, per-tenant rate limits (shared through Redis with REDIS_URL), load shedding on
+ * event-loop delay and memory, security headers. What is a /v1 route is decided on the route
+ * the router matched (http/access.ts).
  */
 export const securityPlugin = fp<{ config: Config }>(async (app, { config }) => {
-  const keyDigests = apiKeys(config).map(digest)
+  const keys = keyring(config)
+  const redis = config.REDIS_URL === undefined ? undefined : await connectRedis(config.REDIS_URL)
+  if (redis !== undefined) app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
+  app.decorateRequest('tenant', null)
 
   // helmet's headers are the same for every response, so they are computed once here and
   // set in one step per request (running helmet's middleware chain per request cost ~20% of
@@ -69,17 +87,39 @@ export const securityPlugin = fp<{ config: Config }>(async (app, { config }) => 
     done()
   })
 
-  if (keyDigests.length > 0) {
+  if (!keys.enabled) {
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (isProtectedRoute(request)) request.tenant = DEFAULT_TENANT
+      done()
+    })
+  } else {
+    // failures are counted per client address, never per key: a guesser is slowed down
+    // without locking the key's owner (at another address) out
+    const failures: WindowCounter | undefined = config.AUTH_FAILURES_MAX === 0
+      ? undefined
+      : redis !== undefined ? new RedisWindowCounter(redis, LIMIT_WINDOW_MS, REDIS_NAMESPACE + 'auth-failures:') : new MemoryWindowCounter(LIMIT_WINDOW_MS)
+    if (failures instanceof MemoryWindowCounter) app.addHook('onClose', async () => { failures.close() })
+    const tooManyFailures = (ttlMs: number): Error => {
+      const seconds = Math.max(1, Math.ceil(ttlMs / 1000))
+      return catalogError('RATE_LIMITED', `too many failed authentications from this address (limit ${config.AUTH_FAILURES_MAX} per minute, AUTH_FAILURES_MAX); retry in ${seconds} s`, { retryAfterSeconds: seconds })
+    }
     app.addHook('onRequest', async (request, reply) => {
-      if (!PROTECTED.test(request.url)) return
+      if (!isProtectedRoute(request)) return
+      // over the limit, no key is even compared: an address that guesses learns nothing more
+      if (failures !== undefined) {
+        const state = await failures.peek(request.ip)
+        if (state.count >= config.AUTH_FAILURES_MAX) throw tooManyFailures(state.ttlMs)
+      }
       const token = bearer(request)
-      if (token === undefined || !keyMatches(token, keyDigests)) {
+      const tenant = token === undefined ? undefined : keys.identify(token)
+      if (tenant === undefined) {
+        if (failures !== undefined) await failures.hit(request.ip)
         void reply.header('www-authenticate', 'Bearer')
         throw catalogError('UNAUTHORIZED', token === undefined
           ? 'missing API key: send Authorization: Bearer <key>'
           : 'API key not recognised')
       }
-      request.keyId = digest(token).subarray(0, 6).toString('hex')
+      request.tenant = tenant
     })
   }
 
@@ -88,10 +128,13 @@ export const securityPlugin = fp<{ config: Config }>(async (app, { config }) => 
       global: true,
       hook: 'onRequest',
       max: config.RATE_LIMIT_MAX,
-      timeWindow: 60_000,
-      // per key when auth is on, else per client address; probes and docs are never limited
-      keyGenerator: (request) => request.keyId ?? request.ip,
-      allowList: (request) => !PROTECTED.test(request.url),
+      timeWindow: LIMIT_WINDOW_MS,
+      // shared by every replica, and kept across restarts, when REDIS_URL is set
+      ...(redis !== undefined ? { redis, nameSpace: REDIS_NAMESPACE + 'rate-limit:' } : {}),
+      // per tenant when auth is on (a tenant's keys share one budget), else per client
+      // address; probes and docs are never limited
+      keyGenerator: (request) => keys.enabled && request.tenant !== null ? `tenant:${request.tenant.id}` : `ip:${request.ip}`,
+      allowList: (request) => !isProtectedRoute(request),
       errorResponseBuilder: (_request, context) => {
         const seconds = Math.max(1, Math.ceil(context.ttl / 1000))
         return catalogError('RATE_LIMITED', `rate limit of ${context.max} requests per minute exceeded; retry in ${seconds} s`, { retryAfterSeconds: seconds })
@@ -106,7 +149,7 @@ export const securityPlugin = fp<{ config: Config }>(async (app, { config }) => 
     // async: under-pressure passes a rejected promise on to the error handler
     pressureHandler: async (request, _reply, type, value) => {
       // probes and metrics must answer under load; only work is shed
-      if (!PROTECTED.test(request.url)) return
+      if (!isProtectedRoute(request)) return
       request.log.warn({ type, value }, 'shedding load')
       throw catalogError('ENDPOINT_UNAVAILABLE', `the gateway is overloaded (${type}); retry shortly`, { retryAfterSeconds: 5 })
     }

@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { apiKeys, isLocalMode, loadConfig, type Config } from './config.js'
+import { keyring, isLocalMode, loadConfig, type Config } from './config.js'
 import type { AwsTarget } from './sagemaker/clients.js'
 import { startLocalStack, type LocalStack } from './local/stack.js'
 
@@ -22,10 +22,10 @@ async function main (): Promise<void> {
     aws = { region: config.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' }
   }
   const app = await buildApp(config, { aws })
-  const keys = apiKeys(config)
+  const auth = keyring(config).enabled
   // no keys means no auth: only the loopback interface is safe to bind then
-  const host = config.HOST ?? (keys.length > 0 ? '0.0.0.0' : '127.0.0.1')
-  if (keys.length === 0) {
+  const host = config.HOST ?? (auth ? '0.0.0.0' : '127.0.0.1')
+  if (!auth) {
     app.log.warn({ host }, 'API_KEYS is not set: /v1 routes are open to anyone who can reach this address')
   }
   if (local !== undefined) {

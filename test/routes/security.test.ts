@@ -1,8 +1,7 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { keyMatches } from '../../src/security.js'
+import { Keyring } from '../../src/tenants.js'
 import { localApp } from '../helpers/local-app.js'
-import { createHash } from 'node:crypto'
 
 const TEXT = 'The ferry left at dawn. It reached the island by noon.'
 
@@ -27,11 +26,23 @@ t.test('API keys guard /v1 routes; probes, metrics and docs stay open', async t 
   }
 })
 
-t.test('keyMatches compares against every key', async t => {
-  const d = (s: string): Buffer => createHash('sha256').update(s).digest()
-  t.ok(keyMatches('b', [d('a'), d('b')]))
-  t.notOk(keyMatches('c', [d('a'), d('b')]))
-  t.notOk(keyMatches('', [d('a')]))
+t.test('Keyring: tenants from name:key and bare keys; admins; bad entries named', async t => {
+  const keys = Keyring.parse('acme:a1, acme:a2, b-bare', 'ops:root')
+  t.same(keys.identify('a1'), { id: 'acme', admin: false })
+  t.same(keys.identify('a2'), { id: 'acme', admin: false }, 'two keys of one tenant (rotation)')
+  t.match(keys.identify('b-bare'), { id: /^key-[0-9a-f]{12}$/, admin: false }, 'a bare key is its own tenant, named by a hash')
+  t.notMatch(keys.identify('b-bare')?.id ?? '', /bare/, 'the id does not carry the key')
+  t.same(keys.identify('root'), { id: 'ops', admin: true })
+  t.equal(keys.identify('acme:a1'), undefined, 'the name is not part of the key')
+  t.equal(keys.identify(''), undefined)
+  t.ok(keys.enabled)
+  t.notOk(Keyring.parse(undefined, undefined).enabled)
+  t.throws(() => Keyring.parse('acme:x,acme:x', undefined), /API_KEYS entry 2 repeats a key/)
+  t.throws(() => Keyring.parse('bad name:x', undefined), /API_KEYS entry 1: tenant name "bad name"/)
+  t.throws(() => Keyring.parse('key-abc:x', undefined), /reserved/)
+  t.throws(() => Keyring.parse('acme:', undefined), /empty key/)
+  t.throws(() => Keyring.parse('acme:x', 'acme:y'), /ADMIN_API_KEYS entry 1: tenant "acme" is in both/)
+  t.notMatch(String((() => { try { Keyring.parse('p:secret1,p:secret1', undefined) } catch (err) { return err } })()), /secret1/, 'messages never carry a key')
 })
 
 t.test('rate limits per key with Retry-After; probes are never limited', async t => {
@@ -69,4 +80,19 @@ t.test('logs at info carry no keys, credentials or texts', async t => {
   for (const secret of ['super-secret-key', 'wrong-secret-key', 'Zanzibar', 'Confidential', 'Private prompt', 'local", "secretAccessKey']) {
     t.notOk(log.includes(secret), `logs do not contain ${secret}`)
   }
+})
+
+t.test('failed authentications are limited per address, never per key', async t => {
+  const { app } = await localApp(t, { API_KEYS: 'owner-key', AUTH_FAILURES_MAX: 3 })
+  const post = async (key: string, remoteAddress: string) => await app.inject({ method: 'POST', url: '/v1/summarize', remoteAddress, headers: { authorization: `Bearer ${key}` }, payload: { text: TEXT } })
+  for (let i = 0; i < 3; i++) t.equal((await post(`guess-${i}`, '203.0.113.7')).statusCode, 401, `guess ${i + 1}: 401`)
+  const limited = await post('guess-4', '203.0.113.7')
+  t.equal(limited.statusCode, 429, 'the fourth failure in a minute: 429')
+  t.equal(limited.json().code, 'RATE_LIMITED')
+  t.match(limited.json().message, /failed authentications from this address/)
+  t.ok(Number(limited.headers['retry-after']) >= 1 && Number(limited.headers['retry-after']) <= 60, 'Retry-After within the window')
+  t.equal((await post('owner-key', '203.0.113.7')).statusCode, 429, 'over the limit, not even the right key is compared from that address')
+  t.equal((await post('owner-key', '198.51.100.9')).statusCode, 200, 'the key still works from another address')
+  t.equal((await post('guess-5', '198.51.100.9')).statusCode, 401, 'another address has its own count')
+  t.equal((await app.inject({ url: '/health', remoteAddress: '203.0.113.7' })).statusCode, 200, 'probes stay open')
 })

@@ -2,7 +2,7 @@
 // processes behind a (simulated) balancer share one key's budget through Redis, the store
 // @fastify/rate-limit supports. Debian's redis-server is started here on a free port and
 // stopped after; .ci/run installs the package.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { freePort } from '../../bench/gateway-process.js'
@@ -10,7 +10,7 @@ import { spawnGateway } from '../helpers/process.js'
 
 const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(p => existsSync(p))
 
-async function startRedis (t: Tap.Test): Promise<string> {
+async function startRedis (t: Test): Promise<string> {
   const port = await freePort()
   const child = spawn(REDIS_SERVER as string, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
   t.teardown(() => { child.kill('SIGTERM') })

@@ -5,6 +5,7 @@ import { DATASET_INVALID_EXAMPLE, DatasetCreated, DatasetErrorResponse, DatasetQ
 import { errorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
+import { tenantOf } from '../src/security.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/sagemaker/datasets.js'
 import { validatorCompiler } from '../src/validation.js'
 
@@ -69,7 +70,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     uploading++
     const started = Date.now()
     try {
-      const created = await datasets.upload(body, request.query.prompt ?? '')
+      const created = await datasets.upload(tenantOf(request), body, request.query.prompt ?? '')
       request.log.info({ records: created.records, bytes: created.bytes, ms: Date.now() - started, s3Uri: created.s3Uri }, 'dataset stored')
       return await reply.code(201).send(created)
     } catch (err) {

@@ -11,6 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { MAX_LISTED_LINE_ERRORS, type DatasetLineError } from '../../schemas/datasets.js'
 import { catalogError, type CatalogError } from '../errors.js'
+import type { Tenant } from '../tenants.js'
 import type { S3Layout } from './layout.js'
 import { splitLines } from './lines.js'
 import { IdSet, toJumpStartRecord } from './records.js'
@@ -53,12 +54,13 @@ export class Datasets {
   constructor (private readonly s3: S3Client, private readonly layout: S3Layout) {}
 
   /**
-   * Streams `source` (NDJSON bytes) to a new dataset object. `prompt` is prepended to `text`
+   * Streams `source` (NDJSON bytes) to a new dataset object of `tenant` (under
+   * `datasets/<tenant>/`, so only that tenant's jobs may read it). `prompt` is prepended to `text`
    * lines. Throws DatasetInvalidError when any line is bad or there are no records, a 502
    * catalog error when S3 fails, and the source's own error when the caller goes away.
    */
-  async upload (source: AsyncIterable<Uint8Array | string>, prompt = ''): Promise<DatasetInfo> {
-    const staging = this.layout.newDataset()
+  async upload (tenant: Tenant, source: AsyncIterable<Uint8Array | string>, prompt = ''): Promise<DatasetInfo> {
+    const staging = this.layout.newDataset(tenant.id)
     const key = staging.key
     // the stored bytes' SHA-256 names the dataset: the same content always gets the same s3Uri,
     // so re-running a submission (same Idempotency-Key, same files) finds the same job
@@ -140,7 +142,7 @@ export class Datasets {
     if (uploadError !== undefined) throw s3Failure('multipart upload', uploadError)
     let stored = staging
     if (bytes <= MAX_COPY_BYTES) {
-      stored = this.layout.dataset(sha.digest('hex'))
+      stored = this.layout.dataset(tenant.id, sha.digest('hex'))
       // identical content is already there under its name: keep that one, drop this upload
       if (await objectExists(this.s3, this.layout.bucket, stored.key)) await deleteObject(this.s3, this.layout.bucket, key)
       else await moveObject(this.s3, this.layout.bucket, key, stored.key)

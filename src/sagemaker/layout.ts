@@ -1,11 +1,13 @@
 /**
  * Where the gateway keeps things in S3, under `s3://<bucket>/<S3_PREFIX>/`:
  *
- *   datasets/<sha256>.jsonl                    uploaded datasets (JumpStart JSON Lines), named
- *                                              by the SHA-256 of their stored bytes; an upload
- *                                              streams to datasets/<uuid>.jsonl first (and
- *                                              keeps that name above CopyObject's 5 GiB)
- *   dataset-info/<id>.json                     {records, bytes, createdAt} of each dataset
+ *   datasets/<tenant>/<sha256>.jsonl           uploaded datasets (JumpStart JSON Lines) of one
+ *                                              tenant, named by the SHA-256 of their stored
+ *                                              bytes; an upload streams to <uuid>.jsonl first
+ *                                              (and keeps that name above CopyObject's 5 GiB).
+ *                                              datasets/<sha256>.jsonl (no tenant) are from
+ *                                              before tenants: the default tenant's
+ *   dataset-info/<tenant>/<id>.json            {records, bytes, createdAt} of each dataset
  *   jobs/<name>/<submission>/manifest.json     a job's gateway-side facts (see manifest.ts)
  *   jobs/<name>/<submission>/input/records.jsonl   inline records, JumpStart JSON Lines
  *   jobs/<name>/<submission>/references.jsonl  inline references {"id","text"}
@@ -16,28 +18,74 @@
  * `datasets/` so a dataset URI used as an S3 prefix matches the dataset alone.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import { DEFAULT_TENANT_ID } from '../tenants.js'
 import { joinKey, type S3Location } from './s3-uri.js'
+
+/** Who may read an S3 location a caller names, as far as the gateway's own prefix goes. */
+export type LocationOwner =
+  /** Outside the gateway's prefix: the operator's data (ALLOWED_S3_PREFIXES decides). */
+  | { kind: 'outside' }
+  /** One tenant's dataset (or a prefix inside that tenant's datasets). */
+  | { kind: 'tenant', tenant: string }
+  /** Anything else under the gateway's prefix, or a prefix that spans several tenants: admins only. */
+  | { kind: 'gateway' }
+
+// a dataset's id: its SHA-256, or the uuid it streamed to (above CopyObject's limit)
+const DATASET_ID = '[0-9a-f]{64}|[0-9a-f-]{36}'
+/** `<tenant>/<id>.jsonl` and, from before tenants, `<id>.jsonl`, under `datasets/`. */
+const TENANT_DATASET = new RegExp(`^([A-Za-z0-9_-]+)/(${DATASET_ID})\\.jsonl$`)
+const LEGACY_DATASET = new RegExp(`^(${DATASET_ID})\\.jsonl$`)
 
 /** Key builders for one bucket and prefix. */
 export class S3Layout {
   constructor (readonly bucket: string, readonly prefix: string) {}
 
-  /** A fresh dataset's object and info keys (the name an upload streams to). */
-  newDataset (): { id: string, key: string, infoKey: string } {
-    return this.dataset(randomUUID())
+  /** A fresh dataset's object and info keys for `tenant` (the name an upload streams to). */
+  newDataset (tenant: string): { id: string, key: string, infoKey: string } {
+    return this.dataset(tenant, randomUUID())
   }
 
-  /** The object and info keys of dataset `id` (a uuid while uploading, then its SHA-256). */
-  dataset (id: string): { id: string, key: string, infoKey: string } {
-    return { id, key: this.key('datasets', `${id}.jsonl`), infoKey: this.key('dataset-info', `${id}.json`) }
+  /** The object and info keys of `tenant`'s dataset `id` (a uuid while uploading, then its SHA-256). */
+  dataset (tenant: string, id: string): { id: string, key: string, infoKey: string } {
+    return { id, key: this.key('datasets', tenant, `${id}.jsonl`), infoKey: this.key('dataset-info', tenant, `${id}.json`) }
   }
 
   /** The info object of the dataset stored at `location`, or undefined when it is not one of ours. */
   datasetInfoKey (location: S3Location): string | undefined {
     if (location.bucket !== this.bucket) return undefined
-    const m = /^(?:(.*)\/)?datasets\/([0-9a-f]{64}|[0-9a-f-]{36})\.jsonl$/.exec(location.key)
-    if (m === null || (m[1] ?? '') !== joinKey(this.prefix)) return undefined
-    return this.key('dataset-info', `${m[2] as string}.json`)
+    const root = joinKey(this.prefix, 'datasets') + '/'
+    if (!location.key.startsWith(root)) return undefined
+    const rest = location.key.slice(root.length)
+    const tenanted = TENANT_DATASET.exec(rest)
+    if (tenanted !== null) return this.key('dataset-info', tenanted[1] as string, `${tenanted[2] as string}.json`)
+    const legacy = LEGACY_DATASET.exec(rest)
+    return legacy === null ? undefined : this.key('dataset-info', `${legacy[1] as string}.json`)
+  }
+
+  /**
+   * Who may read `location` used as an S3 key prefix (as SageMaker's S3Prefix and our listing
+   * read it: every key that starts with it). A tenant's datasets are `datasets/<tenant>/...`;
+   * a legacy `datasets/<sha>.jsonl` is the default tenant's; any other key under the prefix
+   * (job inputs, outputs, manifests), or a prefix short enough to match several tenants' keys,
+   * is the gateway's own.
+   */
+  ownerOf (location: S3Location): LocationOwner {
+    if (location.bucket !== this.bucket) return { kind: 'outside' }
+    const root = joinKey(this.prefix) === '' ? '' : joinKey(this.prefix) + '/'
+    // a prefix of the root matches keys inside it: the whole of the gateway's data
+    if (root.startsWith(location.key)) return { kind: 'gateway' }
+    if (!location.key.startsWith(root)) return { kind: 'outside' }
+    const rest = location.key.slice(root.length)
+    const tenanted = /^datasets\/([A-Za-z0-9_-]+)\//.exec(rest)
+    if (tenanted !== null) return { kind: 'tenant', tenant: tenanted[1] as string }
+    if (rest.startsWith('datasets/') && LEGACY_DATASET.test(rest.slice('datasets/'.length))) return { kind: 'tenant', tenant: DEFAULT_TENANT_ID }
+    return { kind: 'gateway' }
+  }
+
+  /** `s3://<bucket>/<prefix>/`: everything the gateway stores. */
+  get rootUri (): string {
+    const root = joinKey(this.prefix)
+    return `s3://${this.bucket}/${root === '' ? '' : root + '/'}`
   }
 
   /** Key prefix (with trailing slash) under which every submission of job `name` lives. */

@@ -16,6 +16,8 @@ export const Manifest = Type.Object({
   version: Type.Literal(MANIFEST_VERSION),
   name: Type.String(),
   model: Type.String(),
+  /** The tenant that submitted the job; absent in manifests from before tenants (the default tenant's). */
+  owner: Type.Optional(Type.String()),
   /** ISO time the gateway accepted the submission. */
   createdAt: Type.String(),
   idempotencyKey: Type.Optional(Type.String()),

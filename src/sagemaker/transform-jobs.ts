@@ -18,6 +18,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { CreateJobBody, JobList, JobReferences, JobStatus, TransformJob } from '../../schemas/jobs.js'
 import { crossCheckParameters, type JobParameters } from '../../schemas/params.js'
 import { catalogError, type CatalogError } from '../errors.js'
+import { canSee, DEFAULT_TENANT_ID, type Tenant } from '../tenants.js'
 import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
@@ -54,12 +55,17 @@ const TERMINAL: ReadonlySet<string> = new Set(['Completed', 'Failed', 'Stopped']
 
 /**
  * The job name for a submission: `name` as given, else derived from the Idempotency-Key
- * (`t2t-` + 32 hex of its sha256, so any replica derives the same), else generated
+ * and the tenant (`t2t-` + 32 hex of a sha256, so any replica derives the same), else generated
  * (`t2t-<UTC yyyymmddhhmmss>-<8 hex>`, sortable by time).
  */
-export function jobNameFor (opts: { name?: string, idempotencyKey?: string, now?: Date, random?: () => string }): string {
+export function jobNameFor (opts: { name?: string, idempotencyKey?: string, tenant?: string, now?: Date, random?: () => string }): string {
   if (opts.name !== undefined) return opts.name
-  if (opts.idempotencyKey !== undefined) return 't2t-' + createHash('sha256').update(opts.idempotencyKey, 'utf8').digest('hex').slice(0, 32)
+  if (opts.idempotencyKey !== undefined) {
+    // scoped per tenant: two tenants' equal keys are two jobs. The default tenant's names are
+    // derived as before tenants existed, so its earlier submissions still replay
+    const scope = opts.tenant === undefined || opts.tenant === DEFAULT_TENANT_ID ? '' : `${opts.tenant}\u0000`
+    return 't2t-' + createHash('sha256').update(scope + opts.idempotencyKey, 'utf8').digest('hex').slice(0, 32)
+  }
   const stamp = (opts.now ?? new Date()).toISOString().replace(/[-:T]/g, '').slice(0, 14)
   return `t2t-${stamp}-${opts.random?.() ?? randomBytes(4).toString('hex')}`
 }
@@ -144,14 +150,14 @@ export class TransformJobs {
     this.log = opts.log
   }
 
-  /** Submits a job, or returns the existing one for a repeat. Nothing is left behind on a 4xx. */
-  async create (body: CreateJobBody, idempotencyKey?: string): Promise<Submitted> {
-    const plan = this.validate(body)
-    const name = jobNameFor({ name: body.name, idempotencyKey })
+  /** Submits `tenant`'s job, or returns the existing one for a repeat. Nothing is left behind on a 4xx. */
+  async create (tenant: Tenant, body: CreateJobBody, idempotencyKey?: string): Promise<Submitted> {
+    const plan = this.validate(body, tenant)
+    const name = jobNameFor({ name: body.name, idempotencyKey, tenant: tenant.id })
     const hash = requestHash(body)
 
     const existing = await this.describe(name)
-    if (existing !== undefined) return { job: await this.replay(name, existing, hash), replayed: true }
+    if (existing !== undefined) return { job: await this.replay(name, existing, hash, tenant), replayed: true }
 
     // existence checks before anything is written
     let recordCount = plan.records?.length
@@ -172,6 +178,7 @@ export class TransformJobs {
       version: 1,
       name,
       model: plan.model,
+      owner: tenant.id,
       createdAt: new Date().toISOString(),
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       requestHash: hash,
@@ -223,7 +230,7 @@ export class TransformJobs {
     try {
       await this.control.send(new CreateTransformJobCommand(request))
     } catch (err) {
-      return await this.afterCreateFailed(err, { name, hash, submission, manifest, model: plan.model })
+      return await this.afterCreateFailed(err, { name, hash, submission, manifest, model: plan.model, tenant })
     }
     this.log.info({ job: name, model: plan.model, records: recordCount, submission: submission.base }, 'transform job created')
     return { job: await this.ownJob(name, manifest, submission), replayed: false }
@@ -235,7 +242,7 @@ export class TransformJobs {
    * it unknown. So the submission's objects are removed only once SageMaker's answer shows the
    * job is not built on them; when that cannot be known they stay (harmless, unreferenced).
    */
-  private async afterCreateFailed (err: unknown, ctx: { name: string, hash: string, submission: Submission, manifest: Manifest, model: string }): Promise<Submitted> {
+  private async afterCreateFailed (err: unknown, ctx: { name: string, hash: string, submission: Submission, manifest: Manifest, model: string, tenant: Tenant }): Promise<Submitted> {
     const { name, submission } = ctx
     const existing = await this.describe(name).catch(() => undefined)
     const ours = existing?.TransformOutput?.S3OutputPath === ctx.manifest.output.s3Uri
@@ -248,7 +255,7 @@ export class TransformJobs {
     if (definite) await this.discard(submission)
     if (existing !== undefined) {
       // lost a race with a twin submission: theirs is the job
-      return { job: await this.replay(name, existing, ctx.hash), replayed: true }
+      return { job: await this.replay(name, existing, ctx.hash, ctx.tenant), replayed: true }
     }
     throw this.createError(err, ctx.model)
   }
@@ -260,17 +267,18 @@ export class TransformJobs {
     return await this.toJob({ description, manifest, submission })
   }
 
-  /** One job (404 JOB_NOT_FOUND when SageMaker has none by that name or the gateway did not make it). */
-  async get (name: string): Promise<TransformJob> {
-    return await this.toJob(await this.owned(name))
+  /** One job (404 JOB_NOT_FOUND when SageMaker has none by that name, the gateway did not make it, or `tenant` may not see it). */
+  async get (tenant: Tenant, name: string): Promise<TransformJob> {
+    return await this.toJob(await this.owned(name, tenant))
   }
 
   /**
    * A page of the gateway's jobs, newest first. SageMaker lists every job in the account; a
    * job is ours when its S3OutputPath is a submission under `<prefix>/jobs/<name>/` holding a
-   * manifest for that name. Others' jobs are skipped, so a page may hold fewer than `limit`.
+   * manifest for that name. Others' jobs (and other tenants', unless `tenant` is an admin) are
+   * skipped, so a page may hold fewer than `limit`.
    */
-  async list (query: { status?: JobStatus, limit: number, nextToken?: string }): Promise<JobList> {
+  async list (tenant: Tenant, query: { status?: JobStatus, limit: number, nextToken?: string }): Promise<JobList> {
     const jobs: TransformJob[] = []
     let token = query.nextToken
     for (let round = 0; round < LIST_ROUNDS; round++) {
@@ -290,7 +298,7 @@ export class TransformJobs {
         throw controlPlaneError('ListTransformJobs', err)
       }
       const summaries = page.TransformJobSummaries ?? []
-      const found = await mapLimit(summaries, LIST_CONCURRENCY, async (s: TransformJobSummary) => await this.ownedOrUndefined(s.TransformJobName ?? ''))
+      const found = await mapLimit(summaries, LIST_CONCURRENCY, async (s: TransformJobSummary) => await this.ownedOrUndefined(s.TransformJobName ?? '', tenant))
       for (const job of found) if (job !== undefined) jobs.push(await this.toJob(job, job.description.TransformJobStatus === 'InProgress'))
       token = page.NextToken
       if (token === undefined || token === '' || jobs.length >= query.limit) break
@@ -299,8 +307,8 @@ export class TransformJobs {
   }
 
   /** Stops a running job; a job already stopping or stopped is returned as is, an ended one is a 409. */
-  async stop (name: string): Promise<TransformJob> {
-    let job = await this.owned(name)
+  async stop (tenant: Tenant, name: string): Promise<TransformJob> {
+    let job = await this.owned(name, tenant)
     const status = job.description.TransformJobStatus
     if (status === 'Completed' || status === 'Failed') {
       throw catalogError('CONFLICT', `transform job ${show(name)} has already ended (${status}); there is nothing to stop`)
@@ -313,7 +321,7 @@ export class TransformJobs {
         // it may have ended between Describe and Stop; the re-read below tells
         if (awsName(err) !== 'ValidationException') throw controlPlaneError('StopTransformJob', err)
       }
-      job = await this.owned(name)
+      job = await this.owned(name, tenant)
       const now = job.description.TransformJobStatus
       if (now === 'Completed' || now === 'Failed') {
         throw catalogError('CONFLICT', `transform job ${show(name)} has already ended (${now}); there is nothing to stop`)
@@ -327,8 +335,8 @@ export class TransformJobs {
    * The job's results as a stream of lines in input order; 409 JOB_NOT_COMPLETE while it
    * runs. The generator reads S3 lazily: the caller's pace is the only buffer.
    */
-  async results (name: string, stats?: JoinStats): Promise<{ job: TransformJob, lines: AsyncGenerator<ResultLine> }> {
-    const owned = await this.owned(name)
+  async results (tenant: Tenant, name: string, stats?: JoinStats): Promise<{ job: TransformJob, lines: AsyncGenerator<ResultLine> }> {
+    const owned = await this.owned(name, tenant)
     return { job: await this.toJob(owned), lines: this.resultsOf(owned, stats) }
   }
 
@@ -336,15 +344,15 @@ export class TransformJobs {
    * Predictions (generated_texts[0] of each record that has output) and references (`given`,
    * else those of the submission) for evaluating a finished job.
    */
-  async evaluationInputs (name: string, given?: JobReferences): Promise<EvaluationInputs> {
-    const owned = await this.owned(name)
+  async evaluationInputs (tenant: Tenant, name: string, given?: JobReferences): Promise<EvaluationInputs> {
+    const owned = await this.owned(name, tenant)
     const lines = this.resultsOf(owned)
     let references: EvaluationInputs['references']
     if (given !== undefined) {
       if (exactlyOne(given, 'body.references') === 'records') {
         references = (given.records ?? []).map(r => ({ id: r.id, text: r.text }))
       } else {
-        const location = this.allowed(given.s3Uri as string, 'body.references.s3Uri')
+        const location = this.allowed(given.s3Uri as string, 'body.references.s3Uri', tenant)
         await this.requireObjects(location, 'body.references.s3Uri')
         references = await this.readReferences(location, 'body.references.s3Uri')
       }
@@ -386,7 +394,7 @@ export class TransformJobs {
   }
 
   /** Checks a body beyond its schema; throws a 400 naming the field and value. */
-  private validate (body: CreateJobBody): { model: string, records?: CreateJobBody['input']['records'], inputLocation?: S3Location, referencesLocation?: S3Location } {
+  private validate (body: CreateJobBody, tenant: Tenant): { model: string, records?: CreateJobBody['input']['records'], inputLocation?: S3Location, referencesLocation?: S3Location } {
     const model = body.model ?? this.defaultModel
     if (model === undefined) throw catalogError('INVALID_REQUEST', 'body.model is required: SAGEMAKER_MODEL_NAME is not set')
     const inputKind = exactlyOne(body.input, 'body.input')
@@ -406,7 +414,7 @@ export class TransformJobs {
       if (body.prompt !== undefined && body.prompt !== '') {
         throw catalogError('INVALID_REQUEST', 'body.prompt applies to input.records only; for an input.s3Uri, upload the dataset with POST /v1/datasets?prompt=...')
       }
-      inputLocation = this.allowed(body.input.s3Uri as string, 'body.input.s3Uri')
+      inputLocation = this.allowed(body.input.s3Uri as string, 'body.input.s3Uri', tenant)
     }
     const cross = crossCheckParameters(body.parameters ?? {}, 'body.parameters')
     if (cross !== undefined) throw catalogError('INVALID_PARAMETERS', cross)
@@ -419,7 +427,7 @@ export class TransformJobs {
           if (first !== undefined) throw catalogError('INVALID_REQUEST', `body.references.records[${i}].id ${show(r.id)} is duplicated (first at body.references.records[${first}])`)
         })
       } else {
-        referencesLocation = this.allowed(body.references.s3Uri as string, 'body.references.s3Uri')
+        referencesLocation = this.allowed(body.references.s3Uri as string, 'body.references.s3Uri', tenant)
       }
     }
     const payload = body.resources?.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB
@@ -430,8 +438,11 @@ export class TransformJobs {
     return { model, ...(records !== undefined ? { records } : {}), ...(inputLocation !== undefined ? { inputLocation } : {}), ...(referencesLocation !== undefined ? { referencesLocation } : {}) }
   }
 
-  /** Parses an s3:// URI from the body and checks it against ALLOWED_S3_PREFIXES. */
-  private allowed (uri: string, field: string): S3Location {
+  /**
+   * Parses an s3:// URI from the body and checks it against ALLOWED_S3_PREFIXES and, inside the
+   * gateway's own prefix, against `tenant`: only its own datasets (admins: anything).
+   */
+  private allowed (uri: string, field: string, tenant: Tenant): S3Location {
     let location: S3Location
     try {
       location = parseS3Uri(uri)
@@ -441,6 +452,10 @@ export class TransformJobs {
     }
     if (!this.allowList.allows(location)) {
       throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is outside the allowed S3 prefixes: ${this.allowList.describe()}`)
+    }
+    const owner = this.layout.ownerOf(location)
+    if (!tenant.admin && owner.kind !== 'outside' && !(owner.kind === 'tenant' && owner.tenant === tenant.id)) {
+      throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is not one of your datasets: inside ${this.layout.rootUri} a job may read only datasets its own tenant uploaded (POST /v1/datasets)`)
     }
     return location
   }
@@ -478,11 +493,16 @@ export class TransformJobs {
     return out
   }
 
-  /** Answers a repeat: the existing job when the request matches, else 409. */
-  private async replay (name: string, description: DescribeTransformJobResponse, hash: string): Promise<TransformJob> {
+  /** Answers a repeat: the existing job when the request (and the tenant) matches, else 409. */
+  private async replay (name: string, description: DescribeTransformJobResponse, hash: string, tenant: Tenant): Promise<TransformJob> {
     const owned = await this.ownedFrom(description)
     if (owned === undefined) {
       throw catalogError('CONFLICT', `a transform job named ${show(name)} already exists and was not created by this gateway; choose another name`)
+    }
+    // SageMaker's job names are the account's: another tenant's job holds the name, and the
+    // answer says no more of it than that
+    if ((owned.manifest.owner ?? DEFAULT_TENANT_ID) !== tenant.id) {
+      throw catalogError('CONFLICT', `a transform job named ${show(name)} already exists; choose another name`)
     }
     if (owned.manifest.requestHash !== hash) {
       const via = owned.manifest.idempotencyKey !== undefined ? 'Idempotency-Key' : 'name'
@@ -532,16 +552,17 @@ export class TransformJobs {
     }
   }
 
-  /** The job and its manifest, or 404. */
-  private async owned (name: string): Promise<OwnedJob> {
-    const job = await this.ownedOrUndefined(name)
+  /** The job and its manifest, or 404 (also when `tenant` may not see it: 404, never 403, so names do not leak). */
+  private async owned (name: string, tenant: Tenant): Promise<OwnedJob> {
+    const job = await this.ownedOrUndefined(name, tenant)
     if (job === undefined) throw this.notFound(name)
     return job
   }
 
-  private async ownedOrUndefined (name: string): Promise<OwnedJob | undefined> {
+  private async ownedOrUndefined (name: string, tenant: Tenant): Promise<OwnedJob | undefined> {
     const description = await this.describe(name)
-    return description === undefined ? undefined : await this.ownedFrom(description)
+    const job = description === undefined ? undefined : await this.ownedFrom(description)
+    return job !== undefined && canSee(tenant, job.manifest.owner) ? job : undefined
   }
 
   /** The manifest of a described job, when the job is one the gateway made. */
@@ -603,6 +624,7 @@ export class TransformJobs {
       name: d.TransformJobName ?? m.name,
       status: (d.TransformJobStatus ?? 'InProgress') as JobStatus,
       model: d.ModelName ?? m.model,
+      owner: m.owner ?? DEFAULT_TENANT_ID,
       createdAt: iso(d.CreationTime) ?? m.createdAt,
       ...(startedAt !== undefined ? { startedAt } : {}),
       ...(endedAt !== undefined ? { endedAt } : {}),

@@ -18,7 +18,7 @@ t.test('a dataset is stored as JumpStart JSON Lines with the prompt prepended to
   const res = await app.inject({ method: 'POST', url: '/v1/datasets?prompt=Summarize%3A%20', headers: NDJSON, payload: body })
   t.equal(res.statusCode, 201, res.body)
   const created = res.json()
-  t.match(created.s3Uri, /^s3:\/\/text2text-local\/text2text-gateway\/datasets\/[0-9a-f]{64}\.jsonl$/)
+  t.match(created.s3Uri, /^s3:\/\/text2text-local\/text2text-gateway\/datasets\/default\/[0-9a-f]{64}\.jsonl$/)
   t.equal(created.records, 3, 'the blank line is skipped')
   const stored = await readObject(stack, created.s3Uri)
   t.equal(stored, [

@@ -8,6 +8,7 @@ import { TransformJobs } from '../../src/sagemaker/transform-jobs.js'
 import { localApp } from '../helpers/local-app.js'
 import { listKeys } from '../helpers/jobs.js'
 import type { CatalogError } from '../../src/errors.js'
+import { DEFAULT_TENANT } from '../../src/tenants.js'
 
 /** What localApp needs of a test. */
 interface Teardown { teardown: (fn: () => Promise<void> | void) => void }
@@ -36,23 +37,23 @@ const awsError = (name: string, status?: number): Error => Object.assign(new Err
 
 t.test('an SDK retry that meets its own job (ResourceInUse) keeps the job and its input', async t => {
   const { jobs, stack } = await service(t, async send => { await send(); throw awsError('ResourceInUse', 400) })
-  const { job, replayed } = await jobs.create({ ...BODY, name: 'retried' })
+  const { job, replayed } = await jobs.create(DEFAULT_TENANT, { ...BODY, name: 'retried' })
   t.equal(job.name, 'retried')
   t.equal(replayed, false)
-  t.equal((await jobs.get('retried')).name, 'retried', 'the manifest is still there')
+  t.equal((await jobs.get(DEFAULT_TENANT, 'retried')).name, 'retried', 'the manifest is still there')
   t.ok((await listKeys(stack, 'text2text-gateway/jobs/retried/')).some(k => k.endsWith('/input/records.jsonl')))
 })
 
 t.test('a lost response after SageMaker created the job is confirmed by Describe', async t => {
   const { jobs } = await service(t, async send => { await send(); throw awsError('TimeoutError') })
-  const { job } = await jobs.create({ ...BODY, name: 'lost-answer' })
+  const { job } = await jobs.create(DEFAULT_TENANT, { ...BODY, name: 'lost-answer' })
   t.equal(job.name, 'lost-answer')
-  t.equal((await jobs.get('lost-answer')).input.recordCount, 1)
+  t.equal((await jobs.get(DEFAULT_TENANT, 'lost-answer')).input.recordCount, 1)
 })
 
 t.test('a 5xx with no job: 502, and the unreferenced submission is left for a retry', async t => {
   const { jobs, stack } = await service(t, async () => { throw awsError('InternalFailure', 500) })
-  const err = await jobs.create({ ...BODY, name: 'unlucky' }).then(() => undefined, (e: unknown) => e as CatalogError)
+  const err = await jobs.create(DEFAULT_TENANT, { ...BODY, name: 'unlucky' }).then(() => undefined, (e: unknown) => e as CatalogError)
   t.equal(err?.code, 'UPSTREAM_ERROR')
   t.equal(err?.message, 'SageMaker CreateTransformJob failed')
   t.ok((await listKeys(stack, 'text2text-gateway/jobs/unlucky/')).length > 0, 'objects kept: SageMaker may yet have the job')
@@ -60,7 +61,7 @@ t.test('a 5xx with no job: 502, and the unreferenced submission is left for a re
 
 t.test('a definite refusal removes the submission', async t => {
   const { jobs, stack } = await service(t, async () => { throw awsError('ResourceLimitExceeded', 400) })
-  const err = await jobs.create({ ...BODY, name: 'over-quota' }).then(() => undefined, (e: unknown) => e as CatalogError)
+  const err = await jobs.create(DEFAULT_TENANT, { ...BODY, name: 'over-quota' }).then(() => undefined, (e: unknown) => e as CatalogError)
   t.equal(err?.code, 'SAGEMAKER_UNAVAILABLE')
   t.equal(err?.statusCode, 503)
   t.same(await listKeys(stack, 'text2text-gateway/jobs/'), [])

@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3'
 import t from 'tap'
 import { Datasets, DatasetInvalidError } from '../../src/sagemaker/datasets.js'
 import { S3Layout } from '../../src/sagemaker/layout.js'
+import { DEFAULT_TENANT } from '../../src/tenants.js'
 
 interface SentRequest { method: string, path: string, query: Record<string, unknown>, body?: unknown }
 
@@ -85,7 +86,7 @@ t.test('memory stays flat whatever the size: retained memory does not grow with 
   const records = 150_000 // ~160 MB, 20 parts
   gc()
   before = process.memoryUsage()
-  const info = await datasets.upload(lines(records))
+  const info = await datasets.upload(DEFAULT_TENANT, lines(records))
   t.equal(info.records, records)
   t.ok(info.bytes > 150 * 1024 * 1024, `${info.bytes} bytes`)
   t.equal(s3.calls.filter(c => c === 'UploadPart').length, Math.ceil(info.bytes / (8 * 1024 * 1024)))
@@ -107,7 +108,7 @@ t.test('a bad line after many parts aborts the multipart upload', async t => {
   const s3 = fakeS3()
   t.teardown(() => { s3.client.destroy() })
   const datasets = new Datasets(s3.client, new S3Layout('b-1', 'p'))
-  const err = await datasets.upload(lines(30_000, 29_000)).then(() => undefined, (e: unknown) => e)
+  const err = await datasets.upload(DEFAULT_TENANT, lines(30_000, 29_000)).then(() => undefined, (e: unknown) => e)
   t.ok(err instanceof DatasetInvalidError)
   t.same((err as DatasetInvalidError).detail.errors.map(e => e.line), [29_001])
   t.ok(s3.calls.includes('UploadPart'), 'parts had gone up')
@@ -120,6 +121,6 @@ t.test('a small invalid dataset never reaches S3', async t => {
   const s3 = fakeS3()
   t.teardown(() => { s3.client.destroy() })
   const datasets = new Datasets(s3.client, new S3Layout('b-1', 'p'))
-  await t.rejects(datasets.upload(Readable.from(['{"id":1,"text":"ok"}\n{"id":1,"text":"dup"}\n'])), DatasetInvalidError)
+  await t.rejects(datasets.upload(DEFAULT_TENANT, Readable.from(['{"id":1,"text":"ok"}\n{"id":1,"text":"dup"}\n'])), DatasetInvalidError)
   t.same(s3.calls, [])
 })

@@ -157,6 +157,7 @@ export const JobList = Type.Object({
       name: 'cnn-eval-1',
       status: 'Completed',
       model: 'flan-t5-local',
+      owner: TRANSFORM_JOB_EXAMPLE.owner,
       createdAt: '2025-01-01T12:00:00.000Z',
       startedAt: '2025-01-01T12:00:01.000Z',
       endedAt: '2025-01-01T12:03:00.000Z',

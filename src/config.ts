@@ -51,6 +51,7 @@ export const ConfigSchema = Type.Object({
   LOCAL_S3_PORT: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: 'Local mode: loopback port of the local S3 (s3rver); 0 = any free port.' }),
   LOCAL_LATENCY_BASE_MS: Type.Number({ default: 0, minimum: 0, description: 'Local mode: emulated latency of one invocation (ms) = base + per-item x items.' }),
   LOCAL_LATENCY_PER_ITEM_MS: Type.Number({ default: 0, minimum: 0, description: 'Local mode: emulated latency per item (ms).' }),
+  LOCAL_ENDPOINT_TRANSITION_MS: Type.Integer({ default: 3000, minimum: 0, description: 'Local mode: how long an endpoint takes to go from Creating (or Updating) to InService, and from Deleting to gone (ms).' }),
   LOCAL_MAX_CONCURRENCY: Type.Integer({ default: 64, minimum: 1, description: 'Local mode: invocations beyond it get ThrottlingException.' }),
   LOCAL_FAULT_THROTTLE_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'Local mode: share of invocations throttled at random.' }),
   LOCAL_FAULT_ERROR_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'Local mode: share of invocations failing with a 5xx at random.' }),

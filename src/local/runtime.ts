@@ -22,8 +22,10 @@ const ENDPOINT_NAME_MAX = 63
 
 /** Knobs of the local runtime; every one is optional and defaults to a fast, fault-free endpoint. */
 export interface LocalRuntimeOptions {
-  /** Endpoints that exist; unset = any well-formed name exists. */
+  /** Endpoints that always exist (the built-in one); with neither this nor `isServing`, any well-formed name exists. */
   endpointNames?: string[]
+  /** Endpoints the control plane has deployed and that serve now (InService, or Updating on the old config). */
+  isServing?: (name: string) => boolean
   /** ms added to every invocation that reaches the model. */
   latencyBaseMs?: number
   /** ms added per input item of an invocation that reaches the model. */
@@ -145,7 +147,11 @@ const OUTCOME_BY_ERROR: Record<string, InvocationOutcome> = {
 
 /** Creates the local InvokeEndpoint implementation; throws RangeError/SyntaxError on a bad option. */
 export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRuntime {
-  const endpoints = options.endpointNames === undefined ? undefined : new Set(options.endpointNames)
+  const fixed = options.endpointNames === undefined ? undefined : new Set(options.endpointNames)
+  const deployed = options.isServing
+  const exists = fixed === undefined && deployed === undefined
+    ? () => true
+    : (name: string) => fixed?.has(name) === true || deployed?.(name) === true
   const latencyBaseMs = checkMs('latencyBaseMs', options.latencyBaseMs ?? 0)
   const latencyPerItemMs = checkMs('latencyPerItemMs', options.latencyPerItemMs ?? 0)
   const maxConcurrency = options.maxConcurrency ?? Number.POSITIVE_INFINITY
@@ -199,7 +205,8 @@ export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRun
           `Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])* and have length <= ${ENDPOINT_NAME_MAX}`
       })
     }
-    if (endpoints !== undefined && !endpoints.has(name)) {
+    // an endpoint still Creating is not found either: the runtime knows endpoints once they serve
+    if (!exists(name)) {
       throw new AwsServiceError(400, 'ValidationError', { message: `Endpoint ${name} of account ${accountId} not found.` })
     }
     if (inFlight >= maxConcurrency) throw throttled()

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path'
 import type { Config } from '../config.js'
 import { LOCAL_MODEL_NAME } from '../config.js'
 import { createS3Client, LOCAL_CREDENTIALS, type AwsTarget } from '../sagemaker/clients.js'
-import { createLocalControlPlane, type ControlPlaneOptions, type LocalControlPlane } from './control-plane.js'
+import { createLocalControlPlane, type ControlPlaneOptions, type LocalControlPlane } from './control-plane/index.js'
 import { startLocalS3, type LocalS3 } from './s3.js'
 import { startLocalSageMaker, type AwsJsonService, type LocalSageMaker } from './server.js'
 import { LOCAL_REGION } from './wire.js'
@@ -13,7 +13,7 @@ export interface LocalStack {
   awsTarget: AwsTarget
   sagemaker: LocalSageMaker
   s3: LocalS3
-  /** The control plane (transform jobs): its store, runner, counters and crash/idle handles. */
+  /** The control plane (transform jobs, models, endpoints): its stores, runner, counters and crash/idle handles. */
   jobs: LocalControlPlane
   close: () => Promise<void>
 }
@@ -43,7 +43,7 @@ export async function startLocalStack (config: Config, overrides: LocalStackOver
       ...overrides.controlPlane,
       dataDir,
       s3: jobsS3,
-      modelNames: [LOCAL_MODEL_NAME],
+      endpointTransitionMs: config.LOCAL_ENDPOINT_TRANSITION_MS,
       latencyBaseMs: config.LOCAL_LATENCY_BASE_MS,
       latencyPerItemMs: config.LOCAL_LATENCY_PER_ITEM_MS,
       faultModelErrorPattern: config.LOCAL_FAULT_MODEL_ERROR_PATTERN
@@ -51,6 +51,7 @@ export async function startLocalStack (config: Config, overrides: LocalStackOver
     sagemaker = await startLocalSageMaker({
       port: overrides.sagemakerPort,
       endpointNames: [LOCAL_MODEL_NAME],
+      isServing: jobs.isServing,
       latencyBaseMs: config.LOCAL_LATENCY_BASE_MS,
       latencyPerItemMs: config.LOCAL_LATENCY_PER_ITEM_MS,
       maxConcurrency: config.LOCAL_MAX_CONCURRENCY,

@@ -41,7 +41,7 @@ export const ConfigSchema = Type.Object({
   AWS_REGION: Type.Optional(Type.String({ description: 'AWS region.' })),
   S3_BUCKET: Type.Optional(Type.String({ description: 'Bucket for datasets, job inputs, manifests and outputs.' })),
   S3_PREFIX: Type.String({ default: 'text2text-gateway', description: 'Key prefix inside S3_BUCKET.' }),
-  ALLOWED_S3_PREFIXES: Type.Optional(Type.String({ description: 'Comma-separated s3:// prefixes jobs may read. Default: s3://S3_BUCKET/S3_PREFIX/.' })),
+  ALLOWED_S3_PREFIXES: Type.Optional(Type.String({ description: 'Comma-separated s3:// folders jobs may read (matched by whole path segments: s3://b/data means data/, never database/). Default: s3://S3_BUCKET/S3_PREFIX/.' })),
   LOCAL_DATA_DIR: Type.String({ default: './.local', description: 'Local mode: where the local stack keeps S3 objects and job state.' }),
   LOCAL_SAGEMAKER_PORT: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: 'Local mode: loopback port of the local SageMaker (runtime, control plane, /_local/stats); 0 = any free port.' }),
   LOCAL_S3_PORT: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: 'Local mode: loopback port of the local S3 (s3rver); 0 = any free port.' }),

@@ -352,7 +352,10 @@ export class TransformJobs {
       if (owned.manifest.references === undefined) {
         throw catalogError('INVALID_REQUEST', `transform job ${show(name)} was submitted without references; send body.references`)
       }
-      references = await this.readReferences(parseS3Uri(owned.manifest.references.s3Uri), 'the job\'s references')
+      const stored = owned.manifest.references
+      // a caller's s3Uri is checked again: a job submitted under an older, looser allow-list may name one no longer allowed
+      const location = stored.source === 's3Uri' ? this.allowed(stored.s3Uri, 'the job\'s references.s3Uri') : parseS3Uri(stored.s3Uri)
+      references = await this.readReferences(location, 'the job\'s references')
     }
     const predictions: EvaluationInputs['predictions'] = []
     const seen = new Set<string>()
@@ -440,6 +443,9 @@ export class TransformJobs {
       throw err
     }
     if (!this.allowList.allows(location)) {
+      const folder = this.allowList.folderFor(location)
+      // read as a key prefix, the folder's name without its slash also matches its siblings
+      if (folder !== undefined) throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is read as a key prefix and would also match keys outside the allowed folder (every key starting with ${show(location.key)}); write the folder with its slash: ${show(folder)}`)
       throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is outside the allowed S3 prefixes: ${this.allowList.describe()}`)
     }
     return location

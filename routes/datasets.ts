@@ -7,6 +7,7 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/sagemaker/datasets.js'
 import { validatorCompiler } from '../src/validation.js'
+import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 
 /** Media types accepted for a dataset: NDJSON and its JSON Lines aliases. */
 export const DATASET_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonlines', 'application/x-jsonlines', 'application/jsonl']
@@ -38,7 +39,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Upload a dataset for batch jobs (NDJSON, streamed)',
       description: 'Each line is `{"id","text","parameters"?}` or the JumpStart form `{"id","text_inputs",...params}`; the `prompt` query is prepended to `text`. ' +
         'Lines are streamed to S3 by multipart upload as JumpStart JSON Lines, never held whole in memory. Every line is checked (valid JSON, `id` present and unique, ' +
-        `non-empty text, known parameters, at most ${MAX_DATASET_LINE_BYTES} bytes); if any fails, the upload is aborted, nothing is kept, and the 400 lists the first 100 bad lines. Blank lines are skipped.`,
+        `non-empty text, known parameters, at most ${MAX_DATASET_LINE_BYTES} bytes, nesting at most ${MAX_JSON_DEPTH} levels); if any fails, the upload is aborted, nothing is kept, and the 400 lists the first 100 bad lines. Blank lines are skipped.`,
       security: BEARER_AUTH,
       consumes: DATASET_MEDIA_TYPES,
       querystring: DatasetQuery,

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import { Type, type Static, type TRef } from 'typebox'
 import { Errors, type ErrorCode } from '../src/errors.js'
+import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 import { type ExampleDoc, type HeaderDoc, type ResponseDoc, RetryAfterHeader, jsonResponse } from './responses.js'
 
 /** Fastify's error shape; `code` is stable so clients can branch on it. */
@@ -32,7 +33,7 @@ interface ErrorDoc {
 export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   INVALID_REQUEST: { meaning: 'the request breaks the schema or a rule of this route', example: 'body.text must NOT have fewer than 1 characters (got "")' },
   INVALID_PARAMETERS: { meaning: 'a generation parameter is out of range or unknown', example: 'body.parameters.num_beams must be <= 16 (got 20)' },
-  INVALID_JSON: { meaning: 'the body is not valid JSON', example: 'body is not valid JSON: Unexpected end of JSON input' },
+  INVALID_JSON: { meaning: `the body is not valid JSON, or nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`, example: 'body is not valid JSON: Unexpected end of JSON input' },
   DATASET_INVALID: { meaning: 'some lines of the upload are invalid; nothing was stored', example: '1 line is invalid; nothing was stored. line 2: line.id "a" is duplicated (first on line 1)' },
   INVALID_S3_URI: { meaning: 'an s3Uri is not an s3://bucket/key URI', example: 'body.input.s3Uri: expected s3://bucket/key' },
   S3_URI_NOT_ALLOWED: { meaning: 'an s3Uri lies outside ALLOWED_S3_PREFIXES', example: 'body.input.s3Uri "s3://other-bucket/data.jsonl" is outside the allowed S3 prefixes: s3://text2text-local/' },

@@ -14,6 +14,7 @@ import type { InvokeFn } from './batching/batcher.js'
 import { createRuntimeClient, type AwsTarget } from './sagemaker/clients.js'
 import { createInvoker } from './sagemaker/runtime.js'
 import { describeValidation, validatorCompiler } from './validation.js'
+import { useDepthCheckedJsonParser } from './http/json-body.js'
 import { ErrorResponse } from '../schemas/errors.js'
 import { GENERATION_PARAMETER_NAMES } from '../schemas/params.js'
 import opsRoutes from '../routes/ops.js'
@@ -126,6 +127,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   app.setValidatorCompiler(validatorCompiler)
   // JSON only: a text/plain body would otherwise reach validation as a string
   app.removeContentTypeParser('text/plain')
+  useDepthCheckedJsonParser(app)
   app.addSchema(ErrorResponse)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

@@ -27,6 +27,7 @@ import { jobResults, MAX_RECORD_BYTES, type JoinStats, type ResultLine } from '.
 import { deletePrefix, getStream, getText, listObjects, putText } from './s3-io.js'
 import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location } from './s3-uri.js'
 import { splitLines } from './lines.js'
+import { exceedsJsonDepth } from '../util/json-bounds.js'
 
 // ms a job status call waits for the optional progress object before answering without it
 const PROGRESS_READ_TIMEOUT_MS = 500
@@ -470,7 +471,7 @@ export class TransformJobs {
         for await (const line of splitLines(body, MAX_RECORD_BYTES)) {
           if (line.text !== undefined && line.text.trim() === '') continue
           let value: unknown
-          try { value = line.text === undefined ? undefined : JSON.parse(line.text) } catch { value = undefined }
+          try { value = line.text === undefined || exceedsJsonDepth(line.text) ? undefined : JSON.parse(line.text) } catch { value = undefined }
           const reference = toReference(value)
           if (reference === undefined) {
             throw catalogError('INVALID_REQUEST', `${what}: ${formatS3Uri({ bucket: location.bucket, key: obj.key })} line ${line.number} is not {"id","text"} JSON`)

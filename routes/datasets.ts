@@ -52,9 +52,11 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             INVALID_REQUEST: { summary: 'the query string breaks the schema', value: { statusCode: 400, code: 'INVALID_REQUEST', error: 'Bad Request', message: 'querystring has unknown key "promt"; allowed keys: prompt' } }
           }
         }),
-        ...errorResponses('UNSUPPORTED_MEDIA_TYPE', ...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED', 'UPLOADS_BUSY')
+        ...errorResponses('UNSUPPORTED_MEDIA_TYPE', ...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED', 'UPLOADS_BUSY', 'REQUEST_TIMEOUT')
       }
     },
+    // read as a stream, never whole: rate-checked (DATASET_MIN_BYTES_PER_SECOND), outside the JSON body memory budget
+    config: { streamedBody: true },
     // the body is a stream, checked line by line in the handler; the query is validated as usual
     validatorCompiler: (route) => route.httpPart === 'body' ? () => true : validatorCompiler(route)
   }, async (request, reply) => {

@@ -41,6 +41,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   UNAUTHORIZED: { meaning: 'missing or unrecognised API key (only when API_KEYS is set)', example: 'missing API key: send Authorization: Bearer <key>' },
   NOT_FOUND: { meaning: 'no such route', example: 'no route GET /v1/nope' },
   JOB_NOT_FOUND: { meaning: 'no transform job of this gateway has that name', example: 'no transform job named "cnn-eval-1"' },
+  REQUEST_TIMEOUT: { meaning: 'the request body arrived too slowly (BODY_TIMEOUT_MS for JSON bodies, DATASET_MIN_BYTES_PER_SECOND for uploads); the connection is closed', example: 'the request body did not arrive within BODY_TIMEOUT_MS (60000 ms); 120 bytes were received' },
   JOB_NOT_COMPLETE: { meaning: 'the job is still InProgress or Stopping', example: 'transform job "cnn-eval-1" is InProgress; results are available once it has ended' },
   CONFLICT: { meaning: 'the request contradicts the job\'s state or an existing job', example: 'transform job "cnn-eval-1" already exists for a different request (same name); use a new name for a new job' },
   CANCELLED: { meaning: 'the client went away before the answer (nobody reads this reply)', example: 'cancelled by the caller' },
@@ -59,6 +60,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   JOBS_NOT_CONFIGURED: { meaning: 'datasets and transform jobs need S3_BUCKET (AWS mode)', example: 'datasets and transform jobs need an S3 bucket: set S3_BUCKET' },
   SAGEMAKER_UNAVAILABLE: { meaning: 'the SageMaker control plane throttled the call or is out of capacity', example: 'SageMaker CreateTransformJob was refused: ThrottlingException; retry later', retryAfter: true },
   UPLOADS_BUSY: { meaning: 'DATASET_UPLOADS_MAX dataset uploads are already in progress', example: '4 dataset uploads are in progress (limit 4); retry shortly', retryAfter: true },
+  BODIES_BUSY: { meaning: 'BODY_BYTES_IN_FLIGHT_MAX bytes of request bodies are already being read; this body was not read', example: 'request bodies in flight hold 62914560 of BODY_BYTES_IN_FLIGHT_MAX 67108864 bytes; this one (31457280 bytes) does not fit, retry shortly', retryAfter: true },
   DEADLINE_EXCEEDED: { meaning: 'no answer within REQUEST_TIMEOUT_MS', example: 'deadline passed before the model answered' }
 }
 
@@ -122,4 +124,4 @@ export function errorResponses (...codes: ErrorCode[]): Record<number, ResponseD
 /** The codes every authenticated /v1 route can answer with, whatever it does. */
 export const V1_ERRORS = ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL_ERROR', 'ENDPOINT_UNAVAILABLE'] as const satisfies readonly ErrorCode[]
 /** The codes of a route that reads a JSON body. */
-export const JSON_BODY_ERRORS = ['INVALID_REQUEST', 'INVALID_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const satisfies readonly ErrorCode[]
+export const JSON_BODY_ERRORS = ['INVALID_REQUEST', 'INVALID_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'REQUEST_TIMEOUT', 'BODIES_BUSY'] as const satisfies readonly ErrorCode[]

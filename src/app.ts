@@ -15,6 +15,7 @@ import { createRuntimeClient, type AwsTarget } from './sagemaker/clients.js'
 import { createInvoker } from './sagemaker/runtime.js'
 import { describeValidation, validatorCompiler } from './validation.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
+import { bodyBudgetPlugin } from './http/body-budget.js'
 import { ErrorResponse } from '../schemas/errors.js'
 import { GENERATION_PARAMETER_NAMES } from '../schemas/params.js'
 import opsRoutes from '../routes/ops.js'
@@ -213,6 +214,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   })
 
   await app.register(securityPlugin, { config })
+  await app.register(bodyBudgetPlugin, { config })
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })
   await app.register(realtimePlugin, { config, invoke: options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS)) })
@@ -248,7 +250,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
 }
 
 const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict', 413: 'Payload Too Large',
   415: 'Unsupported Media Type', 429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error',
   502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'
 }

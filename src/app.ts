@@ -5,7 +5,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { ErrorObject } from 'ajv'
 import type { DestinationStream } from 'pino'
 import { type Config, isLocalMode } from './config.js'
-import { catalogError, isCatalogError, type CatalogError } from './errors.js'
+import { catalogError, EXPECTED_REFUSALS, isCatalogError, type CatalogError, type ErrorCode } from './errors.js'
+import { redactAws, serializeError } from './util/redact-aws.js'
 import { metricsPlugin } from './metrics.js'
 import { securityPlugin } from './security.js'
 import { scoringPlugin } from './scoring.js'
@@ -64,6 +65,8 @@ function loggerOptions (config: Config, stream: DestinationStream | undefined): 
     level: config.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
+      // every logged error, from any component: redacted, no SDK internals
+      err: serializeError,
       // the path only: a query string can carry a prompt (POST /v1/datasets?prompt=...)
       req: (req: { method: string, url: string, ip?: string, id?: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip })
     },
@@ -135,7 +138,9 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     const parts: Record<string, unknown> = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }
     const data = parts[err.validationContext ?? 'body']
     const clientError = toClientError(err, data)
-    if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
+    // only failures carry a stack (redacted by the err serialiser); refusals and 4xx say what and why
+    if (EXPECTED_REFUSALS.has(clientError.code as ErrorCode)) request.log.warn({ code: clientError.code, statusCode: clientError.statusCode, reason: redactAws(clientError.message) }, 'request refused')
+    else if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
     else request.log.info({ code: clientError.code, statusCode: clientError.statusCode }, 'request rejected')
     if (clientError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(clientError.retryAfterSeconds))
     const status = clientError.statusCode

@@ -51,6 +51,15 @@ export const Errors = {
 
 export type ErrorCode = keyof typeof Errors
 
+/**
+ * Refusals that are the gateway working as designed (load, limits, draining, configuration):
+ * logged at warn without a stack, whatever their status. Other 5xx are failures: error, with stack.
+ */
+export const EXPECTED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'QUEUE_FULL', 'UPLOADS_BUSY', 'BODIES_BUSY', 'SHUTTING_DOWN', 'RATE_LIMITED', 'REQUEST_TIMEOUT',
+  'ENDPOINT_UNAVAILABLE', 'SAGEMAKER_UNAVAILABLE', 'JOBS_NOT_CONFIGURED'
+])
+
 /** A catalog error with an optional Retry-After (seconds) and the foreign error as `cause`. */
 export interface CatalogError extends Error {
   code: string

@@ -28,6 +28,7 @@ import { deletePrefix, getStream, getText, listObjects, putText } from './s3-io.
 import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location } from './s3-uri.js'
 import { splitLines } from './lines.js'
 import { exceedsJsonDepth } from '../util/json-bounds.js'
+import { redactAws } from '../util/redact-aws.js'
 
 // ms a job status call waits for the optional progress object before answering without it
 const PROGRESS_READ_TIMEOUT_MS = 500
@@ -518,7 +519,7 @@ export class TransformJobs {
     // SageMaker's validation messages are about the caller's request (model, instance type)
     if (name === 'ValidationException') {
       // ARNs carry the account id: keep them out of what the client sees
-      const safe = message.replace(/arn:aws[\w-]*:[^\s"',]*/g, '<arn>').slice(0, 300)
+      const safe = redactAws(message).slice(0, 300)
       return catalogError('INVALID_REQUEST', `SageMaker rejected the job: ${safe}`, { cause: err })
     }
     return controlPlaneError('CreateTransformJob', err)
@@ -613,7 +614,7 @@ export class TransformJobs {
       createdAt: iso(d.CreationTime) ?? m.createdAt,
       ...(startedAt !== undefined ? { startedAt } : {}),
       ...(endedAt !== undefined ? { endedAt } : {}),
-      ...(d.FailureReason !== undefined && d.FailureReason !== '' ? { failureReason: d.FailureReason } : {}),
+      ...(d.FailureReason !== undefined && d.FailureReason !== '' ? { failureReason: redactAws(d.FailureReason) } : {}),
       input: { s3Uri: m.input.s3Uri, ...(m.input.recordCount !== undefined ? { recordCount: m.input.recordCount } : {}) },
       output: { s3Uri: m.output.s3Uri },
       ...(m.references !== undefined ? { references: { s3Uri: m.references.s3Uri } } : {}),

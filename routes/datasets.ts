@@ -8,6 +8,7 @@ import { catalogError } from '../src/errors.js'
 import { tenantOf } from '../src/security.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/sagemaker/datasets.js'
 import { validatorCompiler } from '../src/validation.js'
+import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 
 /** Media types accepted for a dataset: NDJSON and its JSON Lines aliases. */
 export const DATASET_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonlines', 'application/x-jsonlines', 'application/jsonl']
@@ -39,7 +40,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Upload a dataset for batch jobs (NDJSON, streamed)',
       description: 'Each line is `{"id","text","parameters"?}` or the JumpStart form `{"id","text_inputs",...params}`; the `prompt` query is prepended to `text`. ' +
         'Lines are streamed to S3 by multipart upload as JumpStart JSON Lines, never held whole in memory. Every line is checked (valid JSON, `id` present and unique, ' +
-        `non-empty text, known parameters, at most ${MAX_DATASET_LINE_BYTES} bytes); if any fails, the upload is aborted, nothing is kept, and the 400 lists the first 100 bad lines. Blank lines are skipped.`,
+        `non-empty text, known parameters, at most ${MAX_DATASET_LINE_BYTES} bytes, nesting at most ${MAX_JSON_DEPTH} levels); if any fails, the upload is aborted, nothing is kept, and the 400 lists the first 100 bad lines. Blank lines are skipped.`,
       security: BEARER_AUTH,
       consumes: DATASET_MEDIA_TYPES,
       querystring: DatasetQuery,
@@ -52,9 +53,11 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             INVALID_REQUEST: { summary: 'the query string breaks the schema', value: { statusCode: 400, code: 'INVALID_REQUEST', error: 'Bad Request', message: 'querystring has unknown key "promt"; allowed keys: prompt' } }
           }
         }),
-        ...errorResponses('UNSUPPORTED_MEDIA_TYPE', ...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED', 'UPLOADS_BUSY')
+        ...errorResponses('UNSUPPORTED_MEDIA_TYPE', ...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED', 'UPLOADS_BUSY', 'REQUEST_TIMEOUT')
       }
     },
+    // read as a stream, never whole: rate-checked (DATASET_MIN_BYTES_PER_SECOND), outside the JSON body memory budget
+    config: { streamedBody: true },
     // the body is a stream, checked line by line in the handler; the query is validated as usual
     validatorCompiler: (route) => route.httpPart === 'body' ? () => true : validatorCompiler(route)
   }, async (request, reply) => {

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import { Type, type Static, type TRef } from 'typebox'
 import { Errors, type ErrorCode } from '../src/errors.js'
+import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 import { type ExampleDoc, type HeaderDoc, type ResponseDoc, RetryAfterHeader, jsonResponse } from './responses.js'
 
 /** Fastify's error shape; `code` is stable so clients can branch on it. */
@@ -32,7 +33,7 @@ interface ErrorDoc {
 export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   INVALID_REQUEST: { meaning: 'the request breaks the schema or a rule of this route', example: 'body.text must NOT have fewer than 1 characters (got "")' },
   INVALID_PARAMETERS: { meaning: 'a generation parameter is out of range or unknown', example: 'body.parameters.num_beams must be <= 16 (got 20)' },
-  INVALID_JSON: { meaning: 'the body is not valid JSON', example: 'body is not valid JSON: Unexpected end of JSON input' },
+  INVALID_JSON: { meaning: `the body is not valid JSON, or nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`, example: 'body is not valid JSON: Unexpected end of JSON input' },
   DATASET_INVALID: { meaning: 'some lines of the upload are invalid; nothing was stored', example: '1 line is invalid; nothing was stored. line 2: line.id "a" is duplicated (first on line 1)' },
   INVALID_S3_URI: { meaning: 'an s3Uri is not an s3://bucket/key URI', example: 'body.input.s3Uri: expected s3://bucket/key' },
   S3_URI_NOT_ALLOWED: { meaning: 'an s3Uri lies outside ALLOWED_S3_PREFIXES', example: 'body.input.s3Uri "s3://other-bucket/data.jsonl" is outside the allowed S3 prefixes: s3://text2text-local/' },
@@ -40,6 +41,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   UNAUTHORIZED: { meaning: 'missing or unrecognised API key (only when API_KEYS is set)', example: 'missing API key: send Authorization: Bearer <key>' },
   NOT_FOUND: { meaning: 'no such route', example: 'no route GET /v1/nope' },
   JOB_NOT_FOUND: { meaning: 'no transform job of this gateway has that name', example: 'no transform job named "cnn-eval-1"' },
+  REQUEST_TIMEOUT: { meaning: 'the request body arrived too slowly (BODY_TIMEOUT_MS for JSON bodies, DATASET_MIN_BYTES_PER_SECOND for uploads); the connection is closed', example: 'the request body did not arrive within BODY_TIMEOUT_MS (60000 ms); 120 bytes were received' },
   JOB_NOT_COMPLETE: { meaning: 'the job is still InProgress or Stopping', example: 'transform job "cnn-eval-1" is InProgress; results are available once it has ended' },
   CONFLICT: { meaning: 'the request contradicts the job\'s state or an existing job', example: 'transform job "cnn-eval-1" already exists for a different request (same name); use a new name for a new job' },
   CANCELLED: { meaning: 'the client went away before the answer (nobody reads this reply)', example: 'cancelled by the caller' },
@@ -58,6 +60,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   JOBS_NOT_CONFIGURED: { meaning: 'datasets and transform jobs need S3_BUCKET (AWS mode)', example: 'datasets and transform jobs need an S3 bucket: set S3_BUCKET' },
   SAGEMAKER_UNAVAILABLE: { meaning: 'the SageMaker control plane throttled the call or is out of capacity', example: 'SageMaker CreateTransformJob was refused: ThrottlingException; retry later', retryAfter: true },
   UPLOADS_BUSY: { meaning: 'DATASET_UPLOADS_MAX dataset uploads are already in progress', example: '4 dataset uploads are in progress (limit 4); retry shortly', retryAfter: true },
+  BODIES_BUSY: { meaning: 'BODY_BYTES_IN_FLIGHT_MAX bytes of request bodies are already being read; this body was not read', example: 'request bodies in flight hold 62914560 of BODY_BYTES_IN_FLIGHT_MAX 67108864 bytes; this one (31457280 bytes) does not fit, retry shortly', retryAfter: true },
   DEADLINE_EXCEEDED: { meaning: 'no answer within REQUEST_TIMEOUT_MS', example: 'deadline passed before the model answered' }
 }
 
@@ -121,4 +124,4 @@ export function errorResponses (...codes: ErrorCode[]): Record<number, ResponseD
 /** The codes every authenticated /v1 route can answer with, whatever it does. */
 export const V1_ERRORS = ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL_ERROR', 'ENDPOINT_UNAVAILABLE'] as const satisfies readonly ErrorCode[]
 /** The codes of a route that reads a JSON body. */
-export const JSON_BODY_ERRORS = ['INVALID_REQUEST', 'INVALID_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const satisfies readonly ErrorCode[]
+export const JSON_BODY_ERRORS = ['INVALID_REQUEST', 'INVALID_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'REQUEST_TIMEOUT', 'BODIES_BUSY'] as const satisfies readonly ErrorCode[]

@@ -14,7 +14,7 @@ export const JOB_STATUSES = ['InProgress', 'Completed', 'Failed', 'Stopping', 'S
 export type JobStatus = typeof JOB_STATUSES[number]
 export const JobStatusSchema = Type.Enum(JOB_STATUSES, { description: 'SageMaker\'s status: InProgress, then Completed, Failed or (after a stop) Stopping and Stopped.', examples: ['Completed'] })
 
-const S3Uri = Type.String({ minLength: 5, maxLength: 1100, description: 'An s3:// URI inside ALLOWED_S3_PREFIXES: one object, or a key prefix (every object under it).', examples: ['s3://text2text-local/text2text-gateway/datasets/6f1c1f5e-3c55-4f0b-9d55-0d7bba1c2b8e.jsonl'] })
+const S3Uri = Type.String({ minLength: 5, maxLength: 1100, description: 'An s3:// URI inside ALLOWED_S3_PREFIXES: one object, or a key prefix (every object whose key starts with it, as SageMaker\'s S3Prefix reads it). Allowed prefixes are folders matched by whole path segments: the key must start with `<folder>/`, so with `s3://b/data/` allowed, `s3://b/data` is a 400 S3_URI_NOT_ALLOWED (as a prefix it would also match `s3://b/database/...`). Keys are case-sensitive; `.`/`..` segments and percent-encoded dots or slashes are a 400 INVALID_S3_URI.', examples: ['s3://text2text-local/text2text-gateway/datasets/6f1c1f5e-3c55-4f0b-9d55-0d7bba1c2b8e.jsonl'] })
 
 export const JobRecord = Type.Object({
   id: RecordId,

@@ -5,7 +5,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { ErrorObject } from 'ajv'
 import type { DestinationStream } from 'pino'
 import { type Config, isLocalMode } from './config.js'
-import { catalogError, isCatalogError, type CatalogError } from './errors.js'
+import { catalogError, EXPECTED_REFUSALS, isCatalogError, type CatalogError, type ErrorCode } from './errors.js'
+import { redactAws, serializeError } from './util/redact-aws.js'
 import { metricsPlugin } from './metrics.js'
 import { securityPlugin } from './security.js'
 import { isProtectedRoute } from './http/access.js'
@@ -15,6 +16,8 @@ import type { InvokeFn } from './batching/batcher.js'
 import { createRuntimeClient, type AwsTarget } from './sagemaker/clients.js'
 import { createInvoker } from './sagemaker/runtime.js'
 import { describeValidation, validatorCompiler } from './validation.js'
+import { useDepthCheckedJsonParser } from './http/json-body.js'
+import { bodyBudgetPlugin } from './http/body-budget.js'
 import { ErrorResponse } from '../schemas/errors.js'
 import { GENERATION_PARAMETER_NAMES } from '../schemas/params.js'
 import opsRoutes from '../routes/ops.js'
@@ -63,6 +66,8 @@ function loggerOptions (config: Config, stream: DestinationStream | undefined): 
     level: config.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
+      // every logged error, from any component: redacted, no SDK internals
+      err: serializeError,
       // the path only: a query string can carry a prompt (POST /v1/datasets?prompt=...)
       req: (req: { method: string, url: string, ip?: string, id?: string }) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip })
     },
@@ -127,13 +132,16 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   app.setValidatorCompiler(validatorCompiler)
   // JSON only: a text/plain body would otherwise reach validation as a string
   app.removeContentTypeParser('text/plain')
+  useDepthCheckedJsonParser(app)
   app.addSchema(ErrorResponse)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const parts: Record<string, unknown> = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }
     const data = parts[err.validationContext ?? 'body']
     const clientError = toClientError(err, data)
-    if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
+    // only failures carry a stack (redacted by the err serialiser); refusals and 4xx say what and why
+    if (EXPECTED_REFUSALS.has(clientError.code as ErrorCode)) request.log.warn({ code: clientError.code, statusCode: clientError.statusCode, reason: redactAws(clientError.message) }, 'request refused')
+    else if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
     else request.log.info({ code: clientError.code, statusCode: clientError.statusCode }, 'request rejected')
     if (clientError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(clientError.retryAfterSeconds))
     const status = clientError.statusCode
@@ -212,6 +220,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   })
 
   await app.register(securityPlugin, { config })
+  await app.register(bodyBudgetPlugin, { config })
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })
   await app.register(realtimePlugin, { config, invoke: options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS)) })
@@ -247,7 +256,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
 }
 
 const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict', 413: 'Payload Too Large',
   415: 'Unsupported Media Type', 429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error',
   502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'
 }

@@ -20,6 +20,8 @@ export const Errors = {
   UNAUTHORIZED: make('UNAUTHORIZED', 401),
   NOT_FOUND: make('NOT_FOUND', 404),
   JOB_NOT_FOUND: make('JOB_NOT_FOUND', 404),
+  // a request body arrived too slowly (BODY_TIMEOUT_MS, DATASET_MIN_BYTES_PER_SECOND); the connection is closed
+  REQUEST_TIMEOUT: make('REQUEST_TIMEOUT', 408),
   JOB_NOT_COMPLETE: make('JOB_NOT_COMPLETE', 409),
   CONFLICT: make('CONFLICT', 409),
   // nginx's 'client closed request': the caller went away, nobody reads this response
@@ -42,10 +44,21 @@ export const Errors = {
   SAGEMAKER_UNAVAILABLE: make('SAGEMAKER_UNAVAILABLE', 503),
   // DATASET_UPLOADS_MAX uploads are already streaming (each holds its multipart part buffers)
   UPLOADS_BUSY: make('UPLOADS_BUSY', 503),
+  // BODY_BYTES_IN_FLIGHT_MAX bytes of request bodies are already being read; this one was not
+  BODIES_BUSY: make('BODIES_BUSY', 503),
   DEADLINE_EXCEEDED: make('DEADLINE_EXCEEDED', 504)
 } as const
 
 export type ErrorCode = keyof typeof Errors
+
+/**
+ * Refusals that are the gateway working as designed (load, limits, draining, configuration):
+ * logged at warn without a stack, whatever their status. Other 5xx are failures: error, with stack.
+ */
+export const EXPECTED_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'QUEUE_FULL', 'UPLOADS_BUSY', 'BODIES_BUSY', 'SHUTTING_DOWN', 'RATE_LIMITED', 'REQUEST_TIMEOUT',
+  'ENDPOINT_UNAVAILABLE', 'SAGEMAKER_UNAVAILABLE', 'JOBS_NOT_CONFIGURED'
+])
 
 /** A catalog error with an optional Retry-After (seconds) and the foreign error as `cause`. */
 export interface CatalogError extends Error {

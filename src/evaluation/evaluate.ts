@@ -4,6 +4,7 @@
 import { bootstrapInterval, DEFAULT_BOOTSTRAP } from './bootstrap.js'
 import { DEFAULT_ROUGE_TYPES, isRougeType, RougeScorer, type Score } from './rouge.js'
 import type { TokenizedText } from './tokenize.js'
+import { preview } from '../util/json-bounds.js'
 
 /** One text to score; ids may be strings or numbers and are joined as strings (7 matches "7"). */
 export interface EvaluationItem {
@@ -77,13 +78,7 @@ function invalid(field: string, message: string): EvaluationInputError {
 
 /** JSON-ish rendering of a value for error messages, bounded so huge inputs are not echoed. */
 function show(value: unknown): string {
-  let text: string
-  try {
-    text = value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value)
-  } catch {
-    text = String(value)
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+  return preview(value, 60)
 }
 
 interface Entry {

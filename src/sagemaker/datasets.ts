@@ -17,6 +17,7 @@ import { splitLines } from './lines.js'
 import { IdSet, toJumpStartRecord } from './records.js'
 import { deleteObject, getText, moveObject, objectExists, putText, s3Failure } from './s3-io.js'
 import { formatS3Uri, type S3Location } from './s3-uri.js'
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../util/json-bounds.js'
 
 /** Longest accepted line (bytes); longer ones are reported, never buffered. */
 export const MAX_DATASET_LINE_BYTES = 16 * 1024 * 1024
@@ -100,6 +101,8 @@ export class Datasets {
         if (line.invalidUtf8 === true) { reject(line.number, 'line is not valid UTF-8'); continue }
         const text = line.text
         if (text.trim() === '') continue
+        // before parsing: a line nested thousands deep would overflow whatever walks it
+        if (exceedsJsonDepth(text, MAX_JSON_DEPTH)) { reject(line.number, `line nests deeper than ${MAX_JSON_DEPTH} levels (objects and arrays)`); continue }
         let value: unknown
         try {
           value = JSON.parse(text)

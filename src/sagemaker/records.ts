@@ -8,6 +8,7 @@ import { Type } from 'typebox'
 import { RecordId } from '../../schemas/datasets.js'
 import { crossCheckParameters, GENERATION_PARAMETER_NAMES, GenerationParameterProperties, GenerationParameters } from '../../schemas/params.js'
 import { describeValidation, validatorCompiler } from '../validation.js'
+import { preview } from '../util/json-bounds.js'
 
 /** A record ready for the job: its id and the JumpStart line (no newline). */
 export interface JumpStartLine {
@@ -49,8 +50,7 @@ export type LineVerdict = { ok: true, record: JumpStartLine } | { ok: false, mes
 
 /** JSON-quoted, bounded rendering of a value for messages. */
 export function show (value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+  return preview(value, 80)
 }
 
 /**

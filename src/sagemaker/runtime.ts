@@ -3,6 +3,7 @@ import { InvokeError } from '../batching/errors.js'
 import type { InvokeFn, InvokeRequest } from '../batching/batcher.js'
 import type { RuntimeClient } from './clients.js'
 import { parseListResponse, ResponseShapeError } from './response-shapes.js'
+import { redactAws } from '../util/redact-aws.js'
 
 /** AWS error names worth another attempt: throttling, capacity, 5xx. */
 const RETRYABLE_NAMES = new Set([
@@ -37,14 +38,15 @@ export function classifyInvokeError (err: unknown, aborted: boolean): InvokeErro
   const name = e.name ?? 'Error'
   if (name === 'ModelError') {
     const status = e.OriginalStatusCode === undefined ? '' : ` (model status ${e.OriginalStatusCode})`
-    return new InvokeError('model', `${containerMessage(e.OriginalMessage) ?? e.message ?? 'the model failed'}${status}`, { cause: err })
+    // SageMaker's own message carries the account id and a CloudWatch console URL
+    return new InvokeError('model', redactAws(`${containerMessage(e.OriginalMessage) ?? e.message ?? 'the model failed'}${status}`), { cause: err })
   }
   if (aborted) return new InvokeError('fatal', 'invocation abandoned: no caller is waiting for it', { cause: err })
   const status = e.$metadata?.httpStatusCode ?? 0
   if (RETRYABLE_NAMES.has(name) || (e.code !== undefined && RETRYABLE_NAMES.has(e.code)) || e.$retryable !== undefined || status >= 500 || status === 429) {
-    return new InvokeError('retryable', `${name}: ${e.message ?? ''}`.trim(), { cause: err })
+    return new InvokeError('retryable', redactAws(`${name}: ${e.message ?? ''}`.trim()), { cause: err })
   }
-  return new InvokeError('fatal', `${name}: ${e.message ?? 'endpoint invocation failed'}`, { cause: err })
+  return new InvokeError('fatal', redactAws(`${name}: ${e.message ?? 'endpoint invocation failed'}`), { cause: err })
 }
 
 /**

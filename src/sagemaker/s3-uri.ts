@@ -41,8 +41,13 @@ export function parseS3Uri (uri: string): S3Location {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(key)) throw new S3UriError(`${show(uri)} contains control characters`)
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new S3UriError(`${show(uri)} has a key longer than ${MAX_KEY_BYTES} bytes`)
-  if (key.split('/').some(segment => segment === '.' || segment === '..')) {
+  if (key.split(/[/\\]/).some(segment => segment === '.' || segment === '..')) {
     throw new S3UriError(`${show(uri)} contains a "." or ".." path segment`)
+  }
+  // S3 never decodes a key, but tools between here and the object may (a proxy, a mounted
+  // bucket, an S3-compatible store): a %-encoded dot segment or separator is refused too
+  if (/%2f|%5c/i.test(key) || key.split(/[/\\]/).some(segment => /^(?:\.|%2e){1,2}$/i.test(segment))) {
+    throw new S3UriError(`${show(uri)} contains a percent-encoded ".", ".." or "/" (%2e, %2f, %5c); write the key as it is stored`)
   }
   return { bucket, key }
 }
@@ -65,10 +70,17 @@ export function basename (key: string): string {
 
 /**
  * The prefixes jobs may read, from ALLOWED_S3_PREFIXES (comma-separated) or the default
- * `s3://<bucket>/<prefix>/`. Each is a directory: `s3://b/data` allows `s3://b/data/x` and
- * the key `data` itself, never `s3://b/database`. Throws on a malformed entry, naming it.
+ * `s3://<bucket>/<prefix>/`. Each is a folder, matched by whole path segments: `s3://b/data`
+ * (or `s3://b/data/`) allows `s3://b/data/x`, never `s3://b/database`. Throws on a malformed
+ * entry, naming it.
+ *
+ * A URI the gateway accepts is used as an S3 key prefix (SageMaker's S3Prefix; the reference
+ * and results readers list the same way), so it is allowed only when every key it can match
+ * lies inside a folder: its key must start with `<folder>/`. The folder's own name without
+ * the slash (`s3://b/data`) is refused, since as a prefix it matches `database/...` too.
  */
 export class S3AllowList {
+  /** Folders as `{bucket, key}`, key without trailing slash ('' = the whole bucket). */
   readonly prefixes: readonly S3Location[]
 
   constructor (prefixes: readonly string[]) {
@@ -85,10 +97,18 @@ export class S3AllowList {
     return new S3AllowList(list.length > 0 ? list : [formatS3Uri({ bucket, key: joinKey(prefix) === '' ? '' : joinKey(prefix) + '/' })])
   }
 
-  /** True when `location` lies inside one of the prefixes. */
+  /**
+   * True when every key `location` matches as a key prefix (and so the object it names, if
+   * any) lies inside one of the folders. Keys compare case-sensitively, as S3 compares them.
+   */
   allows (location: S3Location): boolean {
-    return this.prefixes.some(p => p.bucket === location.bucket &&
-      (p.key === '' || location.key === p.key || location.key.startsWith(p.key + '/')))
+    return this.prefixes.some(p => p.bucket === location.bucket && (p.key === '' || location.key.startsWith(p.key + '/')))
+  }
+
+  /** For a refused location that names an allowed folder without its slash: that folder, with it. */
+  folderFor (location: S3Location): string | undefined {
+    const folder = { bucket: location.bucket, key: location.key.replace(/\/+$/, '') + '/' }
+    return !this.allows(location) && this.allows(folder) ? formatS3Uri(folder) : undefined
   }
 
   /** The prefixes as users wrote them, for messages. */

@@ -28,6 +28,8 @@ import { jobResults, MAX_RECORD_BYTES, type JoinStats, type ResultLine } from '.
 import { deletePrefix, getStream, getText, listObjects, putText } from './s3-io.js'
 import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location } from './s3-uri.js'
 import { splitLines } from './lines.js'
+import { exceedsJsonDepth } from '../util/json-bounds.js'
+import { redactAws } from '../util/redact-aws.js'
 
 // ms a job status call waits for the optional progress object before answering without it
 const PROGRESS_READ_TIMEOUT_MS = 500
@@ -360,7 +362,10 @@ export class TransformJobs {
       if (owned.manifest.references === undefined) {
         throw catalogError('INVALID_REQUEST', `transform job ${show(name)} was submitted without references; send body.references`)
       }
-      references = await this.readReferences(parseS3Uri(owned.manifest.references.s3Uri), 'the job\'s references')
+      const stored = owned.manifest.references
+      // a caller's s3Uri is checked again: a job submitted under an older, looser allow-list may name one no longer allowed
+      const location = stored.source === 's3Uri' ? this.allowed(stored.s3Uri, 'the job\'s references.s3Uri', tenant) : parseS3Uri(stored.s3Uri)
+      references = await this.readReferences(location, 'the job\'s references')
     }
     const predictions: EvaluationInputs['predictions'] = []
     const seen = new Set<string>()
@@ -451,6 +456,9 @@ export class TransformJobs {
       throw err
     }
     if (!this.allowList.allows(location)) {
+      const folder = this.allowList.folderFor(location)
+      // read as a key prefix, the folder's name without its slash also matches its siblings
+      if (folder !== undefined) throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is read as a key prefix and would also match keys outside the allowed folder (every key starting with ${show(location.key)}); write the folder with its slash: ${show(folder)}`)
       throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is outside the allowed S3 prefixes: ${this.allowList.describe()}`)
     }
     const owner = this.layout.ownerOf(location)
@@ -479,7 +487,7 @@ export class TransformJobs {
         for await (const line of splitLines(body, MAX_RECORD_BYTES)) {
           if (line.text !== undefined && line.text.trim() === '') continue
           let value: unknown
-          try { value = line.text === undefined ? undefined : JSON.parse(line.text) } catch { value = undefined }
+          try { value = line.text === undefined || exceedsJsonDepth(line.text) ? undefined : JSON.parse(line.text) } catch { value = undefined }
           const reference = toReference(value)
           if (reference === undefined) {
             throw catalogError('INVALID_REQUEST', `${what}: ${formatS3Uri({ bucket: location.bucket, key: obj.key })} line ${line.number} is not {"id","text"} JSON`)
@@ -531,7 +539,7 @@ export class TransformJobs {
     // SageMaker's validation messages are about the caller's request (model, instance type)
     if (name === 'ValidationException') {
       // ARNs carry the account id: keep them out of what the client sees
-      const safe = message.replace(/arn:aws[\w-]*:[^\s"',]*/g, '<arn>').slice(0, 300)
+      const safe = redactAws(message).slice(0, 300)
       return catalogError('INVALID_REQUEST', `SageMaker rejected the job: ${safe}`, { cause: err })
     }
     return controlPlaneError('CreateTransformJob', err)
@@ -628,7 +636,7 @@ export class TransformJobs {
       createdAt: iso(d.CreationTime) ?? m.createdAt,
       ...(startedAt !== undefined ? { startedAt } : {}),
       ...(endedAt !== undefined ? { endedAt } : {}),
-      ...(d.FailureReason !== undefined && d.FailureReason !== '' ? { failureReason: d.FailureReason } : {}),
+      ...(d.FailureReason !== undefined && d.FailureReason !== '' ? { failureReason: redactAws(d.FailureReason) } : {}),
       input: { s3Uri: m.input.s3Uri, ...(m.input.recordCount !== undefined ? { recordCount: m.input.recordCount } : {}) },
       output: { s3Uri: m.output.s3Uri },
       ...(m.references !== undefined ? { references: { s3Uri: m.references.s3Uri } } : {}),

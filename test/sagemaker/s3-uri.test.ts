@@ -22,7 +22,12 @@ t.test('malformed URIs are refused with a message naming the value', async t => 
     ['s3://my-bucket/allowed/../secret', /contains a "\." or "\.\." path segment/],
     ['s3://my-bucket/./x', /path segment/],
     ['s3://my-bucket/a\nb', /control characters/],
-    [`s3://my-bucket/${'k'.repeat(1025)}`, /longer than 1024 bytes/]
+    [`s3://my-bucket/${'k'.repeat(1025)}`, /longer than 1024 bytes/],
+    ['s3://my-bucket/a\\..\\b', /path segment/],
+    ['s3://my-bucket/allowed/%2e%2e/secret', /percent-encoded/],
+    ['s3://my-bucket/allowed/%2E/secret', /percent-encoded/],
+    ['s3://my-bucket/allowed%2Fsecret', /percent-encoded/],
+    ['s3://my-bucket/allowed%5csecret', /percent-encoded/]
   ]
   for (const [uri, message] of cases) {
     t.throws(() => parseS3Uri(uri), S3UriError, uri)
@@ -33,7 +38,10 @@ t.test('malformed URIs are refused with a message naming the value', async t => 
 t.test('the allow-list treats each prefix as a folder', async t => {
   const list = new S3AllowList(['s3://data-bucket/team/data', 's3://other-bucket/'])
   t.ok(list.allows(parseS3Uri('s3://data-bucket/team/data/x.jsonl')))
-  t.ok(list.allows(parseS3Uri('s3://data-bucket/team/data')), 'the folder itself as a prefix')
+  t.notOk(list.allows(parseS3Uri('s3://data-bucket/team/data')), 'the folder without its slash: as a key prefix it matches team/database too')
+  t.equal(list.folderFor(parseS3Uri('s3://data-bucket/team/data')), 's3://data-bucket/team/data/')
+  t.equal(list.folderFor(parseS3Uri('s3://data-bucket/team/dat')), undefined)
+  t.notOk(list.allows(parseS3Uri('s3://data-bucket/team/Data/x.jsonl')), 'keys are case-sensitive')
   t.ok(list.allows(parseS3Uri('s3://data-bucket/team/data/')))
   t.notOk(list.allows(parseS3Uri('s3://data-bucket/team/database/x.jsonl')), 'a sibling sharing the first letters')
   t.notOk(list.allows(parseS3Uri('s3://data-bucket/team/')), 'the parent')

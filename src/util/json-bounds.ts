@@ -1,0 +1,86 @@
+/**
+ * Bounds on JSON a caller sends: how deep it may nest, and a bounded rendering for messages.
+ * Both are iterative: recursion over a value nested thousands deep overflows the stack (in
+ * JSON.stringify, ajv, or any walker), so nothing here recurses.
+ */
+
+/** Deepest nesting accepted in a JSON body or dataset line (objects and arrays, each counts 1). */
+export const MAX_JSON_DEPTH = 64
+
+/**
+ * True when `text` nests objects/arrays deeper than `max`. One pass over the characters,
+ * skipping strings; it does not validate JSON (the parser does that afterwards).
+ */
+export function exceedsJsonDepth (text: string, max: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: the next character is escaped
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) {
+      inString = true
+    } else if (c === 0x7b || c === 0x5b) { // { [
+      if (++depth > max) return true
+    } else if (c === 0x7d || c === 0x5d) { // } ]
+      depth--
+    }
+  }
+  return false
+}
+
+/** One open array or object: its keys (undefined for an array), the next index, members written. */
+type Frame = { keys: string[] | undefined, value: unknown[] | Record<string, unknown>, i: number, written: number }
+
+/**
+ * JSON text of `value` for messages, cut to `maxChars` (ending in `...`). Iterative, and it
+ * stops as soon as the cut is reached, so a deep or huge value costs at most `maxChars` of
+ * work beyond the walk to its first leaves. `undefined` prints as `undefined`.
+ */
+export function preview (value: unknown, maxChars = 80): string {
+  const limit = maxChars + 1
+  let out = ''
+  const stack: Frame[] = []
+  const emit = (v: unknown, inArray: boolean): boolean => {
+    if (v !== null && typeof v === 'object') {
+      const isArray = Array.isArray(v)
+      out += isArray ? '[' : '{'
+      stack.push({ keys: isArray ? undefined : Object.keys(v), value: v as unknown[] | Record<string, unknown>, i: 0, written: 0 })
+      return true
+    }
+    const text = typeof v === 'bigint' ? String(v) : JSON.stringify(v)
+    if (text === undefined) {
+      if (!inArray) return false
+      out += 'null'
+    } else {
+      out += text
+    }
+    return true
+  }
+  if (value === undefined) return 'undefined'
+  emit(value, true)
+  while (stack.length > 0 && out.length < limit) {
+    const frame = stack[stack.length - 1] as Frame
+    const length = frame.keys === undefined ? (frame.value as unknown[]).length : frame.keys.length
+    if (frame.i >= length) {
+      out += frame.keys === undefined ? ']' : '}'
+      stack.pop()
+      continue
+    }
+    const index = frame.i++
+    if (frame.keys === undefined) {
+      if (index > 0) out += ','
+      emit((frame.value as unknown[])[index], true)
+    } else {
+      const key = frame.keys[index] as string
+      const item = (frame.value as Record<string, unknown>)[key]
+      // JSON.stringify leaves such members out of objects
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue
+      if (frame.written++ > 0) out += ','
+      out += JSON.stringify(key) + ':'
+      emit(item, false)
+    }
+  }
+  return out.length > maxChars ? `${out.slice(0, maxChars - 3)}...` : out
+}

@@ -34,7 +34,9 @@ export async function startGateway (env: Record<string, string | number>, opts: 
   // a given dataDir belongs to the caller (restarts reuse it); a fresh one is removed on stop
   const ownDir = opts.dataDir === undefined
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 't2t-bench-'))
-  const childEnv: Record<string, string> = { ...process.env as Record<string, string>, LOG_LEVEL: 'warn', LOCAL_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
+  // no load shedding unless asked: on a busy machine the event loop lags past any threshold,
+  // and tests and benchmarks would measure 503s instead of the gateway
+  const childEnv: Record<string, string> = { ...process.env as Record<string, string>, LOG_LEVEL: 'warn', SHED_EVENT_LOOP_DELAY_MS: '0', LOCAL_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
   for (const [k, v] of Object.entries(env)) childEnv[k] = String(v)
   delete childEnv.SAGEMAKER_ENDPOINT_NAME
   const child = spawn(process.execPath, [...(opts.execArgv ?? []), opts.entry ?? SERVER_ENTRY], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] })

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Readable, Writable } from 'node:stream'
 import t from 'tap'
 import { main } from '../../src/cli/main.js'
-import { closedStdout, jsonl, NO_SHEDDING, runCli as run, sink, type Run } from '../helpers/cli.js'
+import { closedStdout, jsonl, runCli as run, sink, type Run } from '../helpers/cli.js'
 import { heldUpload } from '../helpers/http.js'
 import { listeningApp } from '../helpers/local-app.js'
 
@@ -15,7 +15,7 @@ const IDS: Array<string | number> = ['c', 7, 'a', 2, 'b-1', 10]
 const text = (id: string | number): string => `Story ${id} opens here. It goes on for a while. Then it ends. A fourth sentence is dropped.`
 
 t.test('jobs submit --wait with references: Completed, results in input order', async (t) => {
-  const { url } = await listeningApp(t, NO_SHEDDING)
+  const { url } = await listeningApp(t)
   const dir = t.testdir({
     'in.jsonl': jsonl(IDS.map((id) => ({ id, text: text(id) }))),
     'refs.jsonl': jsonl(IDS.map((id) => ({ id, text: `Story ${id} opens here.` })))
@@ -62,7 +62,7 @@ t.test('jobs submit --wait with references: Completed, results in input order', 
 })
 
 t.test('jobs submit: a re-run with --name reuses the job; --json; the terminal progress line', async (t) => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_LATENCY_BASE_MS: 80 }, { controlPlane: { progressIntervalMs: 10 } })
+  const { url } = await listeningApp(t, { LOCAL_LATENCY_BASE_MS: 80 }, { controlPlane: { progressIntervalMs: 10 } })
   const dir = t.testdir({ 'in.jsonl': jsonl(Array.from({ length: 8 }, (_, i) => ({ id: i, text: text(i) }))) })
   const args = ['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-tty-1', '--prompt', 'Summarize: ']
   const first = await run([...args, '--json'])
@@ -99,7 +99,7 @@ t.test('jobs submit: a re-run with --name reuses the job; --json; the terminal p
 })
 
 t.test('jobs submit: a bad line is one line with the gateway\'s message, exit 2, no job', async (t) => {
-  const { url } = await listeningApp(t, NO_SHEDDING)
+  const { url } = await listeningApp(t)
   const dir = t.testdir({
     'bad.jsonl': jsonl([{ id: 1, text: 'fine' }, { id: 1, text: 'again' }]),
     'good.jsonl': jsonl([{ id: 1, text: 'fine' }])
@@ -124,7 +124,7 @@ t.test('jobs submit: a bad line is one line with the gateway\'s message, exit 2,
 })
 
 t.test('status, list, results and stop on a slow job; wait on a stopped job exits 1', async (t) => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_LATENCY_BASE_MS: 100 }, { controlPlane: { progressIntervalMs: 10 } })
+  const { url } = await listeningApp(t, { LOCAL_LATENCY_BASE_MS: 100 }, { controlPlane: { progressIntervalMs: 10 } })
   const dir = t.testdir({ 'in.jsonl': jsonl(Array.from({ length: 40 }, (_, i) => ({ id: i, text: text(i) }))) })
   const submitted = await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-slow-1'])
   t.equal(submitted.code, 0, submitted.stderr)
@@ -183,7 +183,7 @@ t.test('status, list, results and stop on a slow job; wait on a stopped job exit
 })
 
 t.test('jobs results --out: a missing folder is exit 2; no temp file stays behind', async (t) => {
-  const { url } = await listeningApp(t, NO_SHEDDING)
+  const { url } = await listeningApp(t)
   const dir = t.testdir({ 'in.jsonl': jsonl([{ id: 1, text: text(1) }]) })
   t.equal((await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-out-1', '--wait', '--interval', '0.05'])).code, 0)
   const res = await run(['jobs', 'results', 'cli-out-1', '--url', url, '--out', join(dir, 'missing', 'r.jsonl')])
@@ -197,7 +197,7 @@ t.test('jobs results --out: a missing folder is exit 2; no temp file stays behin
 })
 
 t.test('a closed stdout (EPIPE) ends the results stream quietly', async (t) => {
-  const { url } = await listeningApp(t, NO_SHEDDING)
+  const { url } = await listeningApp(t)
   const dir = t.testdir({ 'in.jsonl': jsonl(Array.from({ length: 50 }, (_, i) => ({ id: i, text: text(i) }))) })
   t.equal((await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-pipe-1', '--wait', '--interval', '0.05'])).code, 0)
   let stderr = ''
@@ -210,7 +210,7 @@ t.test('a closed stdout (EPIPE) ends the results stream quietly', async (t) => {
 })
 
 t.test('jobs submit --wait on a job that fails: the reason in one line, exit 1', async (t) => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
+  const { url } = await listeningApp(t, { LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
   const dir = t.testdir({ 'in.jsonl': jsonl([{ id: 1, text: text(1) }, { id: 2, text: 'POISON in this one.' }, { id: 3, text: text(3) }]) })
   const res = await run(['jobs', 'submit', join(dir, 'in.jsonl'), '--url', url, '--name', 'cli-fail-1', '--wait', '--interval', '0.05'])
   t.equal(res.code, 1)
@@ -225,7 +225,7 @@ t.test('jobs submit --wait on a job that fails: the reason in one line, exit 1',
 })
 
 t.test('jobs evaluate: the submission\'s references, inline --references, the offline table, --json', async (t) => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_LATENCY_BASE_MS: 100 }, { controlPlane: { progressIntervalMs: 10 } })
+  const { url } = await listeningApp(t, { LOCAL_LATENCY_BASE_MS: 100 }, { controlPlane: { progressIntervalMs: 10 } })
   const dir = t.testdir({
     'in.jsonl': jsonl(IDS.map((id) => ({ id, text: text(id) }))),
     'refs.jsonl': jsonl(IDS.map((id) => ({ id, text: `Story ${id} opens here.` }))),
@@ -302,7 +302,7 @@ t.test('jobs evaluate: the submission\'s references, inline --references, the of
 })
 
 t.test('jobs submit waits out a busy gateway (503 UPLOADS_BUSY) and uploads once a slot frees', async (t) => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, DATASET_UPLOADS_MAX: 1 })
+  const { url } = await listeningApp(t, { DATASET_UPLOADS_MAX: 1 })
   const dir = t.testdir({ 'in.jsonl': jsonl(IDS.map((id) => ({ id, text: text(id) }))) })
   const held = heldUpload(url, '{"id": "held", "text": "Someone else is uploading."}')
   await sleep(100)

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { main } from '../../src/cli/main.js'
-import { closedStdout, jsonl, NO_SHEDDING, runCli as run, sink } from '../helpers/cli.js'
+import { closedStdout, jsonl, runCli as run, sink } from '../helpers/cli.js'
 import { listeningApp } from '../helpers/local-app.js'
 
 const ARTICLE = 'The river rose four metres overnight. The bridge stays closed until Friday. Officials expect more rain. Schools open late.'
@@ -12,7 +12,7 @@ const ARTICLE = 'The river rose four metres overnight. The bridge stays closed u
 const LEAD3 = 'The river rose four metres overnight. The bridge stays closed until Friday. Officials expect more rain.'
 
 t.test('summarize: text from the argument, from stdin, and "-"', async (t) => {
-  const { url } = await listeningApp(t, NO_SHEDDING)
+  const { url } = await listeningApp(t)
   const fromArg = await run(['summarize', ARTICLE, '--url', url])
   t.equal(fromArg.code, 0, fromArg.stderr)
   t.equal(fromArg.stdout, LEAD3 + '\n')
@@ -31,7 +31,7 @@ t.test('summarize: text from the argument, from stdin, and "-"', async (t) => {
 })
 
 t.test('summarize --json, --prompt, --model and typed --param', async (t) => {
-  const { url } = await listeningApp(t, NO_SHEDDING)
+  const { url } = await listeningApp(t)
   const json = await run(['summarize', ARTICLE, '--url', url, '--json', '--param', 'num_return_sequences=2', '--param', 'num_beams=2', '--param', 'do_sample=false', '--param', 'max_length=4'])
   t.equal(json.code, 0, json.stderr)
   const body = JSON.parse(json.stdout) as { summary: string, generated_texts: string[], model: string }
@@ -54,7 +54,7 @@ t.test('summarize --json, --prompt, --model and typed --param', async (t) => {
 })
 
 t.test('a 400 is one line with the gateway\'s code and message, exit 2', async (t) => {
-  const { url } = await listeningApp(t, NO_SHEDDING)
+  const { url } = await listeningApp(t)
   const res = await run(['summarize', 'hello there', '--url', url, '--param', 'num_beams=20'])
   t.equal(res.code, 2)
   t.equal(res.stderr, 'text2text-gateway: 400 INVALID_PARAMETERS: body.parameters.num_beams must be <= 16 (got 20)\n')
@@ -70,7 +70,7 @@ t.test('a 400 is one line with the gateway\'s code and message, exit 2', async (
 })
 
 t.test('API key from T2T_API_KEY; without it a 401 says what to set', async (t) => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, API_KEYS: 'k-one,k-two' })
+  const { url } = await listeningApp(t, { API_KEYS: 'k-one,k-two' })
   const missing = await run(['summarize', ARTICLE, '--url', url])
   t.equal(missing.code, 2)
   t.match(missing.stderr, /^text2text-gateway: 401 UNAUTHORIZED: [^\n]*; set T2T_API_KEY to an API key of this gateway\n$/)
@@ -95,7 +95,7 @@ const STATS_LINE = /^(\d+) summaries in \d+\.\d s \(\d+\.\d\/s\), (\d+) failed\n
 
 t.test('summarize --jsonl: 40 lines from a file and from stdin, in input order, batched by the gateway', async (t) => {
   // some emulated latency, so that concurrent requests meet in the batcher as they would in production
-  const { url, stack } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_LATENCY_BASE_MS: 20 })
+  const { url, stack } = await listeningApp(t, { LOCAL_LATENCY_BASE_MS: 20 })
   const input = jsonl(JSONL_IDS.map((id) => ({ id, text: story(id), highlights: 'ignored' })))
   const dir = t.testdir({ 'in.jsonl': input })
   const expected = JSONL_IDS.map((id) => ({ id, summary: lead3(id) }))
@@ -128,7 +128,7 @@ t.test('summarize --jsonl: 40 lines from a file and from stdin, in input order, 
 })
 
 t.test('summarize --jsonl: a poisoned line is an error line, the others succeed, exit 1', async (t) => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
+  const { url } = await listeningApp(t, { LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' })
   const rows = JSONL_IDS.map((id, i) => ({ id, text: i === 6 ? 'POISON in this one. Really.' : story(id) }))
   const res = await run(['summarize', '--jsonl', '-', '--url', url], { stdin: jsonl(rows) })
   t.equal(res.code, 1, 'an item failed')
@@ -147,7 +147,7 @@ t.test('summarize --jsonl: a poisoned line is an error line, the others succeed,
 })
 
 t.test('summarize --jsonl: a malformed line is a usage error naming it, after the lines before it', async (t) => {
-  const { url } = await listeningApp(t, NO_SHEDDING)
+  const { url } = await listeningApp(t)
   const good = JSONL_IDS.slice(0, 4).map((id) => ({ id, text: story(id) }))
   const dir = t.testdir({
     'article.jsonl': jsonl([...good, { id: 'cnn-1', article: 'CNN-style field.' }, { id: 'x', text: story('x') }]),
@@ -188,7 +188,7 @@ t.test('summarize --jsonl: a malformed line is a usage error naming it, after th
 })
 
 t.test('summarize --jsonl: an option the gateway refuses, or no gateway, stops the run at once', async (t) => {
-  const { url, stack } = await listeningApp(t, NO_SHEDDING)
+  const { url, stack } = await listeningApp(t)
   const input = jsonl(JSONL_IDS.map((id) => ({ id, text: story(id) })))
   const param = await run(['summarize', '--jsonl', '-', '--url', url, '--param', 'num_beams=20'], { stdin: input })
   t.equal(param.code, 2, 'the same for every line: not 40 error lines')
@@ -201,7 +201,7 @@ t.test('summarize --jsonl: an option the gateway refuses, or no gateway, stops t
   t.match(model.stderr, /^text2text-gateway: 400 [A-Z_]+: [^\n]*no-such-model[^\n]*\n$/)
 
   // nothing listens at the URL once the gateway is closed
-  const closed = await listeningApp(t, NO_SHEDDING)
+  const closed = await listeningApp(t)
   await closed.app.close()
   const refused = await run(['summarize', '--jsonl', '-', '--url', closed.url], { stdin: input })
   t.equal(refused.code, 1)

@@ -5,9 +5,6 @@ import { main } from '../../src/cli/main.js'
 /** What one CLI run printed and returned. */
 export interface Run { code: number, stdout: string, stderr: string }
 
-/** Load shedding is not under test there: a busy test machine must not turn requests into 503s. */
-export const NO_SHEDDING = { SHED_EVENT_LOOP_DELAY_MS: 0 }
-
 /** A writable that hands every chunk to `append` as text. */
 export function sink (append: (s: string) => void): Writable {
   return new Writable({ write (chunk: Buffer | string, _encoding, done) { append(chunk.toString()); done() } })

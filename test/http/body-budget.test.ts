@@ -2,7 +2,6 @@
 // (BODY_TIMEOUT_MS, DATASET_MIN_BYTES_PER_SECOND), with budgets small enough to run in seconds.
 import { request, type ClientRequest } from 'node:http'
 import t from 'tap'
-import { NO_SHEDDING } from '../helpers/cli.js'
 import { listeningApp } from '../helpers/local-app.js'
 
 interface Answer { status: number, headers: Record<string, string | string[] | undefined>, body: string }
@@ -37,7 +36,7 @@ const jsonOf = (bytes: number): string => {
 }
 
 t.test('memory: a body that does not fit the budget is refused with 503 BODIES_BUSY before it is read; the budget frees after', async t => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, BODY_BYTES_IN_FLIGHT_MAX: 400_000 })
+  const { url } = await listeningApp(t, { BODY_BYTES_IN_FLIGHT_MAX: 400_000 })
   const evaluate = `${url}/v1/evaluate`
   const big = jsonOf(300_000)
 
@@ -79,7 +78,7 @@ t.test('memory: a body that does not fit the budget is refused with 503 BODIES_B
 })
 
 t.test('time: a JSON body trickling past BODY_TIMEOUT_MS gets 408 REQUEST_TIMEOUT and its connection closed', async t => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, BODY_TIMEOUT_MS: 500 })
+  const { url } = await listeningApp(t, { BODY_TIMEOUT_MS: 500 })
   const slow = open(`${url}/v1/summarize`, { 'content-type': 'application/json', 'content-length': 1000 })
   const trickle = setInterval(() => { slow.req.write(' ') }, 100)
   t.teardown(() => { clearInterval(trickle) })
@@ -96,7 +95,7 @@ t.test('time: a JSON body trickling past BODY_TIMEOUT_MS gets 408 REQUEST_TIMEOU
 
 t.test('time: four trickling uploads hold every slot only until they fall below DATASET_MIN_BYTES_PER_SECOND', async t => {
   const windowMs = 500
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, DATASET_UPLOADS_MAX: 4, DATASET_MIN_BYTES_PER_SECOND: 200, DATASET_RATE_WINDOW_MS: windowMs })
+  const { url } = await listeningApp(t, { DATASET_UPLOADS_MAX: 4, DATASET_MIN_BYTES_PER_SECOND: 200, DATASET_RATE_WINDOW_MS: windowMs })
   const datasets = `${url}/v1/datasets`
   const ndjson = { 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' }
   const started = Date.now()
@@ -125,7 +124,7 @@ t.test('time: four trickling uploads hold every slot only until they fall below 
 t.test('a fast upload spanning many windows and S3 part uploads is never cut', async t => {
   // 24 MB: three 8 MiB multipart parts, so the gateway pauses reading while parts upload;
   // windows in which it held unread bytes are not held against the caller
-  const { url } = await listeningApp(t, { DATASET_MIN_BYTES_PER_SECOND: 1000, DATASET_RATE_WINDOW_MS: 100, ...NO_SHEDDING })
+  const { url } = await listeningApp(t, { DATASET_MIN_BYTES_PER_SECOND: 1000, DATASET_RATE_WINDOW_MS: 100 })
   const lines = Array.from({ length: 250 }, (_, i) => JSON.stringify({ id: i, text: `Line ${i} ` + 'words '.repeat(16_000) })).join('\n') + '\n'
   const res = await fetch(`${url}/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: lines })
   const text = await res.text()

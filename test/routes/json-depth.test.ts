@@ -3,14 +3,13 @@
 // dataset line.
 import t from 'tap'
 import { MAX_JSON_DEPTH } from '../../src/util/json-bounds.js'
-import { NO_SHEDDING } from '../helpers/cli.js'
 import { localApp } from '../helpers/local-app.js'
 
 const deepArray = (depth: number): string => '['.repeat(depth) + '1' + ']'.repeat(depth)
 const deepObject = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)
 
 t.test('a body nested 8,000 deep is a 400 INVALID_JSON on every JSON route', async t => {
-  const { app } = await localApp(t, NO_SHEDDING)
+  const { app } = await localApp(t)
   const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>> }>()
   const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops)
     .filter(([, op]) => op.requestBody?.content?.['application/json'] !== undefined)
@@ -34,7 +33,7 @@ t.test('a body nested 8,000 deep is a 400 INVALID_JSON on every JSON route', asy
 })
 
 t.test('nesting up to the limit is parsed and validated as usual', async t => {
-  const { app } = await localApp(t, NO_SHEDDING)
+  const { app } = await localApp(t)
   const res = await app.inject({ method: 'POST', url: '/v1/summarize', headers: { 'content-type': 'application/json' }, payload: `{"text": ${deepArray(MAX_JSON_DEPTH - 1)}}` })
   t.equal(res.statusCode, 400)
   t.equal(res.json().code, 'INVALID_REQUEST')
@@ -44,7 +43,7 @@ t.test('nesting up to the limit is parsed and validated as usual', async t => {
 })
 
 t.test('a dataset line nested 100,000 deep is a 400 DATASET_INVALID naming the line', async t => {
-  const { app } = await localApp(t, NO_SHEDDING)
+  const { app } = await localApp(t)
   const body = ['{"id": 1, "text": "Fine."}', `{"id": 2, "text": "x", "parameters": ${deepObject(100_000)}}`, deepArray(100_000), '{"id": 3, "text": "Fine too."}'].join('\n')
   const res = await app.inject({ method: 'POST', url: '/v1/datasets', headers: { 'content-type': 'application/x-ndjson' }, payload: body })
   t.equal(res.statusCode, 400, res.body.slice(0, 300))

@@ -2,7 +2,6 @@
 // without stacks; real 5xx at error with a stack; never an AWS account id, ARN or console URL.
 import { PassThrough, Writable } from 'node:stream'
 import t from 'tap'
-import { NO_SHEDDING } from '../helpers/cli.js'
 import { localApp } from '../helpers/local-app.js'
 import { redactAws, serializeError } from '../../src/util/redact-aws.js'
 
@@ -13,7 +12,7 @@ const AWS_DETAILS = [/\b\d{12}\b/, /arn:aws/, /console\.aws\.amazon\.com/, /clou
 t.test('4xx at info, expected 503s at warn without stacks, 5xx at error with a stack and no AWS account details', async t => {
   const raw: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { raw.push(String(chunk)); cb() } })
-  const { app } = await localApp(t, { ...NO_SHEDDING, LOG_LEVEL: 'info', DATASET_UPLOADS_MAX: 1, LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' }, {}, stream)
+  const { app } = await localApp(t, { LOG_LEVEL: 'info', DATASET_UPLOADS_MAX: 1, LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' }, {}, stream)
 
   // 400
   t.equal((await app.inject({ method: 'POST', url: '/v1/summarize', headers: { 'content-type': 'application/json' }, payload: '{"text": ' })).statusCode, 400)

@@ -7,7 +7,6 @@ import { buildApp } from '../../src/app.js'
 import { createS3Client } from '../../src/sagemaker/clients.js'
 import type { LocalStack } from '../../src/local/stack.js'
 import { expectRejections, type Rejection } from '../helpers/http.js'
-import { NO_SHEDDING } from '../helpers/cli.js'
 import { localApp } from '../helpers/local-app.js'
 import { listKeys, ndjson, waitForJob } from '../helpers/jobs.js'
 
@@ -29,7 +28,7 @@ async function seed (t: Teardown, stack: LocalStack): Promise<void> {
 }
 
 t.test('a URI naming an allowed folder without its slash is refused; with it, the job reads only that folder', async t => {
-  const { app, stack } = await localApp(t, { ...NO_SHEDDING, ALLOWED_S3_PREFIXES: `s3://${BUCKET}/data` })
+  const { app, stack } = await localApp(t, { ALLOWED_S3_PREFIXES: `s3://${BUCKET}/data` })
   await seed(t, stack)
   const records = [{ id: 'public-1', text: 'x' }]
   const cases: Rejection[] = [
@@ -68,7 +67,7 @@ t.test('a URI naming an allowed folder without its slash is refused; with it, th
 
 t.test("a job's stored references are checked again against today's allow-list", async t => {
   // submitted while the whole bucket was allowed, where s3://bucket/data was harmless
-  const { app, stack, config } = await localApp(t, { ...NO_SHEDDING, ALLOWED_S3_PREFIXES: `s3://${BUCKET}/` })
+  const { app, stack, config } = await localApp(t, { ALLOWED_S3_PREFIXES: `s3://${BUCKET}/` })
   await seed(t, stack)
   const res = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { name: 'old-job', input: { s3Uri: `s3://${BUCKET}/data/in/part-1.jsonl` }, references: { s3Uri: `s3://${BUCKET}/data` } } })
   t.equal(res.statusCode, 202, res.body)

@@ -96,3 +96,21 @@ t.test('failed authentications are limited per address, never per key', async t 
   t.equal((await post('guess-5', '198.51.100.9')).statusCode, 401, 'another address has its own count')
   t.equal((await app.inject({ url: '/health', remoteAddress: '203.0.113.7' })).statusCode, 200, 'probes stay open')
 })
+
+t.test('load shedding refuses /v1 work with 503 and Retry-After; probes still answer', async t => {
+  // any resident set is above 1 byte: the memory check fires on every sample (under-pressure
+  // samples on an interval, so wait for its first look)
+  const { app } = await localApp(t, { SHED_RSS_BYTES: 1 })
+  let res = await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: TEXT } })
+  for (let i = 0; i < 50 && res.statusCode === 200; i++) {
+    await new Promise(resolve => setTimeout(resolve, 20))
+    res = await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: TEXT } })
+  }
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().code, 'ENDPOINT_UNAVAILABLE')
+  t.match(res.json().message, /overloaded \(rssBytes\)/)
+  t.ok(Number(res.headers['retry-after']) >= 1)
+  t.equal((await app.inject({ method: 'POST', url: '/%761/summarize', payload: { text: TEXT } })).statusCode, 503, 'the encoded spelling is shed too')
+  t.equal((await app.inject({ url: '/health' })).statusCode, 200, 'probes are never shed')
+  t.equal((await app.inject({ url: '/ready' })).statusCode, 200)
+})

@@ -73,21 +73,65 @@ t.test('maxAttempts 1 disables retries; Retry-After is at least 1 s', async (t) 
   t.equal(a.error?.retryAfterMs, 1000)
 })
 
-t.test('no retry whose backoff would end after every deadline', async (t) => {
-  const { calls, submit, tick } = setup({ flushPolicy: 'eager', retry: { maxAttempts: 5, baseMs: 100, capMs: 100 } })
+t.test('retries are bounded by deadlines: a backoff is cut short to land before the earliest one, and none is tried once it cannot', async (t) => {
+  const { calls, submit, tick } = setup({ flushPolicy: 'eager', retry: { maxAttempts: 50, baseMs: 100, capMs: 100 } })
   const a = submit('a', { deadline: T0 + 60 })
   const b = submit('b', { deadline: T0 + 50 })
   await tick(10)
   calls[0].reject(throttled())
-  await tick()
-  // a retry at 10 + 50 = 60 would land on a's deadline
+  // the backoff asks for 50 ms (10 + 50 = 60, past b's deadline): cut to land at 49
+  await tick(38)
   t.equal(calls.length, 1)
-  t.same([a.error?.code, b.error?.code], ['ENDPOINT_UNAVAILABLE', 'ENDPOINT_UNAVAILABLE'])
-  t.equal(a.at, 10, 'answered at once rather than at the deadline')
-  t.match(a.error?.message, /would end after the deadline/)
+  await tick(1)
+  t.equal(calls.length, 2)
+  t.equal(calls[1].at, 49)
+  t.same(calls[1].req.inputs, ['a', 'b'])
+  calls[1].reject(throttled())
+  await tick()
+  t.equal(b.error?.code, 'ENDPOINT_UNAVAILABLE', 'no attempt fits in b’s last ms: answered at once')
+  t.equal(b.at, 49)
+  t.match(b.error?.message, /no retry could be answered before the deadline/)
+  t.equal(a.state, 'pending', 'a still has 11 ms')
+  await tick(10)
+  t.equal(calls.length, 3)
+  t.equal(calls[2].at, 59)
+  t.same(calls[2].req.inputs, ['a'])
+  calls[2].reject(throttled())
+  await tick()
+  t.equal(a.error?.code, 'ENDPOINT_UNAVAILABLE')
+  t.equal(a.at, 59, 'answered at once rather than at its deadline')
+  await tick(100)
+  t.equal(calls.length, 3)
 })
 
-t.test('a retry drops the items that expired or were cancelled during the backoff', async (t) => {
+t.test('an endpoint Retry-After longer than the time left ends the retries at once', async (t) => {
+  const { calls, submit, tick } = setup({ flushPolicy: 'eager', retry: { maxAttempts: 50, baseMs: 10, capMs: 10 } })
+  const a = submit('a', { deadline: T0 + 1000 })
+  await tick()
+  calls[0].reject(throttled(5000))
+  await tick()
+  t.equal(calls.length, 1)
+  t.equal(a.error?.code, 'ENDPOINT_UNAVAILABLE')
+  t.equal(a.at, 0)
+})
+
+t.test('retries go on past the old count while the deadline allows: six faults in a row lose nothing', async (t) => {
+  // the issue's failure: RETRY_MAX_ATTEMPTS 6 failed a batch with time left on its deadline
+  const { calls, submit, tick } = setup({ flushPolicy: 'eager', retry: { baseMs: 25, capMs: 2000 } })
+  const a = submit('a', { deadline: T0 + 30_000 })
+  for (let i = 0; i < 12; i++) {
+    await tick(2000)
+    t.equal(calls.length, i + 1)
+    calls[i].reject(throttled())
+  }
+  await tick(2000)
+  echo(calls[12])
+  await tick()
+  t.same(a.value, ['A'], 'answered on the 13th attempt')
+  t.equal(calls[12].req.attempt, 13)
+})
+
+t.test('a retry drops the items that were cancelled during the backoff and keeps the rest', async (t) => {
   const { calls, submit, tick } = setup({ flushPolicy: 'eager', retry: { maxAttempts: 3, baseMs: 100, capMs: 100 } })
   const a = submit('a', { deadline: T0 + 30 })
   const cancel = new AbortController()
@@ -97,17 +141,16 @@ t.test('a retry drops the items that expired or were cancelled during the backof
   calls[0].reject(throttled())
   await tick(10)
   cancel.abort()
-  await tick(20)
-  t.equal(a.error?.code, 'DEADLINE_EXCEEDED')
-  t.equal(a.at, 30)
+  await tick()
   t.equal(b.error?.code, 'CANCELLED')
-  await tick(20)
-  t.equal(calls[1].at, 50)
-  t.same(calls[1].req.inputs, ['c'])
+  await tick(19)
+  // the 50 ms backoff, cut short to land before a's deadline at 30
+  t.equal(calls[1].at, 29)
+  t.same(calls[1].req.inputs, ['a', 'c'])
   t.equal(calls[1].req.attempt, 2)
   echo(calls[1])
   await tick()
-  t.same(c.value, ['C'])
+  t.same([a.value, c.value], [['A'], ['C']])
 })
 
 t.test('a batch whose items all leave during the backoff frees its slot at once', async (t) => {

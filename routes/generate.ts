@@ -48,7 +48,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
       throw catalogError('QUEUE_FULL', `the queue cannot take ${inputs.length} more items now`, { retryAfterSeconds: 1 })
     }
     const outcomes = await app.realtime.run({
-      model, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply)
+      model, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: request.keyId
     })
     if (single) {
       const [outcome] = outcomes

@@ -34,7 +34,8 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       params: parameters,
       inputs: [(prompt ?? DEFAULT_PROMPT) + text],
       deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
-      signal: callerGone(reply)
+      signal: callerGone(reply),
+      tenant: request.keyId
     })
     if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
     return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model }

@@ -3,7 +3,7 @@ import { RETRY_AFTER_FLOOR_MS, backoffMs, estimateRetryAfterMs, retryPlan, type 
 import { MAX_TIMER_MS, realClock, type Clock } from './clock.js'
 import { DeadlineHeap, type HeapEntry } from './deadline-heap.js'
 import { BatcherError, InvokeError } from './errors.js'
-import { FairQueue } from './fair-queue.js'
+import { FairQueue, FairTags } from './fair-queue.js'
 import { decideFlush, FLUSH_POLICIES, type FlushDecision, type FlushPolicy } from './flush-policy.js'
 import { LatencyModel, type LatencyFit } from './latency-model.js'
 import { RecentMax } from './population.js'
@@ -159,8 +159,9 @@ interface Item extends HeapEntry {
   readonly deadline: number
   // epoch ms at submit; a partition's wait is measured from its oldest item's arrival
   readonly arrival: number
-  // submit order across all partitions; picks the partition served first when a slot frees
-  readonly seq: number
+  // fair-queueing virtual time (FairTags): the order items are served in, within a partition
+  // (across its tenants' lanes) and across partitions (the head with the lowest tag goes first)
+  readonly tag: number
   // the caller's key; '' without one
   readonly lane: string
   readonly partition: Partition
@@ -213,7 +214,7 @@ export class MicroBatcher {
   readonly #maxBytes: number
   readonly #maxQueue: number
   readonly #maxQueuePerKey: number
-  readonly #weights: ReadonlyMap<string, number>
+  readonly #tags: FairTags
   readonly #maxConcurrent: number
   readonly #retry: RetryOptions
   readonly #policy: FlushPolicy
@@ -231,7 +232,6 @@ export class MicroBatcher {
   readonly #deadlines = new DeadlineHeap<Item>()
   #depth = 0
   #inFlight = 0
-  #seq = 0
   #batchSeq = 0
   // ms, exponentially weighted average of invocation latency; 0 until the first answer
   #latencyMs = 0
@@ -251,8 +251,9 @@ export class MicroBatcher {
     this.#maxBytes = positiveInteger('maxBytes', options.maxBytes ?? BATCHER_DEFAULTS.maxBytes)
     this.#maxQueue = positiveInteger('maxQueue', options.maxQueue ?? BATCHER_DEFAULTS.maxQueue)
     this.#maxQueuePerKey = positiveInteger('maxQueuePerKey', options.maxQueuePerKey ?? BATCHER_DEFAULTS.maxQueuePerKey)
-    this.#weights = options.tenantWeights ?? new Map()
-    for (const [key, weight] of this.#weights) positiveInteger(`tenantWeights.${key}`, weight)
+    const weights = options.tenantWeights ?? new Map<string, number>()
+    for (const [key, weight] of weights) positiveInteger(`tenantWeights.${key}`, weight)
+    this.#tags = new FairTags((lane) => weights.get(lane) ?? 1)
     this.#maxConcurrent = positiveInteger('maxConcurrent', options.maxConcurrent ?? BATCHER_DEFAULTS.maxConcurrent)
     this.#retry = {
       maxAttempts: positiveInteger('retry.maxAttempts', options.retry?.maxAttempts ?? BATCHER_DEFAULTS.retry.maxAttempts),
@@ -321,7 +322,7 @@ export class MicroBatcher {
         params: normaliseParams(opts.params),
         overhead,
         tail: payloadTail(opts.params),
-        queue: new FairQueue((name) => this.#weights.get(name) ?? 1),
+        queue: new FairQueue<Item>(),
         queuedBytes: 0,
         inFlightItems: 0,
         recent: new RecentMax()
@@ -336,7 +337,7 @@ export class MicroBatcher {
         bytes,
         deadline: opts.deadline,
         arrival: now,
-        seq: this.#seq++,
+        tag: this.#tags.next(lane),
         lane,
         partition: home,
         state: 'queued',
@@ -397,11 +398,11 @@ export class MicroBatcher {
     })
   }
 
-  /** Dispatch ready partitions into free slots, oldest first, then re-arm the timer. */
+  /** Dispatch ready partitions into free slots, lowest tag first, then re-arm the timer. */
   #pump (): void {
     const now = this.#clock.now()
     while (this.#inFlight < this.#maxConcurrent) {
-      const ready = this.#oldestReady(now)
+      const ready = this.#nextReady(now)
       if (ready === undefined) break
       this.#dispatch(ready.partition, ready.take, now)
     }
@@ -410,24 +411,24 @@ export class MicroBatcher {
   }
 
   /** The policy's decision for every partition with waiting items; forgets idle partitions. */
-  #decisions (now: number): Array<{ partition: Partition, oldest: Item, decision: FlushDecision }> {
+  #decisions (now: number): Array<{ partition: Partition, next: Item, decision: FlushDecision }> {
     let totalPopulation = 0
     for (const partition of this.#partitions.values()) {
       const population = partition.recent.value(now, this.#populationWindowMs(partition.model))
       if (population === 0 && partition.queue.size === 0 && partition.inFlightItems === 0) this.#partitions.delete(partition.key)
       totalPopulation += population
     }
-    const out: Array<{ partition: Partition, oldest: Item, decision: FlushDecision }> = []
+    const out: Array<{ partition: Partition, next: Item, decision: FlushDecision }> = []
     for (const partition of this.#partitions.values()) {
-      const oldest = partition.queue.oldest()
-      if (oldest === undefined) continue
+      const next = partition.queue.peek()
+      if (next === undefined) continue
       const queued = partition.queue.size
       const population = Math.max(queued + partition.inFlightItems, partition.recent.value(now, this.#populationWindowMs(partition.model)))
       const decision = decideFlush(this.#policy, {
         now,
         queued,
         bytesFull: payloadBytes(partition.overhead, queued, partition.queuedBytes) >= this.#maxBytes,
-        oldestArrival: oldest.arrival,
+        oldestArrival: partition.queue.oldestArrival(),
         inFlightItems: partition.inFlightItems,
         population,
         totalPopulation: Math.max(totalPopulation, population),
@@ -439,18 +440,18 @@ export class MicroBatcher {
         fit: this.latencyFit(partition.model),
         draining: this.#draining
       })
-      out.push({ partition, oldest, decision })
+      out.push({ partition, next, decision })
     }
     return out
   }
 
-  // fairness: the partition whose oldest item is oldest goes first, so a rare parameter set is
-  // never starved by a busy one
-  #oldestReady (now: number): { partition: Partition, take: number } | undefined {
-    let best: { partition: Partition, oldest: Item, take: number } | undefined
-    for (const { partition, oldest, decision } of this.#decisions(now)) {
+  // fairness: the partition whose next item has the lowest tag goes first, so a rare parameter
+  // set is never starved by a busy one, nor one tenant by another's burst in other parameters
+  #nextReady (now: number): { partition: Partition, take: number } | undefined {
+    let best: { partition: Partition, next: Item, take: number } | undefined
+    for (const { partition, next, decision } of this.#decisions(now)) {
       if (!('take' in decision)) continue
-      if (best === undefined || oldest.seq < best.oldest.seq) best = { partition, oldest, take: decision.take }
+      if (best === undefined || next.tag < best.next.tag) best = { partition, next, take: decision.take }
     }
     return best
   }
@@ -480,6 +481,7 @@ export class MicroBatcher {
       // in turn: stop at the first item that does not fit rather than skip ahead of it
       if (payloadBytes(partition.overhead, taken.length + 1, sum + item.bytes) > this.#maxBytes) break
       this.#unqueue(item)
+      this.#tags.served(item.tag)
       item.state = 'in_flight'
       partition.inFlightItems++
       taken.push(item)
@@ -688,7 +690,10 @@ export class MicroBatcher {
     this.#depth--
     const left = (this.#queuedPerKey.get(item.lane) ?? 0) - 1
     if (left > 0) this.#queuedPerKey.set(item.lane, left)
-    else this.#queuedPerKey.delete(item.lane)
+    else {
+      this.#queuedPerKey.delete(item.lane)
+      this.#tags.idle(item.lane)
+    }
   }
 
   /** Payloads needed for what is queued, counting maxSize only; drives QUEUE_FULL's Retry-After. */

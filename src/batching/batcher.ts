@@ -181,6 +181,8 @@ interface Flight {
   readonly overhead: number
   readonly tail: string
   readonly items: readonly Item[]
+  // epoch ms of the first send
+  readonly started: number
   // the payload being sent now, aborted once all of its items are settled
   current?: { readonly items: readonly Item[], readonly controller: AbortController }
   // the payload sleeping before a retry, woken early once all of its items are settled
@@ -224,6 +226,8 @@ export class MicroBatcher {
   readonly #batchIdPrefix: string
 
   readonly #partitions = new Map<string, Partition>()
+  // the flights holding a slot
+  readonly #flights = new Set<Flight>()
   // per model: its endpoint's latency curve, learnt from answered invocations
   readonly #latency = new Map<string, LatencyModel>()
   // items waiting per lane (key, '' without one); lanes with none are absent
@@ -232,6 +236,8 @@ export class MicroBatcher {
   readonly #deadlines = new DeadlineHeap<Item>()
   #depth = 0
   #inFlight = 0
+  // epoch ms a slot last became free
+  #slotFreedAt = Number.NEGATIVE_INFINITY
   #batchSeq = 0
   // ms, exponentially weighted average of invocation latency; 0 until the first answer
   #latencyMs = 0
@@ -418,6 +424,12 @@ export class MicroBatcher {
       if (population === 0 && partition.queue.size === 0 && partition.inFlightItems === 0) this.#partitions.delete(partition.key)
       totalPopulation += population
     }
+    // per busy slot, ms until its answer is expected (first send + the learnt latency)
+    const busyFreeInMs: number[] = []
+    for (const flight of this.#flights) {
+      const expected = this.#latency.get(flight.model)?.predict(flight.items.length)
+      busyFreeInMs.push(expected === undefined ? Number.POSITIVE_INFINITY : flight.started + expected - now)
+    }
     const out: Array<{ partition: Partition, next: Item, decision: FlushDecision }> = []
     for (const partition of this.#partitions.values()) {
       const next = partition.queue.peek()
@@ -429,10 +441,12 @@ export class MicroBatcher {
         queued,
         bytesFull: payloadBytes(partition.overhead, queued, partition.queuedBytes) >= this.#maxBytes,
         oldestArrival: partition.queue.oldestArrival(),
+        slotFreedAt: this.#slotFreedAt,
         inFlightItems: partition.inFlightItems,
         population,
         totalPopulation: Math.max(totalPopulation, population),
         inFlight: this.#inFlight,
+        busyFreeInMs,
         slots: this.#maxConcurrent,
         maxSize: this.#maxSize,
         maxWaitMs: this.#maxWaitMs,
@@ -494,8 +508,10 @@ export class MicroBatcher {
       params: partition.params,
       overhead: partition.overhead,
       tail: partition.tail,
-      items: taken
+      items: taken,
+      started: now
     }
+    this.#flights.add(flight)
     for (const item of taken) item.flight = flight
     this.#inFlight++
     void this.#runFlight(flight)
@@ -509,6 +525,8 @@ export class MicroBatcher {
       this.#rejectAll(flight.items, new BatcherError('ENDPOINT_UNAVAILABLE', 'internal batcher error', { cause: err, retryAfterMs: RETRY_AFTER_FLOOR_MS }))
     } finally {
       this.#inFlight--
+      this.#flights.delete(flight)
+      this.#slotFreedAt = this.#clock.now()
       this.#pump()
     }
   }

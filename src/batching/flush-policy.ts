@@ -12,7 +12,9 @@ export const FLUSH_POLICIES = ['learned', 'adaptive', 'eager', 'wait'] as const
  *   and for less than the endpoint's learnt base latency (`LatencyModel`). Closed-loop callers
  *   return when their batch is answered, so C callers on S slots settle into S batches of
  *   ⌈C/S⌉ — the most any scheduler gets from the endpoint, as each slot is busy with an equal
- *   share — instead of one batch of C on one slot while the others idle. Nothing to tune.
+ *   share — instead of one batch of C on one slot while the others idle. When more than a share
+ *   per free slot waits, the free slots split it all rather than leave a remainder behind for
+ *   a busy slot. Nothing to tune.
  * - `eager`: at once, everything queued (up to maxSize). No batching delay at low load, and
  *   batches grow by themselves under load; at moderate load slots go to small batches.
  * - `wait`: only at `maxSize` items, `maxBytes`, or once the oldest item has waited
@@ -32,6 +34,8 @@ export interface PartitionView {
   bytesFull: boolean
   /** Epoch ms the oldest waiting item arrived. */
   oldestArrival: number
+  /** Epoch ms a slot last became free (-Infinity if none ever did): waiting for a slot is not waiting for company. */
+  slotFreedAt: number
   /** Items of this partition in flight. */
   inFlightItems: number
   /** Items this partition held (queued or in flight) at its busiest of late; >= queued + inFlightItems. */
@@ -40,6 +44,8 @@ export interface PartitionView {
   totalPopulation: number
   /** Slots busy, batcher-wide. */
   inFlight: number
+  /** Per busy slot, ms until it is expected to free (<= 0: any moment now), from the learnt curve. */
+  busyFreeInMs: readonly number[]
   /** Slots in all (maxConcurrent). */
   slots: number
   maxSize: number
@@ -81,14 +87,21 @@ export function evenShare (view: Pick<PartitionView, 'population' | 'totalPopula
 
 function decideLearned (view: PartitionView): FlushDecision {
   const share = evenShare(view)
-  if (view.queued >= share || view.bytesFull) return { take: share }
+  // more than a share each for the free slots: what a free slot leaves behind waits for a busy
+  // one to finish, a whole invocation later, so the free slots take it along instead (groups of
+  // callers merge until there are no more groups than slots, instead of locking into fragments)
+  // a fragment sent now costs the endpoint one more base latency of slot time; waiting longer
+  // than that for company costs the waiting items more than the fragment would
+  const patienceMs = view.fit === undefined ? 0 : Math.min(view.maxWaitMs, view.fit.baseMs)
+  // slots that free within that patience count as free (several answers land at once)
+  const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
+  if (view.queued >= share || view.bytesFull) return { take: Math.min(view.maxSize, Math.max(share, Math.ceil(view.queued / free))) }
   // callers of this partition not here now but here of late: in a closed loop, on their way back
   const expected = view.population - view.queued - view.inFlightItems
   // nobody expected, or nothing learnt yet: a free slot never idles while items wait
   if (expected <= 0 || view.fit === undefined) return { take: view.queued }
-  // a fragment sent now costs the endpoint one more base latency of slot time; waiting longer
-  // than that for company costs the waiting items more than the fragment would
-  return waitFor(view, Math.min(view.maxWaitMs, view.fit.baseMs), view.queued)
+  // patience counts from when the wait became a choice: items that waited for a slot start now
+  return waitFor({ ...view, oldestArrival: Math.max(view.oldestArrival, view.slotFreedAt) }, patienceMs, view.queued)
 }
 
 /** Take `take` once the oldest item has waited `waitMs`, else look again then. */

@@ -79,11 +79,12 @@ export class FairQueue<T extends LaneEntry> {
     return true
   }
 
-  /** The entry served next: the lowest tag among the lane heads. */
+  /** The entry served next: the lowest tag among the lane heads, ties to the older arrival. */
   peek (): T | undefined {
     let best: T | undefined
     for (const lane of this.#lanes.values()) {
-      if (best === undefined || lane[0].tag < best.tag) best = lane[0]
+      const head = lane[0]
+      if (best === undefined || head.tag < best.tag || (head.tag === best.tag && head.arrival < best.arrival)) best = head
     }
     return best
   }

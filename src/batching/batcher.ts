@@ -6,7 +6,7 @@ import { BatcherError, InvokeError } from './errors.js'
 import { FairQueue, FairTags } from './fair-queue.js'
 import { decideFlush, FLUSH_POLICIES, type FlushDecision, type FlushPolicy } from './flush-policy.js'
 import { LatencyModel, type LatencyFit } from './latency-model.js'
-import { RecentMax } from './population.js'
+import { ArrivalRate, RecentMax } from './population.js'
 import { assemblePayload, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, payloadTail, type Params } from './payload.js'
 
 /** One invocation of the endpoint: a list payload of inputs that share a model and params. */
@@ -146,6 +146,7 @@ interface Partition {
   inFlightItems: number
   // the most items (queued + in flight) of late: who comes back in a closed loop
   readonly recent: RecentMax
+  readonly arrivals: ArrivalRate
 }
 
 type ItemState = 'queued' | 'in_flight' | 'settled'
@@ -331,7 +332,8 @@ export class MicroBatcher {
         queue: new FairQueue<Item>(),
         queuedBytes: 0,
         inFlightItems: 0,
-        recent: new RecentMax()
+        recent: new RecentMax(),
+        arrivals: new ArrivalRate()
       }
       this.#partitions.set(key, partition)
     }
@@ -361,6 +363,7 @@ export class MicroBatcher {
       home.queuedBytes += bytes
       this.#queuedPerKey.set(lane, (this.#queuedPerKey.get(lane) ?? 0) + 1)
       home.recent.observe(home.queue.size + home.inFlightItems, now, this.#populationWindowMs(home.model))
+      home.arrivals.arrive(now)
       this.#deadlines.push(item)
       this.#depth++
     })
@@ -444,6 +447,7 @@ export class MicroBatcher {
         slotFreedAt: this.#slotFreedAt,
         inFlightItems: partition.inFlightItems,
         population,
+        arrivalsPerMs: partition.arrivals.perMs(),
         totalPopulation: Math.max(totalPopulation, population),
         inFlight: this.#inFlight,
         busyFreeInMs,

@@ -9,7 +9,8 @@ export const FLUSH_POLICIES = ['learned', 'adaptive', 'eager', 'wait'] as const
  * - `learned` (the default): gives every slot an even share of the partition's recent
  *   population (items queued or in flight at its busiest over the last window; see
  *   `RecentMax`), and waits for the rest of a share only while those callers are expected back
- *   and for less than the endpoint's learnt base latency (`LatencyModel`). Closed-loop callers
+ *   (or arriving fast enough that one more comes within the wait), and for less than the
+ *   endpoint's learnt base latency (`LatencyModel`). Closed-loop callers
  *   return when their batch is answered, so C callers on S slots settle into S batches of
  *   ⌈C/S⌉ — the most any scheduler gets from the endpoint, as each slot is busy with an equal
  *   share — instead of one batch of C on one slot while the others idle. When more than a share
@@ -40,6 +41,8 @@ export interface PartitionView {
   inFlightItems: number
   /** Items this partition held (queued or in flight) at its busiest of late; >= queued + inFlightItems. */
   population: number
+  /** Items per ms arriving in this partition of late (`ArrivalRate`). */
+  arrivalsPerMs: number
   /** The same summed over every partition: the items competing for the slots. */
   totalPopulation: number
   /** Slots busy, batcher-wide. */
@@ -91,15 +94,18 @@ function decideLearned (view: PartitionView): FlushDecision {
   // one to finish, a whole invocation later, so the free slots take it along instead (groups of
   // callers merge until there are no more groups than slots, instead of locking into fragments)
   // a fragment sent now costs the endpoint one more base latency of slot time; waiting longer
-  // than that for company costs the waiting items more than the fragment would
-  const patienceMs = view.fit === undefined ? 0 : Math.min(view.maxWaitMs, view.fit.baseMs)
+  // than that for company costs the waiting items more than the fragment would. Nothing learnt
+  // yet: an idle endpoint gets the item at once, a busy one is given maxWaitMs at most
+  const patienceMs = view.fit !== undefined ? Math.min(view.maxWaitMs, view.fit.baseMs) : view.inFlight > 0 ? view.maxWaitMs : 0
   // slots that free within that patience count as free (several answers land at once)
   const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
   if (view.queued >= share || view.bytesFull) return { take: Math.min(view.maxSize, Math.max(share, Math.ceil(view.queued / free))) }
-  // callers of this partition not here now but here of late: in a closed loop, on their way back
-  const expected = view.population - view.queued - view.inFlightItems
-  // nobody expected, or nothing learnt yet: a free slot never idles while items wait
-  if (expected <= 0 || view.fit === undefined) return { take: view.queued }
+  // callers of this partition not here now but here of late (in a closed loop, on their way
+  // back), or at the rate items arrive, at least one more within the patience
+  const inTransit = view.population - view.queued - view.inFlightItems
+  const soon = view.arrivalsPerMs * patienceMs
+  // nobody expected: a free slot never idles while items wait
+  if (patienceMs <= 0 || (inTransit <= 0 && soon < 1)) return { take: view.queued }
   // patience counts from when the wait became a choice: items that waited for a slot start now
   return waitFor({ ...view, oldestArrival: Math.max(view.oldestArrival, view.slotFreedAt) }, patienceMs, view.queued)
 }

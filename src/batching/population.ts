@@ -35,3 +35,31 @@ export class RecentMax {
     this.#start = elapsed < 2 * windowMs ? this.#start + windowMs : now
   }
 }
+
+// weight of the newest gap in the mean time between arrivals
+const GAP_EWMA_ALPHA = 0.2
+
+/**
+ * How fast items arrive: the reciprocal of an exponentially weighted mean gap between
+ * arrivals. One long gap (an idle spell) pulls the rate down at once, so a caller after a
+ * pause is not kept waiting for company that stopped coming.
+ */
+export class ArrivalRate {
+  #last = Number.NaN
+  // ms
+  #gap = Number.POSITIVE_INFINITY
+
+  /** Record one arrival at `now` (epoch ms). */
+  arrive (now: number): void {
+    if (!Number.isNaN(this.#last)) {
+      const gap = Math.max(0, now - this.#last)
+      this.#gap = this.#gap === Number.POSITIVE_INFINITY ? gap : this.#gap + GAP_EWMA_ALPHA * (gap - this.#gap)
+    }
+    this.#last = now
+  }
+
+  /** Items per ms; 0 before the second arrival. */
+  perMs (): number {
+    return this.#gap === Number.POSITIVE_INFINITY ? 0 : 1 / Math.max(this.#gap, 1e-3)
+  }
+}

@@ -12,6 +12,7 @@ const VIEW: PartitionView = {
   slotFreedAt: 0,
   inFlightItems: 0,
   population: 1,
+  arrivalsPerMs: 0,
   totalPopulation: 1,
   inFlight: 0,
   busyFreeInMs: [],
@@ -43,7 +44,11 @@ t.test("'learned': waits for the rest of a share only while callers are expected
   t.same(decideFlush('learned', { ...back, now: 1010 }), { take: 1 }, 'the wait is over: what is there goes')
   t.same(decideFlush('learned', { ...back, now: 1030, slotFreedAt: 1030 }), { until: 1040 }, 'waiting for a slot is not waiting for company: patience starts when the slot frees')
   t.same(decideFlush('learned', { ...back, inFlightItems: 31 }), { take: 1 }, 'nobody else expected: a free slot never idles while an item waits')
-  t.same(decideFlush('learned', { ...back, fit: undefined }), { take: 1 }, 'nothing learnt yet: no waiting on a guess')
+  t.same(decideFlush('learned', { ...back, fit: undefined }), { take: 1 }, 'nothing learnt yet and nothing in flight: at once')
+  t.same(decideFlush('learned', { ...back, fit: undefined, inFlight: 3 }), { until: 1010 }, 'nothing learnt yet, the endpoint busy: maxWaitMs at most')
+  const trickle = { ...VIEW, queued: 3, population: 16, totalPopulation: 16, inFlightItems: 13, inFlight: 2 }
+  t.same(decideFlush('learned', trickle), { take: 3 }, 'callers trickling in slowly (none in transit, none due): no wait')
+  t.same(decideFlush('learned', { ...trickle, arrivalsPerMs: 0.2 }), { until: 1010 }, 'arriving at 2 per patience: wait for them')
   t.same(decideFlush('learned', { ...back, queued: 8 }), { take: 8 }, 'a full share goes at once')
   t.same(decideFlush('learned', { ...back, bytesFull: true }), { take: 8 }, 'so does a payload at maxBytes')
   t.same(decideFlush('learned', { ...back, draining: true }), { take: 32 }, 'draining: no waiting at all')

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { RETRY_AFTER_FLOOR_MS, backoffMs, estimateRetryAfterMs, retryPlan, type RetryOptions } from './backoff.js'
 import { MAX_TIMER_MS, realClock, type Clock } from './clock.js'
 import { DeadlineHeap, type HeapEntry } from './deadline-heap.js'
-import { BatcherError, InvokeError } from './errors.js'
+import { classify, type AttemptResult } from './attempt.js'
+import { BatcherError } from './errors.js'
 import { FairQueue, FairTags } from './fair-queue.js'
 import { decideFlush, FLUSH_POLICIES, type FlushDecision, type FlushPolicy } from './flush-policy.js'
 import { LatencyModel, type LatencyFit } from './latency-model.js'
@@ -189,12 +190,6 @@ interface Flight {
   // the payload sleeping before a retry, woken early once all of its items are settled
   sleeping?: { readonly items: readonly Item[], readonly wake: () => void }
 }
-
-type AttemptResult =
-  | { outcome: 'ok', value: string[][] }
-  | { outcome: 'aborted' }
-  | { outcome: 'model_error' | 'fatal', message: string, cause: unknown }
-  | { outcome: 'retryable', message: string, cause: unknown, retryAfterMs?: number }
 
 /**
  * Coalesces concurrent single-text submissions into list invocations, one partition per
@@ -762,19 +757,6 @@ function isSettled (item: Item): boolean {
 
 function deadlineError (where: 'queued' | 'in_flight'): BatcherError {
   return new BatcherError('DEADLINE_EXCEEDED', where === 'queued' ? 'deadline passed while waiting for a batch' : 'deadline passed before the model answered')
-}
-
-function classify (err: unknown, aborted: boolean): AttemptResult {
-  if (aborted) return { outcome: 'aborted' }
-  if (err instanceof InvokeError) {
-    switch (err.kind) {
-      case 'retryable': return { outcome: 'retryable', message: err.message, cause: err, retryAfterMs: err.retryAfterMs }
-      case 'model': return { outcome: 'model_error', message: err.message, cause: err }
-      case 'fatal': return { outcome: 'fatal', message: err.message, cause: err }
-    }
-  }
-  const message = err instanceof Error ? err.message : String(err)
-  return { outcome: 'fatal', message, cause: err }
 }
 
 function positiveInteger (name: string, value: number): number {

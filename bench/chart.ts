@@ -1,10 +1,14 @@
 import type { RealtimeBench } from './realtime.js'
 
-const COLORS: Record<string, string> = { 'batched-adaptive': '#9467bd', 'batched-eager': '#1f77b4', 'batched-wait': '#2ca02c', unbatched: '#d62728' }
+// one colour per endpoint shape; the default policy solid, the previous default dashed
+const SHAPE_COLORS = ['#9467bd', '#1f77b4', '#2ca02c']
+const DASH: Record<string, string> = { learned: '', adaptive: '5 3' }
 
-function panel (x0: number, title: string, levels: number[], series: Array<{ name: string, values: number[] }>, ceiling?: number): string {
+interface Series { label: string, color: string, dash: string, values: number[] }
+
+function panel (x0: number, title: string, levels: number[], series: Series[], reference?: { value: number, label: string }): string {
   const w = 380; const h = 260; const left = 55; const bottom = 40; const top = 30
-  const max = Math.max(ceiling ?? 0, ...series.flatMap(s => s.values)) * 1.1
+  const max = Math.max(reference?.value ?? 0, ...series.flatMap(s => s.values)) * 1.1
   const px = (i: number): number => x0 + left + (i * (w - left - 20)) / (levels.length - 1)
   const py = (v: number): number => top + (h - top - bottom) * (1 - v / max)
   let out = `<text x="${x0 + w / 2}" y="18" text-anchor="middle" font-weight="bold">${title}</text>`
@@ -15,30 +19,37 @@ function panel (x0: number, title: string, levels: number[], series: Array<{ nam
   }
   levels.forEach((c, i) => { out += `<text x="${px(i)}" y="${h - bottom + 16}" text-anchor="middle" font-size="11">${c}</text>` })
   out += `<text x="${x0 + w / 2}" y="${h - 6}" text-anchor="middle" font-size="11">concurrent clients</text>`
-  if (ceiling !== undefined) {
-    out += `<line x1="${x0 + left}" x2="${x0 + w - 20}" y1="${py(ceiling)}" y2="${py(ceiling)}" stroke="#555" stroke-dasharray="4 3"/>`
-    out += `<text x="${x0 + left + 4}" y="${py(ceiling) - 4}" font-size="10" fill="#555">endpoint ceiling (B=32)</text>`
+  if (reference !== undefined) {
+    out += `<line x1="${x0 + left}" x2="${x0 + w - 20}" y1="${py(reference.value)}" y2="${py(reference.value)}" stroke="#555" stroke-dasharray="4 3"/>`
+    out += `<text x="${x0 + left + 4}" y="${py(reference.value) - 4}" font-size="10" fill="#555">${reference.label}</text>`
   }
   for (const s of series) {
     const pts = s.values.map((v, i) => `${px(i)},${py(v)}`).join(' ')
-    out += `<polyline fill="none" stroke="${COLORS[s.name] ?? '#000'}" stroke-width="2" points="${pts}"/>`
-    s.values.forEach((v, i) => { out += `<circle cx="${px(i)}" cy="${py(v)}" r="3" fill="${COLORS[s.name] ?? '#000'}"/>` })
+    out += `<polyline fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}" points="${pts}"/>`
+    s.values.forEach((v, i) => { out += `<circle cx="${px(i)}" cy="${py(v)}" r="3" fill="${s.color}"/>` })
   }
   return out
 }
 
-/** An SVG with throughput and p99 latency against concurrency, batched vs unbatched. */
+/** An SVG: share of the endpoint's ceiling and p99 latency against concurrency, per shape, learned vs adaptive. */
 export function realtimeChart (bench: RealtimeBench, levels: number[]): string {
-  const names = Object.keys(bench.runs)
-  const series = (pick: 'throughputPerSec' | 'p99Ms'): Array<{ name: string, values: number[] }> =>
-    names.map(name => ({ name, values: (bench.runs[name] ?? []).map(r => r[pick]) }))
+  const series = (pick: (r: { shareOfCeiling: number, p99Ms: number }) => number): Series[] =>
+    bench.shapes.flatMap((shape, i) => Object.keys(DASH).filter(mode => bench.runs[shape.name]?.[mode] !== undefined).map(mode => ({
+      label: `${shape.name} ${mode}`,
+      color: SHAPE_COLORS[i % SHAPE_COLORS.length],
+      dash: DASH[mode],
+      values: (bench.runs[shape.name]?.[mode] ?? []).map(pick)
+    })))
+  const shares = series(r => 100 * r.shareOfCeiling)
   let legend = ''
-  names.forEach((name, i) => {
-    legend += `<rect x="${40 + i * 185}" y="272" width="12" height="12" fill="${COLORS[name] ?? '#000'}"/><text x="${56 + i * 185}" y="282" font-size="12">${name}</text>`
+  shares.forEach((s, i) => {
+    const x = 20 + (i % 3) * 250
+    const y = 272 + Math.floor(i / 3) * 16
+    legend += `<line x1="${x}" x2="${x + 22}" y1="${y + 6}" y2="${y + 6}" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/><text x="${x + 28}" y="${y + 10}" font-size="12">${s.label}</text>`
   })
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="295" font-family="sans-serif" font-size="12">` +
+  return '<svg xmlns="http://www.w3.org/2000/svg" width="780" height="312" font-family="sans-serif" font-size="12">' +
     '<rect width="100%" height="100%" fill="white"/>' +
-    panel(0, 'Throughput (req/s)', levels, series('throughputPerSec'), bench.ceilingBatchedPerSec) +
-    panel(390, 'p99 latency (ms)', levels, series('p99Ms')) +
+    panel(0, 'Throughput, % of the ceiling C / latency(⌈C/S⌉)', levels, shares, { value: 90, label: 'target 90%' }) +
+    panel(390, 'p99 latency (ms)', levels, series(r => r.p99Ms)) +
     legend + '</svg>\n'
 }

@@ -5,6 +5,7 @@ import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.j
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
+import { tenantOf } from '../src/security.js'
 
 /** POST /v1/generate: the JumpStart body, each input micro-batched like a summarize call. */
 const generate: FastifyPluginAsyncTypebox = async (app) => {
@@ -48,7 +49,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
       throw catalogError('QUEUE_FULL', `the queue cannot take ${inputs.length} more items now`, { retryAfterSeconds: 1 })
     }
     const outcomes = await app.realtime.run({
-      model, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply)
+      model, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
     })
     if (single) {
       const [outcome] = outcomes

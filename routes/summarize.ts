@@ -5,6 +5,7 @@ import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.j
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
+import { tenantOf } from '../src/security.js'
 
 /** POST /v1/summarize: one text, micro-batched with other callers. */
 const summarize: FastifyPluginAsyncTypebox = async (app) => {
@@ -34,7 +35,8 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       params: parameters,
       inputs: [(prompt ?? DEFAULT_PROMPT) + text],
       deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
-      signal: callerGone(reply)
+      signal: callerGone(reply),
+      tenant: tenantOf(request).id
     })
     if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
     return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model }

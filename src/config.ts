@@ -1,5 +1,7 @@
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
+import { parseTenantWeights } from './batching/fair-queue.js'
+import { FLUSH_POLICIES } from './batching/flush-policy.js'
 import { Keyring } from './tenants.js'
 
 /** SageMaker's real-time payload ceiling (bytes): a list payload may never exceed it. */
@@ -25,11 +27,13 @@ export const ConfigSchema = Type.Object({
   BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024, description: 'Items per endpoint invocation, at most.' }),
   BATCH_MAX_WAIT_MS: Type.Integer({ default: 10, minimum: 0, maximum: 10_000, description: 'How long the first waiting item of a batch may wait for company (ms).' }),
   BATCH_MAX_BYTES: Type.Integer({ default: 5 * 1024 * 1024, minimum: 1024, maximum: SAGEMAKER_MAX_PAYLOAD_BYTES, description: 'Payload bytes per invocation, at most (SageMaker caps it at 6 MiB).' }),
-  BATCH_FLUSH_POLICY: Type.Enum(['adaptive', 'eager', 'wait'], { default: 'adaptive', description: 'adaptive: flush at once while no invocation is in flight, else wait for size, bytes or BATCH_MAX_WAIT_MS; eager: flush whenever a slot is free; wait: always wait (see bench).' }),
+  BATCH_FLUSH_POLICY: Type.Enum([...FLUSH_POLICIES], { default: 'learned', description: 'learned: learn the endpoint\'s latency curve and give every invocation slot an even share of the recent callers, waiting for company only while they are expected back (at most the learnt base latency); adaptive: flush at once while no invocation is in flight, else wait for size, bytes or BATCH_MAX_WAIT_MS; eager: flush whenever a slot is free; wait: always wait (see bench).' }),
   QUEUE_MAX_SIZE: Type.Integer({ default: 1000, minimum: 1, description: 'Items waiting for an invocation, at most; beyond it 503 QUEUE_FULL.' }),
+  QUEUE_MAX_PER_KEY: Type.Optional(Type.Integer({ minimum: 1, description: 'Items one tenant (API key, or all keys of one `name:`) may have waiting, at most; beyond it 503 QUEUE_FULL for that tenant only. Default: half of QUEUE_MAX_SIZE (rounded up).' })),
+  TENANT_WEIGHTS: Type.Optional(Type.String({ description: 'Batches take waiting items round-robin across tenants; `tenant:weight,...` gives a tenant more items per turn (default 1). The tenant is the name in API_KEYS (`name:key`), or `key-` + 12 hex of the SHA-256 of a bare key.' })),
   MAX_CONCURRENT_INVOCATIONS: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Endpoint invocations in flight, at most.' }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000, description: 'Deadline of one real-time request (ms); 504 DEADLINE_EXCEEDED past it.' }),
-  RETRY_MAX_ATTEMPTS: Type.Integer({ default: 6, minimum: 1, maximum: 20, description: 'Attempts per invocation on throttling, 5xx and network errors (within the deadline).' }),
+  RETRY_MAX_ATTEMPTS: Type.Integer({ default: 50, minimum: 1, maximum: 1000, description: 'A safety cap on attempts per invocation on throttling, 5xx and network errors; retries are bounded by the requests\' deadlines (REQUEST_TIMEOUT_MS), and this count is not meant to bind.' }),
   RETRY_BASE_MS: Type.Integer({ default: 25, minimum: 1, description: 'Backoff base (ms); full jitter.' }),
   RETRY_CAP_MS: Type.Integer({ default: 2000, minimum: 1, description: 'Backoff cap (ms).' }),
   DATASET_UPLOADS_MAX: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Dataset uploads streaming at once, at most (each holds its multipart part buffers: 8 MiB parts, 2 in flight); beyond it 503 UPLOADS_BUSY.' }),
@@ -92,6 +96,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       throw new Error(`LOCAL_FAULT_MODEL_ERROR_PATTERN is not a valid regular expression: ${(err as Error).message}`)
     }
   }
+  if (config.TENANT_WEIGHTS !== undefined) {
+    try {
+      parseTenantWeights(config.TENANT_WEIGHTS)
+    } catch (err) {
+      throw new Error(`TENANT_WEIGHTS: ${(err as Error).message}`)
+    }
+  }
   return config
 }
 
@@ -133,4 +144,14 @@ export function endpointNames (config: Config): string[] {
 /** The tenants' keys from API_KEYS and ADMIN_API_KEYS (none = auth off); throws naming a bad entry. */
 export function keyring (config: Config): Keyring {
   return Keyring.parse(config.API_KEYS, config.ADMIN_API_KEYS)
+}
+
+/** Round-robin weights per tenant id from TENANT_WEIGHTS (absent ids weigh 1). */
+export function tenantWeights (config: Config): Map<string, number> {
+  return config.TENANT_WEIGHTS === undefined ? new Map() : parseTenantWeights(config.TENANT_WEIGHTS)
+}
+
+/** Items one key may have waiting: QUEUE_MAX_PER_KEY, or half of QUEUE_MAX_SIZE. */
+export function queueMaxPerKey (config: Config): number {
+  return config.QUEUE_MAX_PER_KEY ?? Math.ceil(config.QUEUE_MAX_SIZE / 2)
 }

@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin'
 import { MicroBatcher, type CancelSignal, type FlushEvent, type InvokeFn } from './batching/batcher.js'
+import { RETRY_AFTER_FLOOR_MS } from './batching/backoff.js'
 import { BatcherError } from './batching/errors.js'
 import type { Params } from './batching/payload.js'
 import type { Config } from './config.js'
-import { endpointNames } from './config.js'
+import { endpointNames, queueMaxPerKey, tenantWeights } from './config.js'
 import { catalogError, type CatalogError } from './errors.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
@@ -17,8 +18,12 @@ export interface Realtime {
   resolveModel: (model: string | undefined) => string
   /** Items that may still be queued before QUEUE_FULL. */
   capacity: () => number
-  /** Runs each input through the batcher; settles once every item has an outcome. */
-  run: (opts: { model: string, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal }) => Promise<ItemOutcome[]>
+  /**
+   * Runs each input through the batcher; settles once every item has an outcome. `tenant` (the
+   * caller's key id) gets its turn among tenants and its own queue bound; a list it has no room
+   * for is refused whole with QUEUE_FULL.
+   */
+  run: (opts: { model: string, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal, tenant?: string }) => Promise<ItemOutcome[]>
   /** Stops intake, flushes the queue and waits for in-flight invocations. */
   drain: () => Promise<void>
   batcher: MicroBatcher
@@ -61,6 +66,8 @@ export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (ap
     maxWaitMs: config.BATCH_MAX_WAIT_MS,
     maxBytes: config.BATCH_MAX_BYTES,
     maxQueue: config.QUEUE_MAX_SIZE,
+    maxQueuePerKey: queueMaxPerKey(config),
+    tenantWeights: tenantWeights(config),
     maxConcurrent: config.MAX_CONCURRENT_INVOCATIONS,
     flushPolicy: config.BATCH_FLUSH_POLICY,
     retry: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS },
@@ -85,8 +92,16 @@ export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (ap
       throw catalogError('INVALID_REQUEST', `body.model ${JSON.stringify(model)} is not served here; available: ${models.join(', ')}`)
     },
     capacity: () => config.QUEUE_MAX_SIZE - batcher.depth,
-    async run ({ model, params, inputs, deadline, signal }) {
-      const settled = await Promise.allSettled(inputs.map(input => batcher.submit({ model, params, input, deadline, signal })))
+    async run ({ model, params, inputs, deadline, signal, tenant }) {
+      // all-or-nothing for a tenant too, as the routes' own capacity check is for the whole queue
+      if (tenant !== undefined && inputs.length > 1 && inputs.length > batcher.room(tenant)) {
+        const full = new BatcherError('QUEUE_FULL', `this key cannot queue ${inputs.length} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS })
+        return inputs.map(() => {
+          metrics.items.inc({ outcome: 'queue_full' })
+          return { ok: false, error: toCatalogError(full) }
+        })
+      }
+      const settled = await Promise.allSettled(inputs.map(input => batcher.submit({ model, params, input, deadline, signal, key: tenant })))
       return settled.map((s): ItemOutcome => {
         if (s.status === 'fulfilled') {
           metrics.items.inc({ outcome: 'ok' })

@@ -38,3 +38,33 @@ export function estimateRetryAfterMs (latencyMs: number, queuedBatches: number, 
   const estimate = Math.ceil(latencyMs * waves)
   return Math.min(RETRY_AFTER_CAP_MS, Math.max(RETRY_AFTER_FLOOR_MS, estimate))
 }
+
+/** What `retryPlan` weighs for one retryable failure of a payload. */
+export interface RetryPlanInput {
+  /** Epoch ms. */
+  now: number
+  /** ms the backoff policy asks for (`backoffMs`). */
+  backoffMs: number
+  /** ms the endpoint asked us to wait (Retry-After), 0 if none: the sleep is never shorter. */
+  floorMs: number
+  /** ms the next attempt is expected to take (the learnt latency), 0 if unknown. */
+  attemptMs: number
+  /** Epoch ms, per item still waiting. */
+  deadlines: readonly number[]
+}
+
+/**
+ * Retries are bounded by deadlines, not by a count: an item stays while one more attempt, after
+ * the shortest wait allowed, can still answer it before its deadline (`keep`), and the sleep
+ * (whole ms, so the batcher's timer and this check agree) is the backoff, cut short so that
+ * the kept item with the earliest deadline still gets that attempt in.
+ */
+export function retryPlan (input: RetryPlanInput): { sleepMs: number, keep: boolean[] } {
+  // at least 1 ms: a retry never spins at one instant
+  const floorMs = Math.max(1, Math.ceil(input.floorMs))
+  const keep = input.deadlines.map((deadline) => input.now + floorMs + input.attemptMs < deadline)
+  let earliest = Number.POSITIVE_INFINITY
+  input.deadlines.forEach((deadline, i) => { if (keep[i] && deadline < earliest) earliest = deadline })
+  const room = Math.floor(earliest - input.now - input.attemptMs) - 1
+  return { sleepMs: Math.max(floorMs, Math.min(Math.ceil(input.backoffMs), room)), keep }
+}

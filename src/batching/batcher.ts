@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { RETRY_AFTER_FLOOR_MS, backoffMs, estimateRetryAfterMs, type RetryOptions } from './backoff.js'
+import { RETRY_AFTER_FLOOR_MS, backoffMs, estimateRetryAfterMs, retryPlan, type RetryOptions } from './backoff.js'
 import { MAX_TIMER_MS, realClock, type Clock } from './clock.js'
 import { DeadlineHeap, type HeapEntry } from './deadline-heap.js'
-import { BatcherError, InvokeError } from './errors.js'
+import { classify, type AttemptResult } from './attempt.js'
+import { BatcherError } from './errors.js'
+import { FairQueue, FairTags } from './fair-queue.js'
+import { decideFlush, FLUSH_POLICIES, type FlushDecision, type FlushPolicy } from './flush-policy.js'
+import { LatencyModel, type LatencyFit } from './latency-model.js'
+import { ArrivalRate, RecentMax } from './population.js'
 import { assemblePayload, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, payloadTail, type Params } from './payload.js'
 
 /** One invocation of the endpoint: a list payload of inputs that share a model and params. */
@@ -47,28 +52,11 @@ export interface SubmitOptions {
   deadline: number
   /** Aborting it withdraws the item: rejected CANCELLED, never sent or its result discarded. */
   signal?: CancelSignal
+  /** The caller's tenant (API key id): batches take tenants round-robin, and each has its own queue bound. */
+  key?: string
 }
 
-/**
- * When a waiting partition may go out while an invocation slot is free.
- *
- * - `eager`: at once. At low load nobody pays a batching delay (batches of one, plus whatever
- *   arrived in the same tick, as in DataLoader); under load the slots are busy, items pile up
- *   while they wait for one, and batches grow by themselves, so batch size follows load with no
- *   tuning. The cost: at moderate load slots are spent on small batches, so the endpoint sees
- *   more invocations, each paying its fixed overhead.
- * - `wait`: only when the partition reaches `maxSize` items, `maxBytes`, or its oldest item has
- *   waited `maxWaitMs`. Fuller batches and fewer invocations (more throughput per instance), at
- *   the price of up to `maxWaitMs` extra latency on every request, even on an idle endpoint.
- * - `adaptive`: `eager` while no invocation is in flight (an idle endpoint gets the first item
- *   at once, so a lone caller pays no batching delay), `wait` as soon as one is (under load the
- *   next payloads fill up instead of spending slots on fragments) — but waiting at most the
- *   time in which a slot frees up on average (endpoint latency / maxConcurrent), capped by
- *   `maxWaitMs`: on a fast endpoint a fuller batch is not worth the wait. The benchmark
- *   (`npm run bench`) measured it at eager's latency at concurrency 1 and wait's throughput at
- *   saturation, hence the gateway's default.
- */
-export type FlushPolicy = 'eager' | 'wait' | 'adaptive'
+export type { FlushPolicy } from './flush-policy.js'
 
 /** How one invocation ended; `aborted` means every item left before the endpoint answered. */
 export type FlushOutcome = 'ok' | 'retryable' | 'model_error' | 'fatal' | 'aborted'
@@ -103,6 +91,10 @@ export interface BatcherOptions {
   maxBytes?: number
   /** Items waiting (not in flight) across all partitions; one more is rejected QUEUE_FULL. */
   maxQueue?: number
+  /** Items waiting with the same `key`; one more of that key is rejected QUEUE_FULL (items without a key: only `maxQueue`). */
+  maxQueuePerKey?: number
+  /** Items per round-robin turn for a key (default 1 each). */
+  tenantWeights?: ReadonlyMap<string, number>
   /** Batches holding an invocation slot at once (invoking, backing off, or bisecting). */
   maxConcurrent?: number
   retry?: Partial<RetryOptions>
@@ -124,10 +116,17 @@ export const BATCHER_DEFAULTS = {
   // SageMaker caps a real-time payload at 6 MB; reading MB as 10^6 holds whichever unit AWS means
   maxBytes: 6_000_000,
   maxQueue: 1000,
+  maxQueuePerKey: 1000,
   maxConcurrent: 4,
   flushPolicy: 'eager',
-  retry: { maxAttempts: 3, baseMs: 100, capMs: 2000 }
-} as const satisfies Omit<Required<BatcherOptions>, 'invoke' | 'clock' | 'random' | 'onFlush' | 'batchIdPrefix'>
+  // a safety cap: the binding limit of retries is the items' deadlines
+  retry: { maxAttempts: 50, baseMs: 100, capMs: 2000 }
+} as const satisfies Omit<Required<BatcherOptions>, 'invoke' | 'clock' | 'random' | 'onFlush' | 'batchIdPrefix' | 'tenantWeights'>
+
+// ms; bounds of the window over which a partition's population is remembered (see RecentMax):
+// two invocations of a full batch, as learnt, within these
+const POPULATION_WINDOW_MIN_MS = 50
+const POPULATION_WINDOW_MAX_MS = 5000
 
 // weight of the newest sample in the invocation latency average behind QUEUE_FULL's Retry-After
 const LATENCY_EWMA_ALPHA = 0.2
@@ -140,10 +139,15 @@ interface Partition {
   readonly overhead: number
   // the body after the inputs (see payloadTail)
   readonly tail: string
-  // FIFO by arrival; items leave from the front (dispatch) or anywhere (expiry, cancellation)
-  readonly queue: Item[]
+  // one FIFO lane per key, taken round-robin (dispatch) or left anywhere (expiry, cancellation)
+  readonly queue: FairQueue<Item>
   // sum of `bytes` over `queue`
   queuedBytes: number
+  // items of this partition in flight
+  inFlightItems: number
+  // the most items (queued + in flight) of late: who comes back in a closed loop
+  readonly recent: RecentMax
+  readonly arrivals: ArrivalRate
 }
 
 type ItemState = 'queued' | 'in_flight' | 'settled'
@@ -157,8 +161,11 @@ interface Item extends HeapEntry {
   readonly deadline: number
   // epoch ms at submit; a partition's wait is measured from its oldest item's arrival
   readonly arrival: number
-  // submit order across all partitions; picks the partition served first when a slot frees
-  readonly seq: number
+  // fair-queueing virtual time (FairTags): the order items are served in, within a partition
+  // (across its tenants' lanes) and across partitions (the head with the lowest tag goes first)
+  readonly tag: number
+  // the caller's key; '' without one
+  readonly lane: string
   readonly partition: Partition
   state: ItemState
   flight?: Flight
@@ -176,17 +183,13 @@ interface Flight {
   readonly overhead: number
   readonly tail: string
   readonly items: readonly Item[]
+  // epoch ms of the first send
+  readonly started: number
   // the payload being sent now, aborted once all of its items are settled
   current?: { readonly items: readonly Item[], readonly controller: AbortController }
   // the payload sleeping before a retry, woken early once all of its items are settled
   sleeping?: { readonly items: readonly Item[], readonly wake: () => void }
 }
-
-type AttemptResult =
-  | { outcome: 'ok', value: string[][] }
-  | { outcome: 'aborted' }
-  | { outcome: 'model_error' | 'fatal', message: string, cause: unknown }
-  | { outcome: 'retryable', message: string, cause: unknown, retryAfterMs?: number }
 
 /**
  * Coalesces concurrent single-text submissions into list invocations, one partition per
@@ -208,6 +211,8 @@ export class MicroBatcher {
   readonly #maxWaitMs: number
   readonly #maxBytes: number
   readonly #maxQueue: number
+  readonly #maxQueuePerKey: number
+  readonly #tags: FairTags
   readonly #maxConcurrent: number
   readonly #retry: RetryOptions
   readonly #policy: FlushPolicy
@@ -217,11 +222,18 @@ export class MicroBatcher {
   readonly #batchIdPrefix: string
 
   readonly #partitions = new Map<string, Partition>()
+  // the flights holding a slot
+  readonly #flights = new Set<Flight>()
+  // per model: its endpoint's latency curve, learnt from answered invocations
+  readonly #latency = new Map<string, LatencyModel>()
+  // items waiting per lane (key, '' without one); lanes with none are absent
+  readonly #queuedPerKey = new Map<string, number>()
   // every unsettled item, queued or in flight
   readonly #deadlines = new DeadlineHeap<Item>()
   #depth = 0
   #inFlight = 0
-  #seq = 0
+  // epoch ms a slot last became free
+  #slotFreedAt = Number.NEGATIVE_INFINITY
   #batchSeq = 0
   // ms, exponentially weighted average of invocation latency; 0 until the first answer
   #latencyMs = 0
@@ -240,6 +252,10 @@ export class MicroBatcher {
     this.#maxWaitMs = nonNegative('maxWaitMs', options.maxWaitMs ?? BATCHER_DEFAULTS.maxWaitMs)
     this.#maxBytes = positiveInteger('maxBytes', options.maxBytes ?? BATCHER_DEFAULTS.maxBytes)
     this.#maxQueue = positiveInteger('maxQueue', options.maxQueue ?? BATCHER_DEFAULTS.maxQueue)
+    this.#maxQueuePerKey = positiveInteger('maxQueuePerKey', options.maxQueuePerKey ?? BATCHER_DEFAULTS.maxQueuePerKey)
+    const weights = options.tenantWeights ?? new Map<string, number>()
+    for (const [key, weight] of weights) positiveInteger(`tenantWeights.${key}`, weight)
+    this.#tags = new FairTags((lane) => weights.get(lane) ?? 1)
     this.#maxConcurrent = positiveInteger('maxConcurrent', options.maxConcurrent ?? BATCHER_DEFAULTS.maxConcurrent)
     this.#retry = {
       maxAttempts: positiveInteger('retry.maxAttempts', options.retry?.maxAttempts ?? BATCHER_DEFAULTS.retry.maxAttempts),
@@ -247,7 +263,7 @@ export class MicroBatcher {
       capMs: nonNegative('retry.capMs', options.retry?.capMs ?? BATCHER_DEFAULTS.retry.capMs)
     }
     const policy = options.flushPolicy ?? BATCHER_DEFAULTS.flushPolicy
-    if (policy !== 'eager' && policy !== 'wait' && policy !== 'adaptive') throw new RangeError(`flushPolicy must be 'eager', 'wait' or 'adaptive', got ${String(policy)}`)
+    if (!FLUSH_POLICIES.includes(policy)) throw new RangeError(`flushPolicy must be one of ${FLUSH_POLICIES.join(', ')}, got ${String(policy)}`)
     this.#policy = policy
     this.#clock = options.clock ?? realClock
     this.#random = options.random ?? Math.random
@@ -260,6 +276,18 @@ export class MicroBatcher {
 
   /** Batches holding an invocation slot: invoking, backing off before a retry, or bisecting. */
   get inFlight (): number { return this.#inFlight }
+
+  /** Items `key` (or, without one, anyone) may still queue before QUEUE_FULL. */
+  room (key?: string): number {
+    const overall = this.#maxQueue - this.#depth
+    if (key === undefined) return overall
+    return Math.min(overall, this.#maxQueuePerKey - (this.#queuedPerKey.get(key) ?? 0))
+  }
+
+  /** The latency curve learnt for `model`'s endpoint so far; undefined before its first answer. */
+  latencyFit (model: string): LatencyFit | undefined {
+    return this.#latency.get(model)?.fit()
+  }
 
   /** Queue one text; resolves with its generated sequences or rejects with a `BatcherError`. */
   submit (opts: SubmitOptions): Promise<string[]> {
@@ -283,9 +311,25 @@ export class MicroBatcher {
       const retryAfterMs = estimateRetryAfterMs(this.#latencyMs, this.#queuedBatches(), this.#maxConcurrent)
       return Promise.reject(new BatcherError('QUEUE_FULL', `${this.#depth} items are already waiting (limit ${this.#maxQueue})`, { retryAfterMs }))
     }
+    const lane = opts.key ?? ''
+    if (opts.key !== undefined && this.room(opts.key) <= 0) {
+      const retryAfterMs = estimateRetryAfterMs(this.#latencyMs, this.#queuedBatches(), this.#maxConcurrent)
+      return Promise.reject(new BatcherError('QUEUE_FULL', `this key has ${this.#maxQueuePerKey} items waiting already (the limit per key)`, { retryAfterMs }))
+    }
     let partition = existing
     if (partition === undefined) {
-      partition = { key, model: opts.model, params: normaliseParams(opts.params), overhead, tail: payloadTail(opts.params), queue: [], queuedBytes: 0 }
+      partition = {
+        key,
+        model: opts.model,
+        params: normaliseParams(opts.params),
+        overhead,
+        tail: payloadTail(opts.params),
+        queue: new FairQueue<Item>(),
+        queuedBytes: 0,
+        inFlightItems: 0,
+        recent: new RecentMax(),
+        arrivals: new ArrivalRate()
+      }
       this.#partitions.set(key, partition)
     }
     const home = partition
@@ -296,7 +340,8 @@ export class MicroBatcher {
         bytes,
         deadline: opts.deadline,
         arrival: now,
-        seq: this.#seq++,
+        tag: this.#tags.next(lane),
+        lane,
         partition: home,
         state: 'queued',
         heapIndex: -1,
@@ -311,6 +356,9 @@ export class MicroBatcher {
       }
       home.queue.push(item)
       home.queuedBytes += bytes
+      this.#queuedPerKey.set(lane, (this.#queuedPerKey.get(lane) ?? 0) + 1)
+      home.recent.observe(home.queue.size + home.inFlightItems, now, this.#populationWindowMs(home.model))
+      home.arrivals.arrive(now)
       this.#deadlines.push(item)
       this.#depth++
     })
@@ -354,51 +402,85 @@ export class MicroBatcher {
     })
   }
 
-  /** ms the oldest item of a partition waits for company (see FlushPolicy). */
-  #waitMs (): number {
-    if (this.#policy !== 'adaptive') return this.#maxWaitMs
-    // until the first answer the latency is unknown (0): behave eagerly
-    return Math.min(this.#maxWaitMs, this.#latencyMs / this.#maxConcurrent)
-  }
-
-  /** Dispatch ready partitions into free slots, oldest first, then re-arm the timer. */
+  /** Dispatch ready partitions into free slots, lowest tag first, then re-arm the timer. */
   #pump (): void {
     const now = this.#clock.now()
     while (this.#inFlight < this.#maxConcurrent) {
-      const partition = this.#oldestReady(now)
-      if (partition === undefined) break
-      this.#dispatch(partition, now)
+      const ready = this.#nextReady(now)
+      if (ready === undefined) break
+      this.#dispatch(ready.partition, ready.take, now)
     }
     this.#rearm(now)
     if (this.#draining && this.#depth === 0 && this.#inFlight === 0) this.#resolveDrained?.()
   }
 
-  #ready (partition: Partition, now: number): boolean {
-    const queue = partition.queue
-    if (queue.length === 0) return false
-    if (this.#draining || this.#policy === 'eager' || queue.length >= this.#maxSize) return true
-    if (this.#policy === 'adaptive' && this.#inFlight === 0) return true
-    if (queue[0].arrival + this.#waitMs() <= now) return true
-    return payloadBytes(partition.overhead, queue.length, partition.queuedBytes) >= this.#maxBytes
+  /** The policy's decision for every partition with waiting items; forgets idle partitions. */
+  #decisions (now: number): Array<{ partition: Partition, next: Item, decision: FlushDecision }> {
+    let totalPopulation = 0
+    for (const partition of this.#partitions.values()) {
+      const population = partition.recent.value(now, this.#populationWindowMs(partition.model))
+      if (population === 0 && partition.queue.size === 0 && partition.inFlightItems === 0) this.#partitions.delete(partition.key)
+      totalPopulation += population
+    }
+    // per busy slot, ms until its answer is expected (first send + the learnt latency)
+    const busyFreeInMs: number[] = []
+    for (const flight of this.#flights) {
+      const expected = this.#latency.get(flight.model)?.predict(flight.items.length)
+      busyFreeInMs.push(expected === undefined ? Number.POSITIVE_INFINITY : flight.started + expected - now)
+    }
+    const out: Array<{ partition: Partition, next: Item, decision: FlushDecision }> = []
+    for (const partition of this.#partitions.values()) {
+      const next = partition.queue.peek()
+      if (next === undefined) continue
+      const queued = partition.queue.size
+      const population = Math.max(queued + partition.inFlightItems, partition.recent.value(now, this.#populationWindowMs(partition.model)))
+      const decision = decideFlush(this.#policy, {
+        now,
+        queued,
+        bytesFull: payloadBytes(partition.overhead, queued, partition.queuedBytes) >= this.#maxBytes,
+        oldestArrival: partition.queue.oldestArrival(),
+        slotFreedAt: this.#slotFreedAt,
+        inFlightItems: partition.inFlightItems,
+        population,
+        arrivalsPerMs: partition.arrivals.perMs(),
+        totalPopulation: Math.max(totalPopulation, population),
+        inFlight: this.#inFlight,
+        busyFreeInMs,
+        slots: this.#maxConcurrent,
+        maxSize: this.#maxSize,
+        maxWaitMs: this.#maxWaitMs,
+        meanLatencyMs: this.#latencyMs,
+        fit: this.latencyFit(partition.model),
+        draining: this.#draining
+      })
+      out.push({ partition, next, decision })
+    }
+    return out
   }
 
-  // fairness: the partition whose oldest item is oldest goes first, so a rare parameter set is
-  // never starved by a busy one
-  #oldestReady (now: number): Partition | undefined {
-    let best: Partition | undefined
-    for (const partition of this.#partitions.values()) {
-      if (!this.#ready(partition, now)) continue
-      if (best === undefined || partition.queue[0].seq < best.queue[0].seq) best = partition
+  // fairness: the partition whose next item has the lowest tag goes first, so a rare parameter
+  // set is never starved by a busy one, nor one tenant by another's burst in other parameters
+  #nextReady (now: number): { partition: Partition, take: number } | undefined {
+    let best: { partition: Partition, next: Item, take: number } | undefined
+    for (const { partition, next, decision } of this.#decisions(now)) {
+      if (!('take' in decision)) continue
+      if (best === undefined || next.tag < best.next.tag) best = { partition, next, take: decision.take }
     }
     return best
   }
 
-  /** Take up to maxSize / maxBytes items from the front of the partition into a new flight. */
-  #dispatch (partition: Partition, now: number): void {
+  /** ms over which a partition's population is remembered: two invocations of a full batch, as learnt. */
+  #populationWindowMs (model: string): number {
+    const full = this.#latency.get(model)?.predict(this.#maxSize)
+    if (full === undefined) return POPULATION_WINDOW_MAX_MS
+    return Math.min(POPULATION_WINDOW_MAX_MS, Math.max(POPULATION_WINDOW_MIN_MS, 2 * full))
+  }
+
+  /** Take up to `take` items (and maxBytes), tenants round-robin, into a new flight. */
+  #dispatch (partition: Partition, take: number, now: number): void {
     const taken: Item[] = []
     let sum = 0
-    while (taken.length < this.#maxSize && partition.queue.length > 0) {
-      const item = partition.queue[0]
+    for (let item = partition.queue.peek(); item !== undefined && taken.length < Math.min(take, this.#maxSize); item = partition.queue.peek()) {
       if (item.deadline <= now) {
         this.#reject(item, deadlineError('queued'))
         continue
@@ -409,10 +491,12 @@ export class MicroBatcher {
         this.#reject(item, new BatcherError('DEADLINE_EXCEEDED', `${item.deadline - now} ms were left, less than the endpoint's usual ${Math.round(this.#latencyMs)} ms`))
         continue
       }
-      // FIFO: stop at the first item that does not fit rather than skip ahead of it
+      // in turn: stop at the first item that does not fit rather than skip ahead of it
       if (payloadBytes(partition.overhead, taken.length + 1, sum + item.bytes) > this.#maxBytes) break
       this.#unqueue(item)
+      this.#tags.served(item.tag)
       item.state = 'in_flight'
+      partition.inFlightItems++
       taken.push(item)
       sum += item.bytes
     }
@@ -423,8 +507,10 @@ export class MicroBatcher {
       params: partition.params,
       overhead: partition.overhead,
       tail: partition.tail,
-      items: taken
+      items: taken,
+      started: now
     }
+    this.#flights.add(flight)
     for (const item of taken) item.flight = flight
     this.#inFlight++
     void this.#runFlight(flight)
@@ -438,6 +524,8 @@ export class MicroBatcher {
       this.#rejectAll(flight.items, new BatcherError('ENDPOINT_UNAVAILABLE', 'internal batcher error', { cause: err, retryAfterMs: RETRY_AFTER_FLOOR_MS }))
     } finally {
       this.#inFlight--
+      this.#flights.delete(flight)
+      this.#slotFreedAt = this.#clock.now()
       this.#pump()
     }
   }
@@ -474,19 +562,22 @@ export class MicroBatcher {
           const unavailable = (why: string): BatcherError =>
             new BatcherError('ENDPOINT_UNAVAILABLE', `${why}: ${result.message}`, { cause: result.cause, retryAfterMs })
           pending = live.filter((item) => item.state !== 'settled')
+          // a safety cap only: the items' deadlines are what bound the retries
           if (attempt >= this.#retry.maxAttempts) {
             this.#rejectAll(pending, unavailable(`gave up after ${attempt} attempts`))
             return
           }
+          const plan = retryPlan({
+            now: this.#clock.now(),
+            backoffMs: backoffMs(this.#retry, attempt, this.#random, result.retryAfterMs),
+            floorMs: result.retryAfterMs ?? 0,
+            attemptMs: this.#latency.get(flight.model)?.predict(pending.length) ?? 0,
+            deadlines: pending.map((item) => item.deadline)
+          })
+          pending.forEach((item, i) => { if (!plan.keep[i]) this.#reject(item, unavailable(`no retry could be answered before the deadline (${item.deadline - this.#clock.now()} ms left)`)) })
+          pending = pending.filter((item) => item.state !== 'settled')
           if (pending.length === 0) return
-          // whole ms, so the deadline check below and the timer agree
-          const sleepMs = Math.ceil(backoffMs(this.#retry, attempt, this.#random, result.retryAfterMs))
-          const latest = Math.max(...pending.map((item) => item.deadline))
-          if (this.#clock.now() + sleepMs >= latest) {
-            this.#rejectAll(pending, unavailable(`a retry in ${sleepMs} ms would end after the deadline`))
-            return
-          }
-          await this.#sleep(flight, pending, sleepMs)
+          await this.#sleep(flight, pending, plan.sleepMs)
           break
         }
       }
@@ -542,6 +633,12 @@ export class MicroBatcher {
     const latencyMs = this.#clock.now() - started
     if (result.outcome === 'ok' || result.outcome === 'model_error') {
       this.#latencyMs = this.#latencyMs === 0 ? latencyMs : this.#latencyMs + LATENCY_EWMA_ALPHA * (latencyMs - this.#latencyMs)
+      let model = this.#latency.get(flight.model)
+      if (model === undefined) {
+        model = new LatencyModel()
+        this.#latency.set(flight.model, model)
+      }
+      model.observe(items.length, latencyMs)
     }
     const event: FlushEvent = { batchId, model: flight.model, items: items.length, bytes, attempt, latencyMs, outcome: result.outcome, bisected }
     if (result.outcome === 'aborted') event.message = 'every item left before the endpoint answered'
@@ -587,6 +684,7 @@ export class MicroBatcher {
     item.state = 'settled'
     this.#deadlines.remove(item)
     if (item.onAbort !== undefined) item.signal?.removeEventListener('abort', item.onAbort)
+    if (was === 'in_flight') item.partition.inFlightItems--
     if (was === 'queued') {
       this.#unqueue(item)
       // drain may now be complete
@@ -601,32 +699,33 @@ export class MicroBatcher {
     return true
   }
 
+  // the partition itself stays until #decisions finds it idle: its population outlives its queue
   #unqueue (item: Item): void {
     const partition = item.partition
-    const i = partition.queue.indexOf(item)
-    if (i < 0) return
-    partition.queue.splice(i, 1)
+    if (!partition.queue.remove(item)) return
     partition.queuedBytes -= item.bytes
     this.#depth--
-    if (partition.queue.length === 0 && this.#partitions.get(partition.key) === partition) this.#partitions.delete(partition.key)
+    const left = (this.#queuedPerKey.get(item.lane) ?? 0) - 1
+    if (left > 0) this.#queuedPerKey.set(item.lane, left)
+    else {
+      this.#queuedPerKey.delete(item.lane)
+      this.#tags.idle(item.lane)
+    }
   }
 
   /** Payloads needed for what is queued, counting maxSize only; drives QUEUE_FULL's Retry-After. */
   #queuedBatches (): number {
     let batches = 0
-    for (const partition of this.#partitions.values()) batches += Math.ceil(partition.queue.length / this.#maxSize)
+    for (const partition of this.#partitions.values()) batches += Math.ceil(partition.queue.size / this.#maxSize)
     return batches
   }
 
-  /** Arm the timer for the next deadline or (unless 'eager') wait expiry, or disarm it. */
+  /** Arm the timer for the next deadline or the next partition the policy will look at again, or disarm it. */
   #rearm (now: number): void {
     let at = this.#deadlines.peek()?.deadline ?? Number.POSITIVE_INFINITY
-    if (this.#policy !== 'eager' && !this.#draining) {
-      for (const partition of this.#partitions.values()) {
-        const due = partition.queue[0].arrival + this.#waitMs()
-        // a due partition that is still queued waits for a slot, not for the timer
-        if (due > now && due < at) at = due
-      }
+    // a partition ready to go that is still queued waits for a slot, not for the timer
+    for (const { decision } of this.#decisions(now)) {
+      if ('until' in decision && decision.until > now && decision.until < at) at = decision.until
     }
     if (at === this.#timerAt) return
     this.#disarm()
@@ -658,19 +757,6 @@ function isSettled (item: Item): boolean {
 
 function deadlineError (where: 'queued' | 'in_flight'): BatcherError {
   return new BatcherError('DEADLINE_EXCEEDED', where === 'queued' ? 'deadline passed while waiting for a batch' : 'deadline passed before the model answered')
-}
-
-function classify (err: unknown, aborted: boolean): AttemptResult {
-  if (aborted) return { outcome: 'aborted' }
-  if (err instanceof InvokeError) {
-    switch (err.kind) {
-      case 'retryable': return { outcome: 'retryable', message: err.message, cause: err, retryAfterMs: err.retryAfterMs }
-      case 'model': return { outcome: 'model_error', message: err.message, cause: err }
-      case 'fatal': return { outcome: 'fatal', message: err.message, cause: err }
-    }
-  }
-  const message = err instanceof Error ? err.message : String(err)
-  return { outcome: 'fatal', message, cause: err }
 }
 
 function positiveInteger (name: string, value: number): number {

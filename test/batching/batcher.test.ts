@@ -387,9 +387,10 @@ t.test('options are validated and defaulted', async (t) => {
     maxWaitMs: 10,
     maxBytes: 6_000_000,
     maxQueue: 1000,
+    maxQueuePerKey: 1000,
     maxConcurrent: 4,
     flushPolicy: 'eager',
-    retry: { maxAttempts: 3, baseMs: 100, capMs: 2000 }
+    retry: { maxAttempts: 50, baseMs: 100, capMs: 2000 }
   })
   const batcher = new MicroBatcher({ invoke })
   t.same([batcher.depth, batcher.inFlight], [0, 0])

@@ -62,7 +62,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   maxConcurrent: fc.integer({ min: 1, max: 3 }),
   maxQueue: fc.integer({ min: 1, max: 25 }),
   maxWaitMs: fc.integer({ min: 0, max: 20 }),
-  flushPolicy: fc.constantFrom<FlushPolicy>('eager', 'wait', 'adaptive'),
+  flushPolicy: fc.constantFrom<FlushPolicy>('eager', 'wait', 'adaptive', 'learned'),
   retry: fc.record({ maxAttempts: fc.integer({ min: 1, max: 3 }), baseMs: fc.integer({ min: 0, max: 20 }), capMs: fc.integer({ min: 0, max: 40 }) }),
   arrivals: fc.array(arrival, { minLength: 1, maxLength: 40, size: 'max' }),
   behaviours: fc.array(fc.record({

@@ -26,9 +26,10 @@ export interface Tracked<T> {
 
 /**
  * A batcher on a fake clock. Without `answer`, invoke calls wait until the test answers them;
- * with it, each call is answered (or failed, if it throws) `latencyMs` later.
+ * with it, each call is answered (or failed, if it throws) `latencyMs` later (ms, or a function
+ * of the request: an endpoint's latency curve).
  */
-export function setup (options: Partial<BatcherOptions> = {}, answer?: (req: InvokeRequest) => string[][], latencyMs = 0) {
+export function setup (options: Partial<BatcherOptions> = {}, answer?: (req: InvokeRequest) => string[][], latencyMs: number | ((req: InvokeRequest) => number) = 0) {
   const clock = FakeTimers.createClock(T0)
   const calls: Call[] = []
   const events: FlushEvent[] = []
@@ -38,7 +39,7 @@ export function setup (options: Partial<BatcherOptions> = {}, answer?: (req: Inv
       if (answer !== undefined) {
         clock.setTimeout(() => {
           try { resolve(answer(req)) } catch (err) { reject(err) }
-        }, latencyMs)
+        }, typeof latencyMs === 'number' ? latencyMs : latencyMs(req))
       }
     }),
     clock: { now: () => clock.now, setTimeout: (cb, ms) => clock.setTimeout(cb, ms), clearTimeout: (h) => { clock.clearTimeout(h as TimerId) } },
@@ -65,4 +66,64 @@ export function setup (options: Partial<BatcherOptions> = {}, answer?: (req: Inv
 /** Answer a call with one sequence per input: the input upper-cased. */
 export function echo (call: Call): void {
   call.resolve(call.req.inputs.map((input) => [input.toUpperCase()]))
+}
+
+/** An endpoint's latency curve: ms = baseMs + perItemMs · items. */
+export interface Curve { baseMs: number, perItemMs: number }
+
+/** A deterministic uniform [0, 1) generator, so a failing simulation replays. */
+export function lcg (seed: number): () => number {
+  let x = seed
+  return () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31
+    return x / 2 ** 31
+  }
+}
+
+/** What a closed-loop run on the fake clock measured, per client group. */
+export interface LoopResult {
+  /** Answers inside the measuring window. */
+  ok: number
+  /** Rejections inside the window, by code. */
+  errors: Record<string, number>
+  /** ms from submit to answer, sorted. */
+  latencies: number[]
+}
+
+/**
+ * `clients` closed-loop callers on the fake clock: each submits, waits for its answer, spends
+ * `transitMs()` (the HTTP round trip back to it and its next request) and submits again, until
+ * `endMs` (since T0); answers from `fromMs` on are counted. Ticks the clock to the end itself.
+ */
+export function closedLoop (h: ReturnType<typeof setup>, opts: { clients: number, fromMs: number, endMs: number, transitMs: () => number, submit?: Partial<SubmitOptions> }): Promise<LoopResult> {
+  const result: LoopResult = { ok: 0, errors: {}, latencies: [] }
+  const client = async (): Promise<void> => {
+    await new Promise((resolve) => h.clock.setTimeout(resolve, opts.transitMs()))
+    while (h.clock.now - T0 < opts.endMs) {
+      const started = h.clock.now
+      let code: string | undefined
+      try {
+        await h.batcher.submit({ model: 'm', params: {}, input: 'x', deadline: started + 60_000, ...opts.submit })
+      } catch (err) {
+        code = (err as BatcherError).code
+      }
+      if (h.clock.now - T0 >= opts.fromMs && h.clock.now - T0 < opts.endMs) {
+        if (code === undefined) {
+          result.ok++
+          result.latencies.push(h.clock.now - started)
+        } else result.errors[code] = (result.errors[code] ?? 0) + 1
+      }
+      await new Promise((resolve) => h.clock.setTimeout(resolve, opts.transitMs()))
+    }
+  }
+  const all = Promise.all(Array.from({ length: opts.clients }, client))
+  return all.then(() => {
+    result.latencies.sort((a, b) => a - b)
+    return result
+  })
+}
+
+/** The q-quantile of sorted values (nearest rank). */
+export function quantile (sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
 }

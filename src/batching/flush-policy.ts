@@ -1,0 +1,118 @@
+import type { LatencyFit } from './latency-model.js'
+
+/** The flush policies, the default first. */
+export const FLUSH_POLICIES = ['learned', 'adaptive', 'eager', 'wait'] as const
+
+/**
+ * When a waiting partition goes out while an invocation slot is free, and with how many items.
+ *
+ * - `learned` (the default): gives every slot an even share of the partition's recent
+ *   population (items queued or in flight at its busiest over the last window; see
+ *   `RecentMax`), and waits for the rest of a share only while those callers are expected back
+ *   (or arriving fast enough that one more comes within the wait), and for less than the
+ *   endpoint's learnt base latency (`LatencyModel`). Closed-loop callers
+ *   return when their batch is answered, so C callers on S slots settle into S batches of
+ *   ⌈C/S⌉ — the most any scheduler gets from the endpoint, as each slot is busy with an equal
+ *   share — instead of one batch of C on one slot while the others idle. When more than a share
+ *   per free slot waits, the free slots split it all rather than leave a remainder behind for
+ *   a busy slot. Nothing to tune.
+ * - `eager`: at once, everything queued (up to maxSize). No batching delay at low load, and
+ *   batches grow by themselves under load; at moderate load slots go to small batches.
+ * - `wait`: only at `maxSize` items, `maxBytes`, or once the oldest item has waited
+ *   `maxWaitMs`: fuller batches, at the price of up to `maxWaitMs` on every request.
+ * - `adaptive`: `eager` while no invocation is in flight, `wait` as soon as one is, but
+ *   waiting at most the mean latency / slots (capped by `maxWaitMs`).
+ */
+export type FlushPolicy = typeof FLUSH_POLICIES[number]
+
+/** What a flush decision looks at: one partition's queue and the batcher around it. */
+export interface PartitionView {
+  /** Epoch ms. */
+  now: number
+  /** Items of this partition waiting. */
+  queued: number
+  /** True when the waiting items already fill a payload's byte limit. */
+  bytesFull: boolean
+  /** Epoch ms the oldest waiting item arrived. */
+  oldestArrival: number
+  /** Epoch ms a slot last became free (-Infinity if none ever did): waiting for a slot is not waiting for company. */
+  slotFreedAt: number
+  /** Items of this partition in flight. */
+  inFlightItems: number
+  /** Items this partition held (queued or in flight) at its busiest of late; >= queued + inFlightItems. */
+  population: number
+  /** Items per ms arriving in this partition of late (`ArrivalRate`). */
+  arrivalsPerMs: number
+  /** The same summed over every partition: the items competing for the slots. */
+  totalPopulation: number
+  /** Slots busy, batcher-wide. */
+  inFlight: number
+  /** Per busy slot, ms until it is expected to free (<= 0: any moment now), from the learnt curve. */
+  busyFreeInMs: readonly number[]
+  /** Slots in all (maxConcurrent). */
+  slots: number
+  maxSize: number
+  /** ms; no policy makes an item wait for company longer. */
+  maxWaitMs: number
+  /** ms, the recent mean invocation latency (0 before the first answer); for `adaptive`. */
+  meanLatencyMs: number
+  /** The endpoint's learnt latency curve, if any invocation has been answered yet. */
+  fit?: LatencyFit
+  draining: boolean
+}
+
+/** Send `take` items now (the batcher may send fewer: bytes, expiry), or look again at `until` (epoch ms). */
+export type FlushDecision = { take: number } | { until: number }
+
+/** What to do with a partition that has at least one waiting item, under `policy`. */
+export function decideFlush (policy: FlushPolicy, view: PartitionView): FlushDecision {
+  const all = { take: view.maxSize }
+  if (view.draining) return all
+  switch (policy) {
+    case 'eager':
+      return all
+    case 'learned':
+      return decideLearned(view)
+    case 'adaptive':
+      if (view.inFlight === 0) return all
+      return waitFor(view, Math.min(view.maxWaitMs, view.meanLatencyMs / view.slots))
+    case 'wait':
+      return waitFor(view, view.maxWaitMs)
+  }
+}
+
+/** The even share of the slots a batch of this partition should carry (see `learned`). */
+export function evenShare (view: Pick<PartitionView, 'population' | 'totalPopulation' | 'slots' | 'maxSize'>): number {
+  const share = Math.ceil(view.totalPopulation / view.slots)
+  // a partition alone in its parameters cannot fill a share bigger than itself
+  return Math.max(1, Math.min(view.maxSize, share, view.population))
+}
+
+function decideLearned (view: PartitionView): FlushDecision {
+  const share = evenShare(view)
+  // more than a share each for the free slots: what a free slot leaves behind waits for a busy
+  // one to finish, a whole invocation later, so the free slots take it along instead (groups of
+  // callers merge until there are no more groups than slots, instead of locking into fragments)
+  // a fragment sent now costs the endpoint one more base latency of slot time; waiting longer
+  // than that for company costs the waiting items more than the fragment would. Nothing learnt
+  // yet: an idle endpoint gets the item at once, a busy one is given maxWaitMs at most
+  const patienceMs = view.fit !== undefined ? Math.min(view.maxWaitMs, view.fit.baseMs) : view.inFlight > 0 ? view.maxWaitMs : 0
+  // slots that free within that patience count as free (several answers land at once)
+  const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
+  if (view.queued >= share || view.bytesFull) return { take: Math.min(view.maxSize, Math.max(share, Math.ceil(view.queued / free))) }
+  // callers of this partition not here now but here of late (in a closed loop, on their way
+  // back), or at the rate items arrive, at least one more within the patience
+  const inTransit = view.population - view.queued - view.inFlightItems
+  const soon = view.arrivalsPerMs * patienceMs
+  // nobody expected: a free slot never idles while items wait
+  if (patienceMs <= 0 || (inTransit <= 0 && soon < 1)) return { take: view.queued }
+  // patience counts from when the wait became a choice: items that waited for a slot start now
+  return waitFor({ ...view, oldestArrival: Math.max(view.oldestArrival, view.slotFreedAt) }, patienceMs, view.queued)
+}
+
+/** Take `take` once the oldest item has waited `waitMs`, else look again then. */
+function waitFor (view: PartitionView, waitMs: number, take = view.maxSize): FlushDecision {
+  if (view.queued >= view.maxSize || view.bytesFull) return { take: view.maxSize }
+  const due = view.oldestArrival + waitMs
+  return due <= view.now ? { take } : { until: due }
+}

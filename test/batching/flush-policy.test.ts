@@ -1,0 +1,136 @@
+import t from 'tap'
+import { closedLoop, echo, lcg, quantile, setup, type Curve } from '../helpers/batching.js'
+import type { LatencyFit } from '../../src/batching/latency-model.js'
+import { decideFlush, evenShare, type FlushPolicy, type PartitionView } from '../../src/batching/flush-policy.js'
+
+// a partition at the moment a slot is free: 4 slots, maxSize 32, the 50 + 5·B endpoint learnt
+const VIEW: PartitionView = {
+  now: 1000,
+  queued: 1,
+  bytesFull: false,
+  oldestArrival: 1000,
+  slotFreedAt: 0,
+  inFlightItems: 0,
+  population: 1,
+  arrivalsPerMs: 0,
+  totalPopulation: 1,
+  inFlight: 0,
+  busyFreeInMs: [],
+  slots: 4,
+  maxSize: 32,
+  maxWaitMs: 10,
+  meanLatencyMs: 90,
+  fit: { baseMs: 50, perItemMs: 5, samples: 32 },
+  draining: false
+}
+
+t.test("'learned': every slot gets an even share of the recent population", async (t) => {
+  t.same(decideFlush('learned', { ...VIEW, queued: 32, population: 32, totalPopulation: 32 }), { take: 8 }, '32 callers, 4 slots: batches of 8, not one of 32')
+  t.same(decideFlush('learned', { ...VIEW, queued: 200, population: 200, totalPopulation: 200 }), { take: 32 }, 'never over maxSize')
+  t.same(decideFlush('learned', VIEW), { take: 1 }, 'a lone caller goes at once')
+  t.same(decideFlush('learned', { ...VIEW, queued: 12, population: 32, totalPopulation: 32, inFlight: 3, busyFreeInMs: [30, 40, 60], inFlightItems: 20 }), { take: 12 },
+    'one slot free: it takes the remainder along rather than leave 4 behind for a busy slot')
+  t.same(decideFlush('learned', { ...VIEW, queued: 12, population: 32, totalPopulation: 32, inFlight: 2, busyFreeInMs: [30, 40], inFlightItems: 20 }), { take: 8 }, 'two free: at least a share each')
+  t.same(decideFlush('learned', { ...VIEW, queued: 12, population: 32, totalPopulation: 32, inFlight: 3, busyFreeInMs: [0, 2, 60], inFlightItems: 20 }), { take: 8 }, 'answers due within the patience count as free slots')
+  t.equal(evenShare({ population: 3, totalPopulation: 64, slots: 4, maxSize: 32 }), 3, 'a partition cannot fill a share bigger than itself')
+  t.equal(evenShare({ population: 0, totalPopulation: 0, slots: 4, maxSize: 32 }), 1)
+})
+
+t.test("'learned': waits for the rest of a share only while callers are expected back, at most the learnt base", async (t) => {
+  // 32 callers of late; 24 in flight, 1 back: 7 expected
+  const back = { ...VIEW, queued: 1, inFlightItems: 24, population: 32, totalPopulation: 32 }
+  t.same(decideFlush('learned', back), { until: 1010 }, 'base 50 ms: maxWaitMs (10) binds')
+  t.same(decideFlush('learned', { ...back, fit: { baseMs: 5, perItemMs: 10, samples: 32 } }), { until: 1005 }, 'base 5 ms: waiting longer than a base costs more than the fragment')
+  t.same(decideFlush('learned', { ...back, now: 1010 }), { take: 1 }, 'the wait is over: what is there goes')
+  t.same(decideFlush('learned', { ...back, now: 1030, slotFreedAt: 1030 }), { until: 1040 }, 'waiting for a slot is not waiting for company: patience starts when the slot frees')
+  t.same(decideFlush('learned', { ...back, inFlightItems: 31 }), { take: 1 }, 'nobody else expected: a free slot never idles while an item waits')
+  t.same(decideFlush('learned', { ...back, fit: undefined }), { take: 1 }, 'nothing learnt yet and nothing in flight: at once')
+  t.same(decideFlush('learned', { ...back, fit: undefined, inFlight: 3 }), { until: 1010 }, 'nothing learnt yet, the endpoint busy: maxWaitMs at most')
+  const trickle = { ...VIEW, queued: 3, population: 16, totalPopulation: 16, inFlightItems: 13, inFlight: 2 }
+  t.same(decideFlush('learned', trickle), { take: 3 }, 'callers trickling in slowly (none in transit, none due): no wait')
+  t.same(decideFlush('learned', { ...trickle, arrivalsPerMs: 0.2 }), { until: 1010 }, 'arriving at 2 per patience: wait for them')
+  t.same(decideFlush('learned', { ...back, queued: 8 }), { take: 8 }, 'a full share goes at once')
+  t.same(decideFlush('learned', { ...back, bytesFull: true }), { take: 8 }, 'so does a payload at maxBytes')
+  t.same(decideFlush('learned', { ...back, draining: true }), { take: 32 }, 'draining: no waiting at all')
+})
+
+t.test('the other policies decide as before', async (t) => {
+  const waiting = { ...VIEW, queued: 2, inFlight: 1 }
+  t.same(decideFlush('eager', waiting), { take: 32 })
+  t.same(decideFlush('wait', waiting), { until: 1010 })
+  t.same(decideFlush('wait', { ...waiting, queued: 32 }), { take: 32 })
+  t.same(decideFlush('adaptive', { ...waiting, inFlight: 0 }), { take: 32 })
+  t.same(decideFlush('adaptive', { ...waiting, meanLatencyMs: 20 }), { until: 1005 }, 'latency / slots = 5 ms')
+})
+
+t.test("'learned' in the batcher: 32 simultaneous callers leave as 4 batches of 8, one per slot", async (t) => {
+  const { calls, submit, tick } = setup({ flushPolicy: 'learned', maxSize: 32, maxConcurrent: 4 })
+  for (let i = 0; i < 32; i++) submit(`t${i}`)
+  await tick()
+  t.same(calls.map((c) => c.req.inputs.length), [8, 8, 8, 8])
+  t.same(calls.flatMap((c) => c.req.inputs), Array.from({ length: 32 }, (_, i) => `t${i}`), 'in arrival order')
+  calls.forEach(echo)
+})
+
+// Closed-loop callers on the fake clock against three latency curves, 4 slots, maxSize 32: the
+// share of C / latency(min(32, ⌈C/4⌉)) — every slot busy with an even share, the most any
+// scheduler gets — that the learnt policy reaches, from a cold start (nothing learnt).
+const CURVES: Array<Curve & { name: string }> = [
+  { name: '50 + 5·B', baseMs: 50, perItemMs: 5 },
+  { name: '200 + 0.5·B (base-dominated)', baseMs: 200, perItemMs: 0.5 },
+  { name: '5 + 10·B (per-item-dominated)', baseMs: 5, perItemMs: 10 }
+]
+const SLOTS = 4
+const MAX_SIZE = 32
+
+async function run (policy: FlushPolicy, curve: Curve, clients: number): Promise<{ share: number, p50: number, fit?: LatencyFit }> {
+  const h = setup({ flushPolicy: policy, maxSize: MAX_SIZE, maxConcurrent: SLOTS, maxWaitMs: 10, maxQueue: 10_000 },
+    (req) => req.inputs.map((input) => [input]), (req) => curve.baseMs + curve.perItemMs * req.inputs.length)
+  const random = lcg(clients)
+  const fromMs = 3000
+  const endMs = 13_000
+  // the round trip back to the caller and its next request: 0.1 to 0.5 ms
+  const done = closedLoop(h, { clients, fromMs, endMs, transitMs: () => 0.1 + 0.4 * random() })
+  await h.clock.tickAsync(endMs + 2000)
+  const result = await done
+  const ceilingPerMs = clients / (curve.baseMs + curve.perItemMs * Math.min(MAX_SIZE, Math.ceil(clients / SLOTS)))
+  return { share: result.ok / (endMs - fromMs) / ceilingPerMs, p50: quantile(result.latencies, 0.5), fit: h.batcher.latencyFit('m') }
+}
+
+for (const curve of CURVES) {
+  t.test(`'learned' reaches >= 90% of the ceiling at 1, 8, 32 and 128 callers on ${curve.name}, and learns the curve`, async (t) => {
+    for (const clients of [1, 8, 32, 128]) {
+      const learned = await run('learned', curve, clients)
+      const adaptive = await run('adaptive', curve, clients)
+      t.comment(`C=${clients}: learned ${(100 * learned.share).toFixed(1)}% (p50 ${learned.p50.toFixed(1)} ms), adaptive ${(100 * adaptive.share).toFixed(1)}%`)
+      t.ok(learned.share >= 0.9, `C=${clients}: ${(100 * learned.share).toFixed(1)}% of the ceiling`)
+      if (clients === 1) t.ok(learned.p50 <= curve.baseMs + curve.perItemMs + 1, `one caller waits no more than the endpoint takes (p50 ${learned.p50} ms)`)
+      if (clients >= 8) {
+        // what the policy leans on: the latency of the batches it sends (once they are all an
+        // even share, a single size, the slope itself cannot be seen; the next test sees it)
+        const size = Math.min(MAX_SIZE, Math.ceil(clients / SLOTS))
+        const truth = curve.baseMs + curve.perItemMs * size
+        const predicted = learned.fit === undefined ? NaN : learned.fit.baseMs + learned.fit.perItemMs * size
+        t.ok(Math.abs(predicted - truth) <= 0.05 * truth, `C=${clients}: learnt ${predicted.toFixed(1)} ms for ${size} items (truth ${truth})`)
+      }
+    }
+  })
+}
+
+for (const curve of CURVES) {
+  t.test(`the batcher learns ${curve.name} from the invocations of irregular traffic`, async (t) => {
+    const h = setup({ flushPolicy: 'learned', maxSize: MAX_SIZE, maxConcurrent: SLOTS, maxQueue: 10_000 },
+      (req) => req.inputs.map((input) => [input]), (req) => curve.baseMs + curve.perItemMs * req.inputs.length)
+    const random = lcg(11)
+    // bursts of 1 to 40 callers at random moments: batches of many sizes
+    for (let burst = 0; burst < 150; burst++) {
+      const n = 1 + Math.floor(random() * 40)
+      for (let i = 0; i < n; i++) h.submit(`b${burst}.${i}`)
+      await h.tick(Math.floor(random() * 3 * (curve.baseMs + curve.perItemMs * 8)))
+    }
+    await h.tick(60_000)
+    const fit = h.batcher.latencyFit('m')
+    t.ok(fit !== undefined && Math.abs(fit.baseMs - curve.baseMs) <= 0.05 * curve.baseMs && Math.abs(fit.perItemMs - curve.perItemMs) <= 0.05 * curve.perItemMs,
+      `learnt ${fit?.baseMs.toFixed(2)} + ${fit?.perItemMs.toFixed(2)}·B`)
+  })
+}

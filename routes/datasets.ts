@@ -5,9 +5,9 @@ import { DATASET_INVALID_EXAMPLE, DatasetCreated, DatasetErrorResponse, DatasetQ
 import { errorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
-import { tenantOf } from '../src/security.js'
+import { tenantOf } from '../src/plugins/security.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/sagemaker/datasets.js'
-import { validatorCompiler } from '../src/validation.js'
+import { validatorCompiler } from '../src/http/validation.js'
 import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 
 /** Media types accepted for a dataset: NDJSON and its JSON Lines aliases. */
@@ -61,7 +61,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // the body is a stream, checked line by line in the handler; the query is validated as usual
     validatorCompiler: (route) => route.httpPart === 'body' ? () => true : validatorCompiler(route)
   }, async (request, reply) => {
-    const { datasets } = app.batch()
+    const { datasets } = app.batchJobs()
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
     const body: unknown = request.body
     if (!DATASET_MEDIA_TYPES.includes(mediaType) || !isReadable(body)) {

@@ -5,7 +5,7 @@ import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.j
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
-import { tenantOf } from '../src/security.js'
+import { tenantOf } from '../src/plugins/security.js'
 
 /** POST /v1/summarize: one text, micro-batched with other callers. */
 const summarize: FastifyPluginAsyncTypebox = async (app) => {

@@ -8,7 +8,7 @@ import {
   CREATE_JOB_BODY_LIMIT, CreateJobBody, CreateJobHeaders, IdempotentReplayedHeader, JobEvaluationBody, JobList, JobLocationHeader, JobNameParams, ListJobsQuery, RESULT_LINE_EXAMPLES, ResultLine, TRANSFORM_JOB_EXAMPLE, TransformJobRef
 } from '../schemas/jobs.js'
 import type { JoinStats, ResultLine as ResultLineValue } from '../src/sagemaker/results.js'
-import { tenantOf } from '../src/security.js'
+import { tenantOf } from '../src/plugins/security.js'
 
 const TAG = 'transform-jobs'
 /** What every route of a job backed by SageMaker and S3 can answer with, besides its own errors. */
@@ -44,7 +44,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const { jobs } = app.batch()
+    const { jobs } = app.batchJobs()
     const { job, replayed } = await jobs.create(tenantOf(request), request.body, request.headers['idempotency-key'])
     void reply.header('location', `/v1/transform-jobs/${encodeURIComponent(job.name)}`)
     if (replayed) void reply.header('idempotent-replayed', 'true')
@@ -65,7 +65,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batch().jobs.list(tenantOf(request), request.query)
+    return await app.batchJobs().jobs.list(tenantOf(request), request.query)
   })
 
   app.get('/v1/transform-jobs/:name', {
@@ -82,7 +82,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batch().jobs.get(tenantOf(request), request.params.name)
+    return await app.batchJobs().jobs.get(tenantOf(request), request.params.name)
   })
 
   app.post('/v1/transform-jobs/:name/stop', {
@@ -99,7 +99,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const job = await app.batch().jobs.stop(tenantOf(request), request.params.name)
+    const job = await app.batchJobs().jobs.stop(tenantOf(request), request.params.name)
     return await reply.code(202).send(job)
   })
 
@@ -125,7 +125,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const stats: JoinStats = { records: 0, missing: 0, stray: 0, reordered: 0 }
-    const { lines } = await app.batch().jobs.results(tenantOf(request), request.params.name, stats)
+    const { lines } = await app.batchJobs().jobs.results(tenantOf(request), request.params.name, stats)
     // read the first line before answering, so S3 failures at the start are a clean 502
     const first = await lines.next()
     const started = Date.now()
@@ -153,7 +153,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { references, ...options } = request.body
-    const inputs = await app.batch().jobs.evaluationInputs(tenantOf(request), request.params.name, references)
+    const inputs = await app.batchJobs().jobs.evaluationInputs(tenantOf(request), request.params.name, references)
     return await app.scoring.score({ ...options, ...inputs })
   })
 }

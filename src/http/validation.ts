@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
-import { preview } from './util/json-bounds.js'
+import { preview } from '../util/json-bounds.js'
 
 // ajv-formats is CJS; under NodeNext its default import is module.exports, which has .default
 const addFormats = addFormatsModule.default

@@ -1,11 +1,11 @@
 import fp from 'fastify-plugin'
-import { MicroBatcher, type CancelSignal, type FlushEvent, type InvokeFn } from './batching/batcher.js'
-import { RETRY_AFTER_FLOOR_MS } from './batching/backoff.js'
-import { BatcherError } from './batching/errors.js'
-import type { Params } from './batching/payload.js'
-import type { Config } from './config.js'
-import { endpointNames, queueMaxPerKey, tenantWeights } from './config.js'
-import { catalogError, type CatalogError } from './errors.js'
+import { MicroBatcher, type CancelSignal, type FlushEvent, type InvokeFn } from '../batching/batcher.js'
+import { RETRY_AFTER_FLOOR_MS } from '../batching/backoff.js'
+import { BatcherError } from '../batching/errors.js'
+import type { Params } from '../batching/payload.js'
+import type { Config } from '../config.js'
+import { endpointNames, queueMaxPerKey, tenantWeights } from '../config.js'
+import { catalogError, type CatalogError } from '../errors.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
 export type ItemOutcome = { ok: true, texts: string[] } | { ok: false, error: CatalogError }

@@ -5,11 +5,11 @@ import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
-import { keyring, type Config } from './config.js'
-import { catalogError } from './errors.js'
-import { isProtectedRoute } from './http/access.js'
-import { MemoryWindowCounter, RedisWindowCounter, type WindowCounter } from './http/window-counter.js'
-import { DEFAULT_TENANT, type Tenant } from './tenants.js'
+import { keyring, type Config } from '../config.js'
+import { catalogError } from '../errors.js'
+import { isProtectedRoute } from '../http/access.js'
+import { MemoryWindowCounter, RedisWindowCounter, type WindowCounter } from '../http/window-counter.js'
+import { DEFAULT_TENANT, type Tenant } from '../tenants.js'
 
 /** The window of RATE_LIMIT_MAX and AUTH_FAILURES_MAX (ms). */
 const LIMIT_WINDOW_MS = 60_000

@@ -1,13 +1,13 @@
 import fp from 'fastify-plugin'
-import { TransformJob } from '../schemas/jobs.js'
-import type { Config } from './config.js'
-import { isLocalMode, LOCAL_MODEL_NAME } from './config.js'
-import { catalogError } from './errors.js'
-import { createControlClient, createS3Client, type AwsTarget } from './sagemaker/clients.js'
-import { Datasets } from './sagemaker/datasets.js'
-import { S3Layout } from './sagemaker/layout.js'
-import { S3AllowList } from './sagemaker/s3-uri.js'
-import { TransformJobs } from './sagemaker/transform-jobs.js'
+import { TransformJob } from '../../schemas/jobs.js'
+import type { Config } from '../config.js'
+import { isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
+import { catalogError } from '../errors.js'
+import { createControlClient, createS3Client, type AwsTarget } from '../sagemaker/clients.js'
+import { Datasets } from '../sagemaker/datasets.js'
+import { S3Layout } from '../sagemaker/layout.js'
+import { S3AllowList } from '../sagemaker/s3-uri.js'
+import { TransformJobs } from '../sagemaker/transform-jobs.js'
 
 /** Datasets and transform jobs: what /v1/datasets and /v1/transform-jobs use. */
 export interface BatchServices {
@@ -19,21 +19,21 @@ export interface BatchServices {
 declare module 'fastify' {
   interface FastifyInstance {
     /** The batch services; throws 503 JOBS_NOT_CONFIGURED when no bucket is configured. */
-    batch: () => BatchServices
+    batchJobs: () => BatchServices
   }
 }
 
 /**
- * Decorates `app.batch`. The bucket is the local stack's in local mode, else S3_BUCKET; without
+ * Decorates `app.batchJobs`. The bucket is the local stack's in local mode, else S3_BUCKET; without
  * one, real time still works and the batch routes answer 503 naming the missing variable. A bad
  * ALLOWED_S3_PREFIXES stops the boot (configuration is checked before serving).
  */
-export const jobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app, { config, aws }) => {
+export const batchJobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app, { config, aws }) => {
   // shared by every job response (and listed once in the OpenAPI components)
   app.addSchema(TransformJob)
   const bucket = aws.bucket ?? config.S3_BUCKET
   if (bucket === undefined) {
-    app.decorate('batch', (): BatchServices => {
+    app.decorate('batchJobs', (): BatchServices => {
       throw catalogError('JOBS_NOT_CONFIGURED', 'datasets and transform jobs need an S3 bucket: set S3_BUCKET')
     })
     return
@@ -58,7 +58,7 @@ export const jobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app, { c
     log: app.log.child({ component: 'transform-jobs' })
   })
   const services: BatchServices = { datasets, jobs, layout }
-  app.decorate('batch', () => services)
+  app.decorate('batchJobs', () => services)
   app.addHook('onClose', async () => {
     s3.destroy()
     control.destroy()

@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin'
-import type { Config } from './config.js'
-import { catalogError } from './errors.js'
-import { EvaluationInputError, type EvaluationRequest, type EvaluationResult } from './evaluation/evaluate.js'
-import { EvaluationPool } from './evaluation/pool.js'
+import type { Config } from '../config.js'
+import { catalogError } from '../errors.js'
+import { EvaluationInputError, type EvaluationRequest, type EvaluationResult } from '../evaluation/evaluate.js'
+import { EvaluationPool } from '../evaluation/pool.js'
 
 /** ROUGE scoring for the routes, off the event loop. */
 export interface Scoring {

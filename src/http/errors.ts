@@ -1,0 +1,82 @@
+/**
+ * What a client sees when something goes wrong, in one place: every thrown error is mapped to
+ * a catalog error (validation failures with messages naming the field and value, Fastify's own
+ * body errors, foreign errors as a bare 500), logged at the level its kind deserves, and sent
+ * in the one error shape `{"statusCode","code","error","message"}`.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify'
+import type { ErrorObject } from 'ajv'
+import { catalogError, EXPECTED_REFUSALS, isCatalogError, type CatalogError, type ErrorCode } from '../errors.js'
+import { redactAws } from '../util/redact-aws.js'
+import { describeValidation } from './validation.js'
+import { GENERATION_PARAMETER_NAMES } from '../../schemas/params.js'
+
+/**
+ * 400 code for a validation failure: generation-parameter problems get their own code —
+ * a bad value under a parameter name, or an unknown key where parameters are accepted.
+ */
+function validationCode (errors: ErrorObject[]): 'INVALID_PARAMETERS' | 'INVALID_REQUEST' {
+  const touchesParams = errors.some(e => {
+    const first = e.instancePath.split('/')[1] ?? ''
+    if (first === 'parameters' || GENERATION_PARAMETER_NAMES.includes(first)) return true
+    const siblings = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}
+    return e.keyword === 'additionalProperties' && 'max_length' in siblings
+  })
+  return touchesParams ? 'INVALID_PARAMETERS' : 'INVALID_REQUEST'
+}
+
+/** Maps whatever was thrown to a catalog error; unknown errors become a bare 500. */
+export function toClientError (err: FastifyError, data: unknown): CatalogError {
+  if (isCatalogError(err)) return err
+  if (err.validation !== undefined) {
+    const errors = err.validation as ErrorObject[]
+    const { message } = describeValidation(errors, err.validationContext ?? 'body', data)
+    return catalogError(validationCode(errors), message, { cause: err })
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return catalogError('BODY_TOO_LARGE', `request body is larger than this route accepts: ${err.message}`, { cause: err })
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return catalogError('UNSUPPORTED_MEDIA_TYPE', `${err.message}; send application/json`, { cause: err })
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return catalogError('INVALID_JSON', 'body is empty; send a JSON object', { cause: err })
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return catalogError('INVALID_JSON', `body is not valid JSON: ${err.message}`, { cause: err })
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return catalogError('INVALID_REQUEST', err.message, { cause: err })
+  }
+  if (err instanceof SyntaxError) return catalogError('INVALID_JSON', `body is not valid JSON: ${err.message}`, { cause: err })
+  if (err.statusCode === 429) return catalogError('RATE_LIMITED', err.message, { cause: err })
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return catalogError('INVALID_REQUEST', err.message, { cause: err })
+  return catalogError('INTERNAL_ERROR', 'internal error', { cause: err })
+}
+
+/** The error handler and the not-found handler of the app. */
+export function installErrorHandlers (app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const parts: Record<string, unknown> = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }
+    const data = parts[err.validationContext ?? 'body']
+    const clientError = toClientError(err, data)
+    // only failures carry a stack (redacted by the err serialiser); refusals and 4xx say what and why
+    if (EXPECTED_REFUSALS.has(clientError.code as ErrorCode)) request.log.warn({ code: clientError.code, statusCode: clientError.statusCode, reason: redactAws(clientError.message) }, 'request refused')
+    else if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
+    else request.log.info({ code: clientError.code, statusCode: clientError.statusCode }, 'request rejected')
+    if (clientError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(clientError.retryAfterSeconds))
+    const status = clientError.statusCode
+    void reply.code(status).send({
+      statusCode: status,
+      code: clientError.code,
+      error: httpReason(status),
+      message: clientError.message
+    })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
+  })
+
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 408: 'Request Timeout', 409: 'Conflict', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error',
+  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'
+}
+/** The reason phrase of an HTTP status, for the `error` member. */
+export function httpReason (status: number): string {
+  return REASONS[status] ?? 'Error'
+}

@@ -6,6 +6,9 @@ export interface LatencyFit {
   perItemMs: number
   /** Samples the fit rests on. */
   samples: number
+  /** The smallest and largest invocation in the window: the slope is only seen between them. */
+  minItems: number
+  maxItems: number
 }
 
 // invocations remembered: enough for a median to shrug off a few outliers (GC pauses, a cold
@@ -51,7 +54,7 @@ export class LatencyModel {
     // a latency never falls with size, so a negative median slope is noise
     const perItemMs = slopes.length === 0 ? 0 : Math.max(0, median(slopes))
     const baseMs = Math.max(0, median(xs.map((x, i) => ys[i] - perItemMs * x)))
-    this.#fit = { baseMs, perItemMs, samples: xs.length }
+    this.#fit = { baseMs, perItemMs, samples: xs.length, minItems: Math.min(...xs), maxItems: Math.max(...xs) }
     return this.#fit
   }
 

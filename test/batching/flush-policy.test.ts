@@ -1,7 +1,7 @@
 import t from 'tap'
 import { closedLoop, echo, lcg, quantile, setup, type Curve } from '../helpers/batching.js'
 import type { LatencyFit } from '../../src/batching/latency-model.js'
-import { decideFlush, evenShare, type FlushPolicy, type PartitionView } from '../../src/batching/flush-policy.js'
+import { batchTarget, decideFlush, evenShare, type FlushPolicy, type PartitionView } from '../../src/batching/flush-policy.js'
 
 // a partition at the moment a slot is free: 4 slots, maxSize 32, the 50 + 5·B endpoint learnt
 const VIEW: PartitionView = {
@@ -20,7 +20,7 @@ const VIEW: PartitionView = {
   maxSize: 32,
   maxWaitMs: 10,
   meanLatencyMs: 90,
-  fit: { baseMs: 50, perItemMs: 5, samples: 32 },
+  fit: { baseMs: 50, perItemMs: 5, samples: 32, minItems: 1, maxItems: 32 },
   draining: false
 }
 
@@ -34,13 +34,19 @@ t.test("'learned': every slot gets an even share of the recent population", asyn
   t.same(decideFlush('learned', { ...VIEW, queued: 12, population: 32, totalPopulation: 32, inFlight: 3, busyFreeInMs: [0, 2, 60], inFlightItems: 20 }), { take: 8 }, 'answers due within the patience count as free slots')
   t.equal(evenShare({ population: 3, totalPopulation: 64, slots: 4, maxSize: 32 }), 3, 'a partition cannot fill a share bigger than itself')
   t.equal(evenShare({ population: 0, totalPopulation: 0, slots: 4, maxSize: 32 }), 1)
+  // base-dominated (200 + 0.5·B): a batch of 28 costs under 5% more than the share of 8
+  const base = { population: 32, totalPopulation: 32, slots: 4, maxSize: 32 }
+  t.equal(batchTarget({ ...base, fit: { baseMs: 200, perItemMs: 0.5, samples: 32, minItems: 2, maxItems: 32 } }), 28, 'base-dominated: fewer, fuller payloads')
+  t.equal(batchTarget({ ...base, fit: { baseMs: 50, perItemMs: 5, samples: 32, minItems: 2, maxItems: 32 } }), 8, '50 + 5·B: the even share')
+  t.equal(batchTarget({ ...base, fit: { baseMs: 20, perItemMs: 0, samples: 32, minItems: 1, maxItems: 4 } }), 32, 'no per-item cost seen across sizes 1 to 4: one payload')
+  t.equal(batchTarget({ ...base, fit: { baseMs: 20, perItemMs: 0, samples: 32, minItems: 8, maxItems: 8 } }), 8, 'one size only: the slope is unknown, spread')
 })
 
 t.test("'learned': waits for the rest of a share only while callers are expected back, at most the learnt base", async (t) => {
   // 32 callers of late; 24 in flight, 1 back: 7 expected
   const back = { ...VIEW, queued: 1, inFlightItems: 24, population: 32, totalPopulation: 32 }
   t.same(decideFlush('learned', back), { until: 1010 }, 'base 50 ms: maxWaitMs (10) binds')
-  t.same(decideFlush('learned', { ...back, fit: { baseMs: 5, perItemMs: 10, samples: 32 } }), { until: 1005 }, 'base 5 ms: waiting longer than a base costs more than the fragment')
+  t.same(decideFlush('learned', { ...back, fit: { baseMs: 5, perItemMs: 10, samples: 32, minItems: 1, maxItems: 32 } }), { until: 1005 }, 'base 5 ms: waiting longer than a base costs more than the fragment')
   t.same(decideFlush('learned', { ...back, now: 1010 }), { take: 1 }, 'the wait is over: what is there goes')
   t.same(decideFlush('learned', { ...back, now: 1030, slotFreedAt: 1030 }), { until: 1040 }, 'waiting for a slot is not waiting for company: patience starts when the slot frees')
   t.same(decideFlush('learned', { ...back, inFlightItems: 31 }), { take: 1 }, 'nobody else expected: a free slot never idles while an item waits')

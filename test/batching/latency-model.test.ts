@@ -42,10 +42,10 @@ for (const curve of CURVES) {
 t.test('follows an endpoint that changes', async (t) => {
   const model = new LatencyModel()
   for (let i = 0; i < 100; i++) model.observe(1 + (i % 16), 50 + 5 * (1 + (i % 16)))
-  t.same(model.fit(), { baseMs: 50, perItemMs: 5, samples: LATENCY_WINDOW })
+  t.same(model.fit(), { baseMs: 50, perItemMs: 5, samples: LATENCY_WINDOW, minItems: 1, maxItems: 16 })
   // the instance type changed: twice as fast per item, a bigger base
   for (let i = 0; i < LATENCY_WINDOW; i++) model.observe(1 + (i % 16), 80 + 2.5 * (1 + (i % 16)))
-  t.same(model.fit(), { baseMs: 80, perItemMs: 2.5, samples: LATENCY_WINDOW }, 'one window later, the new curve only')
+  t.same(model.fit(), { baseMs: 80, perItemMs: 2.5, samples: LATENCY_WINDOW, minItems: 1, maxItems: 16 }, 'one window later, the new curve only')
 })
 
 t.test('before any variety of sizes: the whole latency is base', async (t) => {
@@ -55,7 +55,7 @@ t.test('before any variety of sizes: the whole latency is base', async (t) => {
   model.observe(1, 57)
   model.observe(1, 55)
   model.observe(1, 56)
-  t.same(model.fit(), { baseMs: 56, perItemMs: 0, samples: 3 })
+  t.same(model.fit(), { baseMs: 56, perItemMs: 0, samples: 3, minItems: 1, maxItems: 1 })
   // nonsense is not learnt
   model.observe(0, 10)
   model.observe(3, Number.NaN)

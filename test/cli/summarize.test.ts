@@ -94,8 +94,11 @@ const parsed = (ndjson: string): Array<Record<string, unknown>> => ndjson.split(
 const STATS_LINE = /^(\d+) summaries in \d+\.\d s \(\d+\.\d\/s\), (\d+) failed\n$/
 
 t.test('summarize --jsonl: 40 lines from a file and from stdin, in input order, batched by the gateway', async (t) => {
-  // some emulated latency, so that concurrent requests meet in the batcher as they would in production
-  const { url, stack } = await listeningApp(t, { LOCAL_LATENCY_BASE_MS: 20 })
+  // some emulated latency, so that concurrent requests meet in the batcher as they would in
+  // production; 'adaptive' because this checks that the CLI's concurrency lets the gateway
+  // coalesce, not a flush policy: 40 texts are all cold start for the default 'learned', which
+  // spreads callers over free slots until it has seen what a bigger batch costs
+  const { url, stack } = await listeningApp(t, { LOCAL_LATENCY_BASE_MS: 20, BATCH_FLUSH_POLICY: 'adaptive' })
   const input = jsonl(JSONL_IDS.map((id) => ({ id, text: story(id), highlights: 'ignored' })))
   const dir = t.testdir({ 'in.jsonl': input })
   const expected = JSONL_IDS.map((id) => ({ id, summary: lead3(id) }))

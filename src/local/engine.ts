@@ -27,6 +27,8 @@ export interface GenerationParams {
   temperature?: number
   no_repeat_ngram_size?: number
   early_stopping?: boolean
+  /** Inputs per forward pass of the container's pipeline: speed and memory, never output. */
+  batch_size?: number
   min_length?: number
   max_new_tokens?: number
   length_penalty?: number
@@ -336,6 +338,8 @@ const PARAMETER_CHECKS: Record<keyof GenerationParams, Check> = {
   temperature: number((n) => n > 0, 'a number > 0'),
   no_repeat_ngram_size: intAtLeast(0),
   early_stopping: boolean,
+  // JumpStart: "If specified, it must be a positive integer"
+  batch_size: intAtLeast(1),
   min_length: intAtLeast(0),
   max_new_tokens: intAtLeast(1),
   length_penalty: number(() => true, 'a number'),

@@ -15,9 +15,6 @@ export interface JumpStartLine {
   line: string
 }
 
-/** Per-record parameters that are a job-wide setting; the message says where they belong. */
-const JOB_WIDE = new Set(['batch_size'])
-
 const TextLine = Type.Object({
   id: RecordId,
   text: Type.String({ minLength: 1 }),
@@ -64,11 +61,6 @@ export function toJumpStartRecord (value: unknown, prompt: string, context = 'li
   }
   const obj = value as Record<string, unknown>
   if ('text' in obj && 'text_inputs' in obj) return { ok: false, message: `${context} has both text and text_inputs; send one` }
-  for (const key of JOB_WIDE) {
-    const params = obj.parameters
-    const where = key in obj ? `${context}.${key}` : (typeof params === 'object' && params !== null && key in params) ? `${context}.parameters.${key}` : undefined
-    if (where !== undefined) return { ok: false, message: `${where} is a job-wide parameter; set it in the job's parameters` }
-  }
   const jumpStart = 'text_inputs' in obj
   const check = jumpStart ? checkJumpStart : checkText
   if (!check(obj)) {

@@ -16,7 +16,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import type { CreateJobBody, JobList, JobReferences, JobStatus, TransformJob } from '../../schemas/jobs.js'
-import { crossCheckParameters, type JobParameters } from '../../schemas/params.js'
+import { crossCheckParameters, type GenerationParameters } from '../../schemas/params.js'
 import { catalogError, type CatalogError } from '../errors.js'
 import { canSee, DEFAULT_TENANT_ID, type Tenant } from '../tenants.js'
 import type { Datasets } from './datasets.js'
@@ -71,7 +71,7 @@ export function jobNameFor (opts: { name?: string, idempotencyKey?: string, tena
 }
 
 /** Job-wide parameters as HYPER_PARAMS: Python's `str(dict)`, temperature/top_p as floats. */
-export function hyperParams (params: JobParameters): string {
+export function hyperParams (params: GenerationParameters): string {
   return toPythonLiteral(params, FLOAT_PARAMETERS)
 }
 

@@ -167,3 +167,16 @@ t.test('generate: invalid bodies are a model-side 400', async (t) => {
   }
   t.doesNotThrow(() => generate({ text_inputs: ARTICLE, num_return_sequences: 3, do_sample: true }), 'sampling needs no beams')
 })
+
+// JumpStart's FLAN-T5 parameter list (amazon-sagemaker-examples,
+// introduction_to_amazon_algorithms/jumpstart-foundation-models/text2text-generation-flan-t5-Batch-Transform.ipynb):
+// "batch_size: ... If specified, it must be a positive integer"; the notebook's real-time list
+// payload carries it beside the generation parameters.
+t.test('generate: batch_size is a documented parameter (a positive integer)', async (t) => {
+  const notebook = { text_inputs: [ARTICLE, 'Second text. Two lines.'], max_length: 50, num_return_sequences: 1, top_k: 50, top_p: 0.95, do_sample: true, batch_size: 4 }
+  t.doesNotThrow(() => generate(notebook), 'the notebook\'s real-time payload')
+  t.same(generate(notebook), generate({ ...notebook, batch_size: 1 }), 'the pipeline batch changes no output')
+  for (const bad of [0, -1, 1.5, '4', true]) {
+    t.throws(() => generate({ text_inputs: ARTICLE, batch_size: bad }), { statusCode: 400, message: /"batch_size" must be an integer >= 1, got / }, `batch_size ${JSON.stringify(bad)}`)
+  }
+})

@@ -19,7 +19,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { generate, ModelInputError, parseGenerateRequest } from './engine.js'
+import { generateSequences, ModelInputError, parseGenerateRequest } from './engine.js'
 import {
   countRecords, isBlank, listInputObjects, ManifestError, openInput, outputKey, parseS3Uri, RecordTooLargeError, splitLines
 } from './job-input.js'
@@ -752,9 +752,10 @@ export class JobRunner {
       }
       const single = typeof batch.records[0].input !== 'string'
       const payload = { ...batch.params, text_inputs: single ? batch.records[0].input : batch.records.map((r) => r.input as string) }
-      let texts: unknown[]
+      // per record: its generated texts (a record whose text_inputs is a list: one list per input)
+      let texts: Array<string[] | string[][]>
       try {
-        const answer = generate(payload).generated_texts
+        const answer = generateSequences(payload)
         texts = single ? [answer] : answer
       } catch (err) {
         if (!(err instanceof ModelInputError)) throw err
@@ -763,8 +764,7 @@ export class JobRunner {
         return { failure: clientFailure(`Record ${describeId(record)} (line ${record.line} of ${uri}): ${err.message}`) }
       }
       const lines = batch.records.map((r, i) => {
-        const out = texts[i]
-        const generated = typeof out === 'string' ? [out] : out
+        const generated = texts[i]
         return toPythonLiteral(r.hasId ? { id: r.id, generated_texts: generated } : { generated_texts: generated })
       })
       return { lines }

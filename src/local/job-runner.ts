@@ -2,7 +2,8 @@
 // JumpStart text2text container would do, in-process.
 //
 // A job reads every input object (in key order) as a stream of JSON-lines records
-// `{"id", "text_inputs", ...per-record params}`, groups consecutive records with the same
+// `{"id", "text_inputs", ...per-record params}` (the record's params are used only when the job
+// sets no HYPER_PARAMS, JumpStart's rule), groups consecutive records with the same
 // effective parameters into mini-batches (at most HYPER_PARAMS batch_size records and
 // MaxPayloadInMB of payload), runs each through the extractive engine with the runtime's
 // emulated latency, and appends one Python-literal line per record, in input order, to a local
@@ -109,6 +110,11 @@ interface Settings {
   accept: string
   /** HYPER_PARAMS minus batch_size: generation parameters for every record. */
   hyper: Record<string, PyValue>
+  /**
+   * HYPER_PARAMS is set: then, as in JumpStart's container, the parameters inside individual
+   * records are not used; only without it are they (one example at a time).
+   */
+  hyperSet: boolean
 }
 
 /** One record read from the input. */
@@ -204,7 +210,8 @@ function jobSettings (record: JobRecord): Settings {
   }
   let hyper: Record<string, PyValue> = {}
   const raw = spec.Environment?.HYPER_PARAMS
-  if (raw !== undefined && raw.trim() !== '') {
+  const hyperSet = raw !== undefined && raw.trim() !== ''
+  if (hyperSet) {
     let parsed: PyValue
     try {
       parsed = parsePythonLiteral(raw)
@@ -234,7 +241,8 @@ function jobSettings (record: JobRecord): Settings {
     concurrency: Math.max(1, spec.MaxConcurrentTransforms ?? 1),
     separator: spec.TransformOutput.AssembleWith === 'Line' ? '\n' : '',
     accept: spec.TransformOutput.Accept ?? 'application/octet-stream',
-    hyper: generation
+    hyper: generation,
+    hyperSet
   }
 }
 
@@ -713,7 +721,8 @@ export class JobRunner {
       return clientFailure(`Line ${line} of ${uri} is not a JSON object.`)
     }
     const { id, text_inputs: input, ...own } = value as Record<string, unknown>
-    const params: Record<string, unknown> = { ...settings.hyper, ...own }
+    // JumpStart's rule: with HYPER_PARAMS set, a record's own parameters are not used
+    const params: Record<string, unknown> = settings.hyperSet ? { ...settings.hyper } : own
     const record: InputRecord = { id, hasId: Object.hasOwn(value, 'id'), input: input as string | string[], params, line }
     try {
       // The container's own validation, one record at a time, so a bad record is named.

@@ -100,12 +100,27 @@ t.test('HYPER_PARAMS batch_size sets records per model call; different parameter
     Environment: { HYPER_PARAMS: "{'batch_size': 4, 'max_length': 6}" }
   })))
   t.equal((await ended(sm, 'mixed')).TransformJobStatus, 'Completed')
-  t.same(stack.jobs.stats().batchSizes, [4, 1, 2, 1, 1, 1], 'a run of records with other parameters gets its own calls')
+  // JumpStart FLAN-T5 (amazon-sagemaker-examples, text2text-generation-flan-t5-Batch-Transform.ipynb,
+  // "Specify Batch Transform Job HyperParameters"): "If any of these are passed, then the advanced
+  // hyper-parameters from the individual examples in the JSONLINES payload will not be used."
+  t.same(stack.jobs.stats().batchSizes, [4, 4, 2], 'HYPER_PARAMS set: the records\' own parameters do not split the batches')
   const out = outLines(await readText(s3, 'out/mixed/mixed.jsonl.out'))
   t.same(out.map((o) => o.id), mixed.map((r) => r.id), 'input order kept')
-  t.same(out[5].generated_texts, summarize(article(5), { max_length: 3 }), 'a per-record parameter overrides HYPER_PARAMS')
-  t.same(out[8].generated_texts, summarize(article(8), { max_length: 6, num_return_sequences: 2 }), 'two sequences for record 8')
+  t.same(out[5].generated_texts, summarize(article(5), { max_length: 6 }), 'HYPER_PARAMS set: a record\'s max_length is not used')
+  t.same(out[8].generated_texts, summarize(article(8), { max_length: 6 }), 'HYPER_PARAMS set: nor its num_return_sequences')
   t.same(out[9].generated_texts, summarize(article(9), { max_length: 6 }))
+
+  // "If you don't want to pass it, set it to None, and in that case advanced hyper-parameters
+  // from the individual examples in the JSONLINES payload will be used and inference will be run
+  // on each example at a time."
+  stack.jobs.resetStats()
+  await sm.send(new CreateTransformJobCommand(transformJobInput('per-record', 'in/mixed.jsonl', 'out/per-record')))
+  t.equal((await ended(sm, 'per-record')).TransformJobStatus, 'Completed')
+  t.equal(stack.jobs.stats().modelCalls, 10, 'no HYPER_PARAMS: one example at a time')
+  const own = outLines(await readText(s3, 'out/per-record/mixed.jsonl.out'))
+  t.same(own[5].generated_texts, summarize(article(5), { max_length: 3 }), 'no HYPER_PARAMS: the record\'s own max_length')
+  t.same(own[8].generated_texts, summarize(article(8), { num_return_sequences: 2 }), 'no HYPER_PARAMS: the record\'s own num_return_sequences')
+  t.same(own[9].generated_texts, summarize(article(9)))
 
   stack.jobs.resetStats()
   await sm.send(new CreateTransformJobCommand(transformJobInput('single', 'in/ten.jsonl', 'out/single', {

@@ -20,7 +20,7 @@ export const JobRecord = Type.Object({
   id: RecordId,
   text: Type.String({ minLength: 1, description: 'The input; the job\'s `prompt` is prepended.' }),
   parameters: Type.Optional(GenerationParameters)
-}, { additionalProperties: false, title: 'JobRecord', description: 'One inline input record; `parameters` override the job-wide ones for this record.' })
+}, { additionalProperties: false, title: 'JobRecord', description: 'One inline input record; `parameters` override the job-wide ones for this record (the job then sends no HYPER_PARAMS: see the job\'s `parameters`).' })
 export type JobRecord = Static<typeof JobRecord>
 
 export const ReferenceRecord = Type.Object({

@@ -37,7 +37,11 @@ export type GenerationParameters = Static<typeof GenerationParameters>
 export const JobParameters = Type.Object(GenerationParameterProperties, {
   additionalProperties: false,
   title: 'JobParameters',
-  description: 'Job-wide JumpStart parameters, sent to the job as HYPER_PARAMS. Unknown keys are rejected.'
+  description: 'Job-wide JumpStart parameters. JumpStart does not use a record\'s own parameters when HYPER_PARAMS is set, so: ' +
+    'with inline records none of which has `parameters`, they are sent as HYPER_PARAMS (the container batches records, `batch_size`); ' +
+    'when any inline record has `parameters`, no HYPER_PARAMS is sent and these are written into every record\'s line, the record\'s own value winning; ' +
+    'with an `input.s3Uri` dataset uploaded through POST /v1/datasets some of whose lines carry parameters, giving these is a 400 INVALID_PARAMETERS. ' +
+    'The same on AWS and in local mode. Unknown keys are rejected.'
 })
 
 /**

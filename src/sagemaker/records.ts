@@ -85,6 +85,15 @@ export function jumpStartLine (id: string | number, textInputs: string, params: 
   return JSON.stringify({ id, text_inputs: textInputs, ...params })
 }
 
+/** True when a valid dataset line (either shape) carries parameters of its own. */
+export function hasOwnParameters (value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const obj = value as Record<string, unknown>
+  const nested = obj.parameters
+  if (typeof nested === 'object' && nested !== null && Object.keys(nested).length > 0) return true
+  return GENERATION_PARAMETER_NAMES.some(name => obj[name] !== undefined)
+}
+
 /** Tracks ids seen (as strings: 7 and "7" collide); the only state that grows with a dataset. */
 export class IdSet {
   private readonly seen = new Map<string, number>()

@@ -159,12 +159,25 @@ export class TransformJobs {
     const existing = await this.describe(name)
     if (existing !== undefined) return { job: await this.replay(name, existing, hash, tenant), replayed: true }
 
+    const jobParameters = body.parameters ?? {}
     // existence checks before anything is written
     let recordCount = plan.records?.length
     if (plan.inputLocation !== undefined) {
       await this.requireObjects(plan.inputLocation, 'body.input.s3Uri')
-      recordCount = await this.datasets.recordCount(plan.inputLocation)
+      const info = await this.datasets.storedInfo(plan.inputLocation)
+      recordCount = info?.records
+      const own = info?.recordsWithParameters ?? 0
+      // JumpStart: with HYPER_PARAMS set, records' own parameters are not used. The lines are
+      // sent as stored, so this combination would drop them in silence, on AWS as locally.
+      if (Object.keys(jobParameters).length > 0 && own > 0) {
+        throw catalogError('INVALID_PARAMETERS', `body.parameters ${show(jobParameters)} cannot be combined with body.input.s3Uri ${show(formatS3Uri(plan.inputLocation))}: ` +
+          `${own} of ${info?.records ?? own} records carry their own parameters, and with job-wide parameters (HYPER_PARAMS) JumpStart does not use a record's own. ` +
+          'Drop body.parameters (each record keeps its own), or upload the dataset with the parameters in every line')
+      }
     }
+    // inline records with parameters of their own: the job-wide ones go into every line (the
+    // record's own value wins) and no HYPER_PARAMS is sent, which JumpStart would let override them
+    const perRecord = plan.records?.some(r => Object.keys(r.parameters ?? {}).length > 0) ?? false
     if (plan.referencesLocation !== undefined) await this.requireObjects(plan.referencesLocation, 'body.references.s3Uri')
 
     const submission = this.layout.newSubmission(name)
@@ -183,7 +196,7 @@ export class TransformJobs {
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       requestHash: hash,
       ...(body.prompt !== undefined ? { prompt: body.prompt } : {}),
-      parameters: body.parameters ?? {},
+      parameters: jobParameters,
       input: { s3Uri: inputUri, source: plan.records !== undefined ? 'records' : 's3Uri', ...(recordCount !== undefined ? { recordCount } : {}) },
       ...(referencesUri !== undefined ? { references: { s3Uri: referencesUri, source: plan.referencesLocation !== undefined ? 's3Uri' : 'records' } } : {}),
       output: { s3Uri: outputUri }
@@ -192,7 +205,7 @@ export class TransformJobs {
     try {
       if (plan.records !== undefined) {
         const prompt = body.prompt ?? ''
-        const lines = plan.records.map(r => jumpStartLine(r.id, prompt + r.text, r.parameters ?? {}) + '\n')
+        const lines = plan.records.map(r => jumpStartLine(r.id, prompt + r.text, perRecord ? { ...jobParameters, ...r.parameters } : {}) + '\n')
         await putText(this.s3, bucket, submission.input, lines.join(''), 'application/jsonlines')
       }
       if (body.references?.records !== undefined) {
@@ -213,7 +226,7 @@ export class TransformJobs {
       BatchStrategy: 'MultiRecord',
       MaxPayloadInMB: resources.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB,
       MaxConcurrentTransforms: resources.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS,
-      ...(Object.keys(manifest.parameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(manifest.parameters) } } : {}),
+      ...(!perRecord && Object.keys(jobParameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(jobParameters) } } : {}),
       TransformInput: {
         DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: inputUri } },
         ContentType: 'application/jsonlines',
@@ -408,6 +421,11 @@ export class TransformJobs {
         if (first !== undefined) throw catalogError('INVALID_REQUEST', `body.input.records[${i}].id ${show(r.id)} is duplicated (first at body.input.records[${first}])`)
         const cross = crossCheckParameters(r.parameters ?? {}, `body.input.records[${i}].parameters`)
         if (cross !== undefined) throw catalogError('INVALID_PARAMETERS', cross)
+        // the record's line will carry the job-wide parameters under its own (see create)
+        if (r.parameters !== undefined && Object.keys(r.parameters).length > 0) {
+          const merged = crossCheckParameters({ ...body.parameters, ...r.parameters }, 'parameters')
+          if (merged !== undefined) throw catalogError('INVALID_PARAMETERS', `body.input.records[${i}].parameters over body.parameters: ${merged}`)
+        }
       })
     } else {
       // the objects are sent as they are: a prompt could only be applied by rewriting them

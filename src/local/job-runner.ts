@@ -12,13 +12,13 @@
 // then is the job Completed. A restart resumes from the checkpoint, truncating the spool to it,
 // so every record appears in the output exactly once.
 //
-// Progress (not an AWS feature): `<S3OutputPath>/.progress.json` = {"processed", "total"},
-// written when the job starts, at most every `progressIntervalMs` while it runs, and when it ends.
+// Nothing but `<input>.out` objects is written under S3OutputPath, as on AWS: the runner's own
+// progress (records processed of the total) lives in its checkpoint, under the data directory.
 
 import { createReadStream } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { generateSequences, ModelInputError, parseGenerateRequest } from './engine.js'
 import {
@@ -27,8 +27,14 @@ import {
 import { CoalescingWriter, type JobCheckpoint, type JobRecord, type JobStore, type PlannedFile } from './job-store.js'
 import { parsePythonLiteral, toPythonLiteral, type PyValue } from '../sagemaker/python-literal.js'
 
-/** How often `.progress.json` may be rewritten while a job runs (ms). */
-export const DEFAULT_PROGRESS_INTERVAL_MS = 500
+/** How long a stopped job stays Stopping before it is Stopped (ms): AWS shows both states. */
+export const DEFAULT_STOPPING_MS = 1000
+
+/**
+ * Content types JumpStart's text2text container reads in a transform job: each record a JSON
+ * object (`{"text_inputs", ...}`). Absent, the container reads the body as application/json.
+ */
+export const JOB_CONTENT_TYPES: readonly string[] = ['application/json', 'application/jsonlines']
 
 /** MaxPayloadInMB when the job does not set it (SageMaker's default). */
 export const DEFAULT_MAX_PAYLOAD_MB = 6
@@ -41,9 +47,6 @@ export const DEFAULT_BATCH_SIZE = 1
 
 /** Part size of the multipart upload of a `.out` (bytes); smaller outputs go up in one PutObject. */
 export const DEFAULT_UPLOAD_PART_BYTES = 8 * 1024 * 1024
-
-/** Name of the progress object under S3OutputPath. */
-export const PROGRESS_OBJECT = '.progress.json'
 
 /** FailureReason's limit in SageMaker. */
 const MAX_FAILURE_REASON = 1024
@@ -67,7 +70,8 @@ export interface JobRunnerOptions {
   latencyPerItemMs?: number
   /** Regex source: a record whose text matches it fails (and so fails its job), as the runtime's ModelError. */
   faultModelErrorPattern?: string
-  progressIntervalMs?: number
+  /** ms a stopped job stays Stopping before it is Stopped; default DEFAULT_STOPPING_MS. */
+  stoppingMs?: number
   uploadPartBytes?: number
   /** Clock for job timestamps (ms since the epoch). */
   now?: () => number
@@ -150,7 +154,6 @@ interface RunContext {
   cpWriter: CoalescingWriter
   /** First error of a background checkpoint write; the next commit rethrows it. */
   checkpointError?: unknown
-  progress: ProgressReporter | undefined
 }
 
 /** An error reading an input object (as opposed to one raised while processing its records). */
@@ -205,6 +208,12 @@ function jobSettings (record: JobRecord): Settings {
   if (splitType !== 'Line' && splitType !== 'None') {
     throw new JobFailure(clientFailure(`SplitType ${splitType} is not supported by this model container; use Line (JSON lines) or None.`))
   }
+  const contentType = (input.ContentType ?? 'application/json').split(';')[0].trim().toLowerCase()
+  if (!JOB_CONTENT_TYPES.includes(contentType)) {
+    // the container's own answer to the first mini-batch, as its log shows it
+    throw new JobFailure(clientFailure(`The model container refused the input: Content type ${input.ContentType ?? ''} is not supported; ` +
+      `use ${JOB_CONTENT_TYPES.join(' or ')} (one JSON object per line, {"text_inputs": ...}).`))
+  }
   if (input.DataSource.S3DataSource.S3DataType === 'AugmentedManifestFile') {
     throw new JobFailure(clientFailure('AugmentedManifestFile input is not supported by this model container.'))
   }
@@ -246,75 +255,6 @@ function jobSettings (record: JobRecord): Settings {
   }
 }
 
-/** Writes `.progress.json` at most every interval, plus on demand at start and end. */
-class ProgressReporter {
-  private lastWrite = Number.NEGATIVE_INFINITY
-  private writing: Promise<void> | undefined
-  private timer: NodeJS.Timeout | undefined
-  private latest = 0
-  /** Set once the job has ended: no more interval writes. */
-  private finished = false
-
-  constructor (
-    private readonly s3: S3Client,
-    private readonly bucket: string,
-    private readonly key: string,
-    private readonly total: number,
-    private readonly intervalMs: number,
-    private readonly dead: () => boolean
-  ) {}
-
-  /** Notes progress; writes now if the interval has passed, else once it has. */
-  tick (processed: number): void {
-    this.latest = processed
-    if (this.finished || this.timer !== undefined || this.writing !== undefined) return
-    const wait = this.lastWrite + this.intervalMs - Date.now()
-    if (wait <= 0) {
-      this.write()
-    } else {
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        this.write()
-      }, wait)
-    }
-  }
-
-  private write (): void {
-    if (this.dead()) return
-    this.lastWrite = Date.now()
-    const written = this.latest
-    const body = JSON.stringify({ processed: written, total: this.total })
-    this.writing = this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body, ContentType: 'application/json' }))
-      .then(() => {}, () => {}) // best effort: the gateway treats progress as optional
-      .finally(() => {
-        this.writing = undefined
-        if (this.latest !== written && !this.finished) this.tick(this.latest)
-      })
-  }
-
-  /** Writes `processed` now (after any write in flight) and waits for it. */
-  async final (processed: number): Promise<void> {
-    this.finished = true
-    this.cancel()
-    await this.writing
-    this.latest = processed
-    this.write()
-    await this.writing
-  }
-
-  /** Resolves once no write is in flight. */
-  async settled (): Promise<void> {
-    await this.writing
-  }
-
-  /** Stops the timer and further interval writes; a write in flight finishes on its own. */
-  cancel (): void {
-    this.finished = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
-  }
-}
-
 /** Runs, stops and resumes transform jobs over a JobStore. */
 export class JobRunner {
   private readonly store: JobStore
@@ -322,7 +262,9 @@ export class JobRunner {
   private readonly latencyBaseMs: number
   private readonly latencyPerItemMs: number
   private readonly poison: RegExp | undefined
-  private readonly progressIntervalMs: number
+  private readonly stoppingMs: number
+  /** Aborted on close or crash: a job waiting out its Stopping time stays Stopping (resumed later). */
+  private readonly lifetime = new AbortController()
   private readonly uploadPartBytes: number
   private readonly now: () => number
   private readonly runs = new Map<string, Run>()
@@ -339,7 +281,7 @@ export class JobRunner {
     this.poison = options.faultModelErrorPattern === undefined || options.faultModelErrorPattern === ''
       ? undefined
       : new RegExp(options.faultModelErrorPattern)
-    this.progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS
+    this.stoppingMs = options.stoppingMs ?? DEFAULT_STOPPING_MS
     this.uploadPartBytes = options.uploadPartBytes ?? DEFAULT_UPLOAD_PART_BYTES
     this.now = options.now ?? Date.now
   }
@@ -411,6 +353,7 @@ export class JobRunner {
   }
 
   private async abortAll (reason: AbortReason): Promise<void> {
+    this.lifetime.abort(new Error(`runner ${reason}`))
     const runs = [...this.runs.values()]
     for (const run of runs) {
       run.reason ??= reason
@@ -436,8 +379,19 @@ export class JobRunner {
     }
   }
 
-  /** Marks a job Stopped, deleting any `.out` already uploaded (a stopped job keeps no output). */
+  /**
+   * Marks a job Stopped after its Stopping time, deleting any `.out` already uploaded (a stopped
+   * job keeps no output). Closed or crashed meanwhile, the job stays Stopping and the next
+   * runner finishes it.
+   */
   private async finishStopped (name: string, checkpoint: JobCheckpoint | undefined): Promise<void> {
+    if (this.stoppingMs > 0) {
+      try {
+        await sleep(this.stoppingMs, undefined, { signal: this.lifetime.signal })
+      } catch {
+        return
+      }
+    }
     if (checkpoint?.phase === 'uploading') {
       await Promise.all(checkpoint.files.map(async (f) => {
         await this.s3.send(new DeleteObjectCommand({ Bucket: checkpoint.outBucket, Key: f.outKey })).catch(() => {})
@@ -448,28 +402,9 @@ export class JobRunner {
 
   private async finish (name: string, patch: Pick<JobRecord, 'status' | 'failureReason'>, checkpoint: JobCheckpoint | undefined): Promise<void> {
     if (this.store.isFrozen) return
-    if (checkpoint !== undefined) {
-      const out = this.progressLocation(name)
-      if (out !== undefined) {
-        await this.s3.send(new PutObjectCommand({
-          Bucket: out.bucket,
-          Key: out.key,
-          Body: JSON.stringify({ processed: checkpoint.processed, total: checkpoint.total }),
-          ContentType: 'application/json'
-        })).catch(() => {})
-      }
-    }
     const now = this.now()
     await this.store.update(name, { ...patch, endedAt: now, modifiedAt: now })
     await this.store.removeWorkFiles(name)
-  }
-
-  private progressLocation (name: string): { bucket: string, key: string } | undefined {
-    const record = this.store.get(name)
-    const out = record === undefined ? undefined : parseS3Uri(record.spec.TransformOutput.S3OutputPath)
-    if (out === undefined) return undefined
-    const base = out.key === '' ? '' : out.key.endsWith('/') ? out.key : `${out.key}/`
-    return { bucket: out.bucket, key: `${base}${PROGRESS_OBJECT}` }
   }
 
   /** Does the job's work; returns once it is Completed, throws on failure or abort. */
@@ -493,13 +428,8 @@ export class JobRunner {
     const cp = checkpoint
     expose(cp)
     const cpWriter = new CoalescingWriter(async () => { await this.store.writeCheckpoint(name, cp) })
-    const progressAt = this.progressLocation(name)
-    const progress = progressAt === undefined
-      ? undefined
-      : new ProgressReporter(this.s3, progressAt.bucket, progressAt.key, cp.total, this.progressIntervalMs, () => this.store.isFrozen)
-    const ctx: RunContext = { name, cp, settings, signal, cpWriter, progress }
+    const ctx: RunContext = { name, cp, settings, signal, cpWriter }
     try {
-      progress?.tick(cp.processed)
       while (cp.phase === 'running' && cp.fileIndex < cp.files.length) {
         await this.processFile(ctx)
         signal.throwIfAborted()
@@ -518,8 +448,6 @@ export class JobRunner {
         await this.upload(name, i, cp, settings, signal)
       }
       signal.throwIfAborted()
-      await progress?.final(cp.processed)
-      signal.throwIfAborted()
       if (this.store.isFrozen) return
       if (this.store.get(name)?.status !== 'InProgress') throw new Error('the job is no longer InProgress')
       const now = this.now()
@@ -528,9 +456,6 @@ export class JobRunner {
       await this.store.update(name, { status: 'Completed', endedAt: now, modifiedAt: now })
       await this.store.removeWorkFiles(name)
     } finally {
-      progress?.cancel()
-      // A late interval write must not land on top of the final one finish() makes.
-      await progress?.settled()
       await cpWriter.settled()
     }
   }
@@ -628,7 +553,6 @@ export class JobRunner {
         cp.fileRecords += head.batch.records.length
         cp.processed += head.batch.records.length
         ctx.cpWriter.flush().catch((err: unknown) => { ctx.checkpointError ??= err })
-        ctx.progress?.tick(cp.processed)
       }
       const dispatch = async (batch: Batch): Promise<void> => {
         const outcome = batch.failure !== undefined ? Promise.resolve({ failure: batch.failure }) : this.callModel(batch, uri, signal)

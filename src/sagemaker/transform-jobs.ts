@@ -29,9 +29,6 @@ import { deletePrefix, getStream, getText, listObjects, putText } from './s3-io.
 import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location } from './s3-uri.js'
 import { splitLines } from './lines.js'
 
-// ms a job status call waits for the optional progress object before answering without it
-const PROGRESS_READ_TIMEOUT_MS = 500
-
 /** Defaults of `resources`. */
 export const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge'
 export const DEFAULT_INSTANCE_COUNT = 1
@@ -312,7 +309,7 @@ export class TransformJobs {
       }
       const summaries = page.TransformJobSummaries ?? []
       const found = await mapLimit(summaries, LIST_CONCURRENCY, async (s: TransformJobSummary) => await this.ownedOrUndefined(s.TransformJobName ?? '', tenant))
-      for (const job of found) if (job !== undefined) jobs.push(await this.toJob(job, job.description.TransformJobStatus === 'InProgress'))
+      for (const job of found) if (job !== undefined) jobs.push(await this.toJob(job))
       token = page.NextToken
       if (token === undefined || token === '' || jobs.length >= query.limit) break
     }
@@ -609,33 +606,22 @@ export class TransformJobs {
     return { description, manifest, submission }
   }
 
-  /** Reads `<output>/.progress.json` ({processed,total}) when the job runner writes one. */
-  private async progress (job: OwnedJob): Promise<{ processed: number, total: number } | undefined> {
+  /**
+   * Progress where it can be honestly known, the same on AWS and locally: SageMaker reports
+   * nothing between InProgress and Completed (DescribeTransformJob has no record count, and a
+   * job writes its `<input>.out` objects only as whole files), so `{processed: total, total}`
+   * once Completed with a known record count, else none.
+   */
+  private progress (job: OwnedJob): { processed: number, total: number } | undefined {
     const total = job.manifest.input.recordCount
-    if (job.description.TransformJobStatus === 'Completed' && total !== undefined) return { processed: total, total }
-    let text: string | undefined
-    try {
-      // best effort and bounded: progress is optional, and a status call must never hang on it
-      // (the local S3 rewrites the object in place, so a read racing a write can stall)
-      text = await getText(this.s3, this.layout.bucket, `${job.submission.output}/.progress.json`, AbortSignal.timeout(PROGRESS_READ_TIMEOUT_MS))
-    } catch {
-      return undefined
-    }
-    if (text === undefined) return undefined
-    try {
-      const value = JSON.parse(text) as { processed?: unknown, total?: unknown }
-      const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0
-      return ok(value.processed) && ok(value.total) ? { processed: value.processed, total: value.total } : undefined
-    } catch {
-      return undefined
-    }
+    return job.description.TransformJobStatus === 'Completed' && total !== undefined ? { processed: total, total } : undefined
   }
 
   /** The API's job: SageMaker's status and times, the manifest's facts. */
-  private async toJob (job: OwnedJob, withProgress = true): Promise<TransformJob> {
+  private async toJob (job: OwnedJob): Promise<TransformJob> {
     const d = job.description
     const m = job.manifest
-    const progress = withProgress ? await this.progress(job) : undefined
+    const progress = this.progress(job)
     const startedAt = iso(d.TransformStartTime)
     const endedAt = iso(d.TransformEndTime)
     return {

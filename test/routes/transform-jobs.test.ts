@@ -268,10 +268,15 @@ t.test('a running job: results and evaluation are 409, stop gives 202, results t
   t.equal(evaluation.statusCode, 409)
   await new Promise(resolve => setTimeout(resolve, 700))
   const running = await app.inject({ method: 'GET', url: '/v1/transform-jobs/slow' })
-  t.ok((running.json().progress?.processed ?? 0) >= 0, 'progress while running')
+  // DescribeTransformJob reports no progress while a job runs, so neither does the gateway: the
+  // same answer on AWS and locally (the local runner writes nothing beside the .out files)
+  t.equal(running.json().status, 'InProgress')
+  t.equal(running.json().progress, undefined, 'no progress while running')
   const stop = await app.inject({ method: 'POST', url: '/v1/transform-jobs/slow/stop' })
   t.equal(stop.statusCode, 202, stop.body)
-  t.ok(['Stopping', 'Stopped'].includes(stop.json().status), stop.json().status)
+  // StopTransformJob API reference: "the status of the job changes to Stopping. After Amazon
+  // SageMaker stops the job, the status is set to Stopped."
+  t.equal(stop.json().status, 'Stopping')
   const stopped = await waitForJob(app, 'slow')
   t.equal(stopped.status, 'Stopped')
   const again = await app.inject({ method: 'POST', url: '/v1/transform-jobs/slow/stop' })

@@ -199,15 +199,20 @@ export interface TransformJobsContext {
 export function transformJobOperations (ctx: TransformJobsContext): Operations {
   const { store, runner, arn, now } = ctx
 
-  async function create (input: Json): Promise<Json> {
-    const spec = parseCreateRequest(input)
-    const role = ctx.requireModel(spec.ModelName)
-    const existing = store.get(spec.TransformJobName)
+  /** ResourceInUse, as AWS words it, when a job already has this name. */
+  function requireFreeName (name: string): void {
+    const existing = store.get(name)
     if (existing !== undefined) {
       throw new AwsServiceError(400, 'ResourceInUse', {
         Message: `Job name must be unique within an AWS account and region, and a job with this name already exists (${existing.arn})`
       })
     }
+  }
+
+  async function create (input: Json): Promise<Json> {
+    const spec = parseCreateRequest(input)
+    const role = ctx.requireModel(spec.ModelName)
+    requireFreeName(spec.TransformJobName)
     // SageMaker checks the input synchronously: an empty prefix or an absent bucket is refused
     // with this ValidationException (seen e.g. in aws/amazon-sagemaker-examples issue #2414:
     // "An error occurred (ValidationException) when calling the CreateTransformJob operation: No
@@ -219,11 +224,8 @@ export function transformJobOperations (ctx: TransformJobsContext): Operations {
         `Please ensure that the bucket exists in the selected region (${ctx.region}), that objects exist under that S3 prefix, ` +
         `and that the role "${role}" has "s3:ListBucket" permissions on bucket "${location.bucket}".`)
     }
-    if (store.get(spec.TransformJobName) !== undefined) {
-      throw new AwsServiceError(400, 'ResourceInUse', {
-        Message: `Job name must be unique within an AWS account and region, and a job with this name already exists (${store.get(spec.TransformJobName)?.arn ?? ''})`
-      })
-    }
+    // the S3 check awaited: a twin request may have taken the name meanwhile
+    requireFreeName(spec.TransformJobName)
     const createdAt = now()
     const record: JobRecord = {
       spec,

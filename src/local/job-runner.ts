@@ -32,7 +32,8 @@ export const DEFAULT_STOPPING_MS = 1000
 
 /**
  * Content types JumpStart's text2text container reads in a transform job: each record a JSON
- * object (`{"text_inputs", ...}`). Absent, the container reads the body as application/json.
+ * object (`{"text_inputs", ...}`). An absent ContentType is taken as application/json (an
+ * assumption: the notebook and the gateway always set it).
  */
 export const JOB_CONTENT_TYPES: readonly string[] = ['application/json', 'application/jsonlines']
 

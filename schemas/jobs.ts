@@ -20,7 +20,7 @@ export const JobRecord = Type.Object({
   id: RecordId,
   text: Type.String({ minLength: 1, description: 'The input; the job\'s `prompt` is prepended.' }),
   parameters: Type.Optional(GenerationParameters)
-}, { additionalProperties: false, title: 'JobRecord', description: 'One inline input record; `parameters` override the job-wide ones for this record.' })
+}, { additionalProperties: false, title: 'JobRecord', description: 'One inline input record; `parameters` override the job-wide ones for this record (the job then sends no HYPER_PARAMS: see the job\'s `parameters`).' })
 export type JobRecord = Static<typeof JobRecord>
 
 export const ReferenceRecord = Type.Object({
@@ -86,8 +86,7 @@ export const TRANSFORM_JOB_EXAMPLE = {
   input: { s3Uri: 's3://text2text-local/text2text-gateway/jobs/cnn-eval-1/3f9a0c1b2d4e/input/records.jsonl', recordCount: 1 },
   output: { s3Uri: 's3://text2text-local/text2text-gateway/jobs/cnn-eval-1/3f9a0c1b2d4e/output' },
   references: { s3Uri: 's3://text2text-local/text2text-gateway/jobs/cnn-eval-1/3f9a0c1b2d4e/references.jsonl' },
-  parameters: { max_length: 50, batch_size: 8 },
-  progress: { processed: 0, total: 1 }
+  parameters: { max_length: 50, batch_size: 8 }
 }
 
 /** A transform job as the gateway reports it: SageMaker's status plus the manifest's facts. */
@@ -108,9 +107,9 @@ export const TransformJob = Type.Object({
   references: Type.Optional(Type.Object({ s3Uri: Type.String({ description: 'References given at submission, for POST …/evaluation.' }) })),
   parameters: JobParameters,
   progress: Type.Optional(Type.Object({
-    processed: Type.Integer({ description: 'Records with output so far.' }),
+    processed: Type.Integer({ description: 'Records with output.' }),
     total: Type.Integer({ description: 'Records in the input.' })
-  }, { description: 'Present while the job runs.' }))
+  }, { description: 'Present once the job is Completed with a known record count (processed = total). SageMaker reports no progress while a job runs (and a job writes each `.out` only whole), so neither does the gateway, on AWS or locally.' }))
 }, {
   $id: 'TransformJob',
   title: 'TransformJob',

@@ -11,13 +11,16 @@ export const GenerationParameterProperties = {
   top_p: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Nucleus sampling: the smallest token set with this cumulative probability (with do_sample).' })),
   do_sample: Type.Optional(Type.Boolean({ description: 'Sample instead of greedy / beam decoding.' })),
   early_stopping: Type.Optional(Type.Boolean({ description: 'Stop beam search when num_beams sentences are finished.' })),
-  seed: Type.Optional(Type.Integer({ description: 'Random seed; the same seed gives the same sampled output.' }))
+  seed: Type.Optional(Type.Integer({ description: 'Random seed; the same seed gives the same sampled output.' })),
+  // JumpStart documents it with the others ("if specified, it must be a positive integer"):
+  // the container's own pipeline batch, in real-time payloads and job records alike
+  batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Inputs per forward pass inside the model container (its pipeline batch); changes speed and memory, not output.' }))
 }
 
 /** Names of the generation parameters, for messages that list the allowed keys. */
 export const GENERATION_PARAMETER_NAMES = Object.keys(GenerationParameterProperties)
 
-/** The `parameters` object of /v1/summarize and job records. */
+/** The `parameters` object of /v1/summarize, job records and jobs (sent as HYPER_PARAMS). */
 export const GenerationParameters = Type.Object(GenerationParameterProperties, {
   additionalProperties: false,
   $id: 'GenerationParameters',
@@ -27,18 +30,19 @@ export const GenerationParameters = Type.Object(GenerationParameterProperties, {
 })
 export type GenerationParameters = Static<typeof GenerationParameters>
 
-/** Batch jobs also take batch_size (records per invocation inside the transform container). */
-export const JobParameterProperties = {
-  ...GenerationParameterProperties,
-  batch_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Records per invocation inside the transform container.' }))
-}
-export const JOB_PARAMETER_NAMES = Object.keys(JobParameterProperties)
-export const JobParameters = Type.Object(JobParameterProperties, {
+/**
+ * The same parameters as a job's `parameters` (HYPER_PARAMS). Its own object without an $id, as
+ * one request schema (a job with inline records) holds both and an $id may occur only once.
+ */
+export const JobParameters = Type.Object(GenerationParameterProperties, {
   additionalProperties: false,
   title: 'JobParameters',
-  description: 'Generation parameters plus batch_size, sent to the job as HYPER_PARAMS.'
+  description: 'Job-wide JumpStart parameters. JumpStart does not use a record\'s own parameters when HYPER_PARAMS is set, so: ' +
+    'with inline records none of which has `parameters`, they are sent as HYPER_PARAMS (the container batches records, `batch_size`); ' +
+    'when any inline record has `parameters`, no HYPER_PARAMS is sent and these are written into every record\'s line, the record\'s own value winning; ' +
+    'with an `input.s3Uri` dataset uploaded through POST /v1/datasets some of whose lines carry parameters, giving these is a 400 INVALID_PARAMETERS. ' +
+    'The same on AWS and in local mode. Unknown keys are rejected.'
 })
-export type JobParameters = Static<typeof JobParameters>
 
 /**
  * Cross-field rule the JSON schema cannot express: beam search cannot return more sequences

@@ -27,6 +27,8 @@ export interface GenerationParams {
   temperature?: number
   no_repeat_ngram_size?: number
   early_stopping?: boolean
+  /** Inputs per forward pass of the container's pipeline: speed and memory, never output. */
+  batch_size?: number
   min_length?: number
   max_new_tokens?: number
   length_penalty?: number
@@ -38,10 +40,21 @@ export interface GenerateRequest extends GenerationParams {
   text_inputs: string | string[]
 }
 
-/** The JumpStart text2text JSON response body: one list per input unless each input has one sequence. */
-export interface GenerateResponse {
-  generated_texts: string[] | string[][]
-}
+/**
+ * The JumpStart text2text JSON response body. A string input is answered `{"generated_texts":
+ * [...]}`; a list of inputs with a top-level list holding each input's generated texts, in input
+ * order: `[["a1", ...], ["b1", ...]]`.
+ *
+ * Source of the list shape: the AWS notebook this product comes from (aws/amazon-sagemaker-examples,
+ * introduction_to_amazon_algorithms/jumpstart-foundation-models/text2text-generation-flan-t5-Batch-Transform.ipynb,
+ * section "Real-Time Batch Inference") sends a list of 10 `text_inputs` and reads the body as
+ * `generated_text_list = json.loads(body)`, then `print(*generated_text_list, sep="\n")`: a
+ * top-level list, one entry per input (a dict would print its keys). Each entry is that input's
+ * `generated_texts` list, the form the container gives a string input and each batch output line
+ * (`{'id': ..., 'generated_texts': [...]}`, read in the same notebook). The gateway reads this and
+ * every other shape real containers return (src/sagemaker/response-shapes.ts).
+ */
+export type GenerateResponse = { generated_texts: string[] } | string[][]
 
 /**
  * A request the model container rejects, as a real inference container would (HTTP status and a
@@ -336,6 +349,8 @@ const PARAMETER_CHECKS: Record<keyof GenerationParams, Check> = {
   temperature: number((n) => n > 0, 'a number > 0'),
   no_repeat_ngram_size: intAtLeast(0),
   early_stopping: boolean,
+  // JumpStart: "If specified, it must be a positive integer"
+  batch_size: intAtLeast(1),
   min_length: intAtLeast(0),
   max_new_tokens: intAtLeast(1),
   length_penalty: number(() => true, 'a number'),
@@ -392,15 +407,19 @@ export function countInputs (payload: unknown): number {
   return Array.isArray(inputs) ? inputs.length : 0
 }
 
+/** Runs a JumpStart text2text request body: the generated texts of each input, in input order. */
+export function generateSequences (payload: unknown): string[][] {
+  const { inputs, params } = parseGenerateRequest(payload)
+  return (typeof inputs === 'string' ? [inputs] : inputs).map((text) => summarize(text, params))
+}
+
 /**
- * Runs a JumpStart text2text request body. A string input gives `{generated_texts: [s, ...]}`;
- * a list gives a flat list (one text per input) or, with num_return_sequences > 1, a list of
- * lists. Throws ModelInputError (400) for an invalid body.
+ * Runs a JumpStart text2text request body and answers as the container does (GenerateResponse):
+ * `{generated_texts}` for a string input, a top-level list of lists for a list. Throws
+ * ModelInputError (400) for an invalid body.
  */
 export function generate (payload: unknown): GenerateResponse {
-  const { inputs, params } = parseGenerateRequest(payload)
-  if (typeof inputs === 'string') return { generated_texts: summarize(inputs, params) }
-  const perInput = inputs.map((text) => summarize(text, params))
-  if ((params.num_return_sequences ?? 1) === 1) return { generated_texts: perInput.map((texts) => texts[0]) }
-  return { generated_texts: perInput }
+  const sequences = generateSequences(payload)
+  const single = typeof (payload as { text_inputs?: unknown }).text_inputs === 'string'
+  return single ? { generated_texts: sequences[0] } : sequences
 }

@@ -225,6 +225,28 @@ export async function listInputObjects (s3: S3Client, dataType: string, uri: S3L
   return found
 }
 
+/**
+ * True when the input an S3Prefix data source names holds at least one object a job would read
+ * (for a ManifestFile: the manifest exists). False for an absent bucket too, as SageMaker's
+ * check answers one message for both.
+ */
+export async function inputExists (s3: S3Client, dataType: string, uri: S3Location): Promise<boolean> {
+  let token: string | undefined
+  try {
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: uri.bucket, Prefix: uri.key === '' ? undefined : uri.key, ContinuationToken: token }))
+      const objects = page.Contents ?? []
+      if (dataType === 'ManifestFile') return objects.some((o) => o.Key === uri.key)
+      if (objects.some((o) => o.Key !== undefined && !o.Key.endsWith('/') && (o.Size ?? 0) > 0)) return true
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined
+    } while (token !== undefined)
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchBucket') return false
+    throw err
+  }
+  return false
+}
+
 /** Largest manifest accepted (bytes); manifests list keys, they are small. */
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 

@@ -2,7 +2,8 @@
 // JumpStart text2text container would do, in-process.
 //
 // A job reads every input object (in key order) as a stream of JSON-lines records
-// `{"id", "text_inputs", ...per-record params}`, groups consecutive records with the same
+// `{"id", "text_inputs", ...per-record params}` (the record's params are used only when the job
+// sets no HYPER_PARAMS, JumpStart's rule), groups consecutive records with the same
 // effective parameters into mini-batches (at most HYPER_PARAMS batch_size records and
 // MaxPayloadInMB of payload), runs each through the extractive engine with the runtime's
 // emulated latency, and appends one Python-literal line per record, in input order, to a local
@@ -11,23 +12,30 @@
 // then is the job Completed. A restart resumes from the checkpoint, truncating the spool to it,
 // so every record appears in the output exactly once.
 //
-// Progress (not an AWS feature): `<S3OutputPath>/.progress.json` = {"processed", "total"},
-// written when the job starts, at most every `progressIntervalMs` while it runs, and when it ends.
+// Nothing but `<input>.out` objects is written under S3OutputPath, as on AWS: the runner's own
+// progress (records processed of the total) lives in its checkpoint, under the data directory.
 
 import { createReadStream } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { generate, ModelInputError, parseGenerateRequest } from './engine.js'
+import { generateSequences, ModelInputError, parseGenerateRequest } from './engine.js'
 import {
   countRecords, isBlank, listInputObjects, ManifestError, openInput, outputKey, parseS3Uri, RecordTooLargeError, splitLines
 } from './job-input.js'
 import { CoalescingWriter, type JobCheckpoint, type JobRecord, type JobStore, type PlannedFile } from './job-store.js'
 import { parsePythonLiteral, toPythonLiteral, type PyValue } from '../sagemaker/python-literal.js'
 
-/** How often `.progress.json` may be rewritten while a job runs (ms). */
-export const DEFAULT_PROGRESS_INTERVAL_MS = 500
+/** How long a stopped job stays Stopping before it is Stopped (ms): AWS shows both states. */
+export const DEFAULT_STOPPING_MS = 1000
+
+/**
+ * Content types JumpStart's text2text container reads in a transform job: each record a JSON
+ * object (`{"text_inputs", ...}`). An absent ContentType is taken as application/json (an
+ * assumption: the notebook and the gateway always set it).
+ */
+export const JOB_CONTENT_TYPES: readonly string[] = ['application/json', 'application/jsonlines']
 
 /** MaxPayloadInMB when the job does not set it (SageMaker's default). */
 export const DEFAULT_MAX_PAYLOAD_MB = 6
@@ -40,9 +48,6 @@ export const DEFAULT_BATCH_SIZE = 1
 
 /** Part size of the multipart upload of a `.out` (bytes); smaller outputs go up in one PutObject. */
 export const DEFAULT_UPLOAD_PART_BYTES = 8 * 1024 * 1024
-
-/** Name of the progress object under S3OutputPath. */
-export const PROGRESS_OBJECT = '.progress.json'
 
 /** FailureReason's limit in SageMaker. */
 const MAX_FAILURE_REASON = 1024
@@ -66,7 +71,8 @@ export interface JobRunnerOptions {
   latencyPerItemMs?: number
   /** Regex source: a record whose text matches it fails (and so fails its job), as the runtime's ModelError. */
   faultModelErrorPattern?: string
-  progressIntervalMs?: number
+  /** ms a stopped job stays Stopping before it is Stopped; default DEFAULT_STOPPING_MS. */
+  stoppingMs?: number
   uploadPartBytes?: number
   /** Clock for job timestamps (ms since the epoch). */
   now?: () => number
@@ -109,6 +115,11 @@ interface Settings {
   accept: string
   /** HYPER_PARAMS minus batch_size: generation parameters for every record. */
   hyper: Record<string, PyValue>
+  /**
+   * HYPER_PARAMS is set: then, as in JumpStart's container, the parameters inside individual
+   * records are not used; only without it are they (one example at a time).
+   */
+  hyperSet: boolean
 }
 
 /** One record read from the input. */
@@ -144,7 +155,6 @@ interface RunContext {
   cpWriter: CoalescingWriter
   /** First error of a background checkpoint write; the next commit rethrows it. */
   checkpointError?: unknown
-  progress: ProgressReporter | undefined
 }
 
 /** An error reading an input object (as opposed to one raised while processing its records). */
@@ -199,12 +209,19 @@ function jobSettings (record: JobRecord): Settings {
   if (splitType !== 'Line' && splitType !== 'None') {
     throw new JobFailure(clientFailure(`SplitType ${splitType} is not supported by this model container; use Line (JSON lines) or None.`))
   }
+  const contentType = (input.ContentType ?? 'application/json').split(';')[0].trim().toLowerCase()
+  if (!JOB_CONTENT_TYPES.includes(contentType)) {
+    // the container's own answer to the first mini-batch, as its log shows it
+    throw new JobFailure(clientFailure(`The model container refused the input: Content type ${input.ContentType ?? ''} is not supported; ` +
+      `use ${JOB_CONTENT_TYPES.join(' or ')} (one JSON object per line, {"text_inputs": ...}).`))
+  }
   if (input.DataSource.S3DataSource.S3DataType === 'AugmentedManifestFile') {
     throw new JobFailure(clientFailure('AugmentedManifestFile input is not supported by this model container.'))
   }
   let hyper: Record<string, PyValue> = {}
   const raw = spec.Environment?.HYPER_PARAMS
-  if (raw !== undefined && raw.trim() !== '') {
+  const hyperSet = raw !== undefined && raw.trim() !== ''
+  if (hyperSet) {
     let parsed: PyValue
     try {
       parsed = parsePythonLiteral(raw)
@@ -234,76 +251,8 @@ function jobSettings (record: JobRecord): Settings {
     concurrency: Math.max(1, spec.MaxConcurrentTransforms ?? 1),
     separator: spec.TransformOutput.AssembleWith === 'Line' ? '\n' : '',
     accept: spec.TransformOutput.Accept ?? 'application/octet-stream',
-    hyper: generation
-  }
-}
-
-/** Writes `.progress.json` at most every interval, plus on demand at start and end. */
-class ProgressReporter {
-  private lastWrite = Number.NEGATIVE_INFINITY
-  private writing: Promise<void> | undefined
-  private timer: NodeJS.Timeout | undefined
-  private latest = 0
-  /** Set once the job has ended: no more interval writes. */
-  private finished = false
-
-  constructor (
-    private readonly s3: S3Client,
-    private readonly bucket: string,
-    private readonly key: string,
-    private readonly total: number,
-    private readonly intervalMs: number,
-    private readonly dead: () => boolean
-  ) {}
-
-  /** Notes progress; writes now if the interval has passed, else once it has. */
-  tick (processed: number): void {
-    this.latest = processed
-    if (this.finished || this.timer !== undefined || this.writing !== undefined) return
-    const wait = this.lastWrite + this.intervalMs - Date.now()
-    if (wait <= 0) {
-      this.write()
-    } else {
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        this.write()
-      }, wait)
-    }
-  }
-
-  private write (): void {
-    if (this.dead()) return
-    this.lastWrite = Date.now()
-    const written = this.latest
-    const body = JSON.stringify({ processed: written, total: this.total })
-    this.writing = this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, Body: body, ContentType: 'application/json' }))
-      .then(() => {}, () => {}) // best effort: the gateway treats progress as optional
-      .finally(() => {
-        this.writing = undefined
-        if (this.latest !== written && !this.finished) this.tick(this.latest)
-      })
-  }
-
-  /** Writes `processed` now (after any write in flight) and waits for it. */
-  async final (processed: number): Promise<void> {
-    this.finished = true
-    this.cancel()
-    await this.writing
-    this.latest = processed
-    this.write()
-    await this.writing
-  }
-
-  /** Resolves once no write is in flight. */
-  async settled (): Promise<void> {
-    await this.writing
-  }
-
-  /** Stops the timer and further interval writes; a write in flight finishes on its own. */
-  cancel (): void {
-    this.finished = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
+    hyper: generation,
+    hyperSet
   }
 }
 
@@ -314,7 +263,9 @@ export class JobRunner {
   private readonly latencyBaseMs: number
   private readonly latencyPerItemMs: number
   private readonly poison: RegExp | undefined
-  private readonly progressIntervalMs: number
+  private readonly stoppingMs: number
+  /** Aborted on close or crash: a job waiting out its Stopping time stays Stopping (resumed later). */
+  private readonly lifetime = new AbortController()
   private readonly uploadPartBytes: number
   private readonly now: () => number
   private readonly runs = new Map<string, Run>()
@@ -331,7 +282,7 @@ export class JobRunner {
     this.poison = options.faultModelErrorPattern === undefined || options.faultModelErrorPattern === ''
       ? undefined
       : new RegExp(options.faultModelErrorPattern)
-    this.progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS
+    this.stoppingMs = options.stoppingMs ?? DEFAULT_STOPPING_MS
     this.uploadPartBytes = options.uploadPartBytes ?? DEFAULT_UPLOAD_PART_BYTES
     this.now = options.now ?? Date.now
   }
@@ -403,6 +354,7 @@ export class JobRunner {
   }
 
   private async abortAll (reason: AbortReason): Promise<void> {
+    this.lifetime.abort(new Error(`runner ${reason}`))
     const runs = [...this.runs.values()]
     for (const run of runs) {
       run.reason ??= reason
@@ -428,8 +380,19 @@ export class JobRunner {
     }
   }
 
-  /** Marks a job Stopped, deleting any `.out` already uploaded (a stopped job keeps no output). */
+  /**
+   * Marks a job Stopped after its Stopping time, deleting any `.out` already uploaded (a stopped
+   * job keeps no output). Closed or crashed meanwhile, the job stays Stopping and the next
+   * runner finishes it.
+   */
   private async finishStopped (name: string, checkpoint: JobCheckpoint | undefined): Promise<void> {
+    if (this.stoppingMs > 0) {
+      try {
+        await sleep(this.stoppingMs, undefined, { signal: this.lifetime.signal })
+      } catch {
+        return
+      }
+    }
     if (checkpoint?.phase === 'uploading') {
       await Promise.all(checkpoint.files.map(async (f) => {
         await this.s3.send(new DeleteObjectCommand({ Bucket: checkpoint.outBucket, Key: f.outKey })).catch(() => {})
@@ -440,28 +403,9 @@ export class JobRunner {
 
   private async finish (name: string, patch: Pick<JobRecord, 'status' | 'failureReason'>, checkpoint: JobCheckpoint | undefined): Promise<void> {
     if (this.store.isFrozen) return
-    if (checkpoint !== undefined) {
-      const out = this.progressLocation(name)
-      if (out !== undefined) {
-        await this.s3.send(new PutObjectCommand({
-          Bucket: out.bucket,
-          Key: out.key,
-          Body: JSON.stringify({ processed: checkpoint.processed, total: checkpoint.total }),
-          ContentType: 'application/json'
-        })).catch(() => {})
-      }
-    }
     const now = this.now()
     await this.store.update(name, { ...patch, endedAt: now, modifiedAt: now })
     await this.store.removeWorkFiles(name)
-  }
-
-  private progressLocation (name: string): { bucket: string, key: string } | undefined {
-    const record = this.store.get(name)
-    const out = record === undefined ? undefined : parseS3Uri(record.spec.TransformOutput.S3OutputPath)
-    if (out === undefined) return undefined
-    const base = out.key === '' ? '' : out.key.endsWith('/') ? out.key : `${out.key}/`
-    return { bucket: out.bucket, key: `${base}${PROGRESS_OBJECT}` }
   }
 
   /** Does the job's work; returns once it is Completed, throws on failure or abort. */
@@ -485,13 +429,8 @@ export class JobRunner {
     const cp = checkpoint
     expose(cp)
     const cpWriter = new CoalescingWriter(async () => { await this.store.writeCheckpoint(name, cp) })
-    const progressAt = this.progressLocation(name)
-    const progress = progressAt === undefined
-      ? undefined
-      : new ProgressReporter(this.s3, progressAt.bucket, progressAt.key, cp.total, this.progressIntervalMs, () => this.store.isFrozen)
-    const ctx: RunContext = { name, cp, settings, signal, cpWriter, progress }
+    const ctx: RunContext = { name, cp, settings, signal, cpWriter }
     try {
-      progress?.tick(cp.processed)
       while (cp.phase === 'running' && cp.fileIndex < cp.files.length) {
         await this.processFile(ctx)
         signal.throwIfAborted()
@@ -510,8 +449,6 @@ export class JobRunner {
         await this.upload(name, i, cp, settings, signal)
       }
       signal.throwIfAborted()
-      await progress?.final(cp.processed)
-      signal.throwIfAborted()
       if (this.store.isFrozen) return
       if (this.store.get(name)?.status !== 'InProgress') throw new Error('the job is no longer InProgress')
       const now = this.now()
@@ -520,9 +457,6 @@ export class JobRunner {
       await this.store.update(name, { status: 'Completed', endedAt: now, modifiedAt: now })
       await this.store.removeWorkFiles(name)
     } finally {
-      progress?.cancel()
-      // A late interval write must not land on top of the final one finish() makes.
-      await progress?.settled()
       await cpWriter.settled()
     }
   }
@@ -620,7 +554,6 @@ export class JobRunner {
         cp.fileRecords += head.batch.records.length
         cp.processed += head.batch.records.length
         ctx.cpWriter.flush().catch((err: unknown) => { ctx.checkpointError ??= err })
-        ctx.progress?.tick(cp.processed)
       }
       const dispatch = async (batch: Batch): Promise<void> => {
         const outcome = batch.failure !== undefined ? Promise.resolve({ failure: batch.failure }) : this.callModel(batch, uri, signal)
@@ -713,7 +646,8 @@ export class JobRunner {
       return clientFailure(`Line ${line} of ${uri} is not a JSON object.`)
     }
     const { id, text_inputs: input, ...own } = value as Record<string, unknown>
-    const params: Record<string, unknown> = { ...settings.hyper, ...own }
+    // JumpStart's rule: with HYPER_PARAMS set, a record's own parameters are not used
+    const params: Record<string, unknown> = settings.hyperSet ? { ...settings.hyper } : own
     const record: InputRecord = { id, hasId: Object.hasOwn(value, 'id'), input: input as string | string[], params, line }
     try {
       // The container's own validation, one record at a time, so a bad record is named.
@@ -752,9 +686,10 @@ export class JobRunner {
       }
       const single = typeof batch.records[0].input !== 'string'
       const payload = { ...batch.params, text_inputs: single ? batch.records[0].input : batch.records.map((r) => r.input as string) }
-      let texts: unknown[]
+      // per record: its generated texts (a record whose text_inputs is a list: one list per input)
+      let texts: Array<string[] | string[][]>
       try {
-        const answer = generate(payload).generated_texts
+        const answer = generateSequences(payload)
         texts = single ? [answer] : answer
       } catch (err) {
         if (!(err instanceof ModelInputError)) throw err
@@ -763,8 +698,7 @@ export class JobRunner {
         return { failure: clientFailure(`Record ${describeId(record)} (line ${record.line} of ${uri}): ${err.message}`) }
       }
       const lines = batch.records.map((r, i) => {
-        const out = texts[i]
-        const generated = typeof out === 'string' ? [out] : out
+        const generated = texts[i]
         return toPythonLiteral(r.hasId ? { id: r.id, generated_texts: generated } : { generated_texts: generated })
       })
       return { lines }

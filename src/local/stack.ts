@@ -25,8 +25,8 @@ export interface LocalStackOverrides {
   s3Port?: number
   /** Builds extra AWS JSON 1.1 services once S3 is up (the control plane is always mounted). */
   services?: (ctx: { awsTarget: AwsTarget, dataDir: string }) => AwsJsonService[]
-  /** Control-plane knobs beyond the environment (progress interval, upload part size, clock). */
-  controlPlane?: Partial<Pick<ControlPlaneOptions, 'progressIntervalMs' | 'uploadPartBytes' | 'now'>>
+  /** Control-plane knobs beyond the environment (Stopping time, upload part size, clock). */
+  controlPlane?: Partial<Pick<ControlPlaneOptions, 'stoppingMs' | 'uploadPartBytes' | 'now'>>
 }
 
 /** Starts S3 (s3rver) and the local SageMaker with the LOCAL_* knobs from config. */

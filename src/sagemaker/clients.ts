@@ -21,8 +21,8 @@ export interface AwsTarget {
 }
 
 /**
- * Dummy credentials the SDK signs with when it talks to the local stack: s3rver checks
- * signatures against its built-in pair, the local SageMaker ignores them.
+ * Dummy credentials the SDK signs with when it talks to the local stack. Any pair would do: the
+ * local S3 and the local SageMaker accept any credentials (src/local/s3.ts).
  */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }
 

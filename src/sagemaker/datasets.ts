@@ -14,7 +14,7 @@ import { catalogError, type CatalogError } from '../errors.js'
 import type { Tenant } from '../tenants.js'
 import type { S3Layout } from './layout.js'
 import { splitLines } from './lines.js'
-import { IdSet, toJumpStartRecord } from './records.js'
+import { hasOwnParameters, IdSet, toJumpStartRecord } from './records.js'
 import { deleteObject, getText, moveObject, objectExists, putText, s3Failure } from './s3-io.js'
 import { formatS3Uri, type S3Location } from './s3-uri.js'
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../util/json-bounds.js'
@@ -88,6 +88,8 @@ export class Datasets {
     const errors: DatasetLineError[] = []
     let invalid = 0
     let records = 0
+    // lines with parameters of their own: job-wide parameters (HYPER_PARAMS) would override them
+    let recordsWithParameters = 0
     let bytes = 0
     const reject = (line: number, message: string): void => {
       invalid++
@@ -115,6 +117,7 @@ export class Datasets {
         const first = ids.add(verdict.record.id, line.number)
         if (first !== undefined) { reject(line.number, `line.id ${JSON.stringify(verdict.record.id)} is duplicated (first on line ${first})`); continue }
         records++
+        if (hasOwnParameters(value)) recordsWithParameters++
         if (invalid > 0) continue
         const chunk = verdict.record.line + '\n'
         bytes += Buffer.byteLength(chunk)
@@ -151,19 +154,25 @@ export class Datasets {
       else await moveObject(this.s3, this.layout.bucket, key, stored.key)
     }
     const s3Uri = formatS3Uri({ bucket: this.layout.bucket, key: stored.key })
-    await putText(this.s3, this.layout.bucket, stored.infoKey, JSON.stringify({ version: 1, s3Uri, records, bytes, createdAt: new Date().toISOString() }) + '\n', 'application/json')
+    await putText(this.s3, this.layout.bucket, stored.infoKey, JSON.stringify({ version: 1, s3Uri, records, recordsWithParameters, bytes, createdAt: new Date().toISOString() }) + '\n', 'application/json')
     return { s3Uri, records, bytes }
   }
 
-  /** The record count of a dataset this gateway stored at `location`; undefined for anything else. */
-  async recordCount (location: S3Location): Promise<number | undefined> {
+  /**
+   * What the info of a dataset this gateway stored at `location` says: its record count and how
+   * many records carry parameters of their own (absent for datasets stored before it was kept);
+   * undefined for anything else.
+   */
+  async storedInfo (location: S3Location): Promise<{ records: number, recordsWithParameters?: number } | undefined> {
     const infoKey = this.layout.datasetInfoKey(location)
     if (infoKey === undefined) return undefined
     const text = await getText(this.s3, this.layout.bucket, infoKey)
     if (text === undefined) return undefined
+    const count = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0
     try {
-      const info = JSON.parse(text) as { records?: unknown }
-      return typeof info.records === 'number' && Number.isInteger(info.records) ? info.records : undefined
+      const info = JSON.parse(text) as { records?: unknown, recordsWithParameters?: unknown }
+      if (!count(info.records)) return undefined
+      return { records: info.records, ...(count(info.recordsWithParameters) ? { recordsWithParameters: info.recordsWithParameters } : {}) }
     } catch {
       return undefined
     }

@@ -11,7 +11,7 @@
  *   jobs/<name>/<submission>/manifest.json     a job's gateway-side facts (see manifest.ts)
  *   jobs/<name>/<submission>/input/records.jsonl   inline records, JumpStart JSON Lines
  *   jobs/<name>/<submission>/references.jsonl  inline references {"id","text"}
- *   jobs/<name>/<submission>/output/           the job's S3OutputPath (<input>.out, .progress.json)
+ *   jobs/<name>/<submission>/output/           the job's S3OutputPath (only <input>.out, as SageMaker writes)
  *
  * `submission` is random per accepted POST, so a repeat (or a racing twin) of a submission
  * never overwrites the input of the job that won the name. Dataset info lives outside

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
-import { JobParameters } from '../../schemas/params.js'
+import { GenerationParameters } from '../../schemas/params.js'
 
 /** Bumped when the manifest's shape changes incompatibly; readers reject other versions. */
 export const MANIFEST_VERSION = 1
@@ -24,7 +24,7 @@ export const Manifest = Type.Object({
   /** sha256 of the canonical request body: a repeat must match it. */
   requestHash: Type.String(),
   prompt: Type.Optional(Type.String()),
-  parameters: JobParameters,
+  parameters: GenerationParameters,
   input: Type.Object({
     s3Uri: Type.String(),
     /** 'records' when the gateway wrote the input from the body. */

@@ -16,9 +16,6 @@ export interface JumpStartLine {
   line: string
 }
 
-/** Per-record parameters that are a job-wide setting; the message says where they belong. */
-const JOB_WIDE = new Set(['batch_size'])
-
 const TextLine = Type.Object({
   id: RecordId,
   text: Type.String({ minLength: 1 }),
@@ -64,11 +61,6 @@ export function toJumpStartRecord (value: unknown, prompt: string, context = 'li
   }
   const obj = value as Record<string, unknown>
   if ('text' in obj && 'text_inputs' in obj) return { ok: false, message: `${context} has both text and text_inputs; send one` }
-  for (const key of JOB_WIDE) {
-    const params = obj.parameters
-    const where = key in obj ? `${context}.${key}` : (typeof params === 'object' && params !== null && key in params) ? `${context}.parameters.${key}` : undefined
-    if (where !== undefined) return { ok: false, message: `${where} is a job-wide parameter; set it in the job's parameters` }
-  }
   const jumpStart = 'text_inputs' in obj
   const check = jumpStart ? checkJumpStart : checkText
   if (!check(obj)) {
@@ -91,6 +83,15 @@ export function toJumpStartRecord (value: unknown, prompt: string, context = 'li
 /** The JumpStart JSON line for one record: id first, then text_inputs, then its parameters. */
 export function jumpStartLine (id: string | number, textInputs: string, params: Record<string, unknown> = {}): string {
   return JSON.stringify({ id, text_inputs: textInputs, ...params })
+}
+
+/** True when a valid dataset line (either shape) carries parameters of its own. */
+export function hasOwnParameters (value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const obj = value as Record<string, unknown>
+  const nested = obj.parameters
+  if (typeof nested === 'object' && nested !== null && Object.keys(nested).length > 0) return true
+  return GENERATION_PARAMETER_NAMES.some(name => obj[name] !== undefined)
 }
 
 /** Tracks ids seen (as strings: 7 and "7" collide); the only state that grows with a dataset. */

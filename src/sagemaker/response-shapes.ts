@@ -1,5 +1,10 @@
 /**
  * JumpStart text2text containers answer list input in several shapes seen in the wild:
+ *   [["a1", ...], ["b1", ...]]                           top-level list, each input's texts: the
+ *       JumpStart FLAN-T5 container (the AWS notebook aws/amazon-sagemaker-examples,
+ *       introduction_to_amazon_algorithms/jumpstart-foundation-models/
+ *       text2text-generation-flan-t5-Batch-Transform.ipynb, json.loads the body of a 10-input
+ *       call and prints `*generated_text_list` one entry per input); the local stack answers so
  *   {"generated_texts": ["a", "b"]}                      one sequence per input (flat)
  *   {"generated_texts": [["a1", "a2"], ["b1", "b2"]]}    several sequences per input
  *   {"generated_texts": [{"generated_text": "a"}, ...]}  objects (HF pipeline style)

@@ -16,7 +16,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import type { CreateJobBody, JobList, JobReferences, JobStatus, TransformJob } from '../../schemas/jobs.js'
-import { crossCheckParameters, type JobParameters } from '../../schemas/params.js'
+import { crossCheckParameters, type GenerationParameters } from '../../schemas/params.js'
 import { catalogError, type CatalogError } from '../errors.js'
 import { canSee, DEFAULT_TENANT_ID, type Tenant } from '../tenants.js'
 import type { Datasets } from './datasets.js'
@@ -30,9 +30,6 @@ import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location 
 import { splitLines } from './lines.js'
 import { exceedsJsonDepth } from '../util/json-bounds.js'
 import { redactAws } from '../util/redact-aws.js'
-
-// ms a job status call waits for the optional progress object before answering without it
-const PROGRESS_READ_TIMEOUT_MS = 500
 
 /** Defaults of `resources`. */
 export const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge'
@@ -73,7 +70,7 @@ export function jobNameFor (opts: { name?: string, idempotencyKey?: string, tena
 }
 
 /** Job-wide parameters as HYPER_PARAMS: Python's `str(dict)`, temperature/top_p as floats. */
-export function hyperParams (params: JobParameters): string {
+export function hyperParams (params: GenerationParameters): string {
   return toPythonLiteral(params, FLOAT_PARAMETERS)
 }
 
@@ -161,12 +158,25 @@ export class TransformJobs {
     const existing = await this.describe(name)
     if (existing !== undefined) return { job: await this.replay(name, existing, hash, tenant), replayed: true }
 
+    const jobParameters = body.parameters ?? {}
     // existence checks before anything is written
     let recordCount = plan.records?.length
     if (plan.inputLocation !== undefined) {
       await this.requireObjects(plan.inputLocation, 'body.input.s3Uri')
-      recordCount = await this.datasets.recordCount(plan.inputLocation)
+      const info = await this.datasets.storedInfo(plan.inputLocation)
+      recordCount = info?.records
+      const own = info?.recordsWithParameters ?? 0
+      // JumpStart: with HYPER_PARAMS set, records' own parameters are not used. The lines are
+      // sent as stored, so this combination would drop them in silence, on AWS as locally.
+      if (Object.keys(jobParameters).length > 0 && own > 0) {
+        throw catalogError('INVALID_PARAMETERS', `body.parameters ${show(jobParameters)} cannot be combined with body.input.s3Uri ${show(formatS3Uri(plan.inputLocation))}: ` +
+          `${own} of ${info?.records ?? own} records carry their own parameters, and with job-wide parameters (HYPER_PARAMS) JumpStart does not use a record's own. ` +
+          'Drop body.parameters (each record keeps its own), or upload the dataset with the parameters in every line')
+      }
     }
+    // inline records with parameters of their own: the job-wide ones go into every line (the
+    // record's own value wins) and no HYPER_PARAMS is sent, which JumpStart would let override them
+    const perRecord = plan.records?.some(r => Object.keys(r.parameters ?? {}).length > 0) ?? false
     if (plan.referencesLocation !== undefined) await this.requireObjects(plan.referencesLocation, 'body.references.s3Uri')
 
     const submission = this.layout.newSubmission(name)
@@ -185,7 +195,7 @@ export class TransformJobs {
       ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       requestHash: hash,
       ...(body.prompt !== undefined ? { prompt: body.prompt } : {}),
-      parameters: body.parameters ?? {},
+      parameters: jobParameters,
       input: { s3Uri: inputUri, source: plan.records !== undefined ? 'records' : 's3Uri', ...(recordCount !== undefined ? { recordCount } : {}) },
       ...(referencesUri !== undefined ? { references: { s3Uri: referencesUri, source: plan.referencesLocation !== undefined ? 's3Uri' : 'records' } } : {}),
       output: { s3Uri: outputUri }
@@ -194,7 +204,7 @@ export class TransformJobs {
     try {
       if (plan.records !== undefined) {
         const prompt = body.prompt ?? ''
-        const lines = plan.records.map(r => jumpStartLine(r.id, prompt + r.text, r.parameters ?? {}) + '\n')
+        const lines = plan.records.map(r => jumpStartLine(r.id, prompt + r.text, perRecord ? { ...jobParameters, ...r.parameters } : {}) + '\n')
         await putText(this.s3, bucket, submission.input, lines.join(''), 'application/jsonlines')
       }
       if (body.references?.records !== undefined) {
@@ -215,7 +225,7 @@ export class TransformJobs {
       BatchStrategy: 'MultiRecord',
       MaxPayloadInMB: resources.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB,
       MaxConcurrentTransforms: resources.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS,
-      ...(Object.keys(manifest.parameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(manifest.parameters) } } : {}),
+      ...(!perRecord && Object.keys(jobParameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(jobParameters) } } : {}),
       TransformInput: {
         DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: inputUri } },
         ContentType: 'application/jsonlines',
@@ -301,7 +311,7 @@ export class TransformJobs {
       }
       const summaries = page.TransformJobSummaries ?? []
       const found = await mapLimit(summaries, LIST_CONCURRENCY, async (s: TransformJobSummary) => await this.ownedOrUndefined(s.TransformJobName ?? '', tenant))
-      for (const job of found) if (job !== undefined) jobs.push(await this.toJob(job, job.description.TransformJobStatus === 'InProgress'))
+      for (const job of found) if (job !== undefined) jobs.push(await this.toJob(job))
       token = page.NextToken
       if (token === undefined || token === '' || jobs.length >= query.limit) break
     }
@@ -413,6 +423,11 @@ export class TransformJobs {
         if (first !== undefined) throw catalogError('INVALID_REQUEST', `body.input.records[${i}].id ${show(r.id)} is duplicated (first at body.input.records[${first}])`)
         const cross = crossCheckParameters(r.parameters ?? {}, `body.input.records[${i}].parameters`)
         if (cross !== undefined) throw catalogError('INVALID_PARAMETERS', cross)
+        // the record's line will carry the job-wide parameters under its own (see create)
+        if (r.parameters !== undefined && Object.keys(r.parameters).length > 0) {
+          const merged = crossCheckParameters({ ...body.parameters, ...r.parameters }, 'parameters')
+          if (merged !== undefined) throw catalogError('INVALID_PARAMETERS', `body.input.records[${i}].parameters over body.parameters: ${merged}`)
+        }
       })
     } else {
       // the objects are sent as they are: a prompt could only be applied by rewriting them
@@ -599,33 +614,22 @@ export class TransformJobs {
     return { description, manifest, submission }
   }
 
-  /** Reads `<output>/.progress.json` ({processed,total}) when the job runner writes one. */
-  private async progress (job: OwnedJob): Promise<{ processed: number, total: number } | undefined> {
+  /**
+   * Progress where it can be honestly known, the same on AWS and locally: SageMaker reports
+   * nothing between InProgress and Completed (DescribeTransformJob has no record count, and a
+   * job writes its `<input>.out` objects only as whole files), so `{processed: total, total}`
+   * once Completed with a known record count, else none.
+   */
+  private progress (job: OwnedJob): { processed: number, total: number } | undefined {
     const total = job.manifest.input.recordCount
-    if (job.description.TransformJobStatus === 'Completed' && total !== undefined) return { processed: total, total }
-    let text: string | undefined
-    try {
-      // best effort and bounded: progress is optional, and a status call must never hang on it
-      // (the local S3 rewrites the object in place, so a read racing a write can stall)
-      text = await getText(this.s3, this.layout.bucket, `${job.submission.output}/.progress.json`, AbortSignal.timeout(PROGRESS_READ_TIMEOUT_MS))
-    } catch {
-      return undefined
-    }
-    if (text === undefined) return undefined
-    try {
-      const value = JSON.parse(text) as { processed?: unknown, total?: unknown }
-      const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0
-      return ok(value.processed) && ok(value.total) ? { processed: value.processed, total: value.total } : undefined
-    } catch {
-      return undefined
-    }
+    return job.description.TransformJobStatus === 'Completed' && total !== undefined ? { processed: total, total } : undefined
   }
 
   /** The API's job: SageMaker's status and times, the manifest's facts. */
-  private async toJob (job: OwnedJob, withProgress = true): Promise<TransformJob> {
+  private async toJob (job: OwnedJob): Promise<TransformJob> {
     const d = job.description
     const m = job.manifest
-    const progress = withProgress ? await this.progress(job) : undefined
+    const progress = this.progress(job)
     const startedAt = iso(d.TransformStartTime)
     const endedAt = iso(d.TransformEndTime)
     return {

@@ -33,9 +33,9 @@ export async function tempDir (t: Teardown, prefix = 't2t-jobs-'): Promise<strin
   return dir
 }
 
-/** A stack over `dir` (progress written every 20 ms); closed in teardown unless closed before. */
+/** A stack over `dir` (a stopped job is Stopping for 50 ms); closed in teardown unless closed before. */
 export async function openLocalStack (t: Teardown, dir: string, overrides: Overrides = {}, stackOverrides: LocalStackOverrides = {}): Promise<LocalClients> {
-  const stack = await startLocalStack(testConfig({ LOCAL_DATA_DIR: dir, ...overrides }), { controlPlane: { progressIntervalMs: 20 }, ...stackOverrides })
+  const stack = await startLocalStack(testConfig({ LOCAL_DATA_DIR: dir, ...overrides }), { controlPlane: { stoppingMs: 50 }, ...stackOverrides })
   const sm = createControlClient(stack.awsTarget)
   const s3 = createS3Client(stack.awsTarget)
   let closed: Promise<void> | undefined

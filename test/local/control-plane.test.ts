@@ -110,7 +110,10 @@ t.test('create, describe, poll to Completed, read the .out', async (t) => {
   t.same(parsed.map((p) => p.id), records.map((r) => r.id), 'ids in input order, an int id stays an int')
   t.same(parsed.map((p) => p.generated_texts), records.map((r) => summarize(r.text_inputs, { max_length: 12 })), 'HYPER_PARAMS reached the model')
   t.same(stack.jobs.stats().batchSizes, [3, 3, 1], 'batch_size 3 records per model call')
-  t.same(JSON.parse(await readText(s3, 'out/news-1/.progress.json')), { processed: 7, total: 7 }, 'final progress')
+  // Batch Transform writes "<input file>.out" per input file under S3OutputPath and nothing else
+  // (SageMaker Developer Guide, "Use batch transform to run inference", https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform.html)
+  const written = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'out/news-1/' }))
+  t.same(written.Contents?.map((o) => o.Key), ['out/news-1/news.jsonl.out'], 'only the .out under S3OutputPath')
 })
 
 t.test('errors come out of the SDK with AWS names, status and messages', async (t) => {
@@ -172,6 +175,22 @@ t.test('errors come out of the SDK with AWS names, status and messages', async (
     Environment: { 'bad-key': '1' }
   }))))
   t.match(enumValue.message, /Value 'bad-key' at 'environment' failed to satisfy constraint: Member must satisfy regular expression pattern/)
+
+  // CreateTransformJob checks its input synchronously; the message as SageMaker words it
+  // (aws/amazon-sagemaker-examples issue #2414: "An error occurred (ValidationException) when
+  // calling the CreateTransformJob operation: No S3 objects found under S3 URL ...")
+  const emptyPrefix = await rejection(t, sm.send(new CreateTransformJobCommand(transformJobInput('empty-1', 'in/none/', 'out/x'))))
+  t.equal(emptyPrefix.name, 'ValidationException')
+  t.equal(emptyPrefix.$metadata.httpStatusCode, 400)
+  t.equal(emptyPrefix.message, `No S3 objects found under S3 URL "s3://${BUCKET}/in/none/" given in input data source. ` +
+    'Please ensure that the bucket exists in the selected region (us-east-1), that objects exist under that S3 prefix, ' +
+    `and that the role "arn:aws:iam::000000000000:role/local-sagemaker" has "s3:ListBucket" permissions on bucket "${BUCKET}".`)
+  const noBucket = await rejection(t, sm.send(new CreateTransformJobCommand({
+    ...transformJobInput('nobucket-1', 'in/one.jsonl', 'out/x'),
+    TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://no-such-bucket-here/in/' } }, ContentType: 'application/jsonlines', SplitType: 'Line' }
+  })))
+  t.equal(noBucket.name, 'ValidationException')
+  t.match(noBucket.message, /^No S3 objects found under S3 URL "s3:\/\/no-such-bucket-here\/in\/" given in input data source\. .* on bucket "no-such-bucket-here"\.$/)
 
   const other = await rejection(t, sm.send(new DescribeTrainingJobCommand({ TrainingJobName: 'x' })))
   t.equal(other.name, 'UnknownOperationException', 'operations beyond transform jobs are unknown')
@@ -248,7 +267,7 @@ t.test('ListTransformJobs: filters, sort orders and paging with an opaque NextTo
 
 t.test('StopTransformJob: Stopping, then Stopped within a batch, no output', async (t) => {
   // 100 records at 40 ms per call: about 4 s if left alone
-  const { sm, s3, stack } = await setup(t, { LOCAL_LATENCY_BASE_MS: 40 })
+  const { sm, s3, stack } = await openLocalStack(t, await tempDir(t, 't2t-cp-'), { LOCAL_LATENCY_BASE_MS: 40 }, { controlPlane: { stoppingMs: 400 } })
   await putLines(s3, 'in/slow.jsonl', Array.from({ length: 100 }, (_, i) => ({ id: i, text_inputs: article(i) })))
   await sm.send(new CreateTransformJobCommand(transformJobInput('slow-1', 'in/slow.jsonl', 'out/slow-1')))
   const deadline = Date.now() + 5_000
@@ -257,13 +276,19 @@ t.test('StopTransformJob: Stopping, then Stopped within a batch, no output', asy
   const asked = Date.now()
   await sm.send(new StopTransformJobCommand({ TransformJobName: 'slow-1' }))
   const right = await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'slow-1' }))
-  t.ok(['Stopping', 'Stopped'].includes(right.TransformJobStatus ?? ''), `Stopping at once (was ${right.TransformJobStatus ?? '?'})`)
-  const stopped = await waitFor(sm, 'slow-1', (s) => s === 'Stopped', 2_000)
-  t.ok(Date.now() - asked < 1_000, 'Stopped within about a batch')
+  // StopTransformJob (API reference, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StopTransformJob.html):
+  // "When Amazon SageMaker receives a StopTransformJob request, the status of the job changes to
+  // Stopping. After Amazon SageMaker stops the job, the status is set to Stopped."
+  t.equal(right.TransformJobStatus, 'Stopping', 'Stopping first')
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const later = await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'slow-1' }))
+  t.equal(later.TransformJobStatus, 'Stopping', 'still Stopping 100 ms later (the emulated stopping time is 400 ms), as a poller would see it')
+  const stopped = await waitFor(sm, 'slow-1', (s) => s === 'Stopped', 3_000)
+  t.ok(Date.now() - asked < 2_000, 'Stopped after the stopping time')
   t.ok(stopped.TransformEndTime instanceof Date)
   t.equal(stopped.FailureReason, undefined)
   const objects = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'out/slow-1/' }))
-  t.same(objects.Contents?.map((o) => o.Key).filter((k) => k?.endsWith('.out')), [], 'no .out for a stopped job')
+  t.same(objects.Contents ?? [], [], 'nothing under S3OutputPath for a stopped job')
   const calls = stack.jobs.stats().modelCalls
   await new Promise((resolve) => setTimeout(resolve, 150))
   t.equal(stack.jobs.stats().modelCalls, calls, 'no model calls after Stopped')
@@ -277,4 +302,27 @@ t.test('StopTransformJob: Stopping, then Stopped within a batch, no output', asy
   const late = await rejection(t, sm.send(new StopTransformJobCommand({ TransformJobName: 'quick-1' })))
   t.equal(late.name, 'ValidationException')
   t.equal(late.message, 'The request was rejected because the transform job is in status Completed.')
+})
+
+// JumpStart's text2text container reads JSON records (application/json, application/jsonlines);
+// another TransformInput.ContentType is the container's error and fails the job, as on AWS
+t.test('a ContentType the container cannot read fails the job with the container\'s message', async (t) => {
+  const { sm, s3 } = await setup(t)
+  await putLines(s3, 'in/csv.jsonl', [{ id: 1, text_inputs: article(1) }])
+  await sm.send(new CreateTransformJobCommand({
+    ...transformJobInput('csv-1', 'in/csv.jsonl', 'out/csv-1'),
+    TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/in/csv.jsonl` } }, ContentType: 'text/csv', SplitType: 'Line' }
+  }))
+  const failed = await waitFor(sm, 'csv-1', ended, 5_000)
+  t.equal(failed.TransformJobStatus, 'Failed')
+  t.equal(failed.FailureReason, 'ClientError: See job logs for more information. The model container refused the input: Content type text/csv is not supported; ' +
+    'use application/json or application/jsonlines (one JSON object per line, {"text_inputs": ...}).')
+  for (const contentType of ['application/jsonlines', 'application/json']) {
+    const name = `ok-${contentType.split('/')[1] ?? ''}`
+    await sm.send(new CreateTransformJobCommand({
+      ...transformJobInput(name, 'in/csv.jsonl', `out/${name}`),
+      TransformInput: { DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/in/csv.jsonl` } }, ContentType: contentType, SplitType: 'Line' }
+    }))
+    t.equal((await waitFor(sm, name, ended, 5_000)).TransformJobStatus, 'Completed', contentType)
+  }
 })

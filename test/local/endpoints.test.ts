@@ -65,7 +65,7 @@ t.test('deploy, invoke, update, scale, delete: as model.deploy() and delete_endp
   t.equal(live.EndpointStatus, 'InService')
   t.equal(live.ProductionVariants?.[0]?.CurrentInstanceCount, 1)
   t.equal(live.EndpointConfigName, 'flan-cfg')
-  t.match(await invoke('flan-ep'), /"generated_texts"/, 'InService: InvokeEndpoint reaches the model')
+  t.match(await invoke('flan-ep'), /^\[\["The bridge reopened today\. Traffic"\]\]$/, 'InService: InvokeEndpoint reaches the model')
   t.same((await sm.send(new ListEndpointsCommand({ StatusEquals: 'InService' }))).Endpoints?.map(e => e.EndpointName), ['flan-ep'])
 
   // a restart keeps it

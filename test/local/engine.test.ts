@@ -120,17 +120,21 @@ t.test('summarize ignores the other JumpStart parameters', async (t) => {
     summarize(ARTICLE))
 })
 
+// The list shape is the one the AWS notebook reads (amazon-sagemaker-examples,
+// introduction_to_amazon_algorithms/jumpstart-foundation-models/text2text-generation-flan-t5-Batch-Transform.ipynb,
+// "Real-Time Batch Inference"): it json.loads the body and prints `*generated_text_list` one per
+// line, so the body is a top-level list with one entry per input; each entry is that input's
+// generated_texts list, as on a string input and on each batch output line.
 t.test('generate: response shapes', async (t) => {
   const lead = summarize(ARTICLE)[0]
-  t.same(generate({ text_inputs: PROMPT + ARTICLE }), { generated_texts: [lead] }, 'string input')
-  t.same(generate({ text_inputs: PROMPT + ARTICLE, num_return_sequences: 2, num_beams: 2 }).generated_texts,
-    summarize(ARTICLE, { num_return_sequences: 2 }), 'string input, k texts')
+  t.same(generate({ text_inputs: PROMPT + ARTICLE }), { generated_texts: [lead] }, 'string input: {generated_texts}')
+  t.same(generate({ text_inputs: PROMPT + ARTICLE, num_return_sequences: 2, num_beams: 2 }),
+    { generated_texts: summarize(ARTICLE, { num_return_sequences: 2 }) }, 'string input, k texts')
   t.same(generate({ text_inputs: [ARTICLE, 'Second text. Two lines.'] }),
-    { generated_texts: [lead, 'Second text. Two lines.'] }, 'list input, one each: a flat list')
+    [[lead], ['Second text. Two lines.']], 'list input: a top-level list, one list of texts per input')
   const nested = generate({ text_inputs: [ARTICLE, 'Second text. Two lines.'], num_return_sequences: 2, do_sample: true, seed: 1 })
-  t.equal(nested.generated_texts.length, 2)
-  t.ok(nested.generated_texts.every((x) => Array.isArray(x) && x.length === 2), 'list input, k > 1: a list of lists')
-  t.same(generate({ text_inputs: [ARTICLE], max_length: 3 }), { generated_texts: ['The harbour council'] })
+  t.ok(Array.isArray(nested) && nested.length === 2 && nested.every((x) => Array.isArray(x) && x.length === 2), 'list input, k > 1: k texts per input')
+  t.same(generate({ text_inputs: [ARTICLE], max_length: 3 }), [['The harbour council']])
 })
 
 t.test('generate: invalid bodies are a model-side 400', async (t) => {
@@ -166,4 +170,17 @@ t.test('generate: invalid bodies are a model-side 400', async (t) => {
     t.match(caught, { statusCode: 400, message }, label)
   }
   t.doesNotThrow(() => generate({ text_inputs: ARTICLE, num_return_sequences: 3, do_sample: true }), 'sampling needs no beams')
+})
+
+// JumpStart's FLAN-T5 parameter list (amazon-sagemaker-examples,
+// introduction_to_amazon_algorithms/jumpstart-foundation-models/text2text-generation-flan-t5-Batch-Transform.ipynb):
+// "batch_size: ... If specified, it must be a positive integer"; the notebook's real-time list
+// payload carries it beside the generation parameters.
+t.test('generate: batch_size is a documented parameter (a positive integer)', async (t) => {
+  const notebook = { text_inputs: [ARTICLE, 'Second text. Two lines.'], max_length: 50, num_return_sequences: 1, top_k: 50, top_p: 0.95, do_sample: true, batch_size: 4 }
+  t.doesNotThrow(() => generate(notebook), 'the notebook\'s real-time payload')
+  t.same(generate(notebook), generate({ ...notebook, batch_size: 1 }), 'the pipeline batch changes no output')
+  for (const bad of [0, -1, 1.5, '4', true]) {
+    t.throws(() => generate({ text_inputs: ARTICLE, batch_size: bad }), { statusCode: 400, message: /"batch_size" must be an integer >= 1, got / }, `batch_size ${JSON.stringify(bad)}`)
+  }
 })

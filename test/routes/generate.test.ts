@@ -22,9 +22,28 @@ t.test('validation of the JumpStart body', async t => {
     [{ text_inputs: 'x', top_p: 1.5 }, 400, 'INVALID_PARAMETERS', /body\.top_p must be <= 1 \(got 1\.5\)/],
     [{ text_inputs: 'x', num_beams: 1, num_return_sequences: 2 }, 400, 'INVALID_PARAMETERS', /body\.num_beams \(1\) must be >= body\.num_return_sequences \(2\)/],
     [{ text_inputs: 'x', max_tokens: 5 }, 400, 'INVALID_PARAMETERS', /unknown key "max_tokens"; allowed keys: text_inputs, model, max_length/],
-    [{ text_inputs: ['a', 'b', 'c', 'd'] }, 413, 'BATCH_TOO_LARGE', /body\.text_inputs has 4 items; the limit is 3/]
+    [{ text_inputs: ['a', 'b', 'c', 'd'] }, 413, 'BATCH_TOO_LARGE', /body\.text_inputs has 4 items; the limit is 3/],
+    [{ text_inputs: 'x', batch_size: 0 }, 400, 'INVALID_PARAMETERS', /body\.batch_size must be >= 1 \(got 0\)/],
+    [{ text_inputs: 'x', batch_size: 257 }, 400, 'INVALID_PARAMETERS', /body\.batch_size must be <= 256 \(got 257\)/]
   ]
   await expectRejections(t, app, '/v1/generate', cases)
+})
+
+// The AWS notebook's real-time payload (amazon-sagemaker-examples,
+// text2text-generation-flan-t5-Batch-Transform.ipynb, "Real-Time Batch Inference"): JumpStart
+// documents batch_size for FLAN-T5 ("if specified, it must be a positive integer")
+t.test('the notebook\'s real-time payload, batch_size included, is answered, on /v1/summarize too', async t => {
+  const { app } = await localApp(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/generate',
+    payload: { text_inputs: ['Alpha is first. More.', 'Beta is second. More.'], max_length: 50, num_return_sequences: 1, top_k: 50, top_p: 0.95, do_sample: true, batch_size: 4 }
+  })
+  t.equal(res.statusCode, 200, res.body)
+  t.equal(res.json().generated_texts.length, 2)
+  const summarize = await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: 'Alpha is first. More.', parameters: { batch_size: 4, max_length: 3 } } })
+  t.equal(summarize.statusCode, 200, summarize.body)
+  t.same(summarize.json().generated_texts, ['Alpha is first.'])
 })
 
 t.test('a poisoned input fails alone; its neighbours get their answers', async t => {

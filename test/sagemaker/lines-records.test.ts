@@ -53,9 +53,9 @@ t.test('bad records: the message names the field and value', async t => {
     [{ id: 1, text: 'x', parameters: { num_beams: 99 } }, /line\.parameters\.num_beams must be <= 16 \(got 99\)/],
     [{ id: 1, text: 'x', parameters: { beams: 2 } }, /line\.parameters has unknown key "beams"/],
     [{ id: 1, text: 'x', parameters: { num_beams: 1, num_return_sequences: 2 } }, /line\.parameters\.num_beams \(1\) must be >= line\.parameters\.num_return_sequences \(2\)/],
-    [{ id: 1, text: 'x', parameters: { batch_size: 4 } }, /line\.parameters\.batch_size is a job-wide parameter/],
+    [{ id: 1, text: 'x', parameters: { batch_size: 0 } }, /line\.parameters\.batch_size must be >= 1 \(got 0\)/],
     [{ id: 1, text_inputs: 'x', top_p: 2 }, /line\.top_p must be <= 1 \(got 2\)/],
-    [{ id: 1, text_inputs: 'x', batch_size: 2 }, /line\.batch_size is a job-wide parameter/],
+    [{ id: 1, text_inputs: 'x', batch_size: 257 }, /line\.batch_size must be <= 256 \(got 257\)/],
     [{ id: 1, text_inputs: ['a', 'b'] }, /line\.text_inputs must be string/],
     [{ id: 1, text: 'a', text_inputs: 'b' }, /line has both text and text_inputs; send one/]
   ]
@@ -80,4 +80,14 @@ t.test('references read text or text_inputs', async t => {
   t.same(toReference({ id: 'a', text_inputs: 'r2', max_length: 3 }), { id: 'a', text: 'r2' })
   t.equal(toReference({ id: 1 }), undefined)
   t.equal(toReference({ text: 'x' }), undefined)
+})
+
+// JumpStart documents batch_size like every other FLAN-T5 parameter ("If specified, it must be a
+// positive integer": amazon-sagemaker-examples, text2text-generation-flan-t5-Batch-Transform.ipynb);
+// a record may carry it (the container uses it when the job sets no HYPER_PARAMS)
+t.test('a record may carry batch_size', async t => {
+  t.same(toJumpStartRecord({ id: 2, text: 'Body.', parameters: { batch_size: 4 } }, ''),
+    { ok: true, record: { id: 2, line: '{"id":2,"text_inputs":"Body.","batch_size":4}' } })
+  t.same(toJumpStartRecord({ id: 3, text_inputs: 'As is.', batch_size: 2 }, ''),
+    { ok: true, record: { id: 3, line: '{"id":3,"text_inputs":"As is.","batch_size":2}' } })
 })

@@ -15,6 +15,8 @@ t.test('list responses in every shape JumpStart containers produce', async t => 
   t.same(parseListResponse([[{ generated_text: 'a1' }, { generated_text: 'a2' }], [{ generated_text: 'b1' }, { generated_text: 'b2' }]], 2), [['a1', 'a2'], ['b1', 'b2']], 'top-level list of lists of objects')
   t.same(parseListResponse({ generated_texts: ['a1', 'a2', 'b1', 'b2'] }, 2, 2), [['a1', 'a2'], ['b1', 'b2']], 'flat count×k list with k sequences each')
   t.same(parseListResponse({ generated_text: 'only' }, 1), [['only']], 'a single generated_text string')
+  t.same(parseListResponse([['a'], ['b']], 2), [['a'], ['b']], 'top-level list of lists of texts (the JumpStart FLAN-T5 container; the local stack answers so)')
+  t.same(parseListResponse(['a', 'b'], 2), [['a'], ['b']], 'top-level flat list of texts')
 })
 
 t.test('a count mismatch or an unreadable body is a ResponseShapeError', async t => {

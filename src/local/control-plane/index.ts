@@ -86,7 +86,18 @@ export async function createLocalControlPlane (options: ControlPlaneOptions): Pr
 
   const store = await JobStore.open(options.dataDir)
   const runner = new JobRunner({ ...options, store })
-  const jobs = transformJobOperations({ store, runner, arn, now, requireModel: (name) => { models.require(name) } })
+  const jobs = transformJobOperations({
+    store,
+    runner,
+    arn,
+    now,
+    s3: options.s3,
+    region,
+    requireModel: (name) => {
+      const role = models.require(name).spec.ExecutionRoleArn
+      return typeof role === 'string' ? role : ''
+    }
+  })
 
   /** The ARN's resource exists (tags may only be put on what exists). */
   const exists = (resourceArn: string): boolean =>

@@ -3,9 +3,10 @@
 // `{"__type", "Message"}` for the modelled ResourceInUse/ResourceNotFound, ValidationException
 // otherwise). Jobs run in a JobRunner; state is durable under `<dataDir>/jobs/` (job-store.ts).
 
+import type { S3Client } from '@aws-sdk/client-s3'
 import type { JobRunner } from '../job-runner.js'
 import type { JobRecord, JobStore, TransformJobSpec, TransformJobStatus } from '../job-store.js'
-import { parseS3Uri, S3_URI_PATTERN } from '../job-input.js'
+import { inputExists, parseS3Uri, S3_URI_PATTERN } from '../job-input.js'
 import { AwsServiceError } from '../wire.js'
 import { listPage, type ListQuery } from './listing.js'
 import { compact, isObject, NAME_PATTERN, NAME_PATTERN_TEXT, NAME_RULES, parseName, Reader, seconds, serializationError, validationError, Violations, type Json } from './requests.js'
@@ -185,8 +186,11 @@ function listJobs (store: JobStore, input: Json): Json {
 export interface TransformJobsContext {
   store: JobStore
   runner: JobRunner
-  /** Throws AWS's error for a model that does not exist. */
-  requireModel: (name: string) => void
+  /** Throws AWS's error for a model that does not exist; else the model's execution role ARN. */
+  requireModel: (name: string) => string
+  /** S3 as the job's execution role sees it: CreateTransformJob checks the input exists. */
+  s3: S3Client
+  region: string
   arn: (kind: string, name: string) => string
   now: () => number
 }
@@ -195,15 +199,33 @@ export interface TransformJobsContext {
 export function transformJobOperations (ctx: TransformJobsContext): Operations {
   const { store, runner, arn, now } = ctx
 
-  async function create (input: Json): Promise<Json> {
-    const spec = parseCreateRequest(input)
-    ctx.requireModel(spec.ModelName)
-    const existing = store.get(spec.TransformJobName)
+  /** ResourceInUse, as AWS words it, when a job already has this name. */
+  function requireFreeName (name: string): void {
+    const existing = store.get(name)
     if (existing !== undefined) {
       throw new AwsServiceError(400, 'ResourceInUse', {
         Message: `Job name must be unique within an AWS account and region, and a job with this name already exists (${existing.arn})`
       })
     }
+  }
+
+  async function create (input: Json): Promise<Json> {
+    const spec = parseCreateRequest(input)
+    const role = ctx.requireModel(spec.ModelName)
+    requireFreeName(spec.TransformJobName)
+    // SageMaker checks the input synchronously: an empty prefix or an absent bucket is refused
+    // with this ValidationException (seen e.g. in aws/amazon-sagemaker-examples issue #2414:
+    // "An error occurred (ValidationException) when calling the CreateTransformJob operation: No
+    // S3 objects found under S3 URL ..."), never a job that fails later
+    const source = spec.TransformInput.DataSource.S3DataSource
+    const location = parseS3Uri(source.S3Uri)
+    if (location !== undefined && !(await inputExists(ctx.s3, source.S3DataType, location))) {
+      throw validationError(`No S3 objects found under S3 URL "${source.S3Uri}" given in input data source. ` +
+        `Please ensure that the bucket exists in the selected region (${ctx.region}), that objects exist under that S3 prefix, ` +
+        `and that the role "${role}" has "s3:ListBucket" permissions on bucket "${location.bucket}".`)
+    }
+    // the S3 check awaited: a twin request may have taken the name meanwhile
+    requireFreeName(spec.TransformJobName)
     const createdAt = now()
     const record: JobRecord = {
       spec,

@@ -301,7 +301,8 @@ t.test('close() lets in-flight invocations answer', async (t) => {
   const pending = client.send(new InvokeEndpointCommand({
     EndpointName: ENDPOINT, ContentType: 'application/json', Body: Buffer.from(JSON.stringify({ text_inputs: ARTICLE }))
   }))
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  // close only once the invocation is in the server (a fixed sleep loses that race on a busy machine)
+  while (stack.stats().inFlight === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   const closed = stack.close()
   const out = await pending
   t.same(json(out), { generated_texts: [LEAD] })

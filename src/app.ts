@@ -24,6 +24,10 @@ import evaluateRoutes from '../routes/evaluate.js'
 import datasetsRoutes from '../routes/datasets.js'
 import transformJobsRoutes from '../routes/transform-jobs.js'
 import { jobsPlugin } from './jobs-plugin.js'
+import { endpointsPlugin } from './plugins/endpoints.js'
+import { InvocationLedger } from './endpoints/invocations.js'
+import endpointsRoutes from '../routes/endpoints.js'
+import usageRoutes from '../routes/usage.js'
 
 /** Where the app is in its life: /ready answers 200 only in `ready`. */
 export interface Lifecycle {
@@ -168,6 +172,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
         { name: 'datasets', description: 'NDJSON datasets streamed to S3 for batch jobs' },
         { name: 'transform-jobs', description: 'SageMaker Batch Transform jobs: submit, poll, list, stop, results, evaluation' },
         { name: 'evaluation', description: "ROUGE identical to Google's rouge-score" },
+        { name: 'endpoints', description: 'Real-time endpoints as a resource: deploy, list, scale, tear down (admins manage; everyone uses)' },
+        { name: 'usage', description: 'Instance time and ESTIMATED cost of jobs and endpoints' },
         { name: 'operations', description: 'Probes and metrics; no API key needed' }
       ],
       components: {
@@ -214,8 +220,11 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(securityPlugin, { config })
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })
-  await app.register(realtimePlugin, { config, invoke: options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS)) })
+  // counts what each endpoint is sent, for usage and idle tear-down (endpoints plugin)
+  const invocations = new InvocationLedger()
+  await app.register(realtimePlugin, { config, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
   await app.register(jobsPlugin, { config, aws: options.aws })
+  await app.register(endpointsPlugin, { config, aws: options.aws, invocations })
 
   await app.register(opsRoutes)
   await app.register(summarizeRoutes)
@@ -223,6 +232,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(evaluateRoutes)
   await app.register(datasetsRoutes)
   await app.register(transformJobsRoutes)
+  await app.register(endpointsRoutes)
+  await app.register(usageRoutes)
 
   // time inside the gateway, from the first byte read to the reply (ms): lets clients tell
   // our latency from the network's, and the burst test measure refusals honestly
@@ -247,7 +258,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
 }
 
 const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large',
   415: 'Unsupported Media Type', 429: 'Too Many Requests', 499: 'Client Closed Request', 500: 'Internal Server Error',
   502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'
 }

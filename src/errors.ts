@@ -42,7 +42,11 @@ export const Errors = {
   SAGEMAKER_UNAVAILABLE: make('SAGEMAKER_UNAVAILABLE', 503),
   // DATASET_UPLOADS_MAX uploads are already streaming (each holds its multipart part buffers)
   UPLOADS_BUSY: make('UPLOADS_BUSY', 503),
-  DEADLINE_EXCEEDED: make('DEADLINE_EXCEEDED', 504)
+  DEADLINE_EXCEEDED: make('DEADLINE_EXCEEDED', 504),
+  // endpoints (issue 14): managing them is for admin tenants; only the gateway's own are managed
+  FORBIDDEN: make('FORBIDDEN', 403),
+  ENDPOINT_NOT_FOUND: make('ENDPOINT_NOT_FOUND', 404),
+  NOT_MANAGED: make('NOT_MANAGED', 409)
 } as const
 
 export type ErrorCode = keyof typeof Errors

@@ -28,6 +28,8 @@ import { jobResults, MAX_RECORD_BYTES, type JoinStats, type ResultLine } from '.
 import { deletePrefix, getStream, getText, listObjects, putText } from './s3-io.js'
 import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location } from './s3-uri.js'
 import { splitLines } from './lines.js'
+import type { PriceTable } from '../endpoints/prices.js'
+import { jobUsage } from '../endpoints/usage.js'
 
 // ms a job status call waits for the optional progress object before answering without it
 const PROGRESS_READ_TIMEOUT_MS = 500
@@ -116,6 +118,8 @@ export interface TransformJobsOptions {
   /** Model used when the body names none; undefined = `model` is required. */
   defaultModel?: string
   log: FastifyBaseLogger
+  /** Prices for each job's `usage` (instance time and estimated cost); none = no `usage`. */
+  prices?: PriceTable
 }
 
 /** The result of a submission: the job and whether it already existed (a repeat). */
@@ -139,8 +143,10 @@ export class TransformJobs {
   private readonly datasets: Datasets
   private readonly defaultModel: string | undefined
   private readonly log: FastifyBaseLogger
+  private readonly prices: PriceTable | undefined
 
   constructor (opts: TransformJobsOptions) {
+    this.prices = opts.prices
     this.control = opts.control
     this.s3 = opts.s3
     this.layout = opts.layout
@@ -633,7 +639,8 @@ export class TransformJobs {
       output: { s3Uri: m.output.s3Uri },
       ...(m.references !== undefined ? { references: { s3Uri: m.references.s3Uri } } : {}),
       parameters: m.parameters,
-      ...(progress !== undefined ? { progress } : {})
+      ...(progress !== undefined ? { progress } : {}),
+      ...(this.prices !== undefined ? { usage: jobUsage(this.prices, { instanceType: d.TransformResources?.InstanceType ?? 'unknown', instanceCount: d.TransformResources?.InstanceCount ?? 1, startMs: d.TransformStartTime?.getTime(), endMs: d.TransformEndTime?.getTime() }, Date.now()) } : {})
     }
   }
 }

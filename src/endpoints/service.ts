@@ -274,9 +274,11 @@ export class Endpoints {
    */
   async delete (tenant: Tenant, name: string, reason: 'request' | 'idle' = 'request'): Promise<Endpoint> {
     if (reason === 'request') requireAdmin(tenant, 'delete endpoints')
-    const found = await this.requireManaged(name, 'deleted')
+    let found = await this.requireManaged(name, 'deleted')
     if (found.description.EndpointStatus === 'Deleting') return this.view(found)
+    // this replica's unflushed calls go into the tags first, so the final usage has them
     await this.flush(name).catch(() => undefined)
+    found = await this.describe(name, true) ?? found
     const final = this.view(found)
     const deletedAt = new Date(this.now()).toISOString()
     try {

@@ -223,6 +223,8 @@ export class Endpoints {
 
   /** One endpoint: a managed one or a static one (404 ENDPOINT_NOT_FOUND otherwise). */
   async get (name: string): Promise<Endpoint> {
+    // a write of this replica's counts in progress lands first, so none is missing from the view
+    await this.flushing.get(name)?.catch(() => undefined)
     const found = await this.describe(name, true)
     if (found !== undefined && (found.meta.managed || this.staticNames.includes(name))) return this.view(found)
     if (this.builtIn.has(name)) return this.builtInView(name)
@@ -231,6 +233,7 @@ export class Endpoints {
 
   /** Managed endpoints (admins: every status; others: InService), then the static ones. */
   async list (tenant: Tenant): Promise<Endpoint[]> {
+    await Promise.allSettled(this.flushing.values())
     const managed = (await this.listManaged()).filter(d => tenant.admin || SERVING.has(d.description.EndpointStatus ?? ''))
     const out = managed.map(d => this.view(d))
     for (const name of this.staticNames) {

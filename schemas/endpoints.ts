@@ -74,7 +74,14 @@ export const DeployBody = Type.Object({
   instanceType: Type.String({ pattern: INSTANCE_TYPE_PATTERN, maxLength: 64, description: 'ml.<family>.<size>, e.g. ml.g5.2xlarge.', examples: ['ml.g5.2xlarge'] }),
   instanceCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Default 1.' })),
   idleDeleteAfterMinutes: Type.Optional(Type.Integer({ minimum: MIN_IDLE_DELETE_MINUTES, maximum: 60 * 24 * 30, description: `Delete the endpoint (and what the gateway created with it) after this many minutes without an invocation; at least ${MIN_IDLE_DELETE_MINUTES}.` }))
-}, { additionalProperties: false, title: 'DeployBody' })
+}, {
+  additionalProperties: false,
+  title: 'DeployBody',
+  examples: [
+    { name: 'flan-t5-xl-demo', model: { image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04', modelDataUrl: 's3://jumpstart-cache-prod-us-east-1/huggingface-infer/prepack/v1.0.2/infer-prepack-huggingface-text2text-flan-t5-xl.tar.gz', role: 'arn:aws:iam::111122223333:role/service-role/AmazonSageMaker-ExecutionRole', environment: { SAGEMAKER_PROGRAM: 'inference.py' } }, instanceType: 'ml.g5.2xlarge', instanceCount: 1, idleDeleteAfterMinutes: 30 },
+    { name: 'flan-t5-reuse', model: { name: 'flan-t5-xl-model' }, instanceType: 'ml.g5.xlarge' }
+  ]
+})
 export type DeployBody = Static<typeof DeployBody>
 
 export const DeployHeaders = Type.Object({
@@ -83,7 +90,7 @@ export const DeployHeaders = Type.Object({
 
 export const ScaleBody = Type.Object({
   instanceCount: Type.Integer({ minimum: 1, maximum: 100, description: 'Instances wanted; at least 1 (a real-time endpoint needs an instance: delete it instead).' })
-}, { additionalProperties: false, title: 'ScaleBody' })
+}, { additionalProperties: false, title: 'ScaleBody', examples: [{ instanceCount: 2 }] })
 
 export const EndpointNameParams = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 63, description: 'Endpoint name.', examples: ['flan-t5-xl-demo'] })
@@ -91,7 +98,7 @@ export const EndpointNameParams = Type.Object({
 
 export const EndpointList = Type.Object({
   endpoints: Type.Array(EndpointRef, { description: 'Deployed by the gateway (admins see every status; other tenants only InService ones), plus those in SAGEMAKER_ENDPOINT_NAME.' })
-}, { title: 'EndpointList' })
+}, { title: 'EndpointList', examples: [{ endpoints: [ENDPOINT_EXAMPLE] }] })
 
 export const EndpointLocationHeader: HeaderDoc = { description: 'The endpoint\'s URL: poll it until `status` is InService.', type: 'string', examples: ['/v1/endpoints/flan-t5-xl-demo'] }
 
@@ -121,5 +128,15 @@ export const UsageReport = Type.Object({
     invocationsSaved: Type.Integer({ description: 'items − invocations: endpoint invocations micro-batching saved.' })
   }),
   prices: Type.Object({ source: Type.String(), date: Type.String(), region: Type.String() }, { description: 'The price table the estimates come from.' })
-}, { title: 'UsageReport', description: 'Instance time and ESTIMATED cost: on-demand list prices × instance-seconds, not a bill (no savings plans, storage, data transfer or taxes).' })
+}, {
+  title: 'UsageReport',
+  examples: [{
+    from: '2025-05-02T10:30:00.000Z',
+    to: '2025-06-01T10:30:00.000Z',
+    jobs: [{ name: 'cnn-eval-1', instanceType: 'ml.g5.2xlarge', instanceCount: 2, instanceSeconds: 1234, estimatedCostUsd: 0.5193 }],
+    endpoints: [{ name: 'flan-t5-xl-demo', instanceType: 'ml.g5.2xlarge', instanceCount: 1, instanceSeconds: 1500, estimatedCostUsd: 0.6313, status: 'InService', invocations: 12, items: 240 }],
+    totals: { instanceSeconds: 2734, estimatedCostUsd: 1.1506, invocations: 12, items: 240, invocationsSaved: 228 },
+    prices: { source: 'UNVERIFIED: recalled us-east-1 on-demand prices ...', date: '2025-10-01', region: 'us-east-1' }
+  }],
+  description: 'Instance time and ESTIMATED cost: on-demand list prices × instance-seconds, not a bill (no savings plans, storage, data transfer or taxes).' })
 export type UsageReport = Static<typeof UsageReport>

@@ -138,5 +138,6 @@ export const UsageReport = Type.Object({
     totals: { instanceSeconds: 2734, estimatedCostUsd: 1.1506, invocations: 12, items: 240, invocationsSaved: 228 },
     prices: { source: 'UNVERIFIED: recalled us-east-1 on-demand prices ...', date: '2025-10-01', region: 'us-east-1' }
   }],
-  description: 'Instance time and ESTIMATED cost: on-demand list prices × instance-seconds, not a bill (no savings plans, storage, data transfer or taxes).' })
+  description: 'Instance time and ESTIMATED cost: on-demand list prices × instance-seconds, not a bill (no savings plans, storage, data transfer or taxes).'
+})
 export type UsageReport = Static<typeof UsageReport>

@@ -46,11 +46,13 @@ export async function usageReport (sources: UsageSources, tenant: Tenant, query:
   const jobs: UsageReport['jobs'] = []
   if (sources.jobs !== undefined) {
     let token: string | undefined
-    pages: for (let page = 0; page < MAX_JOB_PAGES; page++) {
+    // newest first: the first job older than the window ends the listing
+    let older = false
+    for (let page = 0; page < MAX_JOB_PAGES && !older; page++) {
       const out = await sources.jobs(tenant, token)
       for (const job of out.jobs) {
         const created = Date.parse(job.createdAt)
-        if (created < fromMs) break pages
+        if (created < fromMs) { older = true; break }
         if (created > toMs || job.usage === undefined) continue
         jobs.push(line(job.name, job.usage))
       }

@@ -22,7 +22,7 @@ function fakeControl (answers: Record<string, unknown>): { control: SageMakerCli
       sent.push(op)
       const answer = answers[op]
       if (answer instanceof Error) throw answer
-      if (answer === undefined) throw Object.assign(new Error(`Could not find endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x".`), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } })
+      if (answer === undefined) throw Object.assign(new Error('Could not find endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x".'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } })
       return answer
     }
   }

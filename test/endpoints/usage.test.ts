@@ -82,3 +82,22 @@ t.test('an endpoint: InService time × instances across a scale, on a fake clock
   t.same(tenantReport.endpoints, [], 'only admins see endpoints')
   await t.rejects(usageReport({ prices: DEFAULT_PRICES, now, endpoints: async () => [] }, ADMIN, { from: '2025-07-01T00:00:00Z', to: '2025-06-01T00:00:00Z' }), { code: 'INVALID_REQUEST', message: /querystring\.from/ })
 })
+
+t.test('a job over HTTP: its usage is its own start-to-end time × instances, also in /v1/usage', async t => {
+  const { localApp } = await import('../helpers/local-app.js')
+  const { app } = await localApp(t, { SHED_EVENT_LOOP_DELAY_MS: 0, LOCAL_LATENCY_BASE_MS: 20 })
+  const res = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { name: 'metered-job', input: { records: [{ id: 1, text: 'A short one. Really.' }, { id: 2, text: 'Another. Fine.' }] }, resources: { instanceType: 'ml.p3.2xlarge', instanceCount: 2 } } })
+  t.equal(res.statusCode, 202, res.body)
+  let job = res.json()
+  for (let i = 0; i < 200 && job.status === 'InProgress'; i++) {
+    await new Promise(resolve => setTimeout(resolve, 50))
+    job = (await app.inject({ method: 'GET', url: '/v1/transform-jobs/metered-job' })).json()
+  }
+  t.equal(job.status, 'Completed')
+  const seconds = (Date.parse(job.endedAt) - Date.parse(job.startedAt)) / 1000 * 2
+  t.same(job.usage, { instanceType: 'ml.p3.2xlarge', instanceCount: 2, instanceSeconds: seconds, estimatedCostUsd: Math.round(seconds / 3600 * 3.825 * 10_000) / 10_000 })
+  const usage = (await app.inject({ method: 'GET', url: '/v1/usage' })).json()
+  t.same(usage.jobs, [{ name: 'metered-job', ...job.usage }])
+  t.equal((await app.inject({ method: 'GET', url: '/v1/usage?from=2999-01-01T00:00:00Z&to=2999-01-02T00:00:00Z' })).json().jobs.length, 0, 'outside the window: none')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/usage?from=yesterday' })).statusCode, 400)
+})

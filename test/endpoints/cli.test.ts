@@ -6,7 +6,7 @@ import { listeningApp } from '../helpers/local-app.js'
 import { NO_SHEDDING, runCli } from '../helpers/cli.js'
 
 t.test('deploy (waiting), summarise with it, list, describe, scale, delete, usage', async t => {
-  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_ENDPOINT_TRANSITION_MS: 300, ENDPOINT_CACHE_MS: 0 })
+  const { url } = await listeningApp(t, { ...NO_SHEDDING, LOCAL_ENDPOINT_TRANSITION_MS: 2000, ENDPOINT_CACHE_MS: 0 })
   const env = { T2T_URL: url }
   const deployed = await runCli(['endpoints', 'deploy', 'cli-ep', '--model', 'flan-t5-local', '--instance-type', 'ml.g5.xlarge', '--idle-delete-after', '30'], { env })
   t.equal(deployed.code, 0, deployed.stderr)
@@ -31,12 +31,11 @@ t.test('deploy (waiting), summarise with it, list, describe, scale, delete, usag
 
   const usage = await runCli(['usage'], { env })
   t.equal(usage.code, 0, usage.stderr)
-  t.match(usage.stdout, /endpoint \(Updating\) +cli-ep +2 x ml\.g5\.xlarge/)
+  t.match(usage.stdout, /endpoint \((Updating|InService)\) +cli-ep +2 x ml\.g5\.xlarge/)
   t.match(usage.stdout, /estimates, not a bill/)
 
   const notManaged = await runCli(['endpoints', 'delete', 'flan-t5-local'], { env })
   t.match(notManaged, { code: 2, stderr: /NOT_MANAGED|cannot be deleted/ })
-  await new Promise(resolve => setTimeout(resolve, 400))
   const deleted = await runCli(['endpoints', 'delete', 'cli-ep'], { env })
   t.equal(deleted.code, 0, deleted.stderr)
   t.match(deleted.stdout, /^cli-ep: Deleting; it cost ~\$\d+\.\d{4} \(estimate/)

@@ -3,6 +3,7 @@ import { GenerationParameters, JobParameters } from './params.js'
 import { RecordId } from './datasets.js'
 import { BootstrapOptions, EvaluationOptions } from './evaluate.js'
 import type { HeaderDoc } from './responses.js'
+import { UsageRef, type Usage } from './endpoints.js'
 
 /** Records per job submitted inline; bigger inputs go through POST /v1/datasets. */
 export const MAX_INLINE_RECORDS = 100_000
@@ -109,14 +110,16 @@ export const TransformJob = Type.Object({
   progress: Type.Optional(Type.Object({
     processed: Type.Integer({ description: 'Records with output.' }),
     total: Type.Integer({ description: 'Records in the input.' })
-  }, { description: 'Present once the job is Completed with a known record count (processed = total). SageMaker reports no progress while a job runs (and a job writes each `.out` only whole), so neither does the gateway, on AWS or locally.' }))
+  }, { description: 'Present once the job is Completed with a known record count (processed = total). SageMaker reports no progress while a job runs (and a job writes each `.out` only whole), so neither does the gateway, on AWS or locally.' })),
+  usage: Type.Optional(UsageRef)
 }, {
   $id: 'TransformJob',
   title: 'TransformJob',
   description: 'A SageMaker Batch Transform job made by this gateway.',
   examples: [TRANSFORM_JOB_EXAMPLE]
 })
-export type TransformJob = Static<typeof TransformJob>
+// `usage` is a reference to the shared Usage schema, which Static<> cannot see through
+export type TransformJob = Omit<Static<typeof TransformJob>, 'usage'> & { usage?: Usage }
 /** Responses refer to the shared schema (registered once with addSchema) so OpenAPI shows one component. */
 export const TransformJobRef = Type.Ref('TransformJob')
 

@@ -5,6 +5,7 @@
  *   client ──HTTP──> routes/ ──> plugins/realtime (batching/) ──> sagemaker/ runtime (InvokeEndpoint)
  *                           └──> plugins/batch-jobs ──> sagemaker/ control plane + S3 (Batch Transform)
  *                           └──> plugins/scoring (evaluation/, ROUGE)
+ *                           └──> plugins/endpoints (endpoints/: deploy, scale, tear down, usage and cost)
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -26,6 +27,8 @@ import { metricsPlugin } from './plugins/metrics.js'
 import { scoringPlugin } from './plugins/scoring.js'
 import { realtimePlugin } from './plugins/realtime.js'
 import { batchJobsPlugin } from './plugins/batch-jobs.js'
+import { endpointsPlugin } from './plugins/endpoints.js'
+import { InvocationLedger } from './endpoints/invocations.js'
 import { ErrorResponse } from '../schemas/errors.js'
 import opsRoutes from '../routes/ops.js'
 import summarizeRoutes from '../routes/summarize.js'
@@ -33,6 +36,8 @@ import generateRoutes from '../routes/generate.js'
 import evaluateRoutes from '../routes/evaluate.js'
 import datasetsRoutes from '../routes/datasets.js'
 import transformJobsRoutes from '../routes/transform-jobs.js'
+import endpointsRoutes from '../routes/endpoints.js'
+import usageRoutes from '../routes/usage.js'
 
 /** Where the app is in its life: /ready answers 200 only in `ready`. */
 export interface Lifecycle {
@@ -116,8 +121,11 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // 3. the services the routes use, each a plugin that decorates the app and closes on onClose
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })
-  await app.register(realtimePlugin, { config, invoke: options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS)) })
+  // counts what each endpoint is sent, for usage and idle tear-down (endpoints plugin)
+  const invocations = new InvocationLedger()
+  await app.register(realtimePlugin, { config, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
   await app.register(batchJobsPlugin, { config, aws: options.aws })
+  await app.register(endpointsPlugin, { config, aws: options.aws, invocations })
 
   // 4. the routes, one file per resource
   await app.register(opsRoutes)
@@ -126,6 +134,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(evaluateRoutes)
   await app.register(datasetsRoutes)
   await app.register(transformJobsRoutes)
+  await app.register(endpointsRoutes)
+  await app.register(usageRoutes)
 
   // 5. life-cycle hooks: Server-Timing, draining, ready
   // time inside the gateway, from the first byte read to the reply (ms): lets clients tell

@@ -63,7 +63,11 @@ export const ConfigSchema = Type.Object({
   LOCAL_MAX_CONCURRENCY: Type.Integer({ default: 64, minimum: 1, description: 'Local mode: invocations beyond it get ThrottlingException.' }),
   LOCAL_FAULT_THROTTLE_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'Local mode: share of invocations throttled at random.' }),
   LOCAL_FAULT_ERROR_RATE: Type.Number({ default: 0, minimum: 0, maximum: 1, description: 'Local mode: share of invocations failing with a 5xx at random.' }),
-  LOCAL_FAULT_MODEL_ERROR_PATTERN: Type.Optional(Type.String({ description: 'Local mode: regex; an invocation containing a matching input fails with ModelError.' }))
+  LOCAL_FAULT_MODEL_ERROR_PATTERN: Type.Optional(Type.String({ description: 'Local mode: regex; an invocation containing a matching input fails with ModelError.' })),
+  // endpoints and usage (issue 14)
+  PRICES_FILE: Type.Optional(Type.String({ description: 'JSON price table `{"source","date","region","hourlyUsd":{"ml.g5.2xlarge":1.515,...}}` for usage cost estimates. Default: the built-in (unverified) us-east-1 on-demand table.' })),
+  ENDPOINT_SWEEP_INTERVAL_MS: Type.Integer({ default: 60_000, minimum: 0, description: 'How often a replica looks for endpoints idle past their idleDeleteAfterMinutes and deletes them (ms); 0 = never.' }),
+  ENDPOINT_CACHE_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 60_000, description: 'How long a replica reuses an endpoint\'s description when routing real-time requests to it (ms).' })
 })
 export type Config = Static<typeof ConfigSchema>
 

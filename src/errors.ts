@@ -46,7 +46,11 @@ export const Errors = {
   UPLOADS_BUSY: make('UPLOADS_BUSY', 503),
   // BODY_BYTES_IN_FLIGHT_MAX bytes of request bodies are already being read; this one was not
   BODIES_BUSY: make('BODIES_BUSY', 503),
-  DEADLINE_EXCEEDED: make('DEADLINE_EXCEEDED', 504)
+  DEADLINE_EXCEEDED: make('DEADLINE_EXCEEDED', 504),
+  // endpoints (issue 14): managing them is for admin tenants; only the gateway's own are managed
+  FORBIDDEN: make('FORBIDDEN', 403),
+  ENDPOINT_NOT_FOUND: make('ENDPOINT_NOT_FOUND', 404),
+  NOT_MANAGED: make('NOT_MANAGED', 409)
 } as const
 
 export type ErrorCode = keyof typeof Errors

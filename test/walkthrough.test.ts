@@ -28,7 +28,8 @@ const missing = !existsSync(data)
 t.test('the README walkthrough runs as written against a fresh gateway', { skip: missing, timeout: 300_000 }, async t => {
   const blocks = await walkthroughBlocks()
   t.ok(blocks.length >= 8, `${blocks.length} blocks`)
-  const gw = await spawnGateway({})
+  // endpoints the walkthrough deploys come up in half a second (3 s by default)
+  const gw = await spawnGateway({ LOCAL_ENDPOINT_TRANSITION_MS: 500 })
   t.teardown(async () => {
     await gw.stop()
     await rm(new URL('../walkthrough/', import.meta.url), { recursive: true, force: true })
@@ -48,6 +49,7 @@ t.test('the README walkthrough runs as written against a fresh gateway', { skip:
   t.match(result.out, /"s3Uri":"s3:\/\//, 'datasets uploaded')
   t.match(result.out, /"status": "Completed"/, 'the curl job completed')
   t.match(result.out, /rougeLsum/, 'evaluation printed')
+  t.match(result.out, /"name":"flan-walkthrough","status":"Deleting","usage":\{"instanceType":"ml\.g5\.2xlarge"/, 'the walkthrough\'s endpoint deleted, with its usage')
   const results = (await readFile(new URL('../walkthrough/results.ndjson', import.meta.url), 'utf8')).trim().split('\n')
   const cli = (await readFile(new URL('../walkthrough/results-cli.ndjson', import.meta.url), 'utf8')).trim().split('\n')
   t.equal(results.length, 250, '250 results from curl')

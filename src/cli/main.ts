@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { evaluateCommand } from './evaluate.js'
 import { EXIT_OK, EXIT_USAGE, PROGRAM, reportError, UsageError } from './errors.js'
 import { jobsCommand } from './jobs.js'
+import { endpointsCommand, usageCommand } from './endpoints.js'
 import { DEFAULT_URL, type CliContext, type Command } from './options.js'
 import { summarizeCommand } from './summarize.js'
 
@@ -16,11 +17,13 @@ commands:
   summarize --jsonl F   summarise each {"id","text"} line of F (or stdin for "-") in real time,
                         --concurrency N at a time; one {"id","summary"} line each, in order
   jobs <subcommand>     batch transform jobs: submit, status, list, stop, results, wait, evaluate
+  endpoints <subcommand>  real-time endpoints: deploy, list, describe, scale, delete
+  usage                 instance time and estimated cost of jobs and endpoints
   evaluate              ROUGE of two JSONL files of {"id","text"} without a server
   help [command]        this text, or a command's help
   --version             the package version
 
-summarize and jobs talk to a gateway at --url (default $T2T_URL, else ${DEFAULT_URL});
+summarize, jobs, endpoints and usage talk to a gateway at --url (default $T2T_URL, else ${DEFAULT_URL});
 if it requires an API key, set T2T_API_KEY.
 Exit codes: 0 success; 1 server or network failure, or a job that did not complete;
 2 a usage or input error to fix.
@@ -58,7 +61,9 @@ function guardOutput (out: NodeJS.WritableStream, err: NodeJS.WritableStream): v
 
 const CLIENT_COMMANDS: Record<string, Command> = {
   summarize: summarizeCommand,
-  jobs: jobsCommand
+  jobs: jobsCommand,
+  endpoints: endpointsCommand,
+  usage: usageCommand
 }
 
 /** The package version, from the package.json above this file (src/cli or dist/src/cli). */
@@ -114,7 +119,7 @@ export async function main (
         return await main([...rest, '--help'], out, err, options)
       default: {
         const run = Object.hasOwn(CLIENT_COMMANDS, command) ? CLIENT_COMMANDS[command] : undefined
-        if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}; expected serve, summarize, jobs, evaluate or help`, '')
+        if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}; expected serve, summarize, jobs, endpoints, usage, evaluate or help`, '')
         return await run(rest, ctx)
       }
     }

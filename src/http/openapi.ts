@@ -28,6 +28,8 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
         { name: 'datasets', description: 'NDJSON datasets streamed to S3 for batch jobs' },
         { name: 'transform-jobs', description: 'SageMaker Batch Transform jobs: submit, poll, list, stop, results, evaluation' },
         { name: 'evaluation', description: "ROUGE identical to Google's rouge-score" },
+        { name: 'endpoints', description: 'Real-time endpoints as a resource: deploy, list, scale, tear down (admins manage; everyone uses)' },
+        { name: 'usage', description: 'Instance time and ESTIMATED cost of jobs and endpoints' },
         { name: 'operations', description: 'Probes and metrics; no API key needed' }
       ],
       components: {

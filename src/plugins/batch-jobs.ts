@@ -8,6 +8,7 @@ import { Datasets } from '../sagemaker/datasets.js'
 import { S3Layout } from '../sagemaker/layout.js'
 import { S3AllowList } from '../sagemaker/s3-uri.js'
 import { TransformJobs } from '../sagemaker/transform-jobs.js'
+import { loadPriceTable } from '../endpoints/prices.js'
 
 /** Datasets and transform jobs: what /v1/datasets and /v1/transform-jobs use. */
 export interface BatchServices {
@@ -55,7 +56,8 @@ export const batchJobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app
     allowList,
     datasets,
     defaultModel: config.SAGEMAKER_MODEL_NAME ?? (isLocalMode(config) ? LOCAL_MODEL_NAME : undefined),
-    log: app.log.child({ component: 'transform-jobs' })
+    log: app.log.child({ component: 'transform-jobs' }),
+    prices: loadPriceTable(config.PRICES_FILE)
   })
   const services: BatchServices = { datasets, jobs, layout }
   app.decorate('batchJobs', () => services)

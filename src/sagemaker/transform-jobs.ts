@@ -30,6 +30,8 @@ import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location 
 import { splitLines } from './lines.js'
 import { exceedsJsonDepth } from '../util/json-bounds.js'
 import { redactAws } from '../util/redact-aws.js'
+import type { PriceTable } from '../endpoints/prices.js'
+import { jobUsage } from '../endpoints/usage.js'
 
 /** Defaults of `resources`. */
 export const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge'
@@ -115,6 +117,8 @@ export interface TransformJobsOptions {
   /** Model used when the body names none; undefined = `model` is required. */
   defaultModel?: string
   log: FastifyBaseLogger
+  /** Prices for each job's `usage` (instance time and estimated cost); none = no `usage`. */
+  prices?: PriceTable
 }
 
 /** The result of a submission: the job and whether it already existed (a repeat). */
@@ -138,8 +142,10 @@ export class TransformJobs {
   private readonly datasets: Datasets
   private readonly defaultModel: string | undefined
   private readonly log: FastifyBaseLogger
+  private readonly prices: PriceTable | undefined
 
   constructor (opts: TransformJobsOptions) {
+    this.prices = opts.prices
     this.control = opts.control
     this.s3 = opts.s3
     this.layout = opts.layout
@@ -645,7 +651,8 @@ export class TransformJobs {
       output: { s3Uri: m.output.s3Uri },
       ...(m.references !== undefined ? { references: { s3Uri: m.references.s3Uri } } : {}),
       parameters: m.parameters,
-      ...(progress !== undefined ? { progress } : {})
+      ...(progress !== undefined ? { progress } : {}),
+      ...(this.prices !== undefined ? { usage: jobUsage(this.prices, { instanceType: d.TransformResources?.InstanceType ?? 'unknown', instanceCount: d.TransformResources?.InstanceCount ?? 1, startMs: d.TransformStartTime?.getTime(), endMs: d.TransformEndTime?.getTime() }, Date.now()) } : {})
     }
   }
 }

@@ -43,7 +43,7 @@ t.test('help: top level, per command, via "help <command>"', async (t) => {
 
 t.test('usage errors: one line, exit 2, pointing at the help', async (t) => {
   const cases: Array<[string[], RegExp]> = [
-    [['bogus'], /^text2text-gateway: unknown command "bogus"; expected serve, summarize, jobs, evaluate or help \(see "text2text-gateway --help"\)\n$/],
+    [['bogus'], /^text2text-gateway: unknown command "bogus"; expected serve, summarize, jobs, endpoints, usage, evaluate or help \(see "text2text-gateway --help"\)\n$/],
     [['summarize', 'x', '--bogus'], /^text2text-gateway: Unknown option '--bogus' \(see "text2text-gateway summarize --help"\)\n$/],
     [['summarize', 'a', 'b'], /expected one text argument, got 2/],
     [['summarize', 'x', '--param', 'num_beams'], /--param expects key=value \(e\.g\. num_beams=4\), got "num_beams"/],

@@ -1,0 +1,126 @@
+import fp from 'fastify-plugin'
+import { Counter, Gauge } from 'prom-client'
+import { Endpoint, Usage } from '../../schemas/endpoints.js'
+import { endpointNames, isLocalMode, LOCAL_MODEL_NAME, type Config } from '../config.js'
+import { UsageArchive } from '../endpoints/archive.js'
+import type { InvocationLedger } from '../endpoints/invocations.js'
+import { loadPriceTable, type PriceTable } from '../endpoints/prices.js'
+import { usageReport } from '../endpoints/report.js'
+import { Endpoints } from '../endpoints/service.js'
+import { createControlClient, createS3Client, type AwsTarget } from '../sagemaker/clients.js'
+import type { Tenant } from '../tenants.js'
+import type { UsageReport } from '../../schemas/endpoints.js'
+import type { TransformJob } from '../../schemas/jobs.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Endpoints as a resource, real-time model resolution and idle tear-down. */
+    endpoints: Endpoints
+    /** GET /v1/usage for a tenant. */
+    usage: (tenant: Tenant, query: { from?: string, to?: string }) => Promise<UsageReport>
+    prices: PriceTable
+  }
+}
+
+export interface EndpointsPluginOptions {
+  config: Config
+  aws: AwsTarget
+  /** The ledger the realtime invoker was wrapped with (app.ts). */
+  invocations: InvocationLedger
+  /** Clock of the service and its sweeper (tests pin it). */
+  now?: () => number
+}
+
+/**
+ * Decorates `app.endpoints` and `app.usage`, registers the endpoint and usage counters, and runs
+ * the idle sweeper every ENDPOINT_SWEEP_INTERVAL_MS (unref'd: it never holds the process open;
+ * stopped on close). Needs `app.metrics` and, for job usage and archived endpoints, `app.batchJobs`.
+ */
+export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, aws, invocations, now = Date.now }) => {
+  app.addSchema(Usage)
+  app.addSchema(Endpoint)
+  const prices = loadPriceTable(config.PRICES_FILE)
+  const registry = app.metrics.registry
+  const calls = new Counter({ name: 't2t_endpoint_invocations_total', help: 'Successful endpoint invocations by endpoint.', labelNames: ['endpoint'], registers: [registry] })
+  const items = new Counter({ name: 't2t_endpoint_items_total', help: 'Inputs carried by successful endpoint invocations, by endpoint.', labelNames: ['endpoint'], registers: [registry] })
+  const saved = new Counter({ name: 't2t_endpoint_invocations_saved_total', help: 'Invocations micro-batching saved (items - invocations), by endpoint.', labelNames: ['endpoint'], registers: [registry] })
+  const idleDeleted = new Counter({ name: 't2t_endpoints_idle_deleted_total', help: 'Endpoints this replica deleted after idleDeleteAfterMinutes without an invocation.', registers: [registry] })
+  const instanceSeconds = new Gauge({ name: 't2t_endpoint_instance_seconds', help: 'Instance-seconds of each managed endpoint so far (as of the last sweep or listing).', labelNames: ['endpoint'], registers: [registry] })
+  const costUsd = new Gauge({ name: 't2t_endpoint_estimated_cost_usd', help: 'ESTIMATED cost of each managed endpoint so far (price table x instance-seconds; not a bill).', labelNames: ['endpoint'], registers: [registry] })
+  invocations.onInvocation((endpoint, n) => {
+    calls.inc({ endpoint })
+    items.inc({ endpoint }, n)
+    saved.inc({ endpoint }, n - 1)
+  })
+
+  const bucket = aws.bucket ?? config.S3_BUCKET
+  const s3 = bucket === undefined ? undefined : createS3Client(aws)
+  const archive = s3 === undefined || bucket === undefined ? undefined : new UsageArchive(s3, bucket, config.S3_PREFIX)
+  const control = createControlClient(aws)
+  const endpoints = new Endpoints({
+    control,
+    prices,
+    staticNames: endpointNames(config),
+    builtIn: isLocalMode(config) ? [LOCAL_MODEL_NAME] : [],
+    invocations,
+    log: app.log.child({ component: 'endpoints' }),
+    cacheMs: config.ENDPOINT_CACHE_MS,
+    now,
+    onIdleDelete: () => { idleDeleted.inc() },
+    ...(archive !== undefined ? { archive } : {})
+  })
+  const gauges = (list: Array<{ name: string, managed: boolean, usage: { instanceSeconds: number, estimatedCostUsd: number | null } }>): void => {
+    for (const e of list) {
+      if (!e.managed) continue
+      instanceSeconds.set({ endpoint: e.name }, e.usage.instanceSeconds)
+      if (e.usage.estimatedCostUsd !== null) costUsd.set({ endpoint: e.name }, e.usage.estimatedCostUsd)
+    }
+  }
+  const admin: Tenant = { id: 'usage', admin: true }
+
+  app.decorate('prices', prices)
+  app.decorate('endpoints', endpoints)
+  app.decorate('usage', async (tenant: Tenant, query: { from?: string, to?: string }) => {
+    const batch = bucket === undefined ? undefined : app.batchJobs()
+    return await usageReport({
+      prices,
+      now,
+      endpoints: async (t) => {
+        const list = await endpoints.list(t)
+        gauges(list)
+        return list
+      },
+      // JobList's jobs are TransformJob references, which Static<> types as unknown
+      ...(batch !== undefined ? { jobs: async (t, nextToken) => await batch.jobs.list(t, { limit: 100, ...(nextToken !== undefined ? { nextToken } : {}) }) as { jobs: TransformJob[], nextToken?: string } } : {}),
+      ...(archive !== undefined ? { archived: async () => await archive.all() } : {})
+    }, tenant, query)
+  })
+
+  let timer: NodeJS.Timeout | undefined
+  let sweeping: Promise<void> | undefined
+  const sweep = async (): Promise<void> => {
+    try {
+      await endpoints.sweep()
+      gauges(await endpoints.list(admin))
+    } catch (err) {
+      app.log.warn({ err }, 'endpoint sweep failed; the next one retries')
+    }
+  }
+  if (config.ENDPOINT_SWEEP_INTERVAL_MS > 0) {
+    app.addHook('onReady', async () => {
+      timer = setInterval(() => {
+        if (sweeping !== undefined) return
+        sweeping = sweep().finally(() => { sweeping = undefined })
+      }, config.ENDPOINT_SWEEP_INTERVAL_MS)
+      timer.unref()
+    })
+  }
+  app.addHook('onClose', async () => {
+    if (timer !== undefined) clearInterval(timer)
+    await sweeping
+    // what this replica sent since its last write goes to the tags before it exits
+    await endpoints.flushAll(invocations.names())
+    control.destroy()
+    s3?.destroy()
+  })
+}, { name: 'endpoints', dependencies: ['metrics', 'batch-jobs'] })

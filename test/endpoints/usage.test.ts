@@ -1,0 +1,103 @@
+// Usage figures against hand-computed values: a job from fixed timestamps, and an endpoint on
+// the local control plane driven by one fake clock (the control plane's and the service's), so
+// every instant, and so every instance-second, is known.
+import t from 'tap'
+import { pino } from 'pino'
+import { DEFAULT_PRICES, estimateCost, loadPriceTable } from '../../src/endpoints/prices.js'
+import { jobUsage } from '../../src/endpoints/usage.js'
+import { InvocationLedger } from '../../src/endpoints/invocations.js'
+import { Endpoints } from '../../src/endpoints/service.js'
+import { usageReport } from '../../src/endpoints/report.js'
+import { openLocalStack, tempDir } from '../helpers/local-sagemaker.js'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+const ADMIN = { id: 'ops', admin: true }
+const HOUR = 3600_000
+
+t.test('a job: TransformStartTime to TransformEndTime × instances, priced per hour', async t => {
+  // 10:00:00 to 10:10:17 is 617 s; on 2 instances 1234 instance-seconds
+  const u = jobUsage(DEFAULT_PRICES, { instanceType: 'ml.g5.2xlarge', instanceCount: 2, startMs: Date.parse('2025-06-01T10:00:00Z'), endMs: Date.parse('2025-06-01T10:10:17Z') }, Date.parse('2025-06-02T00:00:00Z'))
+  // 1234 / 3600 × 1.515 = 0.519308… → 0.5193
+  t.same(u, { instanceType: 'ml.g5.2xlarge', instanceCount: 2, instanceSeconds: 1234, estimatedCostUsd: 0.5193 })
+  const running = jobUsage(DEFAULT_PRICES, { instanceType: 'ml.p3.2xlarge', instanceCount: 1, startMs: Date.parse('2025-06-01T10:00:00Z') }, Date.parse('2025-06-01T10:30:00Z'))
+  // 1800 s × 3.825 / 3600 = 1.9125
+  t.same(running, { instanceType: 'ml.p3.2xlarge', instanceCount: 1, instanceSeconds: 1800, estimatedCostUsd: 1.9125 }, 'a running job: until now')
+  t.same(jobUsage(DEFAULT_PRICES, { instanceType: 'ml.g5.2xlarge', instanceCount: 1 }, Date.now()).instanceSeconds, 0, 'not started: 0')
+  t.equal(estimateCost(DEFAULT_PRICES, 'ml.unknown.xlarge', 3600), null, 'no price: null, never a guess')
+})
+
+t.test('PRICES_FILE replaces the table; a bad one stops the boot naming the variable', async t => {
+  const dir = await tempDir(t, 't2t-prices-')
+  const good = join(dir, 'prices.json')
+  await writeFile(good, JSON.stringify({ source: 'our negotiated rates', date: '2025-06-01', region: 'eu-west-1', hourlyUsd: { 'ml.g5.2xlarge': 1 } }))
+  t.equal(estimateCost(loadPriceTable(good), 'ml.g5.2xlarge', 5400), 1.5)
+  const bad = join(dir, 'bad.json')
+  await writeFile(bad, JSON.stringify({ source: 'x', date: 'y', region: 'z', hourlyUsd: { 'ml.g5.2xlarge': -1 } }))
+  t.throws(() => loadPriceTable(bad), /PRICES_FILE .*bad\.json/)
+  t.throws(() => loadPriceTable(join(dir, 'missing.json')), /PRICES_FILE/)
+})
+
+t.test('an endpoint: InService time × instances across a scale, on a fake clock', async t => {
+  let clock = Date.parse('2025-06-01T10:00:00Z')
+  const now = (): number => clock
+  const transition = 60_000
+  const dir = await tempDir(t, 't2t-usage-')
+  const { sm } = await openLocalStack(t, dir, { LOCAL_ENDPOINT_TRANSITION_MS: transition }, { controlPlane: { now } })
+  const invocations = new InvocationLedger(now)
+  const endpoints = new Endpoints({ control: sm, prices: DEFAULT_PRICES, staticNames: ['flan-t5-local'], builtIn: ['flan-t5-local'], invocations, log: pino({ level: 'silent' }), cacheMs: 0, now })
+
+  const { endpoint } = await endpoints.deploy(ADMIN, { name: 'metered', model: { name: 'flan-t5-local' }, instanceType: 'ml.g5.2xlarge', instanceCount: 1 })
+  t.equal(endpoint.status, 'Creating')
+  t.equal(endpoint.usage.instanceSeconds, 0, 'nothing billed before InService')
+  clock += transition // InService at 10:01:00
+  t.equal((await endpoints.get('metered')).status, 'InService')
+  clock += HOUR // 11:01:00
+  invocations.record('metered', 10)
+  invocations.record('metered', 6)
+  const hour = await endpoints.get('metered')
+  // 3600 s × 1 instance; 3600 / 3600 × 1.515
+  t.same(hour.usage, { instanceType: 'ml.g5.2xlarge', instanceCount: 1, instanceSeconds: 3600, estimatedCostUsd: 1.515, invocations: 2, items: 16, invocationsSaved: 14 })
+
+  await endpoints.scale(ADMIN, 'metered', 3) // at 11:01:00
+  clock += transition
+  t.equal((await endpoints.get('metered')).instanceCount, 3)
+  clock += 30 * 60_000 - transition // 11:31:00
+  const after = await endpoints.get('metered')
+  // 3600 s at 1 instance + 1800 s at 3 = 9000; 9000 / 3600 × 1.515 = 3.7875
+  t.equal(after.usage.instanceSeconds, 9000)
+  t.equal(after.usage.estimatedCostUsd, 3.7875)
+
+  // a second replica (a restart, or another process) reads the same figures from the tags
+  await endpoints.flush('metered')
+  const replica = new Endpoints({ control: sm, prices: DEFAULT_PRICES, staticNames: ['flan-t5-local'], builtIn: ['flan-t5-local'], invocations: new InvocationLedger(now), log: pino({ level: 'silent' }), cacheMs: 0, now })
+  t.same((await replica.get('metered')).usage, after.usage, 'the same usage on every replica')
+
+  const report = await usageReport({ prices: DEFAULT_PRICES, now, endpoints: async (tenant) => await replica.list(tenant) }, ADMIN, { from: '2025-06-01T00:00:00Z' })
+  t.same(report.endpoints.find(e => e.name === 'metered'), { name: 'metered', instanceType: 'ml.g5.2xlarge', instanceCount: 3, instanceSeconds: 9000, estimatedCostUsd: 3.7875, status: 'InService', invocations: 2, items: 16 })
+  t.same(report.totals, { instanceSeconds: 9000, estimatedCostUsd: 3.7875, invocations: 2, items: 16, invocationsSaved: 14 })
+  t.equal(report.from, '2025-06-01T00:00:00.000Z')
+  t.equal(report.to, '2025-06-01T11:31:00.000Z')
+  const tenantReport = await usageReport({ prices: DEFAULT_PRICES, now, endpoints: async (tenant) => await replica.list(tenant) }, { id: 'acme', admin: false }, {})
+  t.same(tenantReport.endpoints, [], 'only admins see endpoints')
+  await t.rejects(usageReport({ prices: DEFAULT_PRICES, now, endpoints: async () => [] }, ADMIN, { from: '2025-07-01T00:00:00Z', to: '2025-06-01T00:00:00Z' }), { code: 'INVALID_REQUEST', message: /querystring\.from/ })
+})
+
+t.test('a job over HTTP: its usage is its own start-to-end time × instances, also in /v1/usage', async t => {
+  const { localApp } = await import('../helpers/local-app.js')
+  const { app } = await localApp(t, { SHED_EVENT_LOOP_DELAY_MS: 0, LOCAL_LATENCY_BASE_MS: 20 })
+  const res = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { name: 'metered-job', input: { records: [{ id: 1, text: 'A short one. Really.' }, { id: 2, text: 'Another. Fine.' }] }, resources: { instanceType: 'ml.p3.2xlarge', instanceCount: 2 } } })
+  t.equal(res.statusCode, 202, res.body)
+  let job = res.json()
+  for (let i = 0; i < 200 && job.status === 'InProgress'; i++) {
+    await new Promise(resolve => setTimeout(resolve, 50))
+    job = (await app.inject({ method: 'GET', url: '/v1/transform-jobs/metered-job' })).json()
+  }
+  t.equal(job.status, 'Completed')
+  const seconds = (Date.parse(job.endedAt) - Date.parse(job.startedAt)) / 1000 * 2
+  t.same(job.usage, { instanceType: 'ml.p3.2xlarge', instanceCount: 2, instanceSeconds: seconds, estimatedCostUsd: Math.round(seconds / 3600 * 3.825 * 10_000) / 10_000 })
+  const usage = (await app.inject({ method: 'GET', url: '/v1/usage' })).json()
+  t.same(usage.jobs, [{ name: 'metered-job', ...job.usage }])
+  t.equal((await app.inject({ method: 'GET', url: '/v1/usage?from=2999-01-01T00:00:00Z&to=2999-01-02T00:00:00Z' })).json().jobs.length, 0, 'outside the window: none')
+  t.equal((await app.inject({ method: 'GET', url: '/v1/usage?from=yesterday' })).statusCode, 400)
+})

@@ -41,10 +41,10 @@ const OPERATIONS: Array<[method: string, path: string, operationId: string, stat
   ['post', '/v1/transform-jobs/{name}/stop', 'stopTransformJob', [202, 400, 401, 404, 409, 415, 429, 500, 502, 503]],
   ['get', '/v1/transform-jobs/{name}/results', 'getTransformJobResults', [200, 400, 401, 404, 409, 429, 500, 502, 503]],
   ['post', '/v1/transform-jobs/{name}/evaluation', 'evaluateTransformJob', [200, 400, 401, 404, 408, 409, 413, 415, 429, 500, 502, 503]],
-  ['post', '/v1/endpoints', 'deployEndpoint', [202, 400, 401, 403, 409, 413, 415, 429, 500, 502, 503]],
+  ['post', '/v1/endpoints', 'deployEndpoint', [202, 400, 401, 403, 408, 409, 413, 415, 429, 500, 502, 503]],
   ['get', '/v1/endpoints', 'listEndpoints', [200, 401, 429, 500, 502, 503]],
   ['get', '/v1/endpoints/{name}', 'getEndpoint', [200, 400, 401, 404, 429, 500, 502, 503]],
-  ['post', '/v1/endpoints/{name}/scale', 'scaleEndpoint', [202, 400, 401, 403, 404, 409, 413, 415, 429, 500, 502, 503]],
+  ['post', '/v1/endpoints/{name}/scale', 'scaleEndpoint', [202, 400, 401, 403, 404, 408, 409, 413, 415, 429, 500, 502, 503]],
   ['delete', '/v1/endpoints/{name}', 'deleteEndpoint', [202, 400, 401, 403, 404, 409, 429, 500, 502, 503]],
   ['get', '/v1/usage', 'getUsage', [200, 400, 401, 429, 500, 502, 503]]
 ]

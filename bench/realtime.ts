@@ -80,7 +80,10 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
       try {
         for (const concurrency of LEVELS) {
           const result = await closedLoop({
-            url: `${gw.url}/v1/summarize`, concurrency, durationMs, warmupMs: 500,
+            url: `${gw.url}/v1/summarize`,
+            concurrency,
+            durationMs,
+            warmupMs: 500,
             body: i => JSON.stringify({ text: `${i}. ${TEXT}` })
           })
           const ceiling = ceilingPerSec(shape, concurrency)

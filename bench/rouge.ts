@@ -32,13 +32,12 @@ export interface RougeBenchResult {
   runs: RougeBenchRun[]
 }
 
-
 /**
  * The first `count` sentences of a lowercased, space-tokenised CNN/DailyMail article, one per
  * line. A sentence ends at a '.', '!' or '?' token; a '"' token right after it is taken into
  * the sentence when the sentence has an odd number of '"' (the quote closes, not opens).
  */
-export function leadSentences(article: string, count = 3): string[] {
+export function leadSentences (article: string, count = 3): string[] {
   const tokens = article.split(' ').filter((token) => token.length > 0)
   const sentences: string[] = []
   let current: string[] = []
@@ -61,7 +60,7 @@ export function leadSentences(article: string, count = 3): string[] {
 }
 
 /** Reads the test set and builds lead-3 predictions and highlight references with shared ids. */
-async function loadPairs(path: string): Promise<{ predictions: EvaluationItem[]; references: EvaluationItem[] }> {
+async function loadPairs (path: string): Promise<{ predictions: EvaluationItem[]; references: EvaluationItem[] }> {
   const predictions: EvaluationItem[] = []
   const references: EvaluationItem[] = []
   for (const line of (await readFile(path, 'utf8')).split('\n')) {
@@ -75,7 +74,7 @@ async function loadPairs(path: string): Promise<{ predictions: EvaluationItem[];
 }
 
 /** Times evaluate() over the CNN/DailyMail test set; null (with a message) when the data is absent. */
-export async function runRougeBench(options: { dataPath?: string; log?: (line: string) => void } = {}): Promise<RougeBenchResult | null> {
+export async function runRougeBench (options: { dataPath?: string; log?: (line: string) => void } = {}): Promise<RougeBenchResult | null> {
   const log = options.log ?? ((line: string) => console.log(line))
   const path = options.dataPath ?? resolve(projectRoot(), '../shared/data/cnn_dailymail/test-4490.jsonl')
   if (!existsSync(path)) {

@@ -31,7 +31,7 @@ interface LoadedFile {
 }
 
 /** Streams a JSONL file of {id, text} records, naming file:line on the first bad line. */
-async function readRecords(path: string): Promise<LoadedFile> {
+async function readRecords (path: string): Promise<LoadedFile> {
   let handle
   try {
     handle = await open(path, 'r')
@@ -67,12 +67,12 @@ async function readRecords(path: string): Promise<LoadedFile> {
   return { path, items, lines }
 }
 
-function preview(line: string): string {
+function preview (line: string): string {
   return line.length > 80 ? `${line.slice(0, 77)}...` : line
 }
 
 /** Prefixes an evaluation error with the file:line its `predictions[i]` / `references[i]` came from. */
-function locate(error: EvaluationInputError, files: { predictions: LoadedFile; references: LoadedFile }): string {
+function locate (error: EvaluationInputError, files: { predictions: LoadedFile; references: LoadedFile }): string {
   const m = /^(predictions|references)\[(\d+)\]/.exec(error.field)
   if (m === null) return error.message
   const file = m[1] === 'predictions' ? files.predictions : files.references
@@ -80,12 +80,12 @@ function locate(error: EvaluationInputError, files: { predictions: LoadedFile; r
   return line === undefined ? error.message : `${file.path}:${line}: ${error.message}`
 }
 
-function fixed(x: number): string {
+function fixed (x: number): string {
   return x.toFixed(4)
 }
 
 /** The human-readable report: a header line, a scores table, and per-record F-measures if asked. */
-export function formatTable(result: EvaluationResult, useStemmer: boolean, confidence: number | null): string {
+export function formatTable (result: EvaluationResult, useStemmer: boolean, confidence: number | null): string {
   const types = Object.keys(result.scores)
   const out: string[] = []
   const { count, missing, unmatched } = result
@@ -117,7 +117,7 @@ export function formatTable(result: EvaluationResult, useStemmer: boolean, confi
   return out.join('\n') + '\n'
 }
 
-function parseNumber(value: string | undefined, flag: string, check: (n: number) => boolean, expected: string): number | undefined {
+function parseNumber (value: string | undefined, flag: string, check: (n: number) => boolean, expected: string): number | undefined {
   if (value === undefined) return undefined
   const n = Number(value)
   if (value.trim() === '' || !check(n)) throw new UserError(`${flag} must be ${expected}, got ${JSON.stringify(value)}`)
@@ -125,7 +125,7 @@ function parseNumber(value: string | undefined, flag: string, check: (n: number)
 }
 
 /** Runs `evaluate` with the arguments after the subcommand name; resolves to the exit code. */
-export async function evaluateCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function evaluateCommand (argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   try {
     let parsed
     try {

@@ -33,9 +33,8 @@ export interface BootstrapInterval {
   high: Float64Array
 }
 
-
 /** numpy.percentile(sorted, q) with the default 'linear' method; q in [0, 100], input sorted ascending. */
-export function percentile(sorted: ArrayLike<number>, q: number): number {
+export function percentile (sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length
   if (n === 0) return Number.NaN
   const position = (q / 100) * (n - 1)
@@ -53,7 +52,7 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
  * Bootstrap interval of the column means of a row-major rows x cols matrix
  * (one row per record, one column per measure).
  */
-export function bootstrapInterval(matrix: Float64Array, rows: number, cols: number, options: BootstrapOptions): BootstrapInterval {
+export function bootstrapInterval (matrix: Float64Array, rows: number, cols: number, options: BootstrapOptions): BootstrapInterval {
   const { samples, confidence, seed } = options
   if (!Number.isInteger(samples) || samples < 1) throw new RangeError(`samples must be a positive integer, got ${samples}`)
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`)

@@ -64,7 +64,7 @@ export class EvaluationInputError extends Error {
   readonly code: EvaluationErrorCode
   readonly field: string
 
-  constructor(code: EvaluationErrorCode, field: string, message: string) {
+  constructor (code: EvaluationErrorCode, field: string, message: string) {
     super(message)
     this.name = 'EvaluationInputError'
     this.code = code
@@ -72,12 +72,12 @@ export class EvaluationInputError extends Error {
   }
 }
 
-function invalid(field: string, message: string): EvaluationInputError {
+function invalid (field: string, message: string): EvaluationInputError {
   return new EvaluationInputError('INVALID_EVALUATION_INPUT', field, message)
 }
 
 /** JSON-ish rendering of a value for error messages, bounded so huge inputs are not echoed. */
-function show(value: unknown): string {
+function show (value: unknown): string {
   return preview(value, 60)
 }
 
@@ -87,7 +87,7 @@ interface Entry {
   text: string
 }
 
-function readItems(items: unknown, field: 'predictions' | 'references'): Entry[] {
+function readItems (items: unknown, field: 'predictions' | 'references'): Entry[] {
   if (!Array.isArray(items)) throw invalid(field, `${field} must be an array, got ${show(items)}`)
   const entries: Entry[] = []
   const seen = new Map<string, number>()
@@ -117,7 +117,7 @@ function readItems(items: unknown, field: 'predictions' | 'references'): Entry[]
   return entries
 }
 
-function readRougeTypes(value: unknown): string[] {
+function readRougeTypes (value: unknown): string[] {
   if (value === undefined) return [...DEFAULT_ROUGE_TYPES]
   if (!Array.isArray(value) || value.length === 0) {
     throw invalid('rougeTypes', `rougeTypes must be a non-empty array, got ${show(value)}`)
@@ -134,7 +134,7 @@ function readRougeTypes(value: unknown): string[] {
   return types
 }
 
-function readBootstrap(value: unknown, maxSamples: number): { samples: number; confidence: number; seed: number } | null {
+function readBootstrap (value: unknown, maxSamples: number): { samples: number; confidence: number; seed: number } | null {
   if (value === undefined) return null
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid('bootstrap', `bootstrap must be an object, got ${show(value)}`)
@@ -155,14 +155,14 @@ function readBootstrap(value: unknown, maxSamples: number): { samples: number; c
   return { samples, confidence, seed }
 }
 
-function readBoolean(value: unknown, field: string): boolean {
+function readBoolean (value: unknown, field: string): boolean {
   if (value === undefined) return false
   if (typeof value !== 'boolean') throw invalid(field, `${field} must be a boolean, got ${show(value)}`)
   return value
 }
 
 /** Scores predictions against references as POST /v1/evaluate; throws EvaluationInputError on bad input. */
-export function evaluate(request: EvaluationRequest, limits: EvaluationLimits = {}): EvaluationResult {
+export function evaluate (request: EvaluationRequest, limits: EvaluationLimits = {}): EvaluationResult {
   const maxTokens = limits.maxTokens ?? DEFAULT_MAX_TOKENS
   const maxSamples = limits.maxBootstrapSamples ?? DEFAULT_MAX_BOOTSTRAP_SAMPLES
   if (typeof request !== 'object' || request === null) throw invalid('body', 'the body must be an object')

@@ -27,13 +27,13 @@ type Condition = ((stem: string) => boolean) | null
 /** [suffix, replacement, condition]; suffix '*d' means "ends in a double consonant". */
 type Rule = readonly [string, string, Condition]
 
-function isVowelLetter(c: number): boolean {
+function isVowelLetter (c: number): boolean {
   // a e i o u
   return c === 97 || c === 101 || c === 105 || c === 111 || c === 117
 }
 
 /** True when word[i] is a consonant in Porter's sense (y after a consonant is a vowel). */
-function isConsonant(word: string, i: number): boolean {
+function isConsonant (word: string, i: number): boolean {
   // Iterative form of NLTK's recursion: a run of y's alternates consonant/vowel.
   let consonant = true
   let k = i
@@ -54,7 +54,7 @@ function isConsonant(word: string, i: number): boolean {
 }
 
 /** Porter's m: the number of vowel->consonant transitions ("vc" pairs) in stem. */
-function measure(stem: string): number {
+function measure (stem: string): number {
   let m = 0
   let prevVowel = false
   for (let i = 0; i < stem.length; i++) {
@@ -65,15 +65,15 @@ function measure(stem: string): number {
   return m
 }
 
-function hasPositiveMeasure(stem: string): boolean {
+function hasPositiveMeasure (stem: string): boolean {
   return measure(stem) > 0
 }
 
-function measureGreaterThanOne(stem: string): boolean {
+function measureGreaterThanOne (stem: string): boolean {
   return measure(stem) > 1
 }
 
-function containsVowel(stem: string): boolean {
+function containsVowel (stem: string): boolean {
   for (let i = 0; i < stem.length; i++) {
     if (!isConsonant(stem, i)) return true
   }
@@ -81,13 +81,13 @@ function containsVowel(stem: string): boolean {
 }
 
 /** Porter's *d. */
-function endsDoubleConsonant(word: string): boolean {
+function endsDoubleConsonant (word: string): boolean {
   const n = word.length
   return n >= 2 && word.charCodeAt(n - 1) === word.charCodeAt(n - 2) && isConsonant(word, n - 1)
 }
 
 /** Porter's *o, plus NLTK's two-letter vowel-consonant case. */
-function endsCvc(word: string): boolean {
+function endsCvc (word: string): boolean {
   const n = word.length
   if (n >= 3 && isConsonant(word, n - 3) && !isConsonant(word, n - 2) && isConsonant(word, n - 1)) {
     const last = word[n - 1]
@@ -97,7 +97,7 @@ function endsCvc(word: string): boolean {
 }
 
 /** NLTK's _apply_rule_list: the first rule whose suffix matches decides, even if its condition fails. */
-function applyRuleList(word: string, rules: readonly Rule[]): string {
+function applyRuleList (word: string, rules: readonly Rule[]): string {
   for (const [suffix, replacement, condition] of rules) {
     if (suffix === '*d' && endsDoubleConsonant(word)) {
       const stem = word.slice(0, -2)
@@ -118,13 +118,13 @@ const STEP1A_RULES: readonly Rule[] = [
   ['s', '', null]
 ]
 
-function step1a(word: string): string {
+function step1a (word: string): string {
   // NLTK: 'dies' -> 'die' but 'flies' -> 'fli'.
   if (word.endsWith('ies') && word.length === 4) return word.slice(0, -3) + 'ie'
   return applyRuleList(word, STEP1A_RULES)
 }
 
-function step1b(word: string): string {
+function step1b (word: string): string {
   // NLTK: 'died' -> 'die' but 'spied' -> 'spi'; either way step 1b ends here.
   if (word.endsWith('ied')) {
     return word.slice(0, -3) + (word.length === 4 ? 'ie' : 'i')
@@ -155,7 +155,7 @@ function step1b(word: string): string {
   ])
 }
 
-function step1cCondition(stem: string): boolean {
+function step1cCondition (stem: string): boolean {
   // NLTK: y -> i only after a consonant that is not the whole stem ('happy' -> 'happi', 'enjoy' stays).
   return stem.length > 1 && isConsonant(stem, stem.length - 1)
 }
@@ -190,7 +190,7 @@ const STEP2_RULES: readonly Rule[] = [
   ['logi', 'log', (stem) => hasPositiveMeasure(stem + 'l')]
 ]
 
-function step2(word: string): string {
+function step2 (word: string): string {
   // NLTK applies ALLI -> AL first and, if it fires, runs step 2 again on the result.
   if (word.endsWith('alli') && hasPositiveMeasure(word.slice(0, -4))) {
     return step2(word.slice(0, -4) + 'al')
@@ -230,7 +230,7 @@ const STEP4_RULES: readonly Rule[] = [
   ['ize', '', measureGreaterThanOne]
 ]
 
-function step5a(word: string): string {
+function step5a (word: string): string {
   // Both E rules are tried (unlike _apply_rule_list), as in NLTK.
   if (word.endsWith('e')) {
     const stem = word.slice(0, -1)
@@ -241,14 +241,14 @@ function step5a(word: string): string {
   return word
 }
 
-function step5b(word: string): string {
+function step5b (word: string): string {
   // (m > 1 and *d and *L) -> single letter, measured on the word minus one 'l'.
   if (word.endsWith('ll') && measure(word.slice(0, -1)) > 1) return word.slice(0, -1)
   return word
 }
 
 /** Stems one word exactly as nltk.stem.PorterStemmer().stem(word) (NLTK_EXTENSIONS mode). */
-export function porterStem(word: string): string {
+export function porterStem (word: string): string {
   const lower = word.toLowerCase()
   // NLTK looks the unlowered word up (pool keys are lowercase, so only lowercase words hit).
   const irregular = IRREGULAR_FORMS.get(word)

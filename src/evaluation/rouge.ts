@@ -16,7 +16,7 @@ export const DEFAULT_ROUGE_TYPES: readonly string[] = ['rouge1', 'rouge2', 'roug
 type ParsedType = { kind: 'ngram'; n: number } | { kind: 'lcs' } | { kind: 'lsum' }
 
 /** Parses a rouge-score type name (rouge1..rouge9, rougeL, rougeLsum); null if unknown. */
-function parseRougeType(type: string): ParsedType | null {
+function parseRougeType (type: string): ParsedType | null {
   if (type === 'rougeL') return { kind: 'lcs' }
   if (type === 'rougeLsum') return { kind: 'lsum' }
   // rouge-score: re.match(r"rouge[0-9]$") and n > 0
@@ -25,18 +25,18 @@ function parseRougeType(type: string): ParsedType | null {
 }
 
 /** True when rouge-score accepts this type name. */
-export function isRougeType(type: string): boolean {
+export function isRougeType (type: string): boolean {
   return parseRougeType(type) !== null
 }
 
 /** rouge-score's scoring.fmeasure: harmonic mean, 0 when precision + recall is 0. */
-export function fmeasure(precision: number, recall: number): number {
+export function fmeasure (precision: number, recall: number): number {
   return precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0
 }
 
 const ZERO: Readonly<Score> = Object.freeze({ precision: 0, recall: 0, fmeasure: 0 })
 
-function zero(): Score {
+function zero (): Score {
   return { ...ZERO }
 }
 
@@ -67,7 +67,7 @@ export class RougeScorer {
   private marks = new Uint8Array(0)
 
   /** Builds a scorer; throws RangeError on a type rouge-score would reject. */
-  constructor(
+  constructor (
     rougeTypes: readonly string[] = DEFAULT_ROUGE_TYPES,
     options: { useStemmer?: boolean; tokenizer?: Tokenizer } = {}
   ) {
@@ -83,12 +83,12 @@ export class RougeScorer {
   }
 
   /** Scores one prediction against its reference (rouge-score's score(target, prediction)). */
-  score(reference: string, prediction: string): Record<string, Score> {
+  score (reference: string, prediction: string): Record<string, Score> {
     return this.scoreTokenized(this.tokenizer.encode(reference), this.tokenizer.encode(prediction))
   }
 
   /** Scores texts already encoded by this scorer's tokenizer. */
-  scoreTokenized(reference: TokenizedText, prediction: TokenizedText): Record<string, Score> {
+  scoreTokenized (reference: TokenizedText, prediction: TokenizedText): Record<string, Score> {
     this.ensureVocabScratch()
     const result: Record<string, Score> = {}
     for (let k = 0; k < this.parsed.length; k++) {
@@ -102,7 +102,7 @@ export class RougeScorer {
     return result
   }
 
-  private ensureVocabScratch(): void {
+  private ensureVocabScratch (): void {
     const size = this.tokenizer.size
     if (this.countsA.length < size) {
       // All zero by invariant, so fresh arrays lose nothing.
@@ -114,7 +114,7 @@ export class RougeScorer {
   }
 
   /** rouge-score _score_ngrams over _create_ngrams: clipped n-gram overlap. */
-  private rougeN(target: Int32Array, prediction: Int32Array, n: number): Score {
+  private rougeN (target: Int32Array, prediction: Int32Array, n: number): Score {
     const targetCount = Math.max(target.length - n + 1, 0)
     const predictionCount = Math.max(prediction.length - n + 1, 0)
     let overlap = 0
@@ -127,7 +127,7 @@ export class RougeScorer {
   }
 
   // sum over distinct unigrams of min(target count, prediction count)
-  private unigramOverlap(target: Int32Array, prediction: Int32Array): number {
+  private unigramOverlap (target: Int32Array, prediction: Int32Array): number {
     const counts = this.countsA
     for (let i = 0; i < target.length; i++) counts[target[i]]++
     let overlap = 0
@@ -142,7 +142,7 @@ export class RougeScorer {
     return overlap
   }
 
-  private ngramOverlap(target: Int32Array, prediction: Int32Array, n: number): number {
+  private ngramOverlap (target: Int32Array, prediction: Int32Array, n: number): number {
     // Dense per-pair ids keep keys small: base = distinct tokens in this pair + 1.
     const local = this.localIds
     let next = 0
@@ -189,7 +189,7 @@ export class RougeScorer {
   }
 
   /** rouge-score _score_lcs: LCS length over whole texts. */
-  private rougeL(target: Int32Array, prediction: Int32Array): Score {
+  private rougeL (target: Int32Array, prediction: Int32Array): Score {
     if (target.length === 0 || prediction.length === 0) return zero()
     const lcs = this.lcsLength(target, prediction)
     const precision = lcs / prediction.length
@@ -197,7 +197,7 @@ export class RougeScorer {
     return { precision, recall, fmeasure: fmeasure(precision, recall) }
   }
 
-  private lcsLength(ref: Int32Array, can: Int32Array): number {
+  private lcsLength (ref: Int32Array, can: Int32Array): number {
     const cols = can.length
     if (this.row.length < cols + 1) this.row = new Int32Array(cols + 1)
     const row = this.row
@@ -219,7 +219,7 @@ export class RougeScorer {
   }
 
   /** rouge-score _summary_level_lcs: union LCS per reference line with the token-count guard. */
-  private rougeLsum(target: TokenizedText, prediction: TokenizedText): Score {
+  private rougeLsum (target: TokenizedText, prediction: TokenizedText): Score {
     const m = target.ids.length
     const n = prediction.ids.length
     // rouge-score returns 0 for no sentences or no tokens; token-less lines change nothing else.
@@ -272,7 +272,7 @@ export class RougeScorer {
    * MAX_TABLE_CELLS; otherwise every B-th row is checkpointed and each block of B rows is
    * recomputed as the backtrack (which only moves up) enters it.
    */
-  private markLcs(ref: Int32Array, r0: number, r1: number, can: Int32Array, c0: number, c1: number, marks: Uint8Array): void {
+  private markLcs (ref: Int32Array, r0: number, r1: number, can: Int32Array, c0: number, c1: number, marks: Uint8Array): void {
     const rows = r1 - r0
     const cols = c1 - c0
     const width = cols + 1
@@ -313,7 +313,7 @@ export class RougeScorer {
   }
 
   /** Saves DP rows blockRows, 2*blockRows, ... (below `rows`) as checkpoints, using one rolling row. */
-  private fillCheckpoints(
+  private fillCheckpoints (
     ref: Int32Array, r0: number, rows: number,
     can: Int32Array, c0: number, cols: number,
     blockRows: number
@@ -338,7 +338,7 @@ export class RougeScorer {
   }
 
   /** Computes DP rows k*blockRows+1 .. (k+1)*blockRows (capped at rows) into `block` from checkpoint k. */
-  private fillBlock(
+  private fillBlock (
     ref: Int32Array, r0: number, rows: number,
     can: Int32Array, c0: number, cols: number,
     blockRows: number, k: number
@@ -370,14 +370,14 @@ export class RougeScorer {
   }
 }
 
-function numericKey(ids: Int32Array, start: number, n: number, local: Int32Array, base: number): number {
+function numericKey (ids: Int32Array, start: number, n: number, local: Int32Array, base: number): number {
   let key = 0
   for (let k = 0; k < n; k++) key = key * base + local[ids[start + k]]
   return key
 }
 
 /** Scores one pair of texts with a fresh scorer (convenience; reuse a RougeScorer for many pairs). */
-export function scoreRouge(
+export function scoreRouge (
   reference: string,
   prediction: string,
   options: { rougeTypes?: readonly string[]; useStemmer?: boolean } = {}

@@ -20,7 +20,7 @@ export interface TokenizedText {
 
 const NEWLINE = 10
 
-function isTokenChar(c: number): boolean {
+function isTokenChar (c: number): boolean {
   // [a-z0-9] on already lowered text
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57)
 }
@@ -36,24 +36,24 @@ export class Tokenizer {
   private idBuf: Int32Array = new Int32Array(256)
   private lineBuf: Int32Array = new Int32Array(16)
 
-  constructor(useStemmer = false) {
+  constructor (useStemmer = false) {
     this.useStemmer = useStemmer
   }
 
   /** Number of distinct tokens interned so far; every id is below this. */
-  get size(): number {
+  get size (): number {
     return this.idToToken.length
   }
 
   /** The token string an id stands for. */
-  token(id: number): string {
+  token (id: number): string {
     const token = this.idToToken[id]
     if (token === undefined) throw new RangeError(`unknown token id ${id}`)
     return token
   }
 
   /** Tokenises and interns text, recording where each newline-separated line starts. */
-  encode(text: string): TokenizedText {
+  encode (text: string): TokenizedText {
     const lower = text.toLowerCase()
     const n = lower.length
     let count = 0
@@ -85,11 +85,11 @@ export class Tokenizer {
   }
 
   /** Tokenises text to token strings, as rouge-score's tokenize.tokenize(text, stemmer). */
-  tokenize(text: string): string[] {
+  tokenize (text: string): string[] {
     return Array.from(this.encode(text).ids, (id) => this.idToToken[id])
   }
 
-  private intern(raw: string): number {
+  private intern (raw: string): number {
     const known = this.rawToId.get(raw)
     if (known !== undefined) return known
     const token = this.useStemmer && raw.length > 3 ? porterStem(raw) : raw
@@ -113,7 +113,7 @@ export class Tokenizer {
   }
 }
 
-function isValidToken(token: string): boolean {
+function isValidToken (token: string): boolean {
   if (token.length === 0) return false
   for (let i = 0; i < token.length; i++) {
     if (!isTokenChar(token.charCodeAt(i))) return false
@@ -121,13 +121,13 @@ function isValidToken(token: string): boolean {
   return true
 }
 
-function grow(buf: Int32Array): Int32Array {
+function grow (buf: Int32Array): Int32Array {
   const next = new Int32Array(buf.length * 2)
   next.set(buf)
   return next
 }
 
 /** Splits text into rouge-score tokens (strings), Porter-stemming tokens longer than 3 when asked. */
-export function tokenize(text: string, useStemmer = false): string[] {
+export function tokenize (text: string, useStemmer = false): string[] {
   return new Tokenizer(useStemmer).tokenize(text)
 }

@@ -72,5 +72,4 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
       .join('; ') + ';',
     uiConfig: { deepLinking: true, displayOperationId: true, displayRequestDuration: true }
   })
-
 }

@@ -228,7 +228,6 @@ function fnv1a (s: string): number {
   return h >>> 0
 }
 
-
 function seededRandom (input: string, seed: number): () => number {
   // Seeds are any safe integer: fold both 32-bit halves into the input hash.
   const big = BigInt(Math.trunc(seed))

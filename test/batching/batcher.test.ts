@@ -4,7 +4,6 @@ import { BATCHER_DEFAULTS, MicroBatcher } from '../../src/batching/batcher.js'
 import { BatcherError } from '../../src/batching/errors.js'
 import { encodePayload } from '../../src/batching/payload.js'
 
-
 t.test('concurrent submits share one invocation and each caller gets its own result', async (t) => {
   const { calls, submit, tick } = setup({ flushPolicy: 'eager' })
   const a = submit('alpha')

@@ -3,7 +3,6 @@ import t from 'tap'
 import { echo, setup, T0 } from '../helpers/batching.js'
 import { InvokeError } from '../../src/batching/errors.js'
 
-
 t.test('a queued item is rejected DEADLINE_EXCEEDED at its deadline and never sent', async (t) => {
   const { calls, submit, tick, batcher } = setup({ flushPolicy: 'wait', maxWaitMs: 100 })
   const a = submit('a', { deadline: T0 + 50 })

@@ -4,7 +4,6 @@ import { echo, setup, T0 } from '../helpers/batching.js'
 import { MicroBatcher } from '../../src/batching/batcher.js'
 import { InvokeError } from '../../src/batching/errors.js'
 
-
 const throttled = (retryAfterMs?: number): InvokeError =>
   new InvokeError('retryable', 'ThrottlingException: Rate exceeded', retryAfterMs === undefined ? {} : { retryAfterMs })
 
@@ -198,6 +197,7 @@ t.test('an invoke that throws synchronously or throws a non-Error is fatal too',
   const sync = new MicroBatcher({ invoke: () => { throw new Error('boom') }, clock: { now: () => T0, setTimeout: () => 0, clearTimeout: () => {} } })
   await t.rejects(sync.submit({ model: 'm', params: {}, input: 'x', deadline: T0 + 1000 }), { code: 'ENDPOINT_UNAVAILABLE', message: 'boom' })
   // a dependency may throw anything, not only Errors
+  // eslint-disable-next-line no-throw-literal -- the case under test: a non-Error thrown
   const weird = new MicroBatcher({ invoke: async () => { throw 'socket hang up' }, clock: { now: () => T0, setTimeout: () => 0, clearTimeout: () => {} } })
   await t.rejects(weird.submit({ model: 'm', params: {}, input: 'x', deadline: T0 + 1000 }), { code: 'ENDPOINT_UNAVAILABLE', message: 'socket hang up' })
 })

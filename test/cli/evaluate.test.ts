@@ -4,7 +4,7 @@ import { evaluateCommand } from '../../src/cli/evaluate.js'
 import { jsonl, sink, type Run } from '../helpers/cli.js'
 
 /** Runs the command, capturing stdout/stderr as strings. */
-async function run(argv: string[]): Promise<Run> {
+async function run (argv: string[]): Promise<Run> {
   let stdout = ''
   let stderr = ''
   const code = await evaluateCommand(argv, sink((s) => (stdout += s)), sink((s) => (stderr += s)))

@@ -28,6 +28,7 @@ t.test('jobs submit --wait with references: Completed, results in input order', 
   const progress = submitted.stderr.trim().split('\n')
   // progress is best effort (a slow read of it is skipped), so the count may be absent
   t.match(progress[progress.length - 1], /^cli-ok-1: Completed( 6\/6)? in \d+s$/)
+  // eslint-disable-next-line no-control-regex -- terminal control codes are what this checks
   t.notMatch(submitted.stderr, /\r|\x1b/, 'no terminal control codes in a log')
 
   const status = await run(['jobs', 'status', 'cli-ok-1', '--url', url, '--json'])
@@ -77,7 +78,9 @@ t.test('jobs submit: a re-run with --name reuses the job; --json; the terminal p
   t.notMatch(again.stderr, /uploading/)
   // SageMaker reports no progress while a job runs, so the line shows status and elapsed time
   t.match(again.stderr, /\rcli-tty-1 {2}InProgress {2}\d+s/, 'status and elapsed time')
+  // eslint-disable-next-line no-control-regex -- terminal control codes are what this checks
   t.match(again.stderr, /\x1b\[K/, 'the line is cleared as it is rewritten')
+  // eslint-disable-next-line no-control-regex -- terminal control codes are what this checks
   t.match(again.stderr, /\r\x1b\[Kcli-tty-1: Completed( 8\/8)? in \d+s\n$/, 'the final state on its own line')
 
   // a fresh upload on a terminal shows its progress; --idempotency-key is sent with the submission
@@ -225,7 +228,7 @@ t.test('jobs evaluate: the submission\'s references, inline --references, the of
     'in.jsonl': jsonl(IDS.map((id) => ({ id, text: text(id) }))),
     'refs.jsonl': jsonl(IDS.map((id) => ({ id, text: `Story ${id} opens here.` }))),
     // other references: half the ids, longer texts, one id the job never saw
-    'other.jsonl': jsonl([{ id: 'c', text: `Story c opens here. It goes on.` }, { id: 7, text: 'Nothing alike.' }, { id: 'zz', text: 'Not in the job.' }]),
+    'other.jsonl': jsonl([{ id: 'c', text: 'Story c opens here. It goes on.' }, { id: 7, text: 'Nothing alike.' }, { id: 'zz', text: 'Not in the job.' }]),
     'bad.jsonl': jsonl([{ id: 'c', text: 'fine' }]) + '{"id": 7, "summary": "wrong field"}\n',
     'dup.jsonl': jsonl([{ id: 'c', text: 'one' }, { id: 2, text: 'two' }, { id: 'c', text: 'again' }])
   })

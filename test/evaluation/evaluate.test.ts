@@ -3,7 +3,7 @@ import { evaluate, EvaluationInputError, type EvaluationRequest } from '../../sr
 import { scoreRouge } from '../../src/evaluation/rouge.js'
 
 /** The EvaluationInputError evaluate() throws for this request, or null if it succeeds. */
-function errorOf(request: unknown, limits = {}): EvaluationInputError | null {
+function errorOf (request: unknown, limits = {}): EvaluationInputError | null {
   try {
     evaluate(request as EvaluationRequest, limits)
     return null

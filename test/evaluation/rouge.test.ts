@@ -6,21 +6,21 @@ import { fmeasure, isRougeType, RougeScorer, scoreRouge, type Score } from '../.
 const TYPES = ['rouge1', 'rouge2', 'rouge3', 'rougeL', 'rougeLsum'] as const
 
 /** Differences beyond 1e-15 between two scores, as readable strings (empty when equal). */
-function diff(got: Score, want: Score): string[] {
+function diff (got: Score, want: Score): string[] {
   return (['precision', 'recall', 'fmeasure'] as const)
     .filter((k) => !(Math.abs(got[k] - want[k]) <= 1e-15))
     .map((k) => `${k}: got ${got[k]}, want ${want[k]}`)
 }
 
 // ---- A line-by-line port of rouge/rouge_scorer.py + tokenize.py on strings: the oracle. ----
-function oracleTokenize(text: string, stem: boolean): string[] {
+function oracleTokenize (text: string, stem: boolean): string[] {
   const tokens = text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').split(/\s+/)
   return tokens.map((x) => (stem && x.length > 3 ? porterStem(x) : x)).filter((x) => /^[a-z0-9]+$/.test(x))
 }
-function oracleScore(precision: number, recall: number): Score {
+function oracleScore (precision: number, recall: number): Score {
   return { precision, recall, fmeasure: fmeasure(precision, recall) }
 }
-function oracleNgrams(target: string[], prediction: string[], n: number): Score {
+function oracleNgrams (target: string[], prediction: string[], n: number): Score {
   const grams = (tokens: string[]): Map<string, number> => {
     const m = new Map<string, number>()
     for (let i = 0; i < tokens.length - n + 1; i++) {
@@ -37,7 +37,7 @@ function oracleNgrams(target: string[], prediction: string[], n: number): Score 
   const pc = [...pg.values()].reduce((a, b) => a + b, 0)
   return oracleScore(inter / Math.max(pc, 1), inter / Math.max(tc, 1))
 }
-function lcsTable(ref: string[], can: string[]): number[][] {
+function lcsTable (ref: string[], can: string[]): number[][] {
   const table = Array.from({ length: ref.length + 1 }, () => new Array<number>(can.length + 1).fill(0))
   for (let i = 1; i <= ref.length; i++) {
     for (let j = 1; j <= can.length; j++) {
@@ -46,12 +46,12 @@ function lcsTable(ref: string[], can: string[]): number[][] {
   }
   return table
 }
-function oracleLcs(target: string[], prediction: string[]): Score {
+function oracleLcs (target: string[], prediction: string[]): Score {
   if (target.length === 0 || prediction.length === 0) return oracleScore(0, 0)
   const lcs = lcsTable(target, prediction)[target.length][prediction.length]
   return oracleScore(lcs / prediction.length, lcs / target.length)
 }
-function backtrack(table: number[][], ref: string[], can: string[]): number[] {
+function backtrack (table: number[][], ref: string[], can: string[]): number[] {
   let i = ref.length
   let j = can.length
   const lcs: number[] = []
@@ -65,7 +65,7 @@ function backtrack(table: number[][], ref: string[], can: string[]): number[] {
   }
   return lcs
 }
-function oracleLsum(target: string, prediction: string, stem: boolean): Score {
+function oracleLsum (target: string, prediction: string, stem: boolean): Score {
   const sents = (text: string): string[][] => text.split('\n').filter((x) => x.length > 0).map((s) => oracleTokenize(s, stem))
   const refSents = sents(target)
   const canSents = sents(prediction)
@@ -92,7 +92,7 @@ function oracleLsum(target: string, prediction: string, stem: boolean): Score {
   }
   return oracleScore(hits / n, hits / m)
 }
-function oracle(target: string, prediction: string, stem: boolean): Record<string, Score> {
+function oracle (target: string, prediction: string, stem: boolean): Record<string, Score> {
   const tt = oracleTokenize(target, stem)
   const pt = oracleTokenize(prediction, stem)
   return {

@@ -85,7 +85,9 @@ t.test('create, describe, poll to Completed, read the .out', async (t) => {
   t.same(first.Environment, { HYPER_PARAMS: "{'batch_size': 3, 'max_length': 12}" })
   t.same(first.TransformInput, {
     DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${BUCKET}/in/news.jsonl` } },
-    ContentType: 'application/jsonlines', CompressionType: 'None', SplitType: 'Line'
+    ContentType: 'application/jsonlines',
+    CompressionType: 'None',
+    SplitType: 'Line'
   })
   t.same(first.TransformOutput, { S3OutputPath: `s3://${BUCKET}/out/news-1`, Accept: 'application/jsonlines', AssembleWith: 'Line' })
   t.same(first.TransformResources, { InstanceType: 'ml.g5.2xlarge', InstanceCount: 1 })

@@ -212,8 +212,15 @@ t.test('a client generated from the served document compiles and works against t
   await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }))
   await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
-      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023'], types: ['node'],
-      strict: true, noEmit: true, skipLibCheck: true, noUnusedLocals: true
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      lib: ['ES2023'],
+      types: ['node'],
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      noUnusedLocals: true
     },
     files: ['schema.ts', 'client.ts']
   }))

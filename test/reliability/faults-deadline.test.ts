@@ -14,8 +14,15 @@ t.setTimeout(300_000)
 
 t.test('faults: 10,000 requests at concurrency 64 under 30% throttling and 5% 5xx, none lost', async t => {
   const gw = await spawnGateway({
-    LOCAL_FAULT_THROTTLE_RATE: 0.3, LOCAL_FAULT_ERROR_RATE: 0.05, LOCAL_LATENCY_BASE_MS: 0, LOCAL_LATENCY_PER_ITEM_MS: 0,
-    BATCH_MAX_SIZE: 4, MAX_CONCURRENT_INVOCATIONS: 16, RETRY_BASE_MS: 5, RETRY_CAP_MS: 100, QUEUE_MAX_SIZE: 5000,
+    LOCAL_FAULT_THROTTLE_RATE: 0.3,
+    LOCAL_FAULT_ERROR_RATE: 0.05,
+    LOCAL_LATENCY_BASE_MS: 0,
+    LOCAL_LATENCY_PER_ITEM_MS: 0,
+    BATCH_MAX_SIZE: 4,
+    MAX_CONCURRENT_INVOCATIONS: 16,
+    RETRY_BASE_MS: 5,
+    RETRY_CAP_MS: 100,
+    QUEUE_MAX_SIZE: 5000,
     // retries are under test, not load shedding: on a starved 2-core box the event loop lags
     // past the 1 s default and would shed with 503s of its own
     SHED_EVENT_LOOP_DELAY_MS: 0

@@ -5,8 +5,14 @@ import { pool, post } from '../helpers/http.js'
 // 30% throttling and 5% 5xx from the endpoint: the batcher's retries must absorb them
 t.test('faults: 2,000 requests at concurrency 64 under 30% throttling and 5% 5xx', async t => {
   const gw = await spawnGateway({
-    LOCAL_FAULT_THROTTLE_RATE: 0.3, LOCAL_FAULT_ERROR_RATE: 0.05, LOCAL_LATENCY_BASE_MS: 10, LOCAL_LATENCY_PER_ITEM_MS: 1,
-    RETRY_BASE_MS: 10, RETRY_CAP_MS: 200, RETRY_MAX_ATTEMPTS: 8, QUEUE_MAX_SIZE: 5000
+    LOCAL_FAULT_THROTTLE_RATE: 0.3,
+    LOCAL_FAULT_ERROR_RATE: 0.05,
+    LOCAL_LATENCY_BASE_MS: 10,
+    LOCAL_LATENCY_PER_ITEM_MS: 1,
+    RETRY_BASE_MS: 10,
+    RETRY_CAP_MS: 200,
+    RETRY_MAX_ATTEMPTS: 8,
+    QUEUE_MAX_SIZE: 5000
   })
   t.teardown(async () => { await gw.stop() })
   const results = await pool(2000, 64, async i => await post(`${gw.url}/v1/summarize`, { text: `Request ${i} arrived. It carries a second sentence.`, prompt: '' }))

@@ -5,7 +5,9 @@ import { localApp } from '../helpers/local-app.js'
 t.test('scores, missing and unmatched, ids compared as strings', async t => {
   const { app } = await localApp(t)
   const res = await app.inject({
-    method: 'POST', url: '/v1/evaluate', payload: {
+    method: 'POST',
+    url: '/v1/evaluate',
+    payload: {
       predictions: [{ id: 7, text: 'the cat sat on the mat' }, { id: 'stray', text: 'nobody asked' }],
       references: [{ id: '7', text: 'the cat was on the mat' }, { id: 'b', text: 'a dog barked' }],
       rougeTypes: ['rouge1', 'rougeL'],

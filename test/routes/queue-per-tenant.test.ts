@@ -25,11 +25,13 @@ t.test('QUEUE_MAX_PER_KEY over HTTP: a flooding key gets 503 QUEUE_FULL with Ret
   t.equal(calmResult.json().summary, `99. ${TEXT}`)
 })
 
-t.test("a /v1/generate list a key has no room for is refused whole, not half-queued", async t => {
+t.test('a /v1/generate list a key has no room for is refused whole, not half-queued', async t => {
   const { app, stack } = await localApp(t, { API_KEYS: 'k1', QUEUE_MAX_PER_KEY: 5 })
   stack.sagemaker.resetStats()
   const res = await app.inject({
-    method: 'POST', url: '/v1/generate', headers: { authorization: 'Bearer k1' },
+    method: 'POST',
+    url: '/v1/generate',
+    headers: { authorization: 'Bearer k1' },
     payload: { text_inputs: Array.from({ length: 6 }, (_, i) => `Item ${i}. ${TEXT}`) }
   })
   t.equal(res.statusCode, 503)
@@ -37,7 +39,9 @@ t.test("a /v1/generate list a key has no room for is refused whole, not half-que
   t.ok(Number(res.headers['retry-after']) >= 1)
   t.equal(stack.sagemaker.stats().items, 0, 'nothing of it was sent')
   const ok = await app.inject({
-    method: 'POST', url: '/v1/generate', headers: { authorization: 'Bearer k1' },
+    method: 'POST',
+    url: '/v1/generate',
+    headers: { authorization: 'Bearer k1' },
     payload: { text_inputs: Array.from({ length: 5 }, (_, i) => `Item ${i}. ${TEXT}`) }
   })
   t.equal(ok.statusCode, 200, 'a list within the bound is served')

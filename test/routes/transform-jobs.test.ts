@@ -17,7 +17,7 @@ t.test('validation: every 4xx names the field and value, and nothing is created'
   const { app, stack } = await localApp(t, { ALLOWED_S3_PREFIXES: 's3://text2text-local/text2text-gateway/,s3://shared-data/corpus/' })
   const records = [{ id: 1, text: 'One.' }]
   const cases: Rejection[] = [
-    [{ input: { records } , name: 'bad_name' }, 400, 'INVALID_REQUEST', /body\.name must match .* \(got "bad_name"\)/],
+    [{ input: { records }, name: 'bad_name' }, 400, 'INVALID_REQUEST', /body\.name must match .* \(got "bad_name"\)/],
     [{ input: { records }, name: '-lead' }, 400, 'INVALID_REQUEST', /body\.name must match/],
     [{ input: { records }, name: 'x'.repeat(41) }, 400, 'INVALID_REQUEST', /body\.name must have at most 40 characters \(got 41\)/],
     [{ input: {} }, 400, 'INVALID_REQUEST', /body\.input must have exactly one of records or s3Uri \(got neither\)/],

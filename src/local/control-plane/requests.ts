@@ -136,7 +136,6 @@ export function compact<T extends Json> (value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
-
 /** ms since the epoch → JSON 1.1 timestamp (epoch seconds, ms precision). */
 export function seconds (ms: number | undefined): number | undefined {
   return ms === undefined ? undefined : Math.round(ms) / 1000

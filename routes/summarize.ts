@@ -29,7 +29,8 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
     const { text, prompt, parameters = {} } = request.body
     const crossError = crossCheckParameters(parameters, 'body.parameters')
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
-    const model = await app.endpoints.resolveModel(request.body.model)
+    const resolved = app.endpoints.resolveModel(request.body.model)
+    const model = typeof resolved === 'string' ? resolved : await resolved
     const [outcome] = await app.realtime.run({
       model,
       params: parameters,

@@ -132,11 +132,16 @@ export class Endpoints {
   /**
    * Resolves a real-time `model`: a static name, or a managed endpoint that is InService (on
    * any replica: the state is SageMaker's). Creating or Updating: 503 ENDPOINT_UNAVAILABLE with
-   * Retry-After; anything else: 400 naming the choices.
+   * Retry-After; anything else: 400 naming the choices. Configured names resolve synchronously:
+   * their requests reach the batcher exactly as before endpoints were a resource.
    */
-  async resolveModel (model: string | undefined): Promise<string> {
+  resolveModel (model: string | undefined): string | Promise<string> {
     if (model === undefined) return this.staticNames[0] as string
     if (this.staticNames.includes(model)) return model
+    return this.resolveDeployed(model)
+  }
+
+  private async resolveDeployed (model: string): Promise<string> {
     const found = await this.cached(model)
     if (found === undefined || !found.meta.managed) {
       throw catalogError('INVALID_REQUEST', `body.model ${show(model)} is not served here; available: ${this.staticNames.join(', ')} and the InService endpoints of GET /v1/endpoints`)

@@ -63,7 +63,7 @@ t.test('names the gateway does not own', async t => {
   t.match(await service(foreign.control).delete(ADMIN, 'theirs').catch((e: unknown) => e), { code: 'NOT_MANAGED', statusCode: 409 })
   t.match(await service(foreign.control).scale(ADMIN, 'theirs', 2).catch((e: unknown) => e), { code: 'NOT_MANAGED' })
   t.notOk(foreign.sent.includes('DeleteEndpoint'), 'never deleted')
-  t.match(await service(foreign.control).resolveModel('theirs').catch((e: unknown) => e), { code: 'INVALID_REQUEST', message: /not served here/ }, 'an account endpoint the gateway did not deploy is not a model')
+  t.match(await Promise.resolve(service(foreign.control).resolveModel('theirs')).catch((e: unknown) => e), { code: 'INVALID_REQUEST', message: /not served here/ }, 'an account endpoint the gateway did not deploy is not a model')
 })
 
 t.test('deleting an endpoint under queued requests: each settles, 200 or 503, none hangs', async t => {

@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { DATASET_INVALID_EXAMPLE, DatasetCreated, DatasetErrorResponse, DatasetQuery } from '../schemas/datasets.js'
 import { errorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
-import { catalogError } from '../src/errors.js'
+import { catalogError, isCatalogError } from '../src/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/sagemaker/datasets.js'
 import { validatorCompiler } from '../src/http/validation.js'
@@ -82,7 +82,13 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         request.log.info({ code: error.code, invalidLines }, 'dataset rejected')
         return await reply.code(400).send({ statusCode: 400, code: error.code, error: 'Bad Request', message: error.message, errors, invalidLines })
       }
-      if (request.raw.aborted || request.raw.destroyed) {
+      // a body left unread on the socket would keep the connection (and a later drain) waiting:
+      // answer and close it
+      if (!request.raw.readableEnded) void reply.header('connection', 'close')
+      // the caller went away only if its stream broke before its end (readableAborted); an S3
+      // failure is the catalog's UPSTREAM_ERROR and stays that (`destroyed` is also true after
+      // a normal end on Node 20, which made every S3 failure look like a cancelled upload)
+      if (!isCatalogError(err) && request.raw.readableAborted) {
         throw catalogError('CANCELLED', 'the client went away during the upload; nothing was stored', { cause: err })
       }
       throw err

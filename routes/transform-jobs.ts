@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyBaseLogger } from 'fastify'
 import { Type } from 'typebox'
+import { catalogError, isCatalogError } from '../src/errors.js'
 import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse, mediaResponse } from '../schemas/responses.js'
 import { EvaluationResponse } from '../schemas/evaluate.js'
@@ -15,10 +17,18 @@ const TAG = 'transform-jobs'
 const BACKEND_ERRORS = [...V1_ERRORS, 'UPSTREAM_ERROR', 'SAGEMAKER_UNAVAILABLE', 'JOBS_NOT_CONFIGURED'] as const
 
 /** NDJSON text of result lines; pulled one line at a time by the response stream. */
-async function * ndjson (first: IteratorResult<ResultLineValue>, rest: AsyncGenerator<ResultLineValue>): AsyncGenerator<string> {
+async function * ndjson (first: IteratorResult<ResultLineValue>, rest: AsyncGenerator<ResultLineValue>, log: FastifyBaseLogger): AsyncGenerator<string> {
   if (first.done === true) return
   yield JSON.stringify(first.value) + '\n'
-  for await (const line of rest) yield JSON.stringify(line) + '\n'
+  try {
+    for await (const line of rest) yield JSON.stringify(line) + '\n'
+  } catch (err) {
+    // the 200 and its first lines are sent: the failure can only be told in the stream. One last
+    // line without an id says so (the reader knows the results are incomplete), and it is logged
+    const failure = isCatalogError(err) ? err : catalogError('INTERNAL_ERROR', 'internal error', { cause: err })
+    log.error({ err, code: failure.code }, 'transform job results broke off')
+    yield JSON.stringify({ error: { code: failure.code, message: `${failure.message}; the results above are incomplete` } }) + '\n'
+  }
 }
 
 /** /v1/transform-jobs: submit, read, list and stop batch transform jobs; stream and score results. */
@@ -109,7 +119,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getTransformJobResults',
       summary: 'The job\'s results, one NDJSON line per input record in input order',
       description: 'Each line is `{"id","generated_texts"}`, or `{"id","error":{"code","message"}}` for a record without output (codes JOB_FAILED, JOB_STOPPED, NO_OUTPUT, INVALID_OUTPUT, INVALID_INPUT). ' +
-        'Streamed from S3 as it is read. 409 JOB_NOT_COMPLETE while the job is InProgress or Stopping.',
+        'Streamed from S3 as it is read; if S3 fails once lines are sent, the stream ends with one line `{"error":{"code":"UPSTREAM_ERROR","message"}}` without an id. 409 JOB_NOT_COMPLETE while the job is InProgress or Stopping.',
       security: BEARER_AUTH,
       params: JobNameParams,
       response: {
@@ -133,7 +143,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       void lines.return(undefined)
       request.log.info({ job: request.params.name, ...stats, ms: Date.now() - started }, 'transform job results streamed')
     })
-    return await reply.type('application/x-ndjson').send(Readable.from(ndjson(first, lines), { objectMode: false }))
+    return await reply.type('application/x-ndjson').send(Readable.from(ndjson(first, lines, request.log), { objectMode: false }))
   })
 
   app.post('/v1/transform-jobs/:name/evaluation', {

@@ -53,6 +53,7 @@ export const ConfigSchema = Type.Object({
   AWS_REGION: Type.Optional(Type.String({ description: 'AWS region.' })),
   S3_BUCKET: Type.Optional(Type.String({ description: 'Bucket for datasets, job inputs, manifests and outputs.' })),
   S3_PREFIX: Type.String({ default: 'text2text-gateway', description: 'Key prefix inside S3_BUCKET.' }),
+  S3_FORCE_PATH_STYLE: Type.Optional(Type.Boolean({ description: 'Path-style S3 URLs (host/bucket/key), as LocalStack, MinIO and some VPC endpoints need. Default: on when AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3 is set (the SDK then sends every S3 call there), else off.' })),
   ALLOWED_S3_PREFIXES: Type.Optional(Type.String({ description: 'Comma-separated s3:// folders jobs may read (matched by whole path segments: s3://b/data means data/, never database/). Default: s3://S3_BUCKET/S3_PREFIX/.' })),
   LOCAL_DATA_DIR: Type.String({ default: './.local', description: 'Local mode: where the local stack keeps S3 objects and job state.' }),
   LOCAL_SAGEMAKER_PORT: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: 'Local mode: loopback port of the local SageMaker (runtime, control plane, /_local/stats); 0 = any free port.' }),
@@ -158,4 +159,11 @@ export function tenantWeights (config: Config): Map<string, number> {
 /** Items one key may have waiting: QUEUE_MAX_PER_KEY, or half of QUEUE_MAX_SIZE. */
 export function queueMaxPerKey (config: Config): number {
   return config.QUEUE_MAX_PER_KEY ?? Math.ceil(config.QUEUE_MAX_SIZE / 2)
+}
+
+/** Path-style S3 addressing: S3_FORCE_PATH_STYLE, else on when the SDK is pointed at another S3 (`AWS_ENDPOINT_URL*`). */
+export function s3ForcePathStyle (config: Config, env: Record<string, string | undefined> = process.env): boolean {
+  if (config.S3_FORCE_PATH_STYLE !== undefined) return config.S3_FORCE_PATH_STYLE
+  const set = (name: string): boolean => (env[name] ?? '') !== ''
+  return set('AWS_ENDPOINT_URL') || set('AWS_ENDPOINT_URL_S3')
 }

@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { keyring, isLocalMode, loadConfig, type Config } from './config.js'
+import { keyring, isLocalMode, s3ForcePathStyle, loadConfig, type Config } from './config.js'
 import type { AwsTarget } from './sagemaker/clients.js'
 import { startLocalStack, type LocalStack } from './local/stack.js'
 
@@ -19,7 +19,7 @@ async function main (): Promise<void> {
     local = await startLocalStack(config, { sagemakerPort: config.LOCAL_SAGEMAKER_PORT, s3Port: config.LOCAL_S3_PORT })
     aws = local.awsTarget
   } else {
-    aws = { region: config.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' }
+    aws = { region: config.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', forcePathStyle: s3ForcePathStyle(config) }
   }
   const app = await buildApp(config, { aws })
   const auth = keyring(config).enabled

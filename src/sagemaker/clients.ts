@@ -18,6 +18,8 @@ export interface AwsTarget {
   credentials?: { accessKeyId: string, secretAccessKey: string }
   /** The bucket local mode created; in AWS mode S3_BUCKET names it. */
   bucket?: string
+  /** Path-style S3 URLs (`host/bucket/key`): S3-compatible stores (LocalStack, MinIO) and local mode need them. */
+  forcePathStyle?: boolean
 }
 
 /**
@@ -70,7 +72,7 @@ export function createS3Client (target: AwsTarget): S3Client {
     region: target.region,
     endpoint: target.s3Endpoint,
     credentials: target.credentials,
-    forcePathStyle: target.s3Endpoint !== undefined,
+    forcePathStyle: target.forcePathStyle ?? target.s3Endpoint !== undefined,
     // s3rver predates the SDK's default CRC32 trailers; AWS accepts either way
     ...(target.s3Endpoint !== undefined ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } as const : {})
   })

@@ -124,7 +124,7 @@ export class Datasets {
         sha.update(chunk)
         if (!pass.write(chunk)) {
           // backpressure: wait for the part buffers to drain (or the upload to die)
-          await new Promise<void>(resolve => { pass.once('drain', resolve); pass.once('close', resolve) })
+          await drainedOrClosed(pass)
           if (uploadError !== undefined) throw s3Failure('multipart upload', uploadError)
         }
       }
@@ -177,4 +177,20 @@ export class Datasets {
       return undefined
     }
   }
+}
+
+/**
+ * Resolves when `stream` drains or closes, whichever is first, and leaves no listener behind
+ * (one per back-pressure wait would pile up: MaxListenersExceededWarning on large uploads).
+ */
+export async function drainedOrClosed (stream: NodeJS.EventEmitter): Promise<void> {
+  await new Promise<void>(resolve => {
+    const done = (): void => {
+      stream.off('drain', done)
+      stream.off('close', done)
+      resolve()
+    }
+    stream.on('drain', done)
+    stream.on('close', done)
+  })
 }

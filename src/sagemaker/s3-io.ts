@@ -2,7 +2,7 @@
  * The few S3 operations datasets and jobs need, with S3 failures wrapped into catalog errors
  * (the client sees the operation, never AWS internals; the original stays as `cause`).
  */
-import { Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import {
   CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 } from '@aws-sdk/client-s3'
@@ -42,13 +42,25 @@ export async function getText (s3: S3Client, bucket: string, key: string, signal
 export async function getStream (s3: S3Client, bucket: string, key: string): Promise<Readable | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-    if (out.Body instanceof Readable) return out.Body
+    if (out.Body instanceof Readable) return failingAsS3(out.Body, 'GetObject')
     // not reached on Node (the SDK's Node body is an IncomingMessage); kept for other runtimes
     return Readable.from([Buffer.from(await out.Body?.transformToByteArray() ?? new Uint8Array())])
   } catch (err) {
     if (isNotFound(err)) return undefined
     throw s3Failure('GetObject', err)
   }
+}
+
+/**
+ * `body` with its stream errors (a reset connection, a truncated object) turned into the same
+ * catalog error a failed request gets, so a failure while reading is a 502 like one before it.
+ */
+export function failingAsS3 (body: Readable, operation: string): Readable {
+  const out = new PassThrough()
+  body.on('error', (err) => { out.destroy(s3Failure(operation, err)) })
+  out.on('close', () => { if (!body.destroyed) body.destroy() })
+  body.pipe(out)
+  return out
 }
 
 /** Writes a whole object from memory (manifests, inline records). */

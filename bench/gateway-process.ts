@@ -43,7 +43,8 @@ export async function startGateway (env: Record<string, string | number>, opts: 
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 30_000
+  // generous: under tsx a cold start compiles the sources, and a busy machine (CI) slows that down
+  const deadline = Date.now() + 90_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr}`)
     try {

@@ -15,6 +15,8 @@ export const DRAIN_MAX_MS = 10_000
 /** Adds the drain to every route (call before the routes). */
 export function drainOversizedBodies (app: FastifyInstance): void {
   app.addHook('preParsing', async (request, _reply, payload) => {
+    // a streamed body (dataset uploads) has no body limit: it is the route's to read
+    if (request.routeOptions.config.streamedBody === true) return payload
     const declared = Number(request.headers['content-length'])
     if (!Number.isFinite(declared) || declared <= request.routeOptions.bodyLimit || declared > DRAIN_MAX_BYTES) return payload
     const raw = request.raw

@@ -4,9 +4,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Endpoint, UsageReport } from '../../schemas/endpoints.js'
 import { Gateway, isRecord } from './client.js'
-import { CliError, ConnectionError, EXIT_OK, EXIT_USAGE, HttpError, UsageError } from './errors.js'
+import { CliError, ConnectionError, EXIT_OK, HttpError, UsageError } from './errors.js'
 import { duration, shortDate, table } from './format.js'
-import { CLIENT_OPTIONS_HELP, connection, integerOption, isTTY, parseClientArgs, secondsOption, type CliContext, type Command } from './options.js'
+import { CLIENT_OPTIONS_HELP, connection, integerOption, isTTY, dispatchSubcommand, parseClientArgs, secondsOption, type CliContext, type Command } from './options.js'
 
 /** Longest gap between two polls while waiting (ms); the first come sooner. */
 const POLL_INTERVAL_MS = 2000
@@ -275,19 +275,7 @@ const HELP: Record<string, string> = { deploy: DEPLOY_USAGE, list: LIST_USAGE, d
 
 /** Dispatches `endpoints <subcommand>`; resolves with the exit code (errors are thrown to main). */
 export async function endpointsCommand (argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined) {
-    ctx.err.write(ENDPOINTS_USAGE + '\n')
-    return EXIT_USAGE
-  }
-  if (sub === 'help' || sub === '--help' || sub === '-h') {
-    const topic = rest[0] === undefined ? undefined : HELP[rest[0]]
-    ctx.out.write((topic ?? ENDPOINTS_USAGE) + '\n')
-    return EXIT_OK
-  }
-  const run = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined
-  if (run === undefined) throw new UsageError(`unknown endpoints subcommand ${JSON.stringify(sub)}; expected one of ${Object.keys(SUBCOMMANDS).join(', ')}`, 'endpoints')
-  return await run(rest, ctx)
+  return await dispatchSubcommand('endpoints', ENDPOINTS_USAGE, SUBCOMMANDS, HELP, argv, ctx)
 }
 
 /** `usage`. */

@@ -9,12 +9,12 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { JOB_STATUSES, type TransformJob } from '../../schemas/jobs.js'
 import { Gateway, isJob, isRecord } from './client.js'
-import { ConnectionError, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js'
+import { ConnectionError, EXIT_OK, UsageError } from './errors.js'
 import { duration, jobDetails, jobElapsed, shortDate, table } from './format.js'
 import { DEFAULT_POLL_INTERVAL_MS, requireCompleted, waitForJob } from './job-wait.js'
 import { EVALUATE_USAGE, evaluateJobCommand } from './jobs-evaluate.js'
 import { SUBMIT_USAGE, submitCommand } from './jobs-submit.js'
-import { CLIENT_OPTIONS_HELP, connection, integerOption, parseClientArgs, secondsOption, type CliContext, type Command } from './options.js'
+import { CLIENT_OPTIONS_HELP, connection, integerOption, dispatchSubcommand, parseClientArgs, secondsOption, type CliContext, type Command } from './options.js'
 
 /** Jobs per page asked of the gateway when listing (its maximum). */
 const LIST_PAGE_LIMIT = 100
@@ -294,19 +294,5 @@ export const JOBS_HELP: Record<string, string> = {
 
 /** Dispatches `jobs <subcommand>`; resolves with the exit code (errors are thrown to main). */
 export async function jobsCommand (argv: string[], ctx: CliContext): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined) {
-    ctx.err.write(JOBS_USAGE + '\n')
-    return EXIT_USAGE
-  }
-  if (sub === 'help' || sub === '--help' || sub === '-h') {
-    const topic = rest[0] === undefined ? undefined : JOBS_HELP[rest[0]]
-    ctx.out.write((topic ?? JOBS_USAGE) + '\n')
-    return EXIT_OK
-  }
-  const run = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined
-  if (run === undefined) {
-    throw new UsageError(`unknown jobs subcommand ${JSON.stringify(sub)}; expected one of ${Object.keys(SUBCOMMANDS).join(', ')}`, 'jobs')
-  }
-  return await run(rest, ctx)
+  return await dispatchSubcommand('jobs', JOBS_USAGE, SUBCOMMANDS, JOBS_HELP, argv, ctx)
 }

@@ -1,7 +1,7 @@
 // What every client command shares: its I/O context, the connection options (--url, T2T_URL,
 // T2T_API_KEY), argument parsing that turns mistakes into UsageErrors, and typed --param values.
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { UsageError } from './errors.js'
+import { EXIT_OK, EXIT_USAGE, UsageError } from './errors.js'
 
 /** Gateway URL when neither --url nor T2T_URL is given. */
 export const DEFAULT_URL = 'http://127.0.0.1:3000'
@@ -140,4 +140,26 @@ export function isTTY (stream: NodeJS.ReadableStream | NodeJS.WritableStream): b
 export function columns (stream: NodeJS.WritableStream): number {
   const c = (stream as { columns?: number }).columns
   return typeof c === 'number' && c > 0 ? c : 80
+}
+
+/**
+ * Runs `<group> <subcommand> ...`: no subcommand prints the group's usage (exit 2), `help
+ * [subcommand]` prints that help, an unknown one is a usage error naming the known ones.
+ */
+export async function dispatchSubcommand (group: string, usage: string, subcommands: Record<string, Command>, help: Record<string, string>, argv: string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === undefined) {
+    ctx.err.write(usage + '\n')
+    return EXIT_USAGE
+  }
+  if (sub === 'help' || sub === '--help' || sub === '-h') {
+    const topic = rest[0] === undefined ? undefined : help[rest[0]]
+    ctx.out.write((topic ?? usage) + '\n')
+    return EXIT_OK
+  }
+  const run = Object.hasOwn(subcommands, sub) ? subcommands[sub] : undefined
+  if (run === undefined) {
+    throw new UsageError(`unknown ${group} subcommand ${JSON.stringify(sub)}; expected one of ${Object.keys(subcommands).join(', ')}`, group)
+  }
+  return await run(rest, ctx)
 }

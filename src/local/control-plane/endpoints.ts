@@ -93,7 +93,7 @@ export function endpointOperations (ctx: EndpointsContext): EndpointServices {
     } else {
       e.status = 'InService'
       e.configName = target
-      if (e.status === 'InService' && Object.keys(e.instances).length === 0) e.instances = initialInstances(config)
+      if (Object.keys(e.instances).length === 0) e.instances = initialInstances(config)
     }
     return true
   }
@@ -108,6 +108,13 @@ export function endpointOperations (ctx: EndpointsContext): EndpointServices {
   function requireEndpoint (name: string): EndpointRecord {
     const e = current(name)
     if (e === undefined) throw noEndpoint(name)
+    return e
+  }
+
+  /** An endpoint an update may start on: it exists and is InService (AWS refuses in-progress ones). */
+  function updatableEndpoint (name: string): EndpointRecord {
+    const e = requireEndpoint(name)
+    if (e.status !== 'InService') throw validationError(`Cannot update in-progress endpoint "${e.arn}".`)
     return e
   }
 
@@ -199,8 +206,9 @@ export function endpointOperations (ctx: EndpointsContext): EndpointServices {
     },
     DescribeEndpoint: async (input) => describeEndpoint(requireEndpoint(parseName(input, 'EndpointName'))),
     ListEndpoints: async (input) => {
-      for (const e of Object.values(endpoints)) advance(e)
-      void store.save()
+      let changed = false
+      for (const e of Object.values(endpoints)) changed = advance(e) || changed
+      if (changed) void store.save()
       const { page, nextToken } = listPage(Object.values(endpoints), input, {
         sortBy: ['Name', 'CreationTime', 'Status'],
         sortValue: (e, by) => by === 'Name' ? e.name : by === 'Status' ? e.status : e.createdAt,
@@ -222,8 +230,7 @@ export function endpointOperations (ctx: EndpointsContext): EndpointServices {
       const name = r.string('EndpointName', NAME_RULES, true) ?? ''
       const configName = r.string('EndpointConfigName', NAME_RULES, true) ?? ''
       v.throwIfAny()
-      const e = requireEndpoint(name)
-      if (e.status !== 'InService') throw validationError(`Cannot update in-progress endpoint "${e.arn}".`)
+      const e = updatableEndpoint(name)
       const config = requireConfig(configName)
       const t = now()
       Object.assign(e, { status: 'Updating', pendingConfigName: config.name, modifiedAt: t, transitionAt: t + ctx.transitionMs, instances: initialInstances(config) })
@@ -242,8 +249,7 @@ export function endpointOperations (ctx: EndpointsContext): EndpointServices {
         return { variant: dr.string('VariantName', { max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT }, true) ?? '', count: dr.integer('DesiredInstanceCount', { min: 0 }) }
       })
       v.throwIfAny()
-      const e = requireEndpoint(name)
-      if (e.status !== 'InService') throw validationError(`Cannot update in-progress endpoint "${e.arn}".`)
+      const e = updatableEndpoint(name)
       for (const c of changes) {
         if (!(c.variant in e.instances)) throw validationError(`The variant(s) "[${c.variant}]" is/are not present in the endpoint.`)
       }

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import { Type, type Static, type TRef } from 'typebox'
-import { Errors, type ErrorCode } from '../src/errors.js'
+import { catalogError, Errors, type ErrorCode } from '../src/errors.js'
+import { openAiErrorBody } from '../src/openai/errors.js'
 import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 import { type ExampleDoc, type HeaderDoc, type ResponseDoc, RetryAfterHeader, jsonResponse } from './responses.js'
 
@@ -80,10 +81,40 @@ function reason (status: number): string {
 /** Documents `WWW-Authenticate: Bearer` on 401. */
 const WwwAuthenticateHeader: HeaderDoc = { description: 'Always `Bearer`.', type: 'string', examples: ['Bearer'] }
 
-const ref: TRef<'ErrorResponse'> = Type.Ref('ErrorResponse')
+/**
+ * OpenAI's error shape, answered by the OpenAI-compatible routes (src/openai/errors.ts).
+ * https://platform.openai.com/docs/guides/error-codes
+ */
+export const OpenAiErrorResponse = Type.Object({
+  error: Type.Object({
+    message: Type.String({ description: 'What went wrong, naming the offending field and value.', examples: ['max_tokens must be >= 1 (got 0)'] }),
+    type: Type.String({ description: 'OpenAI\'s error type: invalid_request_error (4xx), requests (429), server_error (5xx).', examples: ['invalid_request_error'] }),
+    param: Type.Union([Type.String(), Type.Null()], { description: 'The request field at fault, or null.', examples: ['max_tokens'] }),
+    code: Type.Union([Type.String(), Type.Null()], { description: 'OpenAI\'s code where one means the same (invalid_api_key, model_not_found, rate_limit_exceeded), else the gateway\'s catalog code in lower case.', examples: ['invalid_parameters'] })
+  })
+}, {
+  $id: 'OpenAiErrorResponse',
+  title: 'OpenAiErrorResponse',
+  description: 'Error body of the OpenAI-compatible routes, in OpenAI\'s shape.'
+})
+
+type ErrorRef = TRef<'ErrorResponse'> | TRef<'OpenAiErrorResponse'>
+/** How one error shape is documented: its schema and the example body of a code. */
+interface ShapeDoc {
+  ref: ErrorRef
+  example: (code: ErrorCode, status: number) => unknown
+}
+const GATEWAY_SHAPE: ShapeDoc = {
+  ref: Type.Ref('ErrorResponse'),
+  example: (code, status) => ({ statusCode: status, code, error: reason(status), message: ERROR_DOCS[code].example })
+}
+const OPENAI_SHAPE: ShapeDoc = {
+  ref: Type.Ref('OpenAiErrorResponse'),
+  example: (code) => openAiErrorBody(catalogError(code, ERROR_DOCS[code].example))
+}
 
 /** One documented error status: its codes, what they mean, headers and a named example per code. */
-function errorResponse (status: number, codes: readonly ErrorCode[]): ResponseDoc<typeof ref> {
+function errorResponse (status: number, codes: readonly ErrorCode[], shape: ShapeDoc): ResponseDoc<ErrorRef> {
   const retrying = codes.filter(c => ERROR_DOCS[c].retryAfter === true)
   const names = codes.length < 2 ? codes.join('') : `${codes.slice(0, -1).join(', ')} or ${codes[codes.length - 1] ?? ''}`
   let retry = ''
@@ -99,9 +130,9 @@ function errorResponse (status: number, codes: readonly ErrorCode[]): ResponseDo
   if (status === 401) headers['WWW-Authenticate'] = WwwAuthenticateHeader
   const examples: Record<string, ExampleDoc> = {}
   for (const code of codes) {
-    examples[code] = { summary: ERROR_DOCS[code].meaning, value: { statusCode: status, code, error: reason(status), message: ERROR_DOCS[code].example } }
+    examples[code] = { summary: ERROR_DOCS[code].meaning, value: shape.example(code, status) }
   }
-  return jsonResponse(`${status} ${names}${retry}${meanings}`, ref, {
+  return jsonResponse(`${status} ${names}${retry}${meanings}`, shape.ref, {
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
     examples
   })
@@ -113,14 +144,23 @@ function errorResponse (status: number, codes: readonly ErrorCode[]): ResponseDo
  * description naming its codes, Retry-After / WWW-Authenticate where sent, and one example
  * per code.
  */
-export function errorResponses (...codes: ErrorCode[]): Record<number, ResponseDoc<typeof ref>> {
+export function errorResponses (...codes: ErrorCode[]): Record<number, ResponseDoc<ErrorRef>> {
+  return shapedErrorResponses(GATEWAY_SHAPE, codes)
+}
+
+/** errorResponses for the OpenAI-compatible routes: the same codes, in OpenAI's error shape. */
+export function openAiErrorResponses (...codes: ErrorCode[]): Record<number, ResponseDoc<ErrorRef>> {
+  return shapedErrorResponses(OPENAI_SHAPE, codes)
+}
+
+function shapedErrorResponses (shape: ShapeDoc, codes: readonly ErrorCode[]): Record<number, ResponseDoc<ErrorRef>> {
   const byStatus = new Map<number, ErrorCode[]>()
   for (const code of codes) {
     const status = statusOf(code)
     byStatus.set(status, [...(byStatus.get(status) ?? []), code])
   }
-  const out: Record<number, ResponseDoc<typeof ref>> = {}
-  for (const [status, group] of [...byStatus].sort((a, b) => a[0] - b[0])) out[status] = errorResponse(status, group)
+  const out: Record<number, ResponseDoc<ErrorRef>> = {}
+  for (const [status, group] of [...byStatus].sort((a, b) => a[0] - b[0])) out[status] = errorResponse(status, group, shape)
   return out
 }
 

@@ -30,7 +30,7 @@ import { realtimePlugin } from './plugins/realtime.js'
 import { batchJobsPlugin } from './plugins/batch-jobs.js'
 import { endpointsPlugin } from './plugins/endpoints.js'
 import { InvocationLedger } from './endpoints/invocations.js'
-import { ErrorResponse } from '../schemas/errors.js'
+import { ErrorResponse, OpenAiErrorResponse } from '../schemas/errors.js'
 import opsRoutes from '../routes/ops.js'
 import summarizeRoutes from '../routes/summarize.js'
 import generateRoutes from '../routes/generate.js'
@@ -113,6 +113,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   useDepthCheckedJsonParser(app)
   drainOversizedBodies(app)
   app.addSchema(ErrorResponse)
+  app.addSchema(OpenAiErrorResponse)
 
   installErrorHandlers(app)
   await registerOpenApi(app)

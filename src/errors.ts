@@ -69,13 +69,16 @@ export interface CatalogError extends Error {
   code: string
   statusCode: number
   retryAfterSeconds?: number
+  /** the request field at fault (`messages[0].role`), for error shapes that carry it apart (OpenAI's `param`) */
+  param?: string
 }
 
 /** Builds a catalog error; `cause` keeps the foreign error for logs, never for the client. */
-export function catalogError (code: ErrorCode, message: string, opts: { cause?: unknown, retryAfterSeconds?: number } = {}): CatalogError {
+export function catalogError (code: ErrorCode, message: string, opts: { cause?: unknown, retryAfterSeconds?: number, param?: string } = {}): CatalogError {
   const err = new Errors[code](message) as CatalogError
   if (opts.cause !== undefined) err.cause = opts.cause
   if (opts.retryAfterSeconds !== undefined) err.retryAfterSeconds = opts.retryAfterSeconds
+  if (opts.param !== undefined) err.param = opts.param
   return err
 }
 

@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import type { ErrorObject } from 'ajv'
 import { catalogError, EXPECTED_REFUSALS, isCatalogError, type CatalogError, type ErrorCode } from '../errors.js'
 import { redactAws } from '../util/redact-aws.js'
-import { describeValidation } from './validation.js'
+import { describeValidation, faultyField } from './validation.js'
 import { GENERATION_PARAMETER_NAMES } from '../../schemas/params.js'
 
 /**
@@ -31,7 +31,8 @@ export function toClientError (err: FastifyError, data: unknown): CatalogError {
   if (err.validation !== undefined) {
     const errors = err.validation as ErrorObject[]
     const { message } = describeValidation(errors, err.validationContext ?? 'body', data)
-    return catalogError(validationCode(errors), message, { cause: err })
+    const param = faultyField(errors)
+    return catalogError(validationCode(errors), message, { cause: err, ...(param !== undefined ? { param } : {}) })
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return catalogError('BODY_TOO_LARGE', `request body is larger than this route accepts: ${err.message}`, { cause: err })
@@ -46,9 +47,24 @@ export function toClientError (err: FastifyError, data: unknown): CatalogError {
   return catalogError('INTERNAL_ERROR', 'internal error', { cause: err })
 }
 
-/** The error handler and the not-found handler of the app. */
-export function installErrorHandlers (app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+/** The body a client gets for an error, in the error shape of the routes that answer it. */
+export type ErrorRenderer = (clientError: CatalogError) => unknown
+
+/** The gateway's own error shape `{"statusCode","code","error","message"}`. */
+export const gatewayErrorBody: ErrorRenderer = (clientError) => ({
+  statusCode: clientError.statusCode,
+  code: clientError.code,
+  error: httpReason(clientError.statusCode),
+  message: clientError.message
+})
+
+/**
+ * Sets the error handler of `scope` (the app, or one encapsulated route plugin with an error
+ * shape of its own, as the OpenAI-compatible routes have): every error mapped by
+ * toClientError, logged at the level its kind deserves, rendered by `render`.
+ */
+export function installErrorHandler (scope: FastifyInstance, render: ErrorRenderer): void {
+  scope.setErrorHandler((err: FastifyError, request, reply) => {
     const parts: Record<string, unknown> = { body: request.body, querystring: request.query, params: request.params, headers: request.headers }
     const data = parts[err.validationContext ?? 'body']
     const clientError = toClientError(err, data)
@@ -57,14 +73,13 @@ export function installErrorHandlers (app: FastifyInstance): void {
     else if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
     else request.log.info({ code: clientError.code, statusCode: clientError.statusCode }, 'request rejected')
     if (clientError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(clientError.retryAfterSeconds))
-    const status = clientError.statusCode
-    void reply.code(status).send({
-      statusCode: status,
-      code: clientError.code,
-      error: httpReason(status),
-      message: clientError.message
-    })
+    void reply.code(clientError.statusCode).send(render(clientError))
   })
+}
+
+/** The error handler and the not-found handler of the app. */
+export function installErrorHandlers (app: FastifyInstance): void {
+  installErrorHandler(app, gatewayErrorBody)
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
   })

@@ -73,6 +73,20 @@ function describe (err: ErrorObject, context: string, data: unknown): string {
 }
 
 /**
+ * The field at fault in a failed validation, as a path inside the validated part
+ * (`messages[0].role`, `max_tokens`): a missing or unknown key names the key itself.
+ * Undefined when the whole part is at fault.
+ */
+export function faultyField (errors: ErrorObject[]): string | undefined {
+  const err = errors.find(e => e.keyword !== 'anyOf' && e.keyword !== 'oneOf') ?? errors[0]
+  if (err === undefined) return undefined
+  const p = err.params as Record<string, unknown>
+  const key = err.keyword === 'required' ? p.missingProperty : err.keyword === 'additionalProperties' ? p.additionalProperty : undefined
+  const pointer = typeof key === 'string' ? `${err.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}` : err.instancePath
+  return pointer === '' ? undefined : fieldName('', pointer).replace(/^\./, '')
+}
+
+/**
  * One message for a failed validation, naming each offending field and value. Union
  * (anyOf) failures collapse to "must be string or array" unless a branch matched the
  * value's type and failed on something more specific (e.g. an empty array).

@@ -28,8 +28,8 @@ export async function freePort (): Promise<number> {
 /** Path of the compiled server entry next to this compiled file (dist/bench -> dist/src). */
 export const SERVER_ENTRY = fileURLToPath(new URL('../src/server.js', import.meta.url))
 
-/** Starts `node dist/src/server.js` with env, waits for /ready, returns a handle. */
-export async function startGateway (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[], dataDir?: string } = {}): Promise<GatewayProcess> {
+/** Starts `node dist/src/server.js` (or `entry` with `args`) with env, waits for /ready (or `readyPath`), returns a handle. */
+export async function startGateway (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[], dataDir?: string, args?: (port: number) => string[], readyPath?: string } = {}): Promise<GatewayProcess> {
   const port = await freePort()
   // a given dataDir belongs to the caller (restarts reuse it); a fresh one is removed on stop
   const ownDir = opts.dataDir === undefined
@@ -37,9 +37,10 @@ export async function startGateway (env: Record<string, string | number>, opts: 
   // no load shedding unless asked: on a busy machine the event loop lags past any threshold,
   // and tests and benchmarks would measure 503s instead of the gateway
   const childEnv: Record<string, string> = { ...process.env as Record<string, string>, LOG_LEVEL: 'warn', SHED_EVENT_LOOP_DELAY_MS: '0', LOCAL_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' }
-  for (const [k, v] of Object.entries(env)) childEnv[k] = String(v)
+  // local mode unless the caller names an endpoint itself
   delete childEnv.SAGEMAKER_ENDPOINT_NAME
-  const child = spawn(process.execPath, [...(opts.execArgv ?? []), opts.entry ?? SERVER_ENTRY], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] })
+  for (const [k, v] of Object.entries(env)) childEnv[k] = String(v)
+  const child = spawn(process.execPath, [...(opts.execArgv ?? []), opts.entry ?? SERVER_ENTRY, ...(opts.args?.(port) ?? [])], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   const url = `http://127.0.0.1:${port}`
@@ -48,7 +49,7 @@ export async function startGateway (env: Record<string, string | number>, opts: 
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr}`)
     try {
-      const res = await fetch(`${url}/ready`)
+      const res = await fetch(`${url}${opts.readyPath ?? '/ready'}`)
       if (res.status === 200) break
     } catch {}
     if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`gateway did not become ready: ${stderr}`) }

@@ -21,9 +21,9 @@ export function quantile (sorted: number[], q: number): number {
 }
 
 /** POSTs a JSON body over a keep-alive agent; resolves with the status code. */
-function post (agent: Agent, url: URL, body: string): Promise<number> {
+function post (agent: Agent, url: URL, body: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, res => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, res => {
       res.resume()
       res.on('end', () => { resolve(res.statusCode ?? 0) })
       res.on('error', reject)
@@ -38,7 +38,7 @@ function post (agent: Agent, url: URL, body: string): Promise<number> {
  * for `durationMs` after `warmupMs`. Throughput counts completions inside that window;
  * latency is measured per request from send to last byte.
  */
-export async function closedLoop (opts: { url: string, concurrency: number, durationMs: number, body: (i: number) => string, warmupMs?: number }): Promise<LoadResult> {
+export async function closedLoop (opts: { url: string, concurrency: number, durationMs: number, body: (i: number) => string, warmupMs?: number, headers?: Record<string, string> }): Promise<LoadResult> {
   const url = new URL(opts.url)
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency })
   const latencies: number[] = []
@@ -52,7 +52,7 @@ export async function closedLoop (opts: { url: string, concurrency: number, dura
       const started = performance.now()
       let status: number
       try {
-        status = await post(agent, url, opts.body(seq++))
+        status = await post(agent, url, opts.body(seq++), opts.headers)
       } catch (err) {
         status = -1
         errors[(err as NodeJS.ErrnoException).code ?? 'network'] = (errors[(err as NodeJS.ErrnoException).code ?? 'network'] ?? 0) + 1

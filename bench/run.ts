@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { realtimeChart } from './chart.js'
 import { runOverheadBench } from './overhead.js'
+import { runPeerBench } from './peer.js'
 import { LEVELS, runRealtimeBench } from './realtime.js'
 import { runRougeBench } from './rouge.js'
 import { runJobsBench } from './jobs.js'
@@ -41,6 +42,19 @@ if (wanted('overhead')) {
   console.log(`  gateway mean batch ${overhead.gatewayMeanBatch.toFixed(1)} items; client CPU per invocation of ${cost.items} items: ` +
     `gateway invoker (AWS SDK) ${cost.gatewayInvokerCpuUs.toFixed(0)} µs, bare HTTP POST ${cost.rawHttpCpuUs.toFixed(0)} µs ` +
     `(${(cost.gatewayInvokerCpuUs / cost.rawHttpCpuUs).toFixed(1)}×; ${((cost.gatewayInvokerCpuUs - cost.rawHttpCpuUs) / overhead.gatewayMeanBatch).toFixed(1)} µs per request)`)
+}
+if (wanted('peer')) {
+  console.log('against a peer: this gateway and @portkey-ai/gateway, each its own process, on the same local endpoint (another process), one load generator (another):')
+  const peer = await runPeerBench()
+  results.peer = peer
+  console.log(`  side by side (Portkey ${peer.portkeyVersion}; ok responses per gateway CPU-second pooled over the rounds, mean req/s, mean p50 / worst p99 ms):`)
+  for (const s of peer.summary) {
+    console.log(`  ${s.shape.padEnd(7)} c=${String(s.concurrency).padStart(3)} ${s.gateway.padEnd(19)} ${s.okPerCpuSec.toFixed(0).padStart(6)} ok/CPU-s  ${s.throughputPerSec.toFixed(0).padStart(6)} req/s  ` +
+      `${s.p50Ms.toFixed(1)} / ${s.p99Ms.toFixed(1)} ms  errors ${JSON.stringify(s.errors)}`)
+  }
+  for (const r of peer.ratios) {
+    console.log(`  ${r.shape.padEnd(7)} c=${String(r.concurrency).padStart(3)} ${r.gateway} / Portkey: ${r.okPerCpuSec.toFixed(2)}× per CPU-second, ${r.throughput.toFixed(2)}× throughput`)
+  }
 }
 if (wanted('rouge')) {
   console.log('ROUGE over the CNN/DailyMail lead-3 predictions:')

@@ -25,6 +25,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { DeployBody, Endpoint, EndpointStatus } from '../../schemas/endpoints.js'
 import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
 import { controlPlaneError, isJobNotFound as isNotFound } from '../sagemaker/transform-jobs.js'
+import { SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
 import type { Tenant } from '../tenants.js'
 import type { InvocationLedger, PendingCalls } from './invocations.js'
 import type { PriceTable } from './prices.js'
@@ -411,7 +412,7 @@ export class Endpoints {
       const hit = this.cache.get(name.toLowerCase())
       if (hit !== undefined && this.now() - hit.at < this.cacheMs) return hit.value
     }
-    if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name)) return undefined
+    if (!SAGEMAKER_NAME_PATTERN.test(name)) return undefined
     let description: DescribeEndpointOutput
     try {
       description = await this.control.send(new DescribeEndpointCommand({ EndpointName: name }))

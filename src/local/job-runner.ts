@@ -20,12 +20,14 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { generateSequences, ModelInputError, parseGenerateRequest } from './engine.js'
+import { BatchSizeLog, callModel, clientFailure, faultPattern, parseRecord, truncateReason, type ContainerRecord, type Outcome } from './container.js'
 import {
-  countRecords, isBlank, listInputObjects, ManifestError, openInput, outputKey, parseS3Uri, RecordTooLargeError, splitLines
+  countRecords, isBlank, listInputObjects, ManifestError, openInput, outputKey, RecordTooLargeError, splitResumableLines
 } from './job-input.js'
+import { parseSageMakerS3Uri } from '../sagemaker/s3-uri.js'
 import { CoalescingWriter, type JobCheckpoint, type JobRecord, type JobStore, type PlannedFile } from './job-store.js'
 import { parsePythonLiteral, toPythonLiteral, type PyValue } from '../sagemaker/python-literal.js'
+import { DEFAULT_MAX_PAYLOAD_MB, MAX_PAYLOAD_MB } from '../sagemaker/rules.js'
 
 /** How long a stopped job stays Stopping before it is Stopped (ms): AWS shows both states. */
 export const DEFAULT_STOPPING_MS = 1000
@@ -37,26 +39,11 @@ export const DEFAULT_STOPPING_MS = 1000
  */
 export const JOB_CONTENT_TYPES: readonly string[] = ['application/json', 'application/jsonlines']
 
-/** MaxPayloadInMB when the job does not set it (SageMaker's default). */
-export const DEFAULT_MAX_PAYLOAD_MB = 6
-
-/** Payload ceiling when MaxPayloadInMB is 0 ("no limit"): SageMaker's maximum, 100 MB. */
-export const MAX_PAYLOAD_MB = 100
-
 /** Records per model call when HYPER_PARAMS has no batch_size. */
 export const DEFAULT_BATCH_SIZE = 1
 
 /** Part size of the multipart upload of a `.out` (bytes); smaller outputs go up in one PutObject. */
 export const DEFAULT_UPLOAD_PART_BYTES = 8 * 1024 * 1024
-
-/** FailureReason's limit in SageMaker. */
-const MAX_FAILURE_REASON = 1024
-
-/** Most recent batch sizes kept by stats(). */
-const MAX_RECORDED_BATCHES = 100_000
-
-/** The prefix SageMaker puts on failures caused by the customer's data or container. */
-const CLIENT_ERROR = 'ClientError: See job logs for more information.'
 
 /** What SageMaker reports for a failure that is not the customer's. */
 export const INTERNAL_FAILURE_REASON = 'InternalServerError: We encountered an internal error. Please try again.'
@@ -122,20 +109,11 @@ interface Settings {
   hyperSet: boolean
 }
 
-/** One record read from the input. */
-interface InputRecord {
-  id: unknown
-  hasId: boolean
-  input: string | string[]
-  params: Record<string, unknown>
-  line: number
-}
-
 /** Records that share one model call. */
 interface Batch {
   paramsKey: string
   params: Record<string, unknown>
-  records: InputRecord[]
+  records: ContainerRecord[]
   /** Payload bytes the batch's inputs add to `{"text_inputs": [...]}`. */
   bytes: number
   endOffset: number
@@ -143,8 +121,6 @@ interface Batch {
   /** Set when the batch stands for a record that failed before reaching the model. */
   failure?: string
 }
-
-type Outcome = { lines: string[] } | { failure: string }
 
 /** Everything one run of one job shares. */
 interface RunContext {
@@ -174,15 +150,6 @@ async function * guardInput<T> (source: AsyncIterable<T>): AsyncGenerator<T> {
   }
 }
 
-/** A `ClientError` FailureReason, trimmed to SageMaker's 1024 characters. */
-function clientFailure (detail: string): string {
-  return truncateReason(`${CLIENT_ERROR} ${detail}`)
-}
-
-function truncateReason (text: string): string {
-  return text.length <= MAX_FAILURE_REASON ? text : text.slice(0, MAX_FAILURE_REASON - 3) + '...'
-}
-
 function errorName (err: unknown): string {
   return err instanceof Error ? err.name : 'Error'
 }
@@ -190,15 +157,6 @@ function errorName (err: unknown): string {
 /** Keys sorted, so two parameter objects with the same content share a mini-batch. */
 function canonical (params: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]))
-}
-
-function describeId (record: InputRecord): string {
-  if (!record.hasId) return 'without id'
-  try {
-    return `id ${toPythonLiteral(record.id)}`
-  } catch {
-    return `id ${String(record.id)}`
-  }
 }
 
 /** Parses HYPER_PARAMS and the other settings; throws JobFailure for what the container would reject. */
@@ -270,7 +228,8 @@ export class JobRunner {
   private readonly now: () => number
   private readonly runs = new Map<string, Run>()
   private closed = false
-  private counters: JobRunnerStats = { modelCalls: 0, records: 0, batchSizes: [], maxInFlight: 0 }
+  private counters: Omit<JobRunnerStats, 'batchSizes'> = { modelCalls: 0, records: 0, maxInFlight: 0 }
+  private readonly batchSizes = new BatchSizeLog()
   private inFlight = 0
 
   constructor (options: JobRunnerOptions) {
@@ -278,10 +237,7 @@ export class JobRunner {
     this.s3 = options.s3
     this.latencyBaseMs = options.latencyBaseMs ?? 0
     this.latencyPerItemMs = options.latencyPerItemMs ?? 0
-    // No flags: a 'g' or 'y' regex would carry lastIndex between records.
-    this.poison = options.faultModelErrorPattern === undefined || options.faultModelErrorPattern === ''
-      ? undefined
-      : new RegExp(options.faultModelErrorPattern)
+    this.poison = faultPattern(options.faultModelErrorPattern)
     this.stoppingMs = options.stoppingMs ?? DEFAULT_STOPPING_MS
     this.uploadPartBytes = options.uploadPartBytes ?? DEFAULT_UPLOAD_PART_BYTES
     this.now = options.now ?? Date.now
@@ -289,12 +245,13 @@ export class JobRunner {
 
   /** Counters since start or the last resetStats(). */
   stats (): JobRunnerStats {
-    return { ...this.counters, batchSizes: [...this.counters.batchSizes] }
+    return { ...this.counters, batchSizes: this.batchSizes.list() }
   }
 
   /** Zeroes the counters. */
   resetStats (): void {
-    this.counters = { modelCalls: 0, records: 0, batchSizes: [], maxInFlight: this.inFlight }
+    this.counters = { modelCalls: 0, records: 0, maxInFlight: this.inFlight }
+    this.batchSizes.clear()
   }
 
   /** True while the job is being worked on by this runner. */
@@ -464,8 +421,8 @@ export class JobRunner {
   /** Lists the input objects and counts their records: the checkpoint a fresh job starts from. */
   private async plan (record: JobRecord, settings: Settings, signal: AbortSignal): Promise<JobCheckpoint> {
     const source = record.spec.TransformInput.DataSource.S3DataSource
-    const inputUri = parseS3Uri(source.S3Uri)
-    const outputUri = parseS3Uri(record.spec.TransformOutput.S3OutputPath)
+    const inputUri = parseSageMakerS3Uri(source.S3Uri)
+    const outputUri = parseSageMakerS3Uri(record.spec.TransformOutput.S3OutputPath)
     if (inputUri === undefined || outputUri === undefined) {
       throw new JobFailure(clientFailure('Only s3:// URIs are supported by the local stack.'))
     }
@@ -570,7 +527,7 @@ export class JobRunner {
       signal.addEventListener('abort', onAbort, { once: true })
       let current: Batch | undefined
       try {
-        const lines = guardInput(splitLines(input.stream, {
+        const lines = guardInput(splitResumableLines(input.stream, {
           sourceStart: input.sourceStart,
           start: cp.inputOffset,
           startLine: cp.inputLine,
@@ -579,7 +536,7 @@ export class JobRunner {
         }))
         for await (const line of lines) {
           if (isBlank(line.text)) continue
-          const parsed = this.parseRecord(line.text, line.line, uri, settings)
+          const parsed = parseRecord(line.text, line.line, uri, settings)
           if (typeof parsed === 'string') {
             if (current !== undefined) await dispatch(current)
             current = failed(parsed, line.line)
@@ -634,74 +591,16 @@ export class JobRunner {
     }
   }
 
-  /** A record, or a FailureReason for a line the container cannot read. */
-  private parseRecord (text: string, line: number, uri: string, settings: Settings): InputRecord | string {
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (err) {
-      return clientFailure(`Line ${line} of ${uri} is not valid JSON: ${(err as Error).message}`)
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return clientFailure(`Line ${line} of ${uri} is not a JSON object.`)
-    }
-    const { id, text_inputs: input, ...own } = value as Record<string, unknown>
-    // JumpStart's rule: with HYPER_PARAMS set, a record's own parameters are not used
-    const params: Record<string, unknown> = settings.hyperSet ? { ...settings.hyper } : own
-    const record: InputRecord = { id, hasId: Object.hasOwn(value, 'id'), input: input as string | string[], params, line }
-    try {
-      // The container's own validation, one record at a time, so a bad record is named.
-      parseGenerateRequest({ text_inputs: input, ...params })
-    } catch (err) {
-      if (err instanceof ModelInputError) {
-        return clientFailure(`Record ${describeId(record)} (line ${line} of ${uri}): ${err.message}`)
-      }
-      throw err
-    }
-    return record
-  }
-
-  /** One model call: emulated latency, then the fault pattern, then the engine. Rejects only on abort. */
+  /** One model call, counted: the shared container does the work. Rejects only on abort. */
   private async callModel (batch: Batch, uri: string, signal: AbortSignal): Promise<Outcome> {
     const n = batch.records.length
     this.counters.modelCalls++
     this.counters.records += n
-    this.counters.batchSizes.push(n)
-    if (this.counters.batchSizes.length > MAX_RECORDED_BATCHES) this.counters.batchSizes.splice(0, this.counters.batchSizes.length - MAX_RECORDED_BATCHES)
+    this.batchSizes.push(n)
     this.inFlight++
     if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight
     try {
-      const delay = this.latencyBaseMs + this.latencyPerItemMs * n
-      if (delay > 0) await sleep(delay, undefined, { signal })
-      signal.throwIfAborted()
-      if (this.poison !== undefined) {
-        const poison = this.poison
-        const hit = batch.records.find((r) => (typeof r.input === 'string' ? [r.input] : r.input).some((t) => poison.test(t)))
-        if (hit !== undefined) {
-          return {
-            failure: clientFailure(`Record ${describeId(hit)} (line ${hit.line} of ${uri}): the model failed on this input: ` +
-              `it matches the fault pattern /${poison.source}/ (LOCAL_FAULT_MODEL_ERROR_PATTERN).`)
-          }
-        }
-      }
-      const single = typeof batch.records[0].input !== 'string'
-      const payload = { ...batch.params, text_inputs: single ? batch.records[0].input : batch.records.map((r) => r.input as string) }
-      // per record: its generated texts (a record whose text_inputs is a list: one list per input)
-      let texts: Array<string[] | string[][]>
-      try {
-        const answer = generateSequences(payload)
-        texts = single ? [answer] : answer
-      } catch (err) {
-        if (!(err instanceof ModelInputError)) throw err
-        const index = /text_inputs\[(\d+)\]/.exec(err.message)
-        const record = batch.records[index === null ? 0 : Number(index[1])] ?? batch.records[0]
-        return { failure: clientFailure(`Record ${describeId(record)} (line ${record.line} of ${uri}): ${err.message}`) }
-      }
-      const lines = batch.records.map((r, i) => {
-        const generated = texts[i]
-        return toPythonLiteral(r.hasId ? { id: r.id, generated_texts: generated } : { generated_texts: generated })
-      })
-      return { lines }
+      return await callModel(batch, uri, { delayMs: this.latencyBaseMs + this.latencyPerItemMs * n, fault: this.poison, signal })
     } finally {
       this.inFlight--
     }

@@ -4,7 +4,7 @@
 // puts them on the wire, so the real SDK client raises the same exceptions it would against AWS.
 
 import { setTimeout as sleep } from 'node:timers/promises'
-import { countInputs, generate, ModelInputError, summarize } from './engine.js'
+import { BatchSizeLog, ContainerRefusal, faultPattern, readPayload } from './container.js'
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './wire.js'
 
 /** InvokeEndpoint's payload limit: 6 MB (6,291,456 bytes). */
@@ -12,9 +12,6 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 /** Production variant name JumpStart deployments use; echoed in `x-Amzn-Invoked-Production-Variant`. */
 export const DEFAULT_VARIANT_NAME = 'AllTraffic'
-
-/** Most recent batch sizes kept by the stats; bounds memory of a long-running local gateway. */
-export const MAX_RECORDED_BATCHES = 100_000
 
 // SageMaker's EndpointName constraint.
 const ENDPOINT_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/
@@ -77,7 +74,7 @@ export interface LocalStats {
   inFlight: number
   /** Highest `inFlight` seen since start or the last reset. */
   maxInFlight: number
-  /** Items per invocation that reached the model, in arrival order (the last MAX_RECORDED_BATCHES). */
+  /** Items per invocation that reached the model, in arrival order (the last MAX_RECORDED_BATCHES of container.ts). */
   batchSizes: number[]
 }
 
@@ -121,22 +118,6 @@ function checkMs (name: string, value: number): number {
   return value
 }
 
-/** The media type of a Content-Type/Accept entry, lower-cased, without parameters. */
-function mediaType (value: string): string {
-  return value.split(';')[0].trim().toLowerCase()
-}
-
-/** Content-Type of the answer for an Accept header, or undefined if the container cannot produce it. */
-function negotiate (accept: string | undefined): string | undefined {
-  if (accept === undefined || accept.trim() === '') return 'application/json'
-  for (const range of accept.split(',')) {
-    const type = mediaType(range)
-    if (type === 'application/json') return range.trim()
-    if (type === '*/*' || type === 'application/*') return 'application/json'
-  }
-  return undefined
-}
-
 const OUTCOME_BY_ERROR: Record<string, InvocationOutcome> = {
   ModelError: 'modelError',
   ThrottlingException: 'throttled',
@@ -158,10 +139,7 @@ export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRun
   if (!(maxConcurrency >= 1)) throw new RangeError(`maxConcurrency must be >= 1, got ${maxConcurrency}`)
   const throttleRate = checkRate('faultThrottleRate', options.faultThrottleRate ?? 0)
   const errorRate = checkRate('faultErrorRate', options.faultErrorRate ?? 0)
-  // No flags: a 'g' or 'y' regex would carry lastIndex between inputs.
-  const poison = options.faultModelErrorPattern === undefined || options.faultModelErrorPattern === ''
-    ? undefined
-    : new RegExp(options.faultModelErrorPattern)
+  const fault = faultPattern(options.faultModelErrorPattern)
   const random = options.random ?? Math.random
   const accountId = options.accountId ?? LOCAL_ACCOUNT_ID
   const region = options.region ?? LOCAL_REGION
@@ -173,7 +151,7 @@ export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRun
   let itemsByOutcome = zeroOutcomes()
   let inFlight = 0
   let maxInFlight = 0
-  let batchSizes: number[] = []
+  const batchSizes = new BatchSizeLog()
 
   const logGroup = (endpoint: string): string => `/aws/sagemaker/Endpoints/${endpoint}`
 
@@ -222,61 +200,20 @@ export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRun
     }
   }
 
-  /**
-   * The container: content negotiation, parsing, poisoned inputs, generation. Split in two so the
-   * item count (which sets the emulated latency) is known before the answer is produced.
-   */
+  /** The container's answer to one payload; its refusals as the ModelError SageMaker wraps them in. */
   function container (input: InvokeInput): { items: number, run: () => InvokeOutput } {
-    const endpoint = input.endpointName
-    const type = input.contentType === undefined ? '' : mediaType(input.contentType)
-    const answerType = negotiate(input.accept)
-    const text = input.body.toString('utf8')
-    let payload: unknown
-    let n = 0
-    let parseProblem: string | undefined
-    if (type === 'application/json') {
-      try {
-        payload = JSON.parse(text)
-        n = countInputs(payload)
-      } catch (err) {
-        parseProblem = `Request body is not valid JSON: ${(err as Error).message}`
-      }
-    } else if (type === 'application/x-text') {
-      payload = text
-      n = 1
-    }
-    const run = (): InvokeOutput => {
-      if (type !== 'application/json' && type !== 'application/x-text') {
-        throw modelError(endpoint, 415, `Content type ${input.contentType ?? '(none)'} is not supported; use application/json or application/x-text`)
-      }
-      if (answerType === undefined) {
-        throw modelError(endpoint, 406, `Accept type ${input.accept ?? ''} is not supported; use application/json`)
-      }
-      if (parseProblem !== undefined) throw modelError(endpoint, 400, parseProblem)
-      const inputs = typeof payload === 'string'
-        ? [payload]
-        : (() => {
-            const raw = (payload as { text_inputs?: unknown } | null)?.text_inputs
-            return typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : []
-          })()
-      if (poison !== undefined) {
-        const hit = inputs.findIndex((item) => typeof item === 'string' && poison.test(item))
-        if (hit >= 0) {
-          throw modelError(endpoint, 400,
-            `text_inputs[${hit}] cannot be processed: it matches the fault pattern /${poison.source}/ (LOCAL_FAULT_MODEL_ERROR_PATTERN)`)
+    const { items: n, run } = readPayload(input, fault)
+    return {
+      items: n,
+      run: () => {
+        try {
+          return { ...run(), invokedProductionVariant: variantName }
+        } catch (err) {
+          if (err instanceof ContainerRefusal) throw modelError(input.endpointName, err.status, err.message)
+          throw err
         }
       }
-      try {
-        const answer = typeof payload === 'string'
-          ? { generated_text: text.trim() === '' ? '' : summarize(text)[0] }
-          : generate(payload)
-        return { body: Buffer.from(JSON.stringify(answer)), contentType: answerType, invokedProductionVariant: variantName }
-      } catch (err) {
-        if (err instanceof ModelInputError) throw modelError(endpoint, err.statusCode, err.message)
-        throw err
-      }
     }
-    return { items: n, run }
   }
 
   function record (outcome: InvocationOutcome, n: number): void {
@@ -285,8 +222,6 @@ export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRun
       items += n
       itemsByOutcome[outcome] += n
       batchSizes.push(n)
-      // Trim in bulk (amortised O(1) per push); stats() shows the last MAX_RECORDED_BATCHES.
-      if (batchSizes.length >= 2 * MAX_RECORDED_BATCHES) batchSizes = batchSizes.slice(-MAX_RECORDED_BATCHES)
     }
   }
 
@@ -337,7 +272,7 @@ export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRun
       itemsByOutcome: { ...itemsByOutcome },
       inFlight,
       maxInFlight,
-      batchSizes: batchSizes.slice(-MAX_RECORDED_BATCHES)
+      batchSizes: batchSizes.list()
     }),
     resetStats: () => {
       invocations = 0
@@ -345,7 +280,7 @@ export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRun
       outcomes = zeroOutcomes()
       itemsByOutcome = zeroOutcomes()
       maxInFlight = inFlight
-      batchSizes = []
+      batchSizes.clear()
     }
   }
 }

@@ -23,12 +23,13 @@ import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
 import { toPythonLiteral } from './python-literal.js'
-import { IdSet, jumpStartLine, show, toReference } from './records.js'
+import { IdSet, jumpStartLine, toReference } from './records.js'
 import { jobResults, MAX_RECORD_BYTES, type JoinStats, type ResultLine } from './results.js'
 import { deletePrefix, getStream, getText, listObjects, putText } from './s3-io.js'
 import { formatS3Uri, parseS3Uri, S3UriError, type S3AllowList, type S3Location } from './s3-uri.js'
 import { splitLines } from './lines.js'
-import { exceedsJsonDepth } from '../util/json-bounds.js'
+import { DEFAULT_MAX_PAYLOAD_MB, MAX_PAYLOAD_TIMES_CONCURRENCY_MB, SAGEMAKER_NAME_PATTERN } from './rules.js'
+import { exceedsJsonDepth, show } from '../util/json-bounds.js'
 import { redactAws } from '../util/redact-aws.js'
 import type { PriceTable } from '../endpoints/prices.js'
 import { jobUsage } from '../endpoints/usage.js'
@@ -37,15 +38,9 @@ import { jobUsage } from '../endpoints/usage.js'
 export const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge'
 export const DEFAULT_INSTANCE_COUNT = 1
 export const DEFAULT_MAX_CONCURRENT_TRANSFORMS = 1
-export const DEFAULT_MAX_PAYLOAD_MB = 6
-/** SageMaker's cap on MaxPayloadInMB x MaxConcurrentTransforms (MB). */
-export const MAX_PAYLOAD_TIMES_CONCURRENCY_MB = 100
 
 /** HYPER_PARAMS keys that must print as Python floats even when whole (1 -> 1.0). */
 const FLOAT_PARAMETERS: ReadonlySet<string> = new Set(['temperature', 'top_p'])
-
-/** SageMaker's job name rule (the API's `name` is the same, capped at 40). */
-const JOB_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/
 
 /** Jobs described at once while listing. */
 const LIST_CONCURRENCY = 8
@@ -572,7 +567,8 @@ export class TransformJobs {
 
   /** DescribeTransformJob; undefined when there is no such job. */
   private async describe (name: string): Promise<DescribeTransformJobResponse | undefined> {
-    if (!JOB_NAME.test(name)) return undefined
+    // SageMaker's job name rule (the API's `name` is the same, capped at 40)
+    if (!SAGEMAKER_NAME_PATTERN.test(name)) return undefined
     try {
       return await this.control.send(new DescribeTransformJobCommand({ TransformJobName: name }))
     } catch (err) {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { splitLines, type Line } from '../../src/sagemaker/lines.js'
-import { IdSet, jumpStartLine, toJumpStartRecord, toReference } from '../../src/sagemaker/records.js'
+import { IdSet, jumpStartLine, toJumpStartRecord, toReference } from '../../src/jobs/records.js'
 
 async function lines (chunks: Array<string | Uint8Array>, max = 1024): Promise<Line[]> {
   const out: Line[] = []

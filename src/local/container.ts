@@ -157,6 +157,11 @@ export function truncateReason (text: string): string {
   return text.length <= MAX_FAILURE_REASON ? text : text.slice(0, MAX_FAILURE_REASON - 3) + '...'
 }
 
+/** An error's name for a FailureReason (`NoSuchKey: ...`). */
+export function errorName (err: unknown): string {
+  return err instanceof Error ? err.name : 'Error'
+}
+
 /** One record of a transform job's input, as the container read it. */
 export interface ContainerRecord {
   id: unknown

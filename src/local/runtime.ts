@@ -4,6 +4,7 @@
 // puts them on the wire, so the real SDK client raises the same exceptions it would against AWS.
 
 import { setTimeout as sleep } from 'node:timers/promises'
+import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
 import { BatchSizeLog, ContainerRefusal, faultPattern, readPayload } from './container.js'
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './wire.js'
 
@@ -12,10 +13,6 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 /** Production variant name JumpStart deployments use; echoed in `x-Amzn-Invoked-Production-Variant`. */
 export const DEFAULT_VARIANT_NAME = 'AllTraffic'
-
-// SageMaker's EndpointName constraint.
-const ENDPOINT_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/
-const ENDPOINT_NAME_MAX = 63
 
 /** Knobs of the local runtime; every one is optional and defaults to a fast, fault-free endpoint. */
 export interface LocalRuntimeOptions {
@@ -118,6 +115,11 @@ function checkMs (name: string, value: number): number {
   return value
 }
 
+function checkConcurrency (value: number): number {
+  if (!(value >= 1)) throw new RangeError(`maxConcurrency must be >= 1, got ${value}`)
+  return value
+}
+
 const OUTCOME_BY_ERROR: Record<string, InvocationOutcome> = {
   ModelError: 'modelError',
   ThrottlingException: 'throttled',
@@ -126,161 +128,214 @@ const OUTCOME_BY_ERROR: Record<string, InvocationOutcome> = {
   ValidationError: 'validationError'
 }
 
-/** Creates the local InvokeEndpoint implementation; throws RangeError/SyntaxError on a bad option. */
-export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRuntime {
+/** The runtime's validated knobs. */
+interface RuntimeSettings {
+  exists: (name: string) => boolean
+  latencyBaseMs: number
+  latencyPerItemMs: number
+  maxConcurrency: number
+  throttleRate: number
+  errorRate: number
+  fault: RegExp | undefined
+  random: () => number
+  accountId: string
+  region: string
+  variantName: string
+}
+
+/** Which endpoints exist: the fixed ones and those deployed; with neither, every well-formed name. */
+function endpointExists (options: LocalRuntimeOptions): (name: string) => boolean {
   const fixed = options.endpointNames === undefined ? undefined : new Set(options.endpointNames)
   const deployed = options.isServing
-  const exists = fixed === undefined && deployed === undefined
+  return fixed === undefined && deployed === undefined
     ? () => true
     : (name: string) => fixed?.has(name) === true || deployed?.(name) === true
-  const latencyBaseMs = checkMs('latencyBaseMs', options.latencyBaseMs ?? 0)
-  const latencyPerItemMs = checkMs('latencyPerItemMs', options.latencyPerItemMs ?? 0)
-  const maxConcurrency = options.maxConcurrency ?? Number.POSITIVE_INFINITY
-  if (!(maxConcurrency >= 1)) throw new RangeError(`maxConcurrency must be >= 1, got ${maxConcurrency}`)
-  const throttleRate = checkRate('faultThrottleRate', options.faultThrottleRate ?? 0)
-  const errorRate = checkRate('faultErrorRate', options.faultErrorRate ?? 0)
-  const fault = faultPattern(options.faultModelErrorPattern)
-  const random = options.random ?? Math.random
-  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID
-  const region = options.region ?? LOCAL_REGION
-  const variantName = options.variantName ?? DEFAULT_VARIANT_NAME
+}
 
-  let invocations = 0
-  let items = 0
-  let outcomes = zeroOutcomes()
-  let itemsByOutcome = zeroOutcomes()
-  let inFlight = 0
-  let maxInFlight = 0
-  const batchSizes = new BatchSizeLog()
+/** Reads and checks every option; throws RangeError/SyntaxError on a bad one. */
+function runtimeSettings (options: LocalRuntimeOptions): RuntimeSettings {
+  return {
+    exists: endpointExists(options),
+    latencyBaseMs: checkMs('latencyBaseMs', options.latencyBaseMs ?? 0),
+    latencyPerItemMs: checkMs('latencyPerItemMs', options.latencyPerItemMs ?? 0),
+    maxConcurrency: checkConcurrency(options.maxConcurrency ?? Number.POSITIVE_INFINITY),
+    throttleRate: checkRate('faultThrottleRate', options.faultThrottleRate ?? 0),
+    errorRate: checkRate('faultErrorRate', options.faultErrorRate ?? 0),
+    fault: faultPattern(options.faultModelErrorPattern),
+    random: options.random ?? Math.random,
+    accountId: options.accountId ?? LOCAL_ACCOUNT_ID,
+    region: options.region ?? LOCAL_REGION,
+    variantName: options.variantName ?? DEFAULT_VARIANT_NAME
+  }
+}
 
-  const logGroup = (endpoint: string): string => `/aws/sagemaker/Endpoints/${endpoint}`
+/** The counters behind stats(). */
+class RuntimeCounters {
+  invocations = 0
+  items = 0
+  outcomes = zeroOutcomes()
+  itemsByOutcome = zeroOutcomes()
+  inFlight = 0
+  maxInFlight = 0
+  readonly batchSizes = new BatchSizeLog()
 
-  /** The ModelError SageMaker returns when the container answers 4xx; OriginalMessage is the container's body. */
-  function modelError (endpoint: string, originalStatus: number, message: string): AwsServiceError {
-    const original = JSON.stringify({ code: originalStatus, type: 'BadRequestException', message }, null, 2) + '\n'
-    const logsUrl = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=${logGroup(endpoint)}`
-    return new AwsServiceError(424, 'ModelError', {
-      ErrorCode: 'CLIENT_ERROR_FROM_MODEL',
-      LogStreamArn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroup(endpoint)}`,
-      Message: `Received client error (${originalStatus}) from primary with message "${original}". See ${logsUrl} in account ${accountId} for more information.`,
-      OriginalMessage: original,
-      OriginalStatusCode: originalStatus
+  /** Counts an answered invocation that carried `n` items to the model (0: it never reached it). */
+  record (outcome: InvocationOutcome, n: number): void {
+    this.outcomes[outcome]++
+    if (n > 0) {
+      this.items += n
+      this.itemsByOutcome[outcome] += n
+      this.batchSizes.push(n)
+    }
+  }
+
+  enter (): void {
+    this.inFlight++
+    if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight
+  }
+
+  leave (): void {
+    this.inFlight--
+  }
+
+  snapshot (): LocalStats {
+    return {
+      invocations: this.invocations,
+      items: this.items,
+      outcomes: { ...this.outcomes },
+      itemsByOutcome: { ...this.itemsByOutcome },
+      inFlight: this.inFlight,
+      maxInFlight: this.maxInFlight,
+      batchSizes: this.batchSizes.list()
+    }
+  }
+
+  reset (): void {
+    this.invocations = 0
+    this.items = 0
+    this.outcomes = zeroOutcomes()
+    this.itemsByOutcome = zeroOutcomes()
+    this.maxInFlight = this.inFlight
+    this.batchSizes.clear()
+  }
+}
+
+const logGroup = (endpoint: string): string => `/aws/sagemaker/Endpoints/${endpoint}`
+
+/** The ModelError SageMaker returns when the container answers 4xx; OriginalMessage is the container's body. */
+function modelError (settings: RuntimeSettings, endpoint: string, originalStatus: number, message: string): AwsServiceError {
+  const { region, accountId } = settings
+  const original = JSON.stringify({ code: originalStatus, type: 'BadRequestException', message }, null, 2) + '\n'
+  const logsUrl = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=${logGroup(endpoint)}`
+  return new AwsServiceError(424, 'ModelError', {
+    ErrorCode: 'CLIENT_ERROR_FROM_MODEL',
+    LogStreamArn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroup(endpoint)}`,
+    Message: `Received client error (${originalStatus}) from primary with message "${original}". See ${logsUrl} in account ${accountId} for more information.`,
+    OriginalMessage: original,
+    OriginalStatusCode: originalStatus
+  })
+}
+
+// SageMaker sends throttles as HTTP 400 with the type only in the header and a null message.
+const throttled = (): AwsServiceError => new AwsServiceError(400, 'ThrottlingException', { message: null })
+
+/** SageMaker Runtime's front door: payload limit, endpoint name and existence, concurrency, injected faults. */
+function frontDoor (settings: RuntimeSettings, inFlight: number, input: InvokeInput): void {
+  if (input.bytes > MAX_PAYLOAD_BYTES) {
+    // The front end rejects it before any service code runs: no error type, status 413.
+    throw new AwsServiceError(413, undefined, { message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.` })
+  }
+  const name = input.endpointName
+  // InvokeEndpoint's EndpointName rule, in the words of its ValidationError
+  if (name.length > SAGEMAKER_NAME_MAX || !SAGEMAKER_NAME_PATTERN.test(name)) {
+    throw new AwsServiceError(400, 'ValidationError', {
+      message: `1 validation error detected: Value '${name}' at 'endpointName' failed to satisfy constraint: ` +
+        `Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])* and have length <= ${SAGEMAKER_NAME_MAX}`
     })
   }
-
-  // SageMaker sends throttles as HTTP 400 with the type only in the header and a null message.
-  const throttled = (): AwsServiceError => new AwsServiceError(400, 'ThrottlingException', { message: null })
-
-  function frontDoor (input: InvokeInput): void {
-    if (input.bytes > MAX_PAYLOAD_BYTES) {
-      // The front end rejects it before any service code runs: no error type, status 413.
-      throw new AwsServiceError(413, undefined, { message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.` })
+  // an endpoint still Creating is not found either: the runtime knows endpoints once they serve
+  if (!settings.exists(name)) {
+    throw new AwsServiceError(400, 'ValidationError', { message: `Endpoint ${name} of account ${settings.accountId} not found.` })
+  }
+  if (inFlight >= settings.maxConcurrency) throw throttled()
+  const { throttleRate, errorRate } = settings
+  if (throttleRate > 0 || errorRate > 0) {
+    const r = settings.random()
+    if (r < throttleRate) throw throttled()
+    if (r < throttleRate + errorRate / 2) {
+      throw new AwsServiceError(503, 'ServiceUnavailable', { message: 'The service is unavailable. Try your call again.' })
     }
-    const name = input.endpointName
-    if (name.length > ENDPOINT_NAME_MAX || !ENDPOINT_NAME_PATTERN.test(name)) {
-      throw new AwsServiceError(400, 'ValidationError', {
-        message: `1 validation error detected: Value '${name}' at 'endpointName' failed to satisfy constraint: ` +
-          `Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])* and have length <= ${ENDPOINT_NAME_MAX}`
-      })
-    }
-    // an endpoint still Creating is not found either: the runtime knows endpoints once they serve
-    if (!exists(name)) {
-      throw new AwsServiceError(400, 'ValidationError', { message: `Endpoint ${name} of account ${accountId} not found.` })
-    }
-    if (inFlight >= maxConcurrency) throw throttled()
-    if (throttleRate > 0 || errorRate > 0) {
-      const r = random()
-      if (r < throttleRate) throw throttled()
-      if (r < throttleRate + errorRate / 2) {
-        throw new AwsServiceError(503, 'ServiceUnavailable', { message: 'The service is unavailable. Try your call again.' })
-      }
-      if (r < throttleRate + errorRate) {
-        throw new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred. Try your call again.' })
-      }
+    if (r < throttleRate + errorRate) {
+      throw new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred. Try your call again.' })
     }
   }
+}
 
-  /** The container's answer to one payload; its refusals as the ModelError SageMaker wraps them in. */
-  function container (input: InvokeInput): { items: number, run: () => InvokeOutput } {
-    const { items: n, run } = readPayload(input, fault)
-    return {
-      items: n,
-      run: () => {
-        try {
-          return { ...run(), invokedProductionVariant: variantName }
-        } catch (err) {
-          if (err instanceof ContainerRefusal) throw modelError(input.endpointName, err.status, err.message)
-          throw err
-        }
-      }
-    }
-  }
-
-  function record (outcome: InvocationOutcome, n: number): void {
-    outcomes[outcome]++
-    if (n > 0) {
-      items += n
-      itemsByOutcome[outcome] += n
-      batchSizes.push(n)
-    }
-  }
-
-  async function invoke (input: InvokeInput): Promise<InvokeOutput> {
-    invocations++
-    try {
-      frontDoor(input)
-    } catch (err) {
-      const outcome = err instanceof AwsServiceError
-        ? (err.statusCode === 413 ? 'payloadTooLarge' : OUTCOME_BY_ERROR[err.errorType ?? ''] ?? 'internalFailure')
-        : 'internalFailure'
-      record(outcome, 0)
-      throw err
-    }
-
-    inFlight++
-    if (inFlight > maxInFlight) maxInFlight = inFlight
-    let n = 0
-    try {
-      const { items: count, run } = container(input)
-      n = count
-      // Emulated model time: base + per-item × items (ms).
-      const delay = latencyBaseMs + latencyPerItemMs * n
-      if (delay > 0) await sleep(delay)
-      const output = run()
-      record('success', n)
-      return output
-    } catch (err) {
-      if (err instanceof AwsServiceError && err.errorType === 'ModelError') {
-        record('modelError', n)
+/** The container's answer to one payload; its refusals as the ModelError SageMaker wraps them in. */
+function container (settings: RuntimeSettings, input: InvokeInput): { items: number, run: () => InvokeOutput } {
+  const { items: n, run } = readPayload(input, settings.fault)
+  return {
+    items: n,
+    run: () => {
+      try {
+        return { ...run(), invokedProductionVariant: settings.variantName }
+      } catch (err) {
+        if (err instanceof ContainerRefusal) throw modelError(settings, input.endpointName, err.status, err.message)
         throw err
       }
-      record('internalFailure', 0)
-      throw err instanceof AwsServiceError
-        ? err
-        : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' })
-    } finally {
-      inFlight--
     }
   }
+}
 
-  return {
-    invoke,
-    stats: () => ({
-      invocations,
-      items,
-      outcomes: { ...outcomes },
-      itemsByOutcome: { ...itemsByOutcome },
-      inFlight,
-      maxInFlight,
-      batchSizes: batchSizes.list()
-    }),
-    resetStats: () => {
-      invocations = 0
-      items = 0
-      outcomes = zeroOutcomes()
-      itemsByOutcome = zeroOutcomes()
-      maxInFlight = inFlight
-      batchSizes.clear()
+/** How a front-door refusal is counted. */
+function refusalOutcome (err: unknown): InvocationOutcome {
+  return err instanceof AwsServiceError
+    ? (err.statusCode === 413 ? 'payloadTooLarge' : OUTCOME_BY_ERROR[err.errorType ?? ''] ?? 'internalFailure')
+    : 'internalFailure'
+}
+
+/** One invocation: the front door, then the container after its emulated latency. */
+async function invoke (settings: RuntimeSettings, counters: RuntimeCounters, input: InvokeInput): Promise<InvokeOutput> {
+  counters.invocations++
+  try {
+    frontDoor(settings, counters.inFlight, input)
+  } catch (err) {
+    counters.record(refusalOutcome(err), 0)
+    throw err
+  }
+
+  counters.enter()
+  let n = 0
+  try {
+    const { items: count, run } = container(settings, input)
+    n = count
+    // Emulated model time: base + per-item × items (ms).
+    const delay = settings.latencyBaseMs + settings.latencyPerItemMs * n
+    if (delay > 0) await sleep(delay)
+    const output = run()
+    counters.record('success', n)
+    return output
+  } catch (err) {
+    if (err instanceof AwsServiceError && err.errorType === 'ModelError') {
+      counters.record('modelError', n)
+      throw err
     }
+    counters.record('internalFailure', 0)
+    throw err instanceof AwsServiceError
+      ? err
+      : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' })
+  } finally {
+    counters.leave()
+  }
+}
+
+/** Creates the local InvokeEndpoint implementation; throws RangeError/SyntaxError on a bad option. */
+export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRuntime {
+  const settings = runtimeSettings(options)
+  const counters = new RuntimeCounters()
+  return {
+    invoke: async (input) => await invoke(settings, counters, input),
+    stats: () => counters.snapshot(),
+    resetStats: () => { counters.reset() }
   }
 }

@@ -6,7 +6,9 @@ import { errorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError, isCatalogError } from '../src/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
-import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/sagemaker/datasets.js'
+import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/jobs/datasets.js'
+import { JobsError } from '../src/jobs/errors.js'
+import { toClientError } from '../src/http/errors.js'
 import { validatorCompiler } from '../src/http/validation.js'
 import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 
@@ -78,7 +80,8 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return await reply.code(201).send(created)
     } catch (err) {
       if (err instanceof DatasetInvalidError) {
-        const { error, errors, invalidLines } = err.detail
+        const error = toClientError(err)
+        const { errors, invalidLines } = err.detail
         request.log.info({ code: error.code, invalidLines }, 'dataset rejected')
         return await reply.code(400).send({ statusCode: 400, code: error.code, error: 'Bad Request', message: error.message, errors, invalidLines })
       }
@@ -88,7 +91,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // the caller went away only if its stream broke before its end (readableAborted); an S3
       // failure is the catalog's UPSTREAM_ERROR and stays that (`destroyed` is also true after
       // a normal end on Node 20, which made every S3 failure look like a cancelled upload)
-      if (!isCatalogError(err) && request.raw.readableAborted) {
+      if (!isCatalogError(err) && !(err instanceof JobsError) && request.raw.readableAborted) {
         throw catalogError('CANCELLED', 'the client went away during the upload; nothing was stored', { cause: err })
       }
       throw err

@@ -1,8 +1,9 @@
 import { Type, type Static } from 'typebox'
 import type { HeaderDoc } from './responses.js'
+import { SAGEMAKER_NAME_PATTERN_SOURCE } from '../src/sagemaker/rules.js'
 
-/** SageMaker's endpoint (and model, endpoint config) name rule. */
-export const ENDPOINT_NAME_PATTERN = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$'
+/** SageMaker's endpoint (and model, endpoint config) name rule, as a JSON-schema pattern. */
+export const ENDPOINT_NAME_PATTERN = SAGEMAKER_NAME_PATTERN_SOURCE
 /** Instance types the gateway deploys on: `ml.<family>.<size>`, sizes as SageMaker names them. */
 export const INSTANCE_TYPE_PATTERN = '^ml\\.[a-z][a-z0-9]*\\.(medium|large|xlarge|[1-9][0-9]?xlarge)$'
 /** Shortest idle time before a tear-down (minutes): last-invoked times are refreshed once a minute per replica. */

@@ -1,7 +1,7 @@
-import { STATUS_CODES } from 'node:http'
 import { Type, type Static, type TRef } from 'typebox'
 import { catalogError, Errors, type ErrorCode } from '../src/errors.js'
 import { openAiErrorBody } from '../src/openai/errors.js'
+import { httpReason } from '../src/http/errors.js'
 import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 import { type ExampleDoc, type HeaderDoc, type ResponseDoc, RetryAfterHeader, jsonResponse } from './responses.js'
 
@@ -73,11 +73,6 @@ export function statusOf (code: ErrorCode): number {
   return new Errors[code]('').statusCode
 }
 
-/** The reason phrase the error handler sends with a status. */
-function reason (status: number): string {
-  return status === 499 ? 'Client Closed Request' : STATUS_CODES[status] ?? 'Error'
-}
-
 /** Documents `WWW-Authenticate: Bearer` on 401. */
 const WwwAuthenticateHeader: HeaderDoc = { description: 'Always `Bearer`.', type: 'string', examples: ['Bearer'] }
 
@@ -106,7 +101,7 @@ interface ShapeDoc {
 }
 const GATEWAY_SHAPE: ShapeDoc = {
   ref: Type.Ref('ErrorResponse'),
-  example: (code, status) => ({ statusCode: status, code, error: reason(status), message: ERROR_DOCS[code].example })
+  example: (code, status) => ({ statusCode: status, code, error: httpReason(status), message: ERROR_DOCS[code].example })
 }
 const OPENAI_SHAPE: ShapeDoc = {
   ref: Type.Ref('OpenAiErrorResponse'),

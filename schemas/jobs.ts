@@ -4,6 +4,7 @@ import { RecordId } from './datasets.js'
 import { BootstrapOptions, EvaluationOptions } from './evaluate.js'
 import type { HeaderDoc } from './responses.js'
 import { UsageRef, type Usage } from './endpoints.js'
+import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN_SOURCE } from '../src/sagemaker/rules.js'
 
 /** Records per job submitted inline; bigger inputs go through POST /v1/datasets. */
 export const MAX_INLINE_RECORDS = 100_000
@@ -51,8 +52,8 @@ export const JobResources = Type.Object({
 export type JobResources = Static<typeof JobResources>
 
 export const CreateJobBody = Type.Object({
-  name: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9](-*[A-Za-z0-9])*$', maxLength: 40, description: 'Job name: letters, digits and inner hyphens, at most 40. A repeat with the same name returns the existing job.' })),
-  model: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z0-9](-*[a-zA-Z0-9])*$', description: 'SageMaker model. Default SAGEMAKER_MODEL_NAME (the local model in local mode).' })),
+  name: Type.Optional(Type.String({ pattern: SAGEMAKER_NAME_PATTERN_SOURCE, maxLength: 40, description: 'Job name: letters, digits and inner hyphens, at most 40. A repeat with the same name returns the existing job.' })),
+  model: Type.Optional(Type.String({ minLength: 1, maxLength: SAGEMAKER_NAME_MAX, pattern: SAGEMAKER_NAME_PATTERN_SOURCE, description: 'SageMaker model. Default SAGEMAKER_MODEL_NAME (the local model in local mode).' })),
   input: JobInput,
   prompt: Type.Optional(Type.String({ maxLength: 4096, description: 'Prepended to each inline record\'s text.' })),
   parameters: Type.Optional(JobParameters),

@@ -13,7 +13,7 @@ import type { DestinationStream } from 'pino'
 import { type Config, isLocalMode } from './config.js'
 import { catalogError } from './errors.js'
 import type { InvokeFn } from './batching/batcher.js'
-import { createRuntimeClient, type AwsTarget } from './sagemaker/clients.js'
+import { createControlClient, createRuntimeClient, createS3Client, type AwsTarget } from './sagemaker/clients.js'
 import { createInvoker } from './sagemaker/runtime.js'
 import { serializeError } from './util/redact-aws.js'
 import { isProtectedRoute } from './http/access.js'
@@ -127,8 +127,11 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // counts what each endpoint is sent, for usage and idle tear-down (endpoints plugin)
   const invocations = new InvocationLedger()
   await app.register(realtimePlugin, { config, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
-  await app.register(batchJobsPlugin, { config, aws: options.aws })
-  await app.register(endpointsPlugin, { config, aws: options.aws, invocations })
+  // the S3 and control-plane clients of the batch-jobs and endpoints services; destroyed after
+  // every plugin's own onClose (hooks run in registration order, this one is added last)
+  const clients = { bucket: options.aws.bucket ?? config.S3_BUCKET, s3: createS3Client(options.aws), control: createControlClient(options.aws) }
+  await app.register(batchJobsPlugin, { config, ...clients })
+  await app.register(endpointsPlugin, { config, ...clients, invocations })
 
   // 4. the routes, one file per resource
   await app.register(opsRoutes)
@@ -159,6 +162,10 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   app.addHook('preClose', async () => {
     app.lifecycle.state = 'draining'
     await app.realtime.drain()
+  })
+  app.addHook('onClose', async () => {
+    clients.s3.destroy()
+    clients.control.destroy()
   })
   return app
 }

@@ -24,7 +24,8 @@ import {
 import type { FastifyBaseLogger } from 'fastify'
 import type { DeployBody, Endpoint, EndpointStatus } from '../../schemas/endpoints.js'
 import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
-import { controlPlaneError, isJobNotFound as isNotFound } from '../sagemaker/transform-jobs.js'
+import { awsMessage, awsName, controlPlaneError, isResourceNotFound as isNotFound, type AwsLikeError } from '../sagemaker/aws-errors.js'
+import { SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
 import type { Tenant } from '../tenants.js'
 import type { InvocationLedger, PendingCalls } from './invocations.js'
 import type { PriceTable } from './prices.js'
@@ -46,9 +47,6 @@ const SERVING: ReadonlySet<string> = new Set(['InService'])
 /** Statuses that pass by themselves: ask again shortly. */
 const TRANSIENT: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack'])
 
-interface AwsLikeError { name?: string, message?: string, $metadata?: { httpStatusCode?: number } }
-const awsName = (err: unknown): string => (err as AwsLikeError | undefined)?.name ?? 'Error'
-const awsMessage = (err: unknown): string => (err as AwsLikeError | undefined)?.message ?? ''
 const isAlreadyExisting = (err: unknown): boolean => awsName(err) === 'ValidationException' && /already existing|already exists/i.test(awsMessage(err))
 /** ARNs carry the account id: keep them out of what the client sees. */
 const safe = (message: string): string => message.replace(/arn:aws[\w-]*:[^\s"',]*/g, '<arn>').slice(0, 300)
@@ -411,7 +409,7 @@ export class Endpoints {
       const hit = this.cache.get(name.toLowerCase())
       if (hit !== undefined && this.now() - hit.at < this.cacheMs) return hit.value
     }
-    if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/.test(name)) return undefined
+    if (!SAGEMAKER_NAME_PATTERN.test(name)) return undefined
     let description: DescribeEndpointOutput
     try {
       description = await this.control.send(new DescribeEndpointCommand({ EndpointName: name }))

@@ -9,6 +9,7 @@ import type { ErrorObject } from 'ajv'
 import { catalogError, EXPECTED_REFUSALS, isCatalogError, type CatalogError, type ErrorCode } from '../errors.js'
 import { redactAws } from '../util/redact-aws.js'
 import { describeValidation, faultyField } from './validation.js'
+import { JobsError } from '../jobs/errors.js'
 import { GENERATION_PARAMETER_NAMES } from '../../schemas/params.js'
 
 /**
@@ -25,9 +26,15 @@ function validationCode (errors: ErrorObject[]): 'INVALID_PARAMETERS' | 'INVALID
   return touchesParams ? 'INVALID_PARAMETERS' : 'INVALID_REQUEST'
 }
 
-/** Maps whatever was thrown to a catalog error; unknown errors become a bare 500. */
-export function toClientError (err: FastifyError, data: unknown): CatalogError {
-  if (isCatalogError(err)) return err
+/**
+ * Maps whatever was thrown to a catalog error: catalog errors as they are, the services' domain
+ * errors to the catalog entry of their code, validation and Fastify's body errors with messages
+ * naming the field; unknown errors become a bare 500.
+ */
+export function toClientError (thrown: FastifyError | Error, data?: unknown): CatalogError {
+  if (isCatalogError(thrown)) return thrown
+  if (thrown instanceof JobsError) return catalogError(thrown.code, thrown.message, { cause: thrown.cause ?? thrown })
+  const err = thrown as FastifyError
   if (err.validation !== undefined) {
     const errors = err.validation as ErrorObject[]
     const { message } = describeValidation(errors, err.validationContext ?? 'body', data)

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
-import { preview } from '../util/json-bounds.js'
+import { show } from '../util/json-bounds.js'
 
 // ajv-formats is CJS; under NodeNext its default import is module.exports, which has .default
 const addFormats = addFormatsModule.default
@@ -46,7 +46,6 @@ export function fieldName (context: string, pointer: string): string {
 }
 
 // bounded and iterative: a value nested thousands deep must not overflow in the error handler
-const show = (value: unknown): string => preview(value, 80)
 
 function describe (err: ErrorObject, context: string, data: unknown): string {
   const field = fieldName(context, err.instancePath)

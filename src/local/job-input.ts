@@ -6,23 +6,8 @@
 import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import { parseSageMakerS3Uri, type S3Location } from '../sagemaker/s3-uri.js'
 import type { PlannedFile } from './job-store.js'
-
-/** An `s3://bucket/key` URI split into its parts (key may be empty or a prefix). */
-export interface S3Location {
-  bucket: string
-  key: string
-}
-
-/** SageMaker's S3Uri / S3OutputPath pattern. */
-export const S3_URI_PATTERN = /^(https|s3):\/\/([^/]+)\/?(.*)$/
-
-/** Parses an `s3://` URI; undefined if it is not one. */
-export function parseS3Uri (uri: string): S3Location | undefined {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri)
-  if (m === null) return undefined
-  return { bucket: m[1], key: m[2] }
-}
 
 /** A record (line, or whole object) larger than the payload limit. */
 export class RecordTooLargeError extends Error {
@@ -42,7 +27,7 @@ export interface InputLine {
   line: number
 }
 
-/** Options of splitLines. */
+/** Options of splitResumableLines. */
 export interface SplitOptions {
   /** Absolute offset of the first byte `source` yields (0 unless it is a ranged read). */
   sourceStart?: number
@@ -65,8 +50,13 @@ function decodeLine (buf: Buffer, line: number): string {
   return text
 }
 
-/** Splits a byte stream into lines with absolute end offsets, holding at most one line. */
-export async function * splitLines (source: AsyncIterable<Uint8Array | string>, options: SplitOptions): AsyncGenerator<InputLine> {
+/**
+ * Splits a byte stream into lines with absolute end offsets, holding at most one line: the
+ * transform container's reading (a BOM dropped, a line over the payload limit an error), with
+ * offsets so a resumed job continues where its checkpoint stands. The gateway's own reader of
+ * user files is `splitLines` (sagemaker/lines.ts), which reports and skips long lines instead.
+ */
+export async function * splitResumableLines (source: AsyncIterable<Uint8Array | string>, options: SplitOptions): AsyncGenerator<InputLine> {
   const start = options.start ?? 0
   const max = options.maxLineBytes
   let pos = options.sourceStart ?? 0
@@ -268,7 +258,7 @@ async function readManifest (s3: S3Client, uri: S3Location, signal?: AbortSignal
   }
   const head = Array.isArray(parsed) ? parsed[0] as unknown : undefined
   const prefixUri = typeof head === 'object' && head !== null ? (head as { prefix?: unknown }).prefix : undefined
-  const prefix = typeof prefixUri === 'string' ? parseS3Uri(prefixUri) : undefined
+  const prefix = typeof prefixUri === 'string' ? parseSageMakerS3Uri(prefixUri) : undefined
   if (!Array.isArray(parsed) || prefix === undefined || parsed.slice(1).some((k) => typeof k !== 'string')) {
     throw new ManifestError(`manifest s3://${uri.bucket}/${uri.key} must be [{"prefix": "s3://bucket/prefix/"}, "relative/key", ...]`)
   }

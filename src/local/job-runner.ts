@@ -14,49 +14,29 @@
 //
 // Nothing but `<input>.out` objects is written under S3OutputPath, as on AWS: the runner's own
 // progress (records processed of the total) lives in its checkpoint, under the data directory.
+//
+// This file is the life cycle (run, stop, close, crash, resume; the ordered commit; the upload).
+// Its parts: job-settings.ts (the job definition read as the container reads it),
+// job-progress.ts (the checkpoint: the plan and its steps), mini-batches.ts (which records share
+// a model call, pure) and container.ts (the emulated container, shared with the runtime).
 
 import { createReadStream } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { generateSequences, ModelInputError, parseGenerateRequest } from './engine.js'
-import {
-  countRecords, isBlank, listInputObjects, ManifestError, openInput, outputKey, parseS3Uri, RecordTooLargeError, splitLines
-} from './job-input.js'
+import { BatchSizeLog, callModel, errorName, faultPattern, parseRecord, truncateReason, type Outcome } from './container.js'
+import { isBlank, openInput, RecordTooLargeError, splitResumableLines } from './job-input.js'
+import { commitBatch, initialCheckpoint, nextFile, redoFile } from './job-progress.js'
+import { jobSettings, JobFailure, type Settings } from './job-settings.js'
 import { CoalescingWriter, type JobCheckpoint, type JobRecord, type JobStore, type PlannedFile } from './job-store.js'
-import { parsePythonLiteral, toPythonLiteral, type PyValue } from '../sagemaker/python-literal.js'
+import { failedBatch, MiniBatchPlanner, type Batch } from './mini-batches.js'
 
 /** How long a stopped job stays Stopping before it is Stopped (ms): AWS shows both states. */
 export const DEFAULT_STOPPING_MS = 1000
 
-/**
- * Content types JumpStart's text2text container reads in a transform job: each record a JSON
- * object (`{"text_inputs", ...}`). An absent ContentType is taken as application/json (an
- * assumption: the notebook and the gateway always set it).
- */
-export const JOB_CONTENT_TYPES: readonly string[] = ['application/json', 'application/jsonlines']
-
-/** MaxPayloadInMB when the job does not set it (SageMaker's default). */
-export const DEFAULT_MAX_PAYLOAD_MB = 6
-
-/** Payload ceiling when MaxPayloadInMB is 0 ("no limit"): SageMaker's maximum, 100 MB. */
-export const MAX_PAYLOAD_MB = 100
-
-/** Records per model call when HYPER_PARAMS has no batch_size. */
-export const DEFAULT_BATCH_SIZE = 1
-
 /** Part size of the multipart upload of a `.out` (bytes); smaller outputs go up in one PutObject. */
 export const DEFAULT_UPLOAD_PART_BYTES = 8 * 1024 * 1024
-
-/** FailureReason's limit in SageMaker. */
-const MAX_FAILURE_REASON = 1024
-
-/** Most recent batch sizes kept by stats(). */
-const MAX_RECORDED_BATCHES = 100_000
-
-/** The prefix SageMaker puts on failures caused by the customer's data or container. */
-const CLIENT_ERROR = 'ClientError: See job logs for more information.'
 
 /** What SageMaker reports for a failure that is not the customer's. */
 export const INTERNAL_FAILURE_REASON = 'InternalServerError: We encountered an internal error. Please try again.'
@@ -90,11 +70,6 @@ export interface JobRunnerStats {
   maxInFlight: number
 }
 
-/** A job failure with SageMaker's FailureReason text. */
-export class JobFailure extends Error {
-  override readonly name = 'JobFailure'
-}
-
 type AbortReason = 'stop' | 'close' | 'crash'
 
 interface Run {
@@ -103,48 +78,6 @@ interface Run {
   reason?: AbortReason
   done: Promise<void>
 }
-
-/** Job-wide settings derived from the job definition. */
-interface Settings {
-  splitWhole: boolean
-  gzip: boolean
-  batchSize: number
-  maxPayloadBytes: number
-  concurrency: number
-  separator: string
-  accept: string
-  /** HYPER_PARAMS minus batch_size: generation parameters for every record. */
-  hyper: Record<string, PyValue>
-  /**
-   * HYPER_PARAMS is set: then, as in JumpStart's container, the parameters inside individual
-   * records are not used; only without it are they (one example at a time).
-   */
-  hyperSet: boolean
-}
-
-/** One record read from the input. */
-interface InputRecord {
-  id: unknown
-  hasId: boolean
-  input: string | string[]
-  params: Record<string, unknown>
-  line: number
-}
-
-/** Records that share one model call. */
-interface Batch {
-  paramsKey: string
-  params: Record<string, unknown>
-  records: InputRecord[]
-  /** Payload bytes the batch's inputs add to `{"text_inputs": [...]}`. */
-  bytes: number
-  endOffset: number
-  endLine: number
-  /** Set when the batch stands for a record that failed before reaching the model. */
-  failure?: string
-}
-
-type Outcome = { lines: string[] } | { failure: string }
 
 /** Everything one run of one job shares. */
 interface RunContext {
@@ -174,88 +107,6 @@ async function * guardInput<T> (source: AsyncIterable<T>): AsyncGenerator<T> {
   }
 }
 
-/** A `ClientError` FailureReason, trimmed to SageMaker's 1024 characters. */
-function clientFailure (detail: string): string {
-  return truncateReason(`${CLIENT_ERROR} ${detail}`)
-}
-
-function truncateReason (text: string): string {
-  return text.length <= MAX_FAILURE_REASON ? text : text.slice(0, MAX_FAILURE_REASON - 3) + '...'
-}
-
-function errorName (err: unknown): string {
-  return err instanceof Error ? err.name : 'Error'
-}
-
-/** Keys sorted, so two parameter objects with the same content share a mini-batch. */
-function canonical (params: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]))
-}
-
-function describeId (record: InputRecord): string {
-  if (!record.hasId) return 'without id'
-  try {
-    return `id ${toPythonLiteral(record.id)}`
-  } catch {
-    return `id ${String(record.id)}`
-  }
-}
-
-/** Parses HYPER_PARAMS and the other settings; throws JobFailure for what the container would reject. */
-function jobSettings (record: JobRecord): Settings {
-  const spec = record.spec
-  const input = spec.TransformInput
-  const splitType = input.SplitType ?? 'None'
-  if (splitType !== 'Line' && splitType !== 'None') {
-    throw new JobFailure(clientFailure(`SplitType ${splitType} is not supported by this model container; use Line (JSON lines) or None.`))
-  }
-  const contentType = (input.ContentType ?? 'application/json').split(';')[0].trim().toLowerCase()
-  if (!JOB_CONTENT_TYPES.includes(contentType)) {
-    // the container's own answer to the first mini-batch, as its log shows it
-    throw new JobFailure(clientFailure(`The model container refused the input: Content type ${input.ContentType ?? ''} is not supported; ` +
-      `use ${JOB_CONTENT_TYPES.join(' or ')} (one JSON object per line, {"text_inputs": ...}).`))
-  }
-  if (input.DataSource.S3DataSource.S3DataType === 'AugmentedManifestFile') {
-    throw new JobFailure(clientFailure('AugmentedManifestFile input is not supported by this model container.'))
-  }
-  let hyper: Record<string, PyValue> = {}
-  const raw = spec.Environment?.HYPER_PARAMS
-  const hyperSet = raw !== undefined && raw.trim() !== ''
-  if (hyperSet) {
-    let parsed: PyValue
-    try {
-      parsed = parsePythonLiteral(raw)
-    } catch (err) {
-      throw new JobFailure(clientFailure(`Environment HYPER_PARAMS is not a Python literal: ${(err as Error).message}.`))
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new JobFailure(clientFailure('Environment HYPER_PARAMS must be a dict, e.g. "{\'batch_size\': 8, \'max_length\': 50}".'))
-    }
-    hyper = parsed
-  }
-  const { batch_size: batchSizeValue, ...generation } = hyper
-  let batchSize = DEFAULT_BATCH_SIZE
-  if (batchSizeValue !== undefined) {
-    if (typeof batchSizeValue !== 'number' || !Number.isSafeInteger(batchSizeValue) || batchSizeValue < 1) {
-      throw new JobFailure(clientFailure(`HYPER_PARAMS batch_size must be a positive integer, got ${toPythonLiteral(batchSizeValue)}.`))
-    }
-    batchSize = batchSizeValue
-  }
-  if ((spec.BatchStrategy ?? 'MultiRecord') === 'SingleRecord') batchSize = 1
-  const mb = spec.MaxPayloadInMB ?? DEFAULT_MAX_PAYLOAD_MB
-  return {
-    splitWhole: splitType === 'None',
-    gzip: input.CompressionType === 'Gzip',
-    batchSize,
-    maxPayloadBytes: (mb === 0 ? MAX_PAYLOAD_MB : mb) * 1024 * 1024,
-    concurrency: Math.max(1, spec.MaxConcurrentTransforms ?? 1),
-    separator: spec.TransformOutput.AssembleWith === 'Line' ? '\n' : '',
-    accept: spec.TransformOutput.Accept ?? 'application/octet-stream',
-    hyper: generation,
-    hyperSet
-  }
-}
-
 /** Runs, stops and resumes transform jobs over a JobStore. */
 export class JobRunner {
   private readonly store: JobStore
@@ -270,7 +121,8 @@ export class JobRunner {
   private readonly now: () => number
   private readonly runs = new Map<string, Run>()
   private closed = false
-  private counters: JobRunnerStats = { modelCalls: 0, records: 0, batchSizes: [], maxInFlight: 0 }
+  private counters: Omit<JobRunnerStats, 'batchSizes'> = { modelCalls: 0, records: 0, maxInFlight: 0 }
+  private readonly batchSizes = new BatchSizeLog()
   private inFlight = 0
 
   constructor (options: JobRunnerOptions) {
@@ -278,10 +130,7 @@ export class JobRunner {
     this.s3 = options.s3
     this.latencyBaseMs = options.latencyBaseMs ?? 0
     this.latencyPerItemMs = options.latencyPerItemMs ?? 0
-    // No flags: a 'g' or 'y' regex would carry lastIndex between records.
-    this.poison = options.faultModelErrorPattern === undefined || options.faultModelErrorPattern === ''
-      ? undefined
-      : new RegExp(options.faultModelErrorPattern)
+    this.poison = faultPattern(options.faultModelErrorPattern)
     this.stoppingMs = options.stoppingMs ?? DEFAULT_STOPPING_MS
     this.uploadPartBytes = options.uploadPartBytes ?? DEFAULT_UPLOAD_PART_BYTES
     this.now = options.now ?? Date.now
@@ -289,12 +138,13 @@ export class JobRunner {
 
   /** Counters since start or the last resetStats(). */
   stats (): JobRunnerStats {
-    return { ...this.counters, batchSizes: [...this.counters.batchSizes] }
+    return { ...this.counters, batchSizes: this.batchSizes.list() }
   }
 
   /** Zeroes the counters. */
   resetStats (): void {
-    this.counters = { modelCalls: 0, records: 0, batchSizes: [], maxInFlight: this.inFlight }
+    this.counters = { modelCalls: 0, records: 0, maxInFlight: this.inFlight }
+    this.batchSizes.clear()
   }
 
   /** True while the job is being worked on by this runner. */
@@ -422,7 +272,7 @@ export class JobRunner {
 
     let checkpoint = await this.store.readCheckpoint(name)
     if (checkpoint === undefined) {
-      checkpoint = await this.plan(record, settings, signal)
+      checkpoint = await initialCheckpoint(this.s3, record, settings, signal)
       signal.throwIfAborted()
       await this.store.writeCheckpoint(name, checkpoint)
     }
@@ -434,11 +284,7 @@ export class JobRunner {
       while (cp.phase === 'running' && cp.fileIndex < cp.files.length) {
         await this.processFile(ctx)
         signal.throwIfAborted()
-        cp.fileIndex++
-        cp.inputOffset = 0
-        cp.inputLine = 0
-        cp.outputOffset = 0
-        cp.fileRecords = 0
+        nextFile(cp)
         await cpWriter.flush()
       }
       if (cp.phase === 'running') {
@@ -461,53 +307,6 @@ export class JobRunner {
     }
   }
 
-  /** Lists the input objects and counts their records: the checkpoint a fresh job starts from. */
-  private async plan (record: JobRecord, settings: Settings, signal: AbortSignal): Promise<JobCheckpoint> {
-    const source = record.spec.TransformInput.DataSource.S3DataSource
-    const inputUri = parseS3Uri(source.S3Uri)
-    const outputUri = parseS3Uri(record.spec.TransformOutput.S3OutputPath)
-    if (inputUri === undefined || outputUri === undefined) {
-      throw new JobFailure(clientFailure('Only s3:// URIs are supported by the local stack.'))
-    }
-    let objects: Awaited<ReturnType<typeof listInputObjects>>
-    try {
-      objects = await listInputObjects(this.s3, source.S3DataType, inputUri, signal)
-    } catch (err) {
-      signal.throwIfAborted()
-      if (err instanceof ManifestError) throw new JobFailure(clientFailure(err.message))
-      throw new JobFailure(truncateReason(`ClientError: Failed to download data. ${errorName(err)}: ${(err as Error).message} (${source.S3Uri})`))
-    }
-    if (objects.length === 0) {
-      throw new JobFailure(truncateReason(`ClientError: No S3 objects found under S3 URL "${source.S3Uri}" given in input data source. ` +
-        `Please ensure that the bucket exists in the selected region, that objects exist under that S3 prefix, and that the role has "s3:ListBucket" permissions on bucket "${inputUri.bucket}".`))
-    }
-    const files: PlannedFile[] = []
-    let total = 0
-    for (const obj of objects) {
-      let records: number
-      try {
-        records = await countRecords(this.s3, obj, { gzip: settings.gzip, whole: settings.splitWhole, signal })
-      } catch (err) {
-        signal.throwIfAborted()
-        throw new JobFailure(truncateReason(`ClientError: Failed to download data. ${errorName(err)}: ${(err as Error).message} (s3://${obj.bucket}/${obj.key})`))
-      }
-      total += records
-      files.push({ bucket: obj.bucket, key: obj.key, size: obj.size, records, outKey: outputKey(obj.relativeTo, obj.key, outputUri.key) })
-    }
-    return {
-      phase: 'running',
-      outBucket: outputUri.bucket,
-      files,
-      total,
-      fileIndex: 0,
-      inputOffset: 0,
-      inputLine: 0,
-      outputOffset: 0,
-      fileRecords: 0,
-      processed: 0
-    }
-  }
-
   private async openSpool (path: string): Promise<FileHandle> {
     try {
       return await open(path, 'r+')
@@ -527,11 +326,7 @@ export class JobRunner {
       if ((await spool.stat()).size < cp.outputOffset) {
         // The spool lost bytes the checkpoint vouched for (the host lost its page cache):
         // redo this object from its start rather than trust either.
-        cp.processed -= cp.fileRecords
-        cp.fileRecords = 0
-        cp.inputOffset = 0
-        cp.inputLine = 0
-        cp.outputOffset = 0
+        redoFile(cp)
       }
       if (!this.store.isFrozen) await spool.truncate(cp.outputOffset)
 
@@ -548,11 +343,7 @@ export class JobRunner {
         const data = Buffer.from(outcome.lines.map((l) => l + settings.separator).join(''))
         if (data.length > 0) await spool.write(data, 0, data.length, cp.outputOffset)
         // One synchronous step, so a checkpoint snapshot never sees half of it.
-        cp.outputOffset += data.length
-        cp.inputOffset = head.batch.endOffset
-        cp.inputLine = head.batch.endLine
-        cp.fileRecords += head.batch.records.length
-        cp.processed += head.batch.records.length
+        commitBatch(cp, head.batch, data.length)
         ctx.cpWriter.flush().catch((err: unknown) => { ctx.checkpointError ??= err })
       }
       const dispatch = async (batch: Batch): Promise<void> => {
@@ -562,15 +353,15 @@ export class JobRunner {
         queue.push({ batch, outcome })
         while (queue.length >= settings.concurrency) await commit()
       }
-      const failed = (failure: string, line: number): Batch =>
-        ({ paramsKey: '', params: {}, records: [], bytes: 0, endOffset: cp.inputOffset, endLine: line, failure })
 
       const input = await this.openFile(file, cp, settings, signal)
       const onAbort = (): void => { input.destroy() }
       signal.addEventListener('abort', onAbort, { once: true })
-      let current: Batch | undefined
+      const planner = new MiniBatchPlanner(settings)
+      // a record that fails before the model: its batch goes last, after those before it
+      let failure: { reason: string, line: number } | undefined
       try {
-        const lines = guardInput(splitLines(input.stream, {
+        const lines = guardInput(splitResumableLines(input.stream, {
           sourceStart: input.sourceStart,
           start: cp.inputOffset,
           startLine: cp.inputLine,
@@ -579,35 +370,22 @@ export class JobRunner {
         }))
         for await (const line of lines) {
           if (isBlank(line.text)) continue
-          const parsed = this.parseRecord(line.text, line.line, uri, settings)
+          const parsed = parseRecord(line.text, line.line, uri, settings)
           if (typeof parsed === 'string') {
-            if (current !== undefined) await dispatch(current)
-            current = failed(parsed, line.line)
+            failure = { reason: parsed, line: line.line }
             break
           }
-          const paramsKey = canonical(parsed.params)
-          const bytes = Buffer.byteLength(JSON.stringify(parsed.input)) + 1
-          // A record whose text_inputs is a list is a whole request of its own.
-          const batchable = typeof parsed.input === 'string'
-          if (current !== undefined && (current.paramsKey !== paramsKey || !batchable ||
-              typeof current.records[0].input !== 'string' ||
-              current.records.length >= settings.batchSize ||
-              current.bytes + bytes > settings.maxPayloadBytes)) {
-            await dispatch(current)
-            current = undefined
-          }
-          current ??= { paramsKey, params: parsed.params, records: [], bytes: 0, endOffset: line.end, endLine: line.line }
-          current.records.push(parsed)
-          current.bytes += bytes
-          current.endOffset = line.end
-          current.endLine = line.line
+          const closed = planner.add(parsed, line.end)
+          if (closed !== undefined) await dispatch(closed)
         }
       } catch (err) {
         signal.throwIfAborted()
         if (err instanceof RecordTooLargeError) {
-          if (current !== undefined) await dispatch(current)
-          current = failed(truncateReason(`ClientError: Too much data for max payload size: line ${err.line} of ${uri} is larger than ` +
-            `MaxPayloadInMB (${settings.maxPayloadBytes / (1024 * 1024)} MB). Split the record or raise MaxPayloadInMB.`), err.line)
+          failure = {
+            line: err.line,
+            reason: truncateReason(`ClientError: Too much data for max payload size: line ${err.line} of ${uri} is larger than ` +
+            `MaxPayloadInMB (${settings.maxPayloadBytes / (1024 * 1024)} MB). Split the record or raise MaxPayloadInMB.`)
+          }
         } else if (err instanceof InputReadError) {
           throw new JobFailure(truncateReason(`ClientError: Failed to download data. ${errorName(err.original)}: ${err.message} (${uri})`))
         } else {
@@ -617,7 +395,9 @@ export class JobRunner {
         signal.removeEventListener('abort', onAbort)
         input.destroy()
       }
-      if (current !== undefined) await dispatch(current)
+      const rest = planner.take()
+      if (rest !== undefined) await dispatch(rest)
+      if (failure !== undefined) await dispatch(failedBatch(failure.reason, cp.inputOffset, failure.line))
       while (queue.length > 0) await commit()
       await ctx.cpWriter.flush()
     } finally {
@@ -634,74 +414,16 @@ export class JobRunner {
     }
   }
 
-  /** A record, or a FailureReason for a line the container cannot read. */
-  private parseRecord (text: string, line: number, uri: string, settings: Settings): InputRecord | string {
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (err) {
-      return clientFailure(`Line ${line} of ${uri} is not valid JSON: ${(err as Error).message}`)
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return clientFailure(`Line ${line} of ${uri} is not a JSON object.`)
-    }
-    const { id, text_inputs: input, ...own } = value as Record<string, unknown>
-    // JumpStart's rule: with HYPER_PARAMS set, a record's own parameters are not used
-    const params: Record<string, unknown> = settings.hyperSet ? { ...settings.hyper } : own
-    const record: InputRecord = { id, hasId: Object.hasOwn(value, 'id'), input: input as string | string[], params, line }
-    try {
-      // The container's own validation, one record at a time, so a bad record is named.
-      parseGenerateRequest({ text_inputs: input, ...params })
-    } catch (err) {
-      if (err instanceof ModelInputError) {
-        return clientFailure(`Record ${describeId(record)} (line ${line} of ${uri}): ${err.message}`)
-      }
-      throw err
-    }
-    return record
-  }
-
-  /** One model call: emulated latency, then the fault pattern, then the engine. Rejects only on abort. */
+  /** One model call, counted: the shared container does the work. Rejects only on abort. */
   private async callModel (batch: Batch, uri: string, signal: AbortSignal): Promise<Outcome> {
     const n = batch.records.length
     this.counters.modelCalls++
     this.counters.records += n
-    this.counters.batchSizes.push(n)
-    if (this.counters.batchSizes.length > MAX_RECORDED_BATCHES) this.counters.batchSizes.splice(0, this.counters.batchSizes.length - MAX_RECORDED_BATCHES)
+    this.batchSizes.push(n)
     this.inFlight++
     if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight
     try {
-      const delay = this.latencyBaseMs + this.latencyPerItemMs * n
-      if (delay > 0) await sleep(delay, undefined, { signal })
-      signal.throwIfAborted()
-      if (this.poison !== undefined) {
-        const poison = this.poison
-        const hit = batch.records.find((r) => (typeof r.input === 'string' ? [r.input] : r.input).some((t) => poison.test(t)))
-        if (hit !== undefined) {
-          return {
-            failure: clientFailure(`Record ${describeId(hit)} (line ${hit.line} of ${uri}): the model failed on this input: ` +
-              `it matches the fault pattern /${poison.source}/ (LOCAL_FAULT_MODEL_ERROR_PATTERN).`)
-          }
-        }
-      }
-      const single = typeof batch.records[0].input !== 'string'
-      const payload = { ...batch.params, text_inputs: single ? batch.records[0].input : batch.records.map((r) => r.input as string) }
-      // per record: its generated texts (a record whose text_inputs is a list: one list per input)
-      let texts: Array<string[] | string[][]>
-      try {
-        const answer = generateSequences(payload)
-        texts = single ? [answer] : answer
-      } catch (err) {
-        if (!(err instanceof ModelInputError)) throw err
-        const index = /text_inputs\[(\d+)\]/.exec(err.message)
-        const record = batch.records[index === null ? 0 : Number(index[1])] ?? batch.records[0]
-        return { failure: clientFailure(`Record ${describeId(record)} (line ${record.line} of ${uri}): ${err.message}`) }
-      }
-      const lines = batch.records.map((r, i) => {
-        const generated = texts[i]
-        return toPythonLiteral(r.hasId ? { id: r.id, generated_texts: generated } : { generated_texts: generated })
-      })
-      return { lines }
+      return await callModel(batch, uri, { delayMs: this.latencyBaseMs + this.latencyPerItemMs * n, fault: this.poison, signal })
     } finally {
       this.inFlight--
     }

@@ -4,7 +4,8 @@
 // puts them on the wire, so the real SDK client raises the same exceptions it would against AWS.
 
 import { setTimeout as sleep } from 'node:timers/promises'
-import { countInputs, generate, ModelInputError, summarize } from './engine.js'
+import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
+import { BatchSizeLog, ContainerRefusal, faultPattern, readPayload } from './container.js'
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './wire.js'
 
 /** InvokeEndpoint's payload limit: 6 MB (6,291,456 bytes). */
@@ -12,13 +13,6 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 /** Production variant name JumpStart deployments use; echoed in `x-Amzn-Invoked-Production-Variant`. */
 export const DEFAULT_VARIANT_NAME = 'AllTraffic'
-
-/** Most recent batch sizes kept by the stats; bounds memory of a long-running local gateway. */
-export const MAX_RECORDED_BATCHES = 100_000
-
-// SageMaker's EndpointName constraint.
-const ENDPOINT_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/
-const ENDPOINT_NAME_MAX = 63
 
 /** Knobs of the local runtime; every one is optional and defaults to a fast, fault-free endpoint. */
 export interface LocalRuntimeOptions {
@@ -77,7 +71,7 @@ export interface LocalStats {
   inFlight: number
   /** Highest `inFlight` seen since start or the last reset. */
   maxInFlight: number
-  /** Items per invocation that reached the model, in arrival order (the last MAX_RECORDED_BATCHES). */
+  /** Items per invocation that reached the model, in arrival order (the last MAX_RECORDED_BATCHES of container.ts). */
   batchSizes: number[]
 }
 
@@ -121,20 +115,9 @@ function checkMs (name: string, value: number): number {
   return value
 }
 
-/** The media type of a Content-Type/Accept entry, lower-cased, without parameters. */
-function mediaType (value: string): string {
-  return value.split(';')[0].trim().toLowerCase()
-}
-
-/** Content-Type of the answer for an Accept header, or undefined if the container cannot produce it. */
-function negotiate (accept: string | undefined): string | undefined {
-  if (accept === undefined || accept.trim() === '') return 'application/json'
-  for (const range of accept.split(',')) {
-    const type = mediaType(range)
-    if (type === 'application/json') return range.trim()
-    if (type === '*/*' || type === 'application/*') return 'application/json'
-  }
-  return undefined
+function checkConcurrency (value: number): number {
+  if (!(value >= 1)) throw new RangeError(`maxConcurrency must be >= 1, got ${value}`)
+  return value
 }
 
 const OUTCOME_BY_ERROR: Record<string, InvocationOutcome> = {
@@ -145,207 +128,214 @@ const OUTCOME_BY_ERROR: Record<string, InvocationOutcome> = {
   ValidationError: 'validationError'
 }
 
-/** Creates the local InvokeEndpoint implementation; throws RangeError/SyntaxError on a bad option. */
-export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRuntime {
+/** The runtime's validated knobs. */
+interface RuntimeSettings {
+  exists: (name: string) => boolean
+  latencyBaseMs: number
+  latencyPerItemMs: number
+  maxConcurrency: number
+  throttleRate: number
+  errorRate: number
+  fault: RegExp | undefined
+  random: () => number
+  accountId: string
+  region: string
+  variantName: string
+}
+
+/** Which endpoints exist: the fixed ones and those deployed; with neither, every well-formed name. */
+function endpointExists (options: LocalRuntimeOptions): (name: string) => boolean {
   const fixed = options.endpointNames === undefined ? undefined : new Set(options.endpointNames)
   const deployed = options.isServing
-  const exists = fixed === undefined && deployed === undefined
+  return fixed === undefined && deployed === undefined
     ? () => true
     : (name: string) => fixed?.has(name) === true || deployed?.(name) === true
-  const latencyBaseMs = checkMs('latencyBaseMs', options.latencyBaseMs ?? 0)
-  const latencyPerItemMs = checkMs('latencyPerItemMs', options.latencyPerItemMs ?? 0)
-  const maxConcurrency = options.maxConcurrency ?? Number.POSITIVE_INFINITY
-  if (!(maxConcurrency >= 1)) throw new RangeError(`maxConcurrency must be >= 1, got ${maxConcurrency}`)
-  const throttleRate = checkRate('faultThrottleRate', options.faultThrottleRate ?? 0)
-  const errorRate = checkRate('faultErrorRate', options.faultErrorRate ?? 0)
-  // No flags: a 'g' or 'y' regex would carry lastIndex between inputs.
-  const poison = options.faultModelErrorPattern === undefined || options.faultModelErrorPattern === ''
-    ? undefined
-    : new RegExp(options.faultModelErrorPattern)
-  const random = options.random ?? Math.random
-  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID
-  const region = options.region ?? LOCAL_REGION
-  const variantName = options.variantName ?? DEFAULT_VARIANT_NAME
+}
 
-  let invocations = 0
-  let items = 0
-  let outcomes = zeroOutcomes()
-  let itemsByOutcome = zeroOutcomes()
-  let inFlight = 0
-  let maxInFlight = 0
-  let batchSizes: number[] = []
+/** Reads and checks every option; throws RangeError/SyntaxError on a bad one. */
+function runtimeSettings (options: LocalRuntimeOptions): RuntimeSettings {
+  return {
+    exists: endpointExists(options),
+    latencyBaseMs: checkMs('latencyBaseMs', options.latencyBaseMs ?? 0),
+    latencyPerItemMs: checkMs('latencyPerItemMs', options.latencyPerItemMs ?? 0),
+    maxConcurrency: checkConcurrency(options.maxConcurrency ?? Number.POSITIVE_INFINITY),
+    throttleRate: checkRate('faultThrottleRate', options.faultThrottleRate ?? 0),
+    errorRate: checkRate('faultErrorRate', options.faultErrorRate ?? 0),
+    fault: faultPattern(options.faultModelErrorPattern),
+    random: options.random ?? Math.random,
+    accountId: options.accountId ?? LOCAL_ACCOUNT_ID,
+    region: options.region ?? LOCAL_REGION,
+    variantName: options.variantName ?? DEFAULT_VARIANT_NAME
+  }
+}
 
-  const logGroup = (endpoint: string): string => `/aws/sagemaker/Endpoints/${endpoint}`
+/** The counters behind stats(). */
+class RuntimeCounters {
+  invocations = 0
+  items = 0
+  outcomes = zeroOutcomes()
+  itemsByOutcome = zeroOutcomes()
+  inFlight = 0
+  maxInFlight = 0
+  readonly batchSizes = new BatchSizeLog()
 
-  /** The ModelError SageMaker returns when the container answers 4xx; OriginalMessage is the container's body. */
-  function modelError (endpoint: string, originalStatus: number, message: string): AwsServiceError {
-    const original = JSON.stringify({ code: originalStatus, type: 'BadRequestException', message }, null, 2) + '\n'
-    const logsUrl = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=${logGroup(endpoint)}`
-    return new AwsServiceError(424, 'ModelError', {
-      ErrorCode: 'CLIENT_ERROR_FROM_MODEL',
-      LogStreamArn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroup(endpoint)}`,
-      Message: `Received client error (${originalStatus}) from primary with message "${original}". See ${logsUrl} in account ${accountId} for more information.`,
-      OriginalMessage: original,
-      OriginalStatusCode: originalStatus
+  /** Counts an answered invocation that carried `n` items to the model (0: it never reached it). */
+  record (outcome: InvocationOutcome, n: number): void {
+    this.outcomes[outcome]++
+    if (n > 0) {
+      this.items += n
+      this.itemsByOutcome[outcome] += n
+      this.batchSizes.push(n)
+    }
+  }
+
+  enter (): void {
+    this.inFlight++
+    if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight
+  }
+
+  leave (): void {
+    this.inFlight--
+  }
+
+  snapshot (): LocalStats {
+    return {
+      invocations: this.invocations,
+      items: this.items,
+      outcomes: { ...this.outcomes },
+      itemsByOutcome: { ...this.itemsByOutcome },
+      inFlight: this.inFlight,
+      maxInFlight: this.maxInFlight,
+      batchSizes: this.batchSizes.list()
+    }
+  }
+
+  reset (): void {
+    this.invocations = 0
+    this.items = 0
+    this.outcomes = zeroOutcomes()
+    this.itemsByOutcome = zeroOutcomes()
+    this.maxInFlight = this.inFlight
+    this.batchSizes.clear()
+  }
+}
+
+const logGroup = (endpoint: string): string => `/aws/sagemaker/Endpoints/${endpoint}`
+
+/** The ModelError SageMaker returns when the container answers 4xx; OriginalMessage is the container's body. */
+function modelError (settings: RuntimeSettings, endpoint: string, originalStatus: number, message: string): AwsServiceError {
+  const { region, accountId } = settings
+  const original = JSON.stringify({ code: originalStatus, type: 'BadRequestException', message }, null, 2) + '\n'
+  const logsUrl = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=${logGroup(endpoint)}`
+  return new AwsServiceError(424, 'ModelError', {
+    ErrorCode: 'CLIENT_ERROR_FROM_MODEL',
+    LogStreamArn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroup(endpoint)}`,
+    Message: `Received client error (${originalStatus}) from primary with message "${original}". See ${logsUrl} in account ${accountId} for more information.`,
+    OriginalMessage: original,
+    OriginalStatusCode: originalStatus
+  })
+}
+
+// SageMaker sends throttles as HTTP 400 with the type only in the header and a null message.
+const throttled = (): AwsServiceError => new AwsServiceError(400, 'ThrottlingException', { message: null })
+
+/** SageMaker Runtime's front door: payload limit, endpoint name and existence, concurrency, injected faults. */
+function frontDoor (settings: RuntimeSettings, inFlight: number, input: InvokeInput): void {
+  if (input.bytes > MAX_PAYLOAD_BYTES) {
+    // The front end rejects it before any service code runs: no error type, status 413.
+    throw new AwsServiceError(413, undefined, { message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.` })
+  }
+  const name = input.endpointName
+  // InvokeEndpoint's EndpointName rule, in the words of its ValidationError
+  if (name.length > SAGEMAKER_NAME_MAX || !SAGEMAKER_NAME_PATTERN.test(name)) {
+    throw new AwsServiceError(400, 'ValidationError', {
+      message: `1 validation error detected: Value '${name}' at 'endpointName' failed to satisfy constraint: ` +
+        `Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])* and have length <= ${SAGEMAKER_NAME_MAX}`
     })
   }
-
-  // SageMaker sends throttles as HTTP 400 with the type only in the header and a null message.
-  const throttled = (): AwsServiceError => new AwsServiceError(400, 'ThrottlingException', { message: null })
-
-  function frontDoor (input: InvokeInput): void {
-    if (input.bytes > MAX_PAYLOAD_BYTES) {
-      // The front end rejects it before any service code runs: no error type, status 413.
-      throw new AwsServiceError(413, undefined, { message: `HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.` })
+  // an endpoint still Creating is not found either: the runtime knows endpoints once they serve
+  if (!settings.exists(name)) {
+    throw new AwsServiceError(400, 'ValidationError', { message: `Endpoint ${name} of account ${settings.accountId} not found.` })
+  }
+  if (inFlight >= settings.maxConcurrency) throw throttled()
+  const { throttleRate, errorRate } = settings
+  if (throttleRate > 0 || errorRate > 0) {
+    const r = settings.random()
+    if (r < throttleRate) throw throttled()
+    if (r < throttleRate + errorRate / 2) {
+      throw new AwsServiceError(503, 'ServiceUnavailable', { message: 'The service is unavailable. Try your call again.' })
     }
-    const name = input.endpointName
-    if (name.length > ENDPOINT_NAME_MAX || !ENDPOINT_NAME_PATTERN.test(name)) {
-      throw new AwsServiceError(400, 'ValidationError', {
-        message: `1 validation error detected: Value '${name}' at 'endpointName' failed to satisfy constraint: ` +
-          `Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])* and have length <= ${ENDPOINT_NAME_MAX}`
-      })
-    }
-    // an endpoint still Creating is not found either: the runtime knows endpoints once they serve
-    if (!exists(name)) {
-      throw new AwsServiceError(400, 'ValidationError', { message: `Endpoint ${name} of account ${accountId} not found.` })
-    }
-    if (inFlight >= maxConcurrency) throw throttled()
-    if (throttleRate > 0 || errorRate > 0) {
-      const r = random()
-      if (r < throttleRate) throw throttled()
-      if (r < throttleRate + errorRate / 2) {
-        throw new AwsServiceError(503, 'ServiceUnavailable', { message: 'The service is unavailable. Try your call again.' })
-      }
-      if (r < throttleRate + errorRate) {
-        throw new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred. Try your call again.' })
-      }
+    if (r < throttleRate + errorRate) {
+      throw new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred. Try your call again.' })
     }
   }
+}
 
-  /**
-   * The container: content negotiation, parsing, poisoned inputs, generation. Split in two so the
-   * item count (which sets the emulated latency) is known before the answer is produced.
-   */
-  function container (input: InvokeInput): { items: number, run: () => InvokeOutput } {
-    const endpoint = input.endpointName
-    const type = input.contentType === undefined ? '' : mediaType(input.contentType)
-    const answerType = negotiate(input.accept)
-    const text = input.body.toString('utf8')
-    let payload: unknown
-    let n = 0
-    let parseProblem: string | undefined
-    if (type === 'application/json') {
+/** The container's answer to one payload; its refusals as the ModelError SageMaker wraps them in. */
+function container (settings: RuntimeSettings, input: InvokeInput): { items: number, run: () => InvokeOutput } {
+  const { items: n, run } = readPayload(input, settings.fault)
+  return {
+    items: n,
+    run: () => {
       try {
-        payload = JSON.parse(text)
-        n = countInputs(payload)
+        return { ...run(), invokedProductionVariant: settings.variantName }
       } catch (err) {
-        parseProblem = `Request body is not valid JSON: ${(err as Error).message}`
-      }
-    } else if (type === 'application/x-text') {
-      payload = text
-      n = 1
-    }
-    const run = (): InvokeOutput => {
-      if (type !== 'application/json' && type !== 'application/x-text') {
-        throw modelError(endpoint, 415, `Content type ${input.contentType ?? '(none)'} is not supported; use application/json or application/x-text`)
-      }
-      if (answerType === undefined) {
-        throw modelError(endpoint, 406, `Accept type ${input.accept ?? ''} is not supported; use application/json`)
-      }
-      if (parseProblem !== undefined) throw modelError(endpoint, 400, parseProblem)
-      const inputs = typeof payload === 'string'
-        ? [payload]
-        : (() => {
-            const raw = (payload as { text_inputs?: unknown } | null)?.text_inputs
-            return typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : []
-          })()
-      if (poison !== undefined) {
-        const hit = inputs.findIndex((item) => typeof item === 'string' && poison.test(item))
-        if (hit >= 0) {
-          throw modelError(endpoint, 400,
-            `text_inputs[${hit}] cannot be processed: it matches the fault pattern /${poison.source}/ (LOCAL_FAULT_MODEL_ERROR_PATTERN)`)
-        }
-      }
-      try {
-        const answer = typeof payload === 'string'
-          ? { generated_text: text.trim() === '' ? '' : summarize(text)[0] }
-          : generate(payload)
-        return { body: Buffer.from(JSON.stringify(answer)), contentType: answerType, invokedProductionVariant: variantName }
-      } catch (err) {
-        if (err instanceof ModelInputError) throw modelError(endpoint, err.statusCode, err.message)
+        if (err instanceof ContainerRefusal) throw modelError(settings, input.endpointName, err.status, err.message)
         throw err
       }
     }
-    return { items: n, run }
+  }
+}
+
+/** How a front-door refusal is counted. */
+function refusalOutcome (err: unknown): InvocationOutcome {
+  return err instanceof AwsServiceError
+    ? (err.statusCode === 413 ? 'payloadTooLarge' : OUTCOME_BY_ERROR[err.errorType ?? ''] ?? 'internalFailure')
+    : 'internalFailure'
+}
+
+/** One invocation: the front door, then the container after its emulated latency. */
+async function invoke (settings: RuntimeSettings, counters: RuntimeCounters, input: InvokeInput): Promise<InvokeOutput> {
+  counters.invocations++
+  try {
+    frontDoor(settings, counters.inFlight, input)
+  } catch (err) {
+    counters.record(refusalOutcome(err), 0)
+    throw err
   }
 
-  function record (outcome: InvocationOutcome, n: number): void {
-    outcomes[outcome]++
-    if (n > 0) {
-      items += n
-      itemsByOutcome[outcome] += n
-      batchSizes.push(n)
-      // Trim in bulk (amortised O(1) per push); stats() shows the last MAX_RECORDED_BATCHES.
-      if (batchSizes.length >= 2 * MAX_RECORDED_BATCHES) batchSizes = batchSizes.slice(-MAX_RECORDED_BATCHES)
-    }
-  }
-
-  async function invoke (input: InvokeInput): Promise<InvokeOutput> {
-    invocations++
-    try {
-      frontDoor(input)
-    } catch (err) {
-      const outcome = err instanceof AwsServiceError
-        ? (err.statusCode === 413 ? 'payloadTooLarge' : OUTCOME_BY_ERROR[err.errorType ?? ''] ?? 'internalFailure')
-        : 'internalFailure'
-      record(outcome, 0)
+  counters.enter()
+  let n = 0
+  try {
+    const { items: count, run } = container(settings, input)
+    n = count
+    // Emulated model time: base + per-item × items (ms).
+    const delay = settings.latencyBaseMs + settings.latencyPerItemMs * n
+    if (delay > 0) await sleep(delay)
+    const output = run()
+    counters.record('success', n)
+    return output
+  } catch (err) {
+    if (err instanceof AwsServiceError && err.errorType === 'ModelError') {
+      counters.record('modelError', n)
       throw err
     }
-
-    inFlight++
-    if (inFlight > maxInFlight) maxInFlight = inFlight
-    let n = 0
-    try {
-      const { items: count, run } = container(input)
-      n = count
-      // Emulated model time: base + per-item × items (ms).
-      const delay = latencyBaseMs + latencyPerItemMs * n
-      if (delay > 0) await sleep(delay)
-      const output = run()
-      record('success', n)
-      return output
-    } catch (err) {
-      if (err instanceof AwsServiceError && err.errorType === 'ModelError') {
-        record('modelError', n)
-        throw err
-      }
-      record('internalFailure', 0)
-      throw err instanceof AwsServiceError
-        ? err
-        : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' })
-    } finally {
-      inFlight--
-    }
+    counters.record('internalFailure', 0)
+    throw err instanceof AwsServiceError
+      ? err
+      : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' })
+  } finally {
+    counters.leave()
   }
+}
 
+/** Creates the local InvokeEndpoint implementation; throws RangeError/SyntaxError on a bad option. */
+export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRuntime {
+  const settings = runtimeSettings(options)
+  const counters = new RuntimeCounters()
   return {
-    invoke,
-    stats: () => ({
-      invocations,
-      items,
-      outcomes: { ...outcomes },
-      itemsByOutcome: { ...itemsByOutcome },
-      inFlight,
-      maxInFlight,
-      batchSizes: batchSizes.slice(-MAX_RECORDED_BATCHES)
-    }),
-    resetStats: () => {
-      invocations = 0
-      items = 0
-      outcomes = zeroOutcomes()
-      itemsByOutcome = zeroOutcomes()
-      maxInFlight = inFlight
-      batchSizes = []
-    }
+    invoke: async (input) => await invoke(settings, counters, input),
+    stats: () => counters.snapshot(),
+    resetStats: () => { counters.reset() }
   }
 }

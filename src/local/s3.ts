@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import S3rver from 's3rver'
+import { listenOn } from './wire.js'
 
 /** The bucket local mode keeps datasets, job inputs, manifests and outputs in. */
 export const LOCAL_BUCKET = 'text2text-local'
@@ -92,14 +92,7 @@ export async function startLocalS3 (opts: { directory: string, host?: string, po
       res.end()
     }, () => { handle(req, res) })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address() as AddressInfo
+  const address = await listenOn(server, opts.port, opts.host)
   return {
     url: `http://${address.address}:${address.port}`,
     bucket,

@@ -7,10 +7,9 @@
 // own server.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createLocalRuntime, MAX_PAYLOAD_BYTES, type LocalRuntime, type LocalRuntimeOptions, type LocalStats } from './runtime.js'
 import {
-  AwsServiceError, newRequestId, readBoundedBody, sendAwsJson11Error, sendJson, sendRestJsonError, AWS_JSON_11
+  AwsServiceError, newRequestId, readBoundedBody, sendAwsJson11Error, sendJson, sendRestJsonError, AWS_JSON_11, listenOn
 } from './wire.js'
 
 /** Request size accepted by AWS JSON 1.1 services (control-plane bodies are small). */
@@ -166,14 +165,7 @@ export async function startLocalSageMaker (options: LocalSageMakerOptions = {}):
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address() as AddressInfo
+  const address = await listenOn(server, options.port, options.host)
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
 
   let closing: Promise<void> | undefined

@@ -7,7 +7,8 @@
 // Both carry `x-amzn-RequestId`, which the SDK exposes as `$metadata.requestId`.
 
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 
 /** Account id the local stack reports in messages and ARNs (LocalStack's convention). */
 export const LOCAL_ACCOUNT_ID = '000000000000'
@@ -97,4 +98,16 @@ export async function readBoundedBody (req: IncomingMessage, limitBytes: number)
     req.on('error', reject)
     req.on('close', () => { if (!req.complete) reject(new Error('request aborted')) })
   })
+}
+
+/** Starts `server` on `port` (0: any free one) of `host` (default loopback); resolves with its address. */
+export async function listenOn (server: Server, port = 0, host = '127.0.0.1'): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  return server.address() as AddressInfo
 }

@@ -3,11 +3,12 @@ import { TransformJob } from '../../schemas/jobs.js'
 import type { Config } from '../config.js'
 import { isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
 import { catalogError } from '../errors.js'
-import { createControlClient, createS3Client, type AwsTarget } from '../sagemaker/clients.js'
-import { Datasets } from '../sagemaker/datasets.js'
-import { S3Layout } from '../sagemaker/layout.js'
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { Datasets } from '../jobs/datasets.js'
+import { S3Layout } from '../jobs/layout.js'
 import { S3AllowList } from '../sagemaker/s3-uri.js'
-import { TransformJobs } from '../sagemaker/transform-jobs.js'
+import { TransformJobs } from '../jobs/transform-jobs.js'
 import { loadPriceTable } from '../endpoints/prices.js'
 
 /** Datasets and transform jobs: what /v1/datasets and /v1/transform-jobs use. */
@@ -24,15 +25,23 @@ declare module 'fastify' {
   }
 }
 
+export interface BatchJobsPluginOptions {
+  config: Config
+  /** The local stack's bucket in local mode, else S3_BUCKET; none = no batch services. */
+  bucket: string | undefined
+  /** The SDK clients the services use (built and destroyed by app.ts). */
+  s3: S3Client
+  control: SageMakerClient
+}
+
 /**
- * Decorates `app.batchJobs`. The bucket is the local stack's in local mode, else S3_BUCKET; without
- * one, real time still works and the batch routes answer 503 naming the missing variable. A bad
- * ALLOWED_S3_PREFIXES stops the boot (configuration is checked before serving).
+ * Decorates `app.batchJobs`. Without a bucket, real time still works and the batch routes answer
+ * 503 naming the missing variable. A bad ALLOWED_S3_PREFIXES stops the boot (configuration is
+ * checked before serving).
  */
-export const batchJobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app, { config, aws }) => {
+export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, bucket, s3, control }) => {
   // shared by every job response (and listed once in the OpenAPI components)
   app.addSchema(TransformJob)
-  const bucket = aws.bucket ?? config.S3_BUCKET
   if (bucket === undefined) {
     app.decorate('batchJobs', (): BatchServices => {
       throw catalogError('JOBS_NOT_CONFIGURED', 'datasets and transform jobs need an S3 bucket: set S3_BUCKET')
@@ -45,8 +54,6 @@ export const batchJobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app
   } catch (err) {
     throw new Error(`invalid configuration: ALLOWED_S3_PREFIXES: ${(err as Error).message}`)
   }
-  const s3 = createS3Client(aws)
-  const control = createControlClient(aws)
   const layout = new S3Layout(bucket, config.S3_PREFIX)
   const datasets = new Datasets(s3, layout)
   const jobs = new TransformJobs({
@@ -61,8 +68,4 @@ export const batchJobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app
   })
   const services: BatchServices = { datasets, jobs, layout }
   app.decorate('batchJobs', () => services)
-  app.addHook('onClose', async () => {
-    s3.destroy()
-    control.destroy()
-  })
 }, { name: 'batch-jobs' })

@@ -7,7 +7,8 @@ import type { InvocationLedger } from '../endpoints/invocations.js'
 import { loadPriceTable, type PriceTable } from '../endpoints/prices.js'
 import { usageReport } from '../endpoints/report.js'
 import { Endpoints } from '../endpoints/service.js'
-import { createControlClient, createS3Client, type AwsTarget } from '../sagemaker/clients.js'
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
+import type { S3Client } from '@aws-sdk/client-s3'
 import type { Tenant } from '../tenants.js'
 import type { UsageReport } from '../../schemas/endpoints.js'
 import type { TransformJob } from '../../schemas/jobs.js'
@@ -24,7 +25,11 @@ declare module 'fastify' {
 
 export interface EndpointsPluginOptions {
   config: Config
-  aws: AwsTarget
+  /** The local stack's bucket in local mode, else S3_BUCKET; none = no usage archive, no job usage. */
+  bucket: string | undefined
+  /** The SDK clients the service uses (built and destroyed by app.ts). */
+  s3: S3Client
+  control: SageMakerClient
   /** The ledger the realtime invoker was wrapped with (app.ts). */
   invocations: InvocationLedger
   /** Clock of the service and its sweeper (tests pin it). */
@@ -36,7 +41,7 @@ export interface EndpointsPluginOptions {
  * the idle sweeper every ENDPOINT_SWEEP_INTERVAL_MS (unref'd: it never holds the process open;
  * stopped on close). Needs `app.metrics` and, for job usage and archived endpoints, `app.batchJobs`.
  */
-export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, aws, invocations, now = Date.now }) => {
+export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, bucket, s3, control, invocations, now = Date.now }) => {
   app.addSchema(Usage)
   app.addSchema(Endpoint)
   const prices = loadPriceTable(config.PRICES_FILE)
@@ -53,10 +58,7 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     saved.inc({ endpoint }, n - 1)
   })
 
-  const bucket = aws.bucket ?? config.S3_BUCKET
-  const s3 = bucket === undefined ? undefined : createS3Client(aws)
-  const archive = s3 === undefined || bucket === undefined ? undefined : new UsageArchive(s3, bucket, config.S3_PREFIX)
-  const control = createControlClient(aws)
+  const archive = bucket === undefined ? undefined : new UsageArchive(s3, bucket, config.S3_PREFIX)
   const endpoints = new Endpoints({
     control,
     prices,
@@ -120,7 +122,5 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     await sweeping
     // what this replica sent since its last write goes to the tags before it exits
     await endpoints.flushAll(invocations.names())
-    control.destroy()
-    s3?.destroy()
   })
 }, { name: 'endpoints', dependencies: ['metrics', 'batch-jobs'] })

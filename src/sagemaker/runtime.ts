@@ -1,6 +1,7 @@
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime'
 import { InvokeError } from '../batching/errors.js'
 import type { InvokeFn, InvokeRequest } from '../batching/batcher.js'
+import type { AwsLikeError } from './aws-errors.js'
 import type { RuntimeClient } from './clients.js'
 import { parseListResponse, ResponseShapeError } from './response-shapes.js'
 import { redactAws } from '../util/redact-aws.js'
@@ -11,16 +12,6 @@ const RETRYABLE_NAMES = new Set([
   'InternalFailure', 'InternalDependencyException', 'InternalServerError', 'RequestTimeout', 'RequestTimeoutException',
   'TimeoutError', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND'
 ])
-
-interface AwsLikeError {
-  name?: string
-  code?: string
-  message?: string
-  $metadata?: { httpStatusCode?: number }
-  $retryable?: { throttling?: boolean }
-  OriginalMessage?: string
-  OriginalStatusCode?: number
-}
 
 /** JumpStart containers answer errors as JSON `{"code","type","message"}`; keep just the message. */
 function containerMessage (original: string | undefined): string | undefined {

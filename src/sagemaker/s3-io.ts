@@ -7,19 +7,12 @@ import {
   CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client
 } from '@aws-sdk/client-s3'
 import { catalogError, type CatalogError } from '../errors.js'
+import { isS3NotFound } from './aws-errors.js'
 
 /** An object seen in a listing. */
 export interface S3ObjectInfo {
   key: string
   size: number
-}
-
-interface AwsLikeError { name?: string, $metadata?: { httpStatusCode?: number } }
-
-/** True for S3's "no such object" answers (GetObject's NoSuchKey, HeadObject's bare 404). */
-export function isNotFound (err: unknown): boolean {
-  const e = (err ?? {}) as AwsLikeError
-  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404
 }
 
 /** A 502 naming the S3 operation that failed; the SDK error is kept as `cause` for the logs. */
@@ -33,7 +26,7 @@ export async function getText (s3: S3Client, bucket: string, key: string, signal
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal })
     return await out.Body?.transformToString('utf8') ?? ''
   } catch (err) {
-    if (isNotFound(err)) return undefined
+    if (isS3NotFound(err)) return undefined
     throw s3Failure('GetObject', err)
   }
 }
@@ -46,7 +39,7 @@ export async function getStream (s3: S3Client, bucket: string, key: string): Pro
     // not reached on Node (the SDK's Node body is an IncomingMessage); kept for other runtimes
     return Readable.from([Buffer.from(await out.Body?.transformToByteArray() ?? new Uint8Array())])
   } catch (err) {
-    if (isNotFound(err)) return undefined
+    if (isS3NotFound(err)) return undefined
     throw s3Failure('GetObject', err)
   }
 }
@@ -97,7 +90,7 @@ export async function objectExists (s3: S3Client, bucket: string, key: string): 
     await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
     return true
   } catch (err) {
-    if (isNotFound(err)) return false
+    if (isS3NotFound(err)) return false
     throw s3Failure('HeadObject', err)
   }
 }

@@ -52,6 +52,18 @@ export function parseS3Uri (uri: string): S3Location {
   return { bucket, key }
 }
 
+/**
+ * Parses an `s3://` URI by SageMaker's looser rule, the one its S3Uri and S3OutputPath members
+ * follow (`^(https|s3)://([^/]+)/?(.*)$`: any bucket text, no segment checks), for the local
+ * stack that answers as SageMaker does; undefined for anything but `s3://`. The gateway's own
+ * requests go through the stricter parseS3Uri.
+ */
+export function parseSageMakerS3Uri (uri: string): S3Location | undefined {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri)
+  if (m === null) return undefined
+  return { bucket: m[1] as string, key: m[2] as string }
+}
+
 /** Prints a location as `s3://bucket/key`. */
 export function formatS3Uri (location: S3Location): string {
   return `s3://${location.bucket}/${location.key}`

@@ -33,6 +33,11 @@ export function exceedsJsonDepth (text: string, max: number = MAX_JSON_DEPTH): b
 /** One open array or object: its keys (undefined for an array), the next index, members written. */
 type Frame = { keys: string[] | undefined, value: unknown[] | Record<string, unknown>, i: number, written: number }
 
+/** JSON-quoted, bounded rendering of a value for messages (80 characters). */
+export function show (value: unknown): string {
+  return preview(value, 80)
+}
+
 /**
  * JSON text of `value` for messages, cut to `maxChars` (ending in `...`). Iterative, and it
  * stops as soon as the cut is reached, so a deep or huge value costs at most `maxChars` of

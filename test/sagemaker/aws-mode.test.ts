@@ -13,7 +13,7 @@ import { buildApp } from '../../src/app.js'
 import { s3ForcePathStyle, testConfig } from '../../src/config.js'
 import { isCatalogError } from '../../src/errors.js'
 import { startLocalStack } from '../../src/local/stack.js'
-import { drainedOrClosed } from '../../src/sagemaker/datasets.js'
+import { drainedOrClosed } from '../../src/jobs/datasets.js'
 import { failingAsS3 } from '../../src/sagemaker/s3-io.js'
 
 t.test('an upload into a bucket S3 does not have: 502 UPSTREAM_ERROR, logged, connection closed', async t => {

@@ -8,7 +8,8 @@
 // which the SDKs' endpoint_in_service / endpoint_deleted waiters rely on.
 
 import { listPage } from './listing.js'
-import { compact, isObject, NAME_PATTERN, NAME_PATTERN_TEXT, NAME_RULES, parseName, Reader, seconds, serializationError, validationError, Violations, type Json } from './requests.js'
+import { compact, isObject, NAME_RULES, parseName, Reader, seconds, serializationError, validationError, Violations, type Json } from './requests.js'
+import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN, SAGEMAKER_NAME_PATTERN_TEXT } from '../../sagemaker/rules.js'
 import { keyOf, type EndpointConfigRecord, type EndpointRecord, type EndpointStatus, type ModelRecord, type ResourceStore, type VariantSpec } from './resource-store.js'
 import type { Operations } from './index.js'
 
@@ -47,7 +48,7 @@ function parseVariants (v: Violations, input: Json): VariantSpec[] {
   return raw.map((item, i) => {
     const r = new Reader(v, item, `productionVariants.${i + 1}.member`)
     return compact({
-      VariantName: r.string('VariantName', { max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT }, true) ?? '',
+      VariantName: r.string('VariantName', { max: SAGEMAKER_NAME_MAX, pattern: SAGEMAKER_NAME_PATTERN, patternText: SAGEMAKER_NAME_PATTERN_TEXT }, true) ?? '',
       ModelName: r.string('ModelName', NAME_RULES, true) ?? '',
       InstanceType: r.string('InstanceType', { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>' }),
       InitialInstanceCount: r.integer('InitialInstanceCount', { min: 1 }),
@@ -246,7 +247,7 @@ export function endpointOperations (ctx: EndpointsContext): EndpointServices {
       else if (!Array.isArray(desired) || !desired.every(isObject)) throw serializationError('desiredWeightsAndCapacities', 'a list')
       const changes = (Array.isArray(desired) ? desired as Json[] : []).map((d, i) => {
         const dr = new Reader(v, d, `desiredWeightsAndCapacities.${i + 1}.member`)
-        return { variant: dr.string('VariantName', { max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT }, true) ?? '', count: dr.integer('DesiredInstanceCount', { min: 0 }) }
+        return { variant: dr.string('VariantName', { max: SAGEMAKER_NAME_MAX, pattern: SAGEMAKER_NAME_PATTERN, patternText: SAGEMAKER_NAME_PATTERN_TEXT }, true) ?? '', count: dr.integer('DesiredInstanceCount', { min: 0 }) }
       })
       v.throwIfAny()
       const e = updatableEndpoint(name)

@@ -6,6 +6,7 @@
 //     satisfy constraint: ...";
 //   - timestamps are epoch seconds as JSON numbers (ms precision, e.g. 1718000000.123).
 
+import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN, SAGEMAKER_NAME_PATTERN_TEXT } from '../../sagemaker/rules.js'
 import { AwsServiceError } from '../wire.js'
 
 /** A ValidationException with AWS's lower-case `message` member. */
@@ -142,9 +143,7 @@ export function seconds (ms: number | undefined): number | undefined {
 }
 
 /** SageMaker's resource name rule (jobs, models, endpoint configs, endpoints): 1..63 characters. */
-export const NAME_PATTERN_TEXT = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}'
-export const NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/
-export const NAME_RULES: StringRules = { min: 1, max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT }
+export const NAME_RULES: StringRules = { min: 1, max: SAGEMAKER_NAME_MAX, pattern: SAGEMAKER_NAME_PATTERN, patternText: SAGEMAKER_NAME_PATTERN_TEXT }
 
 /** Validates a request that carries only one name member (`TransformJobName`, `ModelName`, ...). */
 export function parseName (input: Json, member: string): string {

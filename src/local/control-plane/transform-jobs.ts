@@ -6,10 +6,12 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { JobRunner } from '../job-runner.js'
 import type { JobRecord, JobStore, TransformJobSpec, TransformJobStatus } from '../job-store.js'
-import { inputExists, parseS3Uri, S3_URI_PATTERN } from '../job-input.js'
+import { inputExists } from '../job-input.js'
+import { parseSageMakerS3Uri } from '../../sagemaker/s3-uri.js'
 import { AwsServiceError } from '../wire.js'
 import { listPage, type ListQuery } from './listing.js'
-import { compact, isObject, NAME_PATTERN, NAME_PATTERN_TEXT, NAME_RULES, parseName, Reader, seconds, serializationError, validationError, Violations, type Json } from './requests.js'
+import { compact, isObject, NAME_RULES, parseName, Reader, seconds, serializationError, validationError, Violations, type Json } from './requests.js'
+import { S3_URI_PATTERN, S3_URI_PATTERN_TEXT, SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN, SAGEMAKER_NAME_PATTERN_TEXT } from '../../sagemaker/rules.js'
 import type { Operations } from './index.js'
 
 /** Page size of ListTransformJobs when MaxResults is absent (AWS's default). */
@@ -18,7 +20,6 @@ export const DEFAULT_LIST_MAX_RESULTS = 10
 /** SageMaker's limit: MaxPayloadInMB, and MaxConcurrentTransforms × MaxPayloadInMB, at most 100 MB. */
 export const MAX_TOTAL_PAYLOAD_MB = 100
 
-const S3_URI_PATTERN_TEXT = '^(https|s3)://([^/]+)/?(.*)$'
 const ENV_KEY_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/
 const STATUSES: readonly TransformJobStatus[] = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped']
@@ -28,7 +29,7 @@ function parseCreateRequest (input: Json): TransformJobSpec {
   const v = new Violations()
   const r = new Reader(v, input)
   const name = r.string('TransformJobName', NAME_RULES, true)
-  const model = r.string('ModelName', { max: 63, pattern: NAME_PATTERN, patternText: NAME_PATTERN_TEXT }, true)
+  const model = r.string('ModelName', { max: SAGEMAKER_NAME_MAX, pattern: SAGEMAKER_NAME_PATTERN, patternText: SAGEMAKER_NAME_PATTERN_TEXT }, true)
   const maxConcurrent = r.integer('MaxConcurrentTransforms', { min: 0 })
   const maxPayload = r.integer('MaxPayloadInMB', { min: 0, max: MAX_TOTAL_PAYLOAD_MB })
   const batchStrategy = r.string('BatchStrategy', { values: ['MultiRecord', 'SingleRecord'] })
@@ -98,7 +99,7 @@ function parseCreateRequest (input: Json): TransformJobSpec {
     throw validationError(`MaxConcurrentTransforms (${maxConcurrent}) multiplied by MaxPayloadInMB (${maxPayload ?? 6}) must not exceed ${MAX_TOTAL_PAYLOAD_MB} MB.`)
   }
   for (const [label, uri] of [['TransformInput S3Uri', transformInput?.DataSource.S3DataSource.S3Uri], ['TransformOutput S3OutputPath', transformOutput?.S3OutputPath]] as const) {
-    if (uri !== undefined && parseS3Uri(uri) === undefined) {
+    if (uri !== undefined && parseSageMakerS3Uri(uri) === undefined) {
       throw validationError(`${label} ${uri} is not supported by the local stack: use an s3://bucket/key URI.`)
     }
   }
@@ -218,7 +219,7 @@ export function transformJobOperations (ctx: TransformJobsContext): Operations {
     // "An error occurred (ValidationException) when calling the CreateTransformJob operation: No
     // S3 objects found under S3 URL ..."), never a job that fails later
     const source = spec.TransformInput.DataSource.S3DataSource
-    const location = parseS3Uri(source.S3Uri)
+    const location = parseSageMakerS3Uri(source.S3Uri)
     if (location !== undefined && !(await inputExists(ctx.s3, source.S3DataType, location))) {
       throw validationError(`No S3 objects found under S3 URL "${source.S3Uri}" given in input data source. ` +
         `Please ensure that the bucket exists in the selected region (${ctx.region}), that objects exist under that S3 prefix, ` +

@@ -3,8 +3,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { S3Client } from '@aws-sdk/client-s3'
 import t from 'tap'
-import { Datasets, DatasetInvalidError } from '../../src/sagemaker/datasets.js'
-import { S3Layout } from '../../src/sagemaker/layout.js'
+import { Datasets, DatasetInvalidError } from '../../src/jobs/datasets.js'
+import { S3Layout } from '../../src/jobs/layout.js'
 import { DEFAULT_TENANT } from '../../src/tenants.js'
 
 interface SentRequest { method: string, path: string, query: Record<string, unknown>, body?: unknown }

@@ -10,13 +10,13 @@ import { PassThrough } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { MAX_LISTED_LINE_ERRORS, type DatasetLineError } from '../../schemas/datasets.js'
-import { catalogError, type CatalogError } from '../errors.js'
+import { JobsError } from './errors.js'
 import type { Tenant } from '../tenants.js'
 import type { S3Layout } from './layout.js'
-import { splitLines } from './lines.js'
+import { splitLines } from '../sagemaker/lines.js'
 import { hasOwnParameters, IdSet, toJumpStartRecord } from './records.js'
-import { deleteObject, getText, moveObject, objectExists, putText, s3Failure } from './s3-io.js'
-import { formatS3Uri, type S3Location } from './s3-uri.js'
+import { deleteObject, getText, moveObject, objectExists, putText, s3Failure } from '../sagemaker/s3-io.js'
+import { formatS3Uri, type S3Location } from '../sagemaker/s3-uri.js'
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../util/json-bounds.js'
 
 /** Longest accepted line (bytes); longer ones are reported, never buffered. */
@@ -35,17 +35,16 @@ export interface DatasetInfo {
   bytes: number
 }
 
-/** A rejected upload: the 400 catalog error plus the first bad lines and their total. */
+/** A rejected upload's first bad lines and their total. */
 export interface DatasetInvalid {
-  error: CatalogError
   errors: DatasetLineError[]
   invalidLines: number
 }
 
-/** Thrown when the upload has bad lines or no records; nothing was kept. */
-export class DatasetInvalidError extends Error {
+/** Thrown when the upload has bad lines or no records (DATASET_INVALID); nothing was kept. */
+export class DatasetInvalidError extends JobsError {
   override name = 'DatasetInvalidError'
-  constructor (readonly detail: DatasetInvalid) { super(detail.error.message) }
+  constructor (message: string, readonly detail: DatasetInvalid) { super('DATASET_INVALID', message) }
 }
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
@@ -137,11 +136,11 @@ export class Datasets {
       await abandon()
       const firstError = errors[0] as DatasetLineError
       const message = `${plural(invalid, 'line is', 'lines are')} invalid; nothing was stored. line ${firstError.line}: ${firstError.message}`
-      throw new DatasetInvalidError({ error: catalogError('DATASET_INVALID', message), errors, invalidLines: invalid })
+      throw new DatasetInvalidError(message, { errors, invalidLines: invalid })
     }
     if (records === 0) {
       await abandon()
-      throw new DatasetInvalidError({ error: catalogError('DATASET_INVALID', 'the dataset has no records (every line was blank); send at least one {"id","text"} line'), errors: [], invalidLines: 0 })
+      throw new DatasetInvalidError('the dataset has no records (every line was blank); send at least one {"id","text"} line', { errors: [], invalidLines: 0 })
     }
     pass.end()
     await done

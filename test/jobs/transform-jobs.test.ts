@@ -1,7 +1,7 @@
 import t from 'tap'
-import { hyperParams, isJobNotFound, jobNameFor, controlPlaneError } from '../../src/sagemaker/transform-jobs.js'
-import { canonicalJson, decodeManifest, encodeManifest, requestHash, type Manifest } from '../../src/sagemaker/manifest.js'
-import { S3Layout } from '../../src/sagemaker/layout.js'
+import { hyperParams, jobNameFor } from '../../src/jobs/requests.js'
+import { canonicalJson, decodeManifest, encodeManifest, requestHash, type Manifest } from '../../src/jobs/manifest.js'
+import { S3Layout } from '../../src/jobs/layout.js'
 import { parseS3Uri } from '../../src/sagemaker/s3-uri.js'
 import { parsePythonLiteral } from '../../src/sagemaker/python-literal.js'
 
@@ -108,17 +108,4 @@ t.test('S3Layout.ownerOf: which tenant may read a location used as a key prefix'
   t.same(owner('s3://b-1/other/data.jsonl'), { kind: 'outside' })
   t.same(owner('s3://b-1/pp/data.jsonl'), { kind: 'outside' }, 'a sibling of the prefix')
   t.same(owner('s3://b-2/p/datasets/acme/x.jsonl'), { kind: 'outside' }, 'another bucket')
-})
-
-t.test('SageMaker errors: not-found detection and client-safe wrapping', async t => {
-  t.ok(isJobNotFound({ name: 'ResourceNotFound', message: 'Could not find job' }))
-  t.ok(isJobNotFound({ name: 'ValidationException', message: 'Could not find requested job with name x' }))
-  t.notOk(isJobNotFound({ name: 'ValidationException', message: 'Value at transformJobName failed to satisfy constraint' }))
-  const throttled = controlPlaneError('DescribeTransformJob', { name: 'ThrottlingException', message: 'Rate exceeded arn:aws:sagemaker:...' })
-  t.equal(throttled.code, 'SAGEMAKER_UNAVAILABLE')
-  t.equal(throttled.statusCode, 503)
-  t.notMatch(throttled.message, /arn:aws/)
-  const other = controlPlaneError('ListTransformJobs', { name: 'InternalFailure', message: 'boom at arn:aws:...' })
-  t.equal(other.code, 'UPSTREAM_ERROR')
-  t.equal(other.message, 'SageMaker ListTransformJobs failed')
 })

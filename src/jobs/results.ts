@@ -10,10 +10,10 @@
  * is one line of each stream plus that window; nothing grows with the job's size.
  */
 import type { S3Client } from '@aws-sdk/client-s3'
-import { parsePythonLiteral, type PyValue } from './python-literal.js'
-import { splitLines } from './lines.js'
-import { getStream, listObjects } from './s3-io.js'
-import { basename, type S3Location } from './s3-uri.js'
+import { parsePythonLiteral, type PyValue } from '../sagemaker/python-literal.js'
+import { splitLines } from '../sagemaker/lines.js'
+import { getStream, listObjects } from '../sagemaker/s3-io.js'
+import { basename, type S3Location } from '../sagemaker/s3-uri.js'
 
 /** What a line of the results carries for one input record. */
 export type ResultLine =

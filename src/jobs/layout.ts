@@ -19,7 +19,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { DEFAULT_TENANT_ID } from '../tenants.js'
-import { joinKey, type S3Location } from './s3-uri.js'
+import { joinKey, type S3Location } from '../sagemaker/s3-uri.js'
 
 /** Who may read an S3 location a caller names, as far as the gateway's own prefix goes. */
 export type LocationOwner =

@@ -8,7 +8,7 @@ import { Type } from 'typebox'
 import { RecordId } from '../../schemas/datasets.js'
 import { crossCheckParameters, GENERATION_PARAMETER_NAMES, GenerationParameterProperties, GenerationParameters } from '../../schemas/params.js'
 import { describeValidation, validatorCompiler } from '../http/validation.js'
-import { preview } from '../util/json-bounds.js'
+import { show } from '../util/json-bounds.js'
 
 /** A record ready for the job: its id and the JumpStart line (no newline). */
 export interface JumpStartLine {
@@ -44,11 +44,6 @@ const checkReference = compile(ReferenceLine)
 
 /** One line's verdict: its JumpStart form, or a message naming the field and value. */
 export type LineVerdict = { ok: true, record: JumpStartLine } | { ok: false, message: string }
-
-/** JSON-quoted, bounded rendering of a value for messages. */
-export function show (value: unknown): string {
-  return preview(value, 80)
-}
 
 /**
  * Checks one parsed dataset line and converts it to JumpStart form. `context` prefixes field

@@ -2,7 +2,7 @@ import t from 'tap'
 import {
   joinResults, outputCandidates, parseInputLine, parseOutputLine,
   type InputRecord, type JoinLimits, type JoinStats, type OutputRecord, type ResultLine
-} from '../../src/sagemaker/results.js'
+} from '../../src/jobs/results.js'
 
 async function * from<T> (items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item

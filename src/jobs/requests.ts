@@ -1,0 +1,176 @@
+/**
+ * Transform-job requests, gateway side: the job's name, the checks a body gets beyond its
+ * schema (locations allowed for the tenant, parameters, ids, SageMaker's payload cap), and the
+ * CreateTransformJob request built from it. Pure but for the S3AllowList and S3Layout it reads.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import type { CreateTransformJobRequest, TransformInstanceType } from '@aws-sdk/client-sagemaker'
+import type { CreateJobBody } from '../../schemas/jobs.js'
+import { crossCheckParameters, type GenerationParameters } from '../../schemas/params.js'
+import { DEFAULT_TENANT_ID, type Tenant } from '../tenants.js'
+import { toPythonLiteral } from '../sagemaker/python-literal.js'
+import { DEFAULT_MAX_PAYLOAD_MB, MAX_PAYLOAD_TIMES_CONCURRENCY_MB } from '../sagemaker/rules.js'
+import { parseS3Uri, S3UriError, type S3AllowList, type S3Location } from '../sagemaker/s3-uri.js'
+import { show } from '../util/json-bounds.js'
+import { jobsError } from './errors.js'
+import type { S3Layout } from './layout.js'
+import { IdSet } from './records.js'
+
+/** Defaults of `resources`. */
+export const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge'
+export const DEFAULT_INSTANCE_COUNT = 1
+export const DEFAULT_MAX_CONCURRENT_TRANSFORMS = 1
+
+/** HYPER_PARAMS keys that must print as Python floats even when whole (1 -> 1.0). */
+const FLOAT_PARAMETERS: ReadonlySet<string> = new Set(['temperature', 'top_p'])
+
+/**
+ * The job name for a submission: `name` as given, else derived from the Idempotency-Key
+ * and the tenant (`t2t-` + 32 hex of a sha256, so any replica derives the same), else generated
+ * (`t2t-<UTC yyyymmddhhmmss>-<8 hex>`, sortable by time).
+ */
+export function jobNameFor (opts: { name?: string, idempotencyKey?: string, tenant?: string, now?: Date, random?: () => string }): string {
+  if (opts.name !== undefined) return opts.name
+  if (opts.idempotencyKey !== undefined) {
+    // scoped per tenant: two tenants' equal keys are two jobs. The default tenant's names are
+    // derived as before tenants existed, so its earlier submissions still replay
+    const scope = opts.tenant === undefined || opts.tenant === DEFAULT_TENANT_ID ? '' : `${opts.tenant}\u0000`
+    return 't2t-' + createHash('sha256').update(scope + opts.idempotencyKey, 'utf8').digest('hex').slice(0, 32)
+  }
+  const stamp = (opts.now ?? new Date()).toISOString().replace(/[-:T]/g, '').slice(0, 14)
+  return `t2t-${stamp}-${opts.random?.() ?? randomBytes(4).toString('hex')}`
+}
+
+/** Job-wide parameters as HYPER_PARAMS: Python's `str(dict)`, temperature/top_p as floats. */
+export function hyperParams (params: GenerationParameters): string {
+  return toPythonLiteral(params, FLOAT_PARAMETERS)
+}
+
+/** What a checked body asks for: the model, and inline records or the S3 locations it reads. */
+export interface JobPlan {
+  model: string
+  records?: CreateJobBody['input']['records']
+  inputLocation?: S3Location
+  referencesLocation?: S3Location
+}
+
+/** What the checks read besides the body. */
+export interface RequestChecks {
+  /** Model used when the body names none; undefined = `model` is required. */
+  defaultModel: string | undefined
+  allowList: S3AllowList
+  layout: S3Layout
+}
+
+/** Checks a body beyond its schema; throws INVALID_* naming the field and value. */
+export function checkJobRequest (body: CreateJobBody, tenant: Tenant, checks: RequestChecks): JobPlan {
+  const model = body.model ?? checks.defaultModel
+  if (model === undefined) throw jobsError('INVALID_REQUEST', 'body.model is required: SAGEMAKER_MODEL_NAME is not set')
+  const inputKind = exactlyOne(body.input, 'body.input')
+  let records: CreateJobBody['input']['records']
+  let inputLocation: S3Location | undefined
+  if (inputKind === 'records') {
+    records = body.input.records
+    const ids = new IdSet()
+    records?.forEach((r, i) => {
+      const first = ids.add(r.id, i)
+      if (first !== undefined) throw jobsError('INVALID_REQUEST', `body.input.records[${i}].id ${show(r.id)} is duplicated (first at body.input.records[${first}])`)
+      const cross = crossCheckParameters(r.parameters ?? {}, `body.input.records[${i}].parameters`)
+      if (cross !== undefined) throw jobsError('INVALID_PARAMETERS', cross)
+      // the record's line will carry the job-wide parameters under its own (see create)
+      if (r.parameters !== undefined && Object.keys(r.parameters).length > 0) {
+        const merged = crossCheckParameters({ ...body.parameters, ...r.parameters }, 'parameters')
+        if (merged !== undefined) throw jobsError('INVALID_PARAMETERS', `body.input.records[${i}].parameters over body.parameters: ${merged}`)
+      }
+    })
+  } else {
+    // the objects are sent as they are: a prompt could only be applied by rewriting them
+    if (body.prompt !== undefined && body.prompt !== '') {
+      throw jobsError('INVALID_REQUEST', 'body.prompt applies to input.records only; for an input.s3Uri, upload the dataset with POST /v1/datasets?prompt=...')
+    }
+    inputLocation = allowedLocation(body.input.s3Uri as string, 'body.input.s3Uri', tenant, checks)
+  }
+  const cross = crossCheckParameters(body.parameters ?? {}, 'body.parameters')
+  if (cross !== undefined) throw jobsError('INVALID_PARAMETERS', cross)
+  let referencesLocation: S3Location | undefined
+  if (body.references !== undefined) {
+    if (exactlyOne(body.references, 'body.references') === 'records') {
+      const ids = new IdSet()
+      body.references.records?.forEach((r, i) => {
+        const first = ids.add(r.id, i)
+        if (first !== undefined) throw jobsError('INVALID_REQUEST', `body.references.records[${i}].id ${show(r.id)} is duplicated (first at body.references.records[${first}])`)
+      })
+    } else {
+      referencesLocation = allowedLocation(body.references.s3Uri as string, 'body.references.s3Uri', tenant, checks)
+    }
+  }
+  const payload = body.resources?.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB
+  const concurrency = body.resources?.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS
+  if (payload * concurrency > MAX_PAYLOAD_TIMES_CONCURRENCY_MB) {
+    throw jobsError('INVALID_REQUEST', `body.resources.maxPayloadMB (${payload}) x body.resources.maxConcurrentTransforms (${concurrency}) must be <= ${MAX_PAYLOAD_TIMES_CONCURRENCY_MB}`)
+  }
+  return { model, ...(records !== undefined ? { records } : {}), ...(inputLocation !== undefined ? { inputLocation } : {}), ...(referencesLocation !== undefined ? { referencesLocation } : {}) }
+}
+
+/**
+ * Parses an s3:// URI from the body and checks it against ALLOWED_S3_PREFIXES and, inside the
+ * gateway's own prefix, against `tenant`: only its own datasets (admins: anything).
+ */
+export function allowedLocation (uri: string, field: string, tenant: Tenant, checks: Pick<RequestChecks, 'allowList' | 'layout'>): S3Location {
+  let location: S3Location
+  try {
+    location = parseS3Uri(uri)
+  } catch (err) {
+    if (err instanceof S3UriError) throw jobsError('INVALID_S3_URI', `${field}: ${err.message}`)
+    throw err
+  }
+  if (!checks.allowList.allows(location)) {
+    const folder = checks.allowList.folderFor(location)
+    // read as a key prefix, the folder's name without its slash also matches its siblings
+    if (folder !== undefined) throw jobsError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is read as a key prefix and would also match keys outside the allowed folder (every key starting with ${show(location.key)}); write the folder with its slash: ${show(folder)}`)
+    throw jobsError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is outside the allowed S3 prefixes: ${checks.allowList.describe()}`)
+  }
+  const owner = checks.layout.ownerOf(location)
+  if (!tenant.admin && owner.kind !== 'outside' && !(owner.kind === 'tenant' && owner.tenant === tenant.id)) {
+    throw jobsError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is not one of your datasets: inside ${checks.layout.rootUri} a job may read only datasets its own tenant uploaded (POST /v1/datasets)`)
+  }
+  return location
+}
+
+/** Which of `records`/`s3Uri` an input or references object has; 400 unless exactly one. */
+export function exactlyOne (value: { records?: unknown, s3Uri?: unknown }, field: string): 'records' | 's3Uri' {
+  const has = (k: 'records' | 's3Uri'): boolean => value[k] !== undefined
+  if (has('records') === has('s3Uri')) {
+    throw jobsError('INVALID_REQUEST', `${field} must have exactly one of records or s3Uri (got ${has('records') ? 'both' : 'neither'})`)
+  }
+  return has('records') ? 'records' : 's3Uri'
+}
+
+/**
+ * The CreateTransformJob request of a checked submission: JumpStart JSON Lines in and out, job-wide
+ * parameters as HYPER_PARAMS unless records carry their own (`perRecord`: then they are in each line).
+ */
+export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean): CreateTransformJobRequest {
+  const jobParameters = body.parameters ?? {}
+  const resources = body.resources ?? {}
+  return {
+    TransformJobName: name,
+    ModelName: plan.model,
+    BatchStrategy: 'MultiRecord',
+    MaxPayloadInMB: resources.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB,
+    MaxConcurrentTransforms: resources.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS,
+    ...(!perRecord && Object.keys(jobParameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(jobParameters) } } : {}),
+    TransformInput: {
+      DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uris.input } },
+      ContentType: 'application/jsonlines',
+      SplitType: 'Line'
+    },
+    TransformOutput: { S3OutputPath: uris.output, Accept: 'application/jsonlines', AssembleWith: 'Line' },
+    TransformResources: {
+      // the schema checks the shape; SageMaker knows which types exist
+      InstanceType: (resources.instanceType ?? DEFAULT_INSTANCE_TYPE) as TransformInstanceType,
+      InstanceCount: resources.instanceCount ?? DEFAULT_INSTANCE_COUNT
+    },
+    Tags: [{ Key: 'created-by', Value: 'text2text-gateway' }]
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * SageMaker's own rules, defined once for the gateway (which checks requests before sending
+ * them) and the local stack (which answers as SageMaker would): resource names and the payload
+ * limits of Batch Transform.
+ */
+
+/**
+ * SageMaker's resource name rule (transform jobs, models, endpoint configs, endpoints):
+ * letters, digits and inner hyphens, 1..63 characters, as the API's ValidationException
+ * prints it (without the `$`).
+ */
+export const SAGEMAKER_NAME_PATTERN_TEXT = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}'
+/** SAGEMAKER_NAME_PATTERN_TEXT anchored at both ends, as a JSON-schema `pattern`. */
+export const SAGEMAKER_NAME_PATTERN_SOURCE = `${SAGEMAKER_NAME_PATTERN_TEXT}$`
+/** SAGEMAKER_NAME_PATTERN_SOURCE as a RegExp. */
+export const SAGEMAKER_NAME_PATTERN = new RegExp(SAGEMAKER_NAME_PATTERN_SOURCE)
+/** Longest SageMaker resource name. */
+export const SAGEMAKER_NAME_MAX = 63
+
+/** MaxPayloadInMB when a transform job does not set it (SageMaker's default). */
+export const DEFAULT_MAX_PAYLOAD_MB = 6
+/** SageMaker's maximum MaxPayloadInMB, which is also the ceiling of MaxPayloadInMB 0 ("no limit"). */
+export const MAX_PAYLOAD_MB = 100
+/** SageMaker's cap on MaxPayloadInMB x MaxConcurrentTransforms (MB). */
+export const MAX_PAYLOAD_TIMES_CONCURRENCY_MB = 100
+
+/** SageMaker's S3Uri / S3OutputPath pattern, as its ValidationException prints it. */
+export const S3_URI_PATTERN_TEXT = '^(https|s3)://([^/]+)/?(.*)$'
+/** S3_URI_PATTERN_TEXT as a RegExp. */
+export const S3_URI_PATTERN = new RegExp(S3_URI_PATTERN_TEXT)

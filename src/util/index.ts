@@ -1,0 +1,4 @@
+/** Small helpers with no home of their own: JSON bounds and previews, AWS redaction, a seeded PRNG. */
+export { exceedsJsonDepth, MAX_JSON_DEPTH, preview, show } from './json-bounds.js'
+export { redactAws, serializeError } from './redact-aws.js'
+export { mulberry32 } from './prng.js'

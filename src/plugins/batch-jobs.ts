@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin'
 import { TransformJob } from '../../schemas/jobs.js'
+import { OpenAiBatch } from '../../schemas/openai-batches.js'
+import { OpenAiFile } from '../../schemas/openai-files.js'
 import type { Config } from '../config.js'
 import { isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
 import { catalogError } from '../errors.js'
@@ -9,12 +11,16 @@ import { S3Layout } from '../sagemaker/layout.js'
 import { S3AllowList } from '../sagemaker/s3-uri.js'
 import { TransformJobs } from '../sagemaker/transform-jobs.js'
 import { loadPriceTable } from '../endpoints/prices.js'
+import { Batches } from '../openai/batches.js'
+import { Files } from '../openai/files.js'
 
-/** Datasets and transform jobs: what /v1/datasets and /v1/transform-jobs use. */
+/** Datasets and transform jobs, and OpenAI's files and batches on them: what /v1/datasets, /v1/transform-jobs, /v1/files and /v1/batches use. */
 export interface BatchServices {
   datasets: Datasets
   jobs: TransformJobs
   layout: S3Layout
+  files: Files
+  batches: Batches
 }
 
 declare module 'fastify' {
@@ -32,6 +38,8 @@ declare module 'fastify' {
 export const batchJobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app, { config, aws }) => {
   // shared by every job response (and listed once in the OpenAPI components)
   app.addSchema(TransformJob)
+  app.addSchema(OpenAiFile)
+  app.addSchema(OpenAiBatch)
   const bucket = aws.bucket ?? config.S3_BUCKET
   if (bucket === undefined) {
     app.decorate('batchJobs', (): BatchServices => {
@@ -59,9 +67,13 @@ export const batchJobsPlugin = fp<{ config: Config, aws: AwsTarget }>(async (app
     log: app.log.child({ component: 'transform-jobs' }),
     prices: loadPriceTable(config.PRICES_FILE)
   })
-  const services: BatchServices = { datasets, jobs, layout }
+  const files = new Files(s3, layout)
+  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }) })
+  const services: BatchServices = { datasets, jobs, layout, files, batches }
   app.decorate('batchJobs', () => services)
   app.addHook('onClose', async () => {
+    // batch outputs being assembled finish before their S3 client goes
+    await batches.drain()
     s3.destroy()
     control.destroy()
   })

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { JSON_BODY_ERRORS, openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
-import { BatchIdParams, CreateBatchBody, ListBatchesQuery, OpenAiBatchList } from '../schemas/openai-batches.js'
+import { BATCH_EXAMPLE, BatchIdParams, CreateBatchBody, ListBatchesQuery, OpenAiBatchList } from '../schemas/openai-batches.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { useOpenAiErrors } from '../src/openai/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
@@ -24,7 +24,7 @@ const openAiBatchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: BEARER_AUTH,
       body: CreateBatchBody,
       response: {
-        200: jsonResponse('The batch, in_progress.', Type.Ref('OpenAiBatch')),
+        200: jsonResponse('The batch, in_progress.', Type.Ref('OpenAiBatch'), { examples: { batch: { summary: 'a batch just created', value: BATCH_EXAMPLE } } }),
         ...openAiErrorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'FILE_NOT_FOUND', 'CONFLICT', ...BACKEND_ERRORS)
       }
     }
@@ -41,7 +41,7 @@ const openAiBatchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: BEARER_AUTH,
       querystring: ListBatchesQuery,
       response: {
-        200: jsonResponse('A page of batches.', OpenAiBatchList),
+        200: jsonResponse('A page of batches.', OpenAiBatchList, { examples: { page: { summary: 'one batch', value: { object: 'list', data: [BATCH_EXAMPLE], has_more: false, first_id: BATCH_EXAMPLE.id, last_id: BATCH_EXAMPLE.id } } } }),
         ...openAiErrorResponses('INVALID_REQUEST', ...BACKEND_ERRORS)
       }
     }
@@ -58,7 +58,7 @@ const openAiBatchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: BEARER_AUTH,
       params: BatchIdParams,
       response: {
-        200: jsonResponse('The batch.', Type.Ref('OpenAiBatch')),
+        200: jsonResponse('The batch.', Type.Ref('OpenAiBatch'), { examples: { batch: { summary: 'a running batch', value: BATCH_EXAMPLE } } }),
         ...openAiErrorResponses('INVALID_REQUEST', 'BATCH_NOT_FOUND', ...BACKEND_ERRORS)
       }
     }
@@ -75,7 +75,7 @@ const openAiBatchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: BEARER_AUTH,
       params: BatchIdParams,
       response: {
-        200: jsonResponse('The batch, cancelling (or cancelled).', Type.Ref('OpenAiBatch')),
+        200: jsonResponse('The batch, cancelling (or cancelled).', Type.Ref('OpenAiBatch'), { examples: { batch: { summary: 'a batch being cancelled', value: { ...BATCH_EXAMPLE, status: 'cancelling', cancelling_at: 1764634000 } } } }),
         ...openAiErrorResponses('INVALID_REQUEST', 'INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'BATCH_NOT_FOUND', 'CONFLICT', ...BACKEND_ERRORS)
       }
     }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import multipart from '@fastify/multipart'
 import { Type } from 'typebox'
 import { openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
-import { FileIdParams, ListFilesQuery, OpenAiFileDeleted, OpenAiFileList, UploadFileForm } from '../schemas/openai-files.js'
+import { FILE_EXAMPLE, FileIdParams, ListFilesQuery, OpenAiFileDeleted, OpenAiFileList, UploadFileForm } from '../schemas/openai-files.js'
 import { BEARER_AUTH, jsonResponse, mediaResponse } from '../schemas/responses.js'
 import { catalogError, isCatalogError } from '../src/errors.js'
 import { validatorCompiler } from '../src/http/validation.js'
@@ -41,7 +41,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       consumes: ['multipart/form-data'],
       body: UploadFileForm,
       response: {
-        200: jsonResponse('The stored file.', Type.Ref('OpenAiFile')),
+        200: jsonResponse('The stored file.', Type.Ref('OpenAiFile'), { examples: { file: { summary: 'a stored batch input file', value: FILE_EXAMPLE } } }),
         ...openAiErrorResponses('INVALID_REQUEST', 'DATASET_INVALID', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'REQUEST_TIMEOUT', 'UPLOADS_BUSY', ...BACKEND_ERRORS)
       }
     },
@@ -106,7 +106,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: BEARER_AUTH,
       querystring: ListFilesQuery,
       response: {
-        200: jsonResponse('A page of files.', OpenAiFileList),
+        200: jsonResponse('A page of files.', OpenAiFileList, { examples: { page: { summary: 'one file', value: { object: 'list', data: [FILE_EXAMPLE], has_more: false, first_id: FILE_EXAMPLE.id, last_id: FILE_EXAMPLE.id } } } }),
         ...openAiErrorResponses('INVALID_REQUEST', ...BACKEND_ERRORS)
       }
     }
@@ -123,7 +123,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: BEARER_AUTH,
       params: FileIdParams,
       response: {
-        200: jsonResponse('The file.', Type.Ref('OpenAiFile')),
+        200: jsonResponse('The file.', Type.Ref('OpenAiFile'), { examples: { file: { summary: 'a batch input file', value: FILE_EXAMPLE } } }),
         ...openAiErrorResponses('INVALID_REQUEST', 'FILE_NOT_FOUND', ...BACKEND_ERRORS)
       }
     }
@@ -140,13 +140,13 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: BEARER_AUTH,
       params: FileIdParams,
       response: {
-        200: mediaResponse('application/jsonl', 'The file\'s bytes (JSONL).', Type.Unsafe<Readable>(Type.String())),
+        200: mediaResponse('application/x-ndjson', 'The file\'s bytes (JSON Lines).', Type.Unsafe<Readable>(Type.String({ examples: ['{"id": "batch_req_1", "custom_id": "r-1", "response": {"status_code": 200, "request_id": "req_1", "body": {"object": "text_completion"}}, "error": null}\n'] }))),
         ...openAiErrorResponses('INVALID_REQUEST', 'FILE_NOT_FOUND', ...BACKEND_ERRORS)
       }
     }
   }, async (request, reply) => {
     const body = await app.batchJobs().files.content(tenantOf(request), request.params.file_id)
-    return await reply.type('application/jsonl').send(body)
+    return await reply.type('application/x-ndjson').send(body)
   })
 
   app.delete('/v1/files/:file_id', {
@@ -158,7 +158,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: BEARER_AUTH,
       params: FileIdParams,
       response: {
-        200: jsonResponse('Deleted.', OpenAiFileDeleted),
+        200: jsonResponse('Deleted.', OpenAiFileDeleted, { examples: { deleted: { summary: 'the file is gone', value: { id: FILE_EXAMPLE.id, object: 'file', deleted: true } } } }),
         ...openAiErrorResponses('INVALID_REQUEST', 'FILE_NOT_FOUND', ...BACKEND_ERRORS)
       }
     }

@@ -49,7 +49,7 @@ export const CreateBatchBody = Type.Object({
   endpoint: Type.Enum([...BATCH_URLS], { description: 'Must equal the `url` of the file\'s requests.' }),
   completion_window: Type.Literal('24h'),
   metadata: Type.Optional(Type.Union([Metadata, Type.Null()]))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ input_file_id: 'file-ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9', endpoint: '/v1/completions', completion_window: '24h', metadata: { run: 'nightly' } }] })
 
 export const BatchIdParams = Type.Object({
   batch_id: Type.String({ minLength: 1, maxLength: 64, description: 'A batch id (batch_...).' })
@@ -59,3 +59,12 @@ export const ListBatchesQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Batches per page (OpenAI\'s default 20, at most 100).' }),
   after: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'A batch id: the page starts after it (pass `last_id`).' }))
 }, { additionalProperties: false })
+
+/** A batch object, for the document's examples. */
+export const BATCH_EXAMPLE = {
+  id: 'batch_ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9', object: 'batch', endpoint: '/v1/completions', model: 'flan-t5-local', errors: null,
+  input_file_id: 'file-ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9', completion_window: '24h', status: 'in_progress', output_file_id: null, error_file_id: null,
+  created_at: 1764633600, in_progress_at: 1764633600, expires_at: 1764720000, finalizing_at: null, completed_at: null, failed_at: null, expired_at: null,
+  cancelling_at: null, cancelled_at: null, request_counts: { total: 2, completed: 0, failed: 0 }, metadata: { run: 'nightly' },
+  transform_jobs: ['b-ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9-0']
+}

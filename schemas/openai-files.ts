@@ -41,4 +41,7 @@ export const ListFilesQuery = Type.Object({
 export const UploadFileForm = Type.Object({
   file: Type.String({ format: 'binary', description: 'The batch input file: JSONL, one `{"custom_id","method":"POST","url","body"}` per line.' }),
   purpose: Type.Literal('batch', { description: 'Only `batch` is accepted.' })
-}, { required: ['file', 'purpose'] })
+}, { required: ['file', 'purpose'], examples: [{ file: '{"custom_id": "r-1", "method": "POST", "url": "/v1/completions", "body": {"model": "flan-t5-local", "prompt": "Summarize: The river rose overnight.", "max_tokens": 30}}\n', purpose: 'batch' }] })
+
+/** A file object, for the document's examples. */
+export const FILE_EXAMPLE = { id: 'file-ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9', object: 'file', bytes: 412, created_at: 1764633600, filename: 'requests.jsonl', purpose: 'batch', status: 'processed' }

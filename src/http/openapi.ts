@@ -30,6 +30,7 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
         { name: 'evaluation', description: "ROUGE identical to Google's rouge-score" },
         { name: 'endpoints', description: 'Real-time endpoints as a resource: deploy, list, scale, tear down (admins manage; everyone uses)' },
         { name: 'usage', description: 'Instance time and ESTIMATED cost of jobs and endpoints' },
+        { name: 'openai', description: 'OpenAI-compatible routes (the `openai` client libraries work against them): files and batches on Batch Transform; errors in OpenAI\'s shape' },
         { name: 'operations', description: 'Probes and metrics; no API key needed' }
       ],
       components: {

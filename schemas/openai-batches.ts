@@ -62,9 +62,26 @@ export const ListBatchesQuery = Type.Object({
 
 /** A batch object, for the document's examples. */
 export const BATCH_EXAMPLE = {
-  id: 'batch_ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9', object: 'batch', endpoint: '/v1/completions', model: 'flan-t5-local', errors: null,
-  input_file_id: 'file-ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9', completion_window: '24h', status: 'in_progress', output_file_id: null, error_file_id: null,
-  created_at: 1764633600, in_progress_at: 1764633600, expires_at: 1764720000, finalizing_at: null, completed_at: null, failed_at: null, expired_at: null,
-  cancelling_at: null, cancelled_at: null, request_counts: { total: 2, completed: 0, failed: 0 }, metadata: { run: 'nightly' },
+  id: 'batch_ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9',
+  object: 'batch',
+  endpoint: '/v1/completions',
+  model: 'flan-t5-local',
+  errors: null,
+  input_file_id: 'file-ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9',
+  completion_window: '24h',
+  status: 'in_progress',
+  output_file_id: null,
+  error_file_id: null,
+  created_at: 1764633600,
+  in_progress_at: 1764633600,
+  expires_at: 1764720000,
+  finalizing_at: null,
+  completed_at: null,
+  failed_at: null,
+  expired_at: null,
+  cancelling_at: null,
+  cancelled_at: null,
+  request_counts: { total: 2, completed: 0, failed: 0 },
+  metadata: { run: 'nightly' },
   transform_jobs: ['b-ffe6d1c2a9b3f0c1d2e3a4b5c6d7e8f9-0']
 }

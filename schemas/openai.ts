@@ -138,6 +138,7 @@ export const CompletionResponse = Type.Object({
   })),
   usage: Usage
 }, { title: 'CompletionResponse' })
+export type CompletionResponse = Static<typeof CompletionResponse>
 
 export const ChatCompletionResponse = Type.Object({
   ...Common,
@@ -150,6 +151,7 @@ export const ChatCompletionResponse = Type.Object({
   })),
   usage: Usage
 }, { title: 'ChatCompletionResponse' })
+export type ChatCompletionResponse = Static<typeof ChatCompletionResponse>
 
 export const ModelObject = Type.Object({
   id: Type.String({ description: 'The endpoint name: send it as `model`.' }),

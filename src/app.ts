@@ -39,6 +39,8 @@ import datasetsRoutes from '../routes/datasets.js'
 import transformJobsRoutes from '../routes/transform-jobs.js'
 import endpointsRoutes from '../routes/endpoints.js'
 import usageRoutes from '../routes/usage.js'
+import openAiCompletionsRoutes from '../routes/openai-completions.js'
+import openAiModelsRoutes from '../routes/openai-models.js'
 
 /** Where the app is in its life: /ready answers 200 only in `ready`. */
 export interface Lifecycle {
@@ -139,6 +141,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(transformJobsRoutes)
   await app.register(endpointsRoutes)
   await app.register(usageRoutes)
+  await app.register(openAiCompletionsRoutes)
+  await app.register(openAiModelsRoutes)
 
   // 5. life-cycle hooks: Server-Timing, draining, ready
   // time inside the gateway, from the first byte read to the reply (ms): lets clients tell

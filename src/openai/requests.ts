@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto'
 import { catalogError, type CatalogError } from '../errors.js'
 import { crossCheckParameters, type GenerationParameters } from '../../schemas/params.js'
-import { FLATTENING_RULE, type ChatCompletionBody, type CompletionBody } from '../../schemas/openai.js'
+import { FLATTENING_RULE, type ChatCompletionBody, type ChatCompletionResponse, type CompletionBody, type CompletionResponse } from '../../schemas/openai.js'
 
 /** What the batcher needs for one OpenAI request: every prompt is one item. */
 export interface GenerationRequest {
@@ -240,10 +240,10 @@ export function newEnvelope (kind: 'completion' | 'chat', model: string, now: nu
   return { id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replaceAll('-', '')}`, created: Math.floor(now / 1000), model }
 }
 
-export function completionObject (env: Envelope, choices: readonly Choice[], usage: Usage): Record<string, unknown> {
+export function completionObject (env: Envelope, choices: readonly Choice[], usage: Usage): CompletionResponse {
   return {
     id: env.id,
-    object: 'text_completion',
+    object: 'text_completion' as const,
     created: env.created,
     model: env.model,
     choices: choices.map(c => ({ text: c.text, index: c.index, logprobs: null, finish_reason: c.finish_reason })),
@@ -251,13 +251,13 @@ export function completionObject (env: Envelope, choices: readonly Choice[], usa
   }
 }
 
-export function chatCompletionObject (env: Envelope, choices: readonly Choice[], usage: Usage): Record<string, unknown> {
+export function chatCompletionObject (env: Envelope, choices: readonly Choice[], usage: Usage): ChatCompletionResponse {
   return {
     id: env.id,
-    object: 'chat.completion',
+    object: 'chat.completion' as const,
     created: env.created,
     model: env.model,
-    choices: choices.map(c => ({ index: c.index, message: { role: 'assistant', content: c.text, refusal: null }, logprobs: null, finish_reason: c.finish_reason })),
+    choices: choices.map(c => ({ index: c.index, message: { role: 'assistant' as const, content: c.text, refusal: null }, logprobs: null, finish_reason: c.finish_reason })),
     usage
   }
 }

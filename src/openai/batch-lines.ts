@@ -11,7 +11,8 @@ import { ChatCompletionBody, CompletionBody } from '../../schemas/openai.js'
 import { describeValidation, validatorCompiler } from '../http/validation.js'
 import { canonicalJson } from '../sagemaker/manifest.js'
 import { show } from '../sagemaker/records.js'
-import { type JumpStartRequest, toJumpStart } from './requests.js'
+import { isCatalogError } from '../errors.js'
+import { chatCompletionRequest, completionRequest, type GenerationRequest } from './requests.js'
 
 /** The routes a batch line may call, and so the `endpoint` of a batch. */
 export const BATCH_URLS = ['/v1/completions', '/v1/chat/completions'] as const
@@ -42,7 +43,7 @@ const checkBody: Record<BatchUrl, ValidateFunction> = {
 export interface BatchLine {
   customId: string
   url: BatchUrl
-  request: JumpStartRequest
+  request: GenerationRequest
 }
 
 export type BatchLineVerdict = { ok: true, line: BatchLine } | { ok: false, message: string }
@@ -54,8 +55,17 @@ export function readBatchLine (value: unknown): BatchLineVerdict {
   const check = checkBody[line.url]
   if (!check(line.body)) return { ok: false, message: describeValidation(check.errors ?? [], 'line.body', line.body).message }
   if (line.body.stream === true) return { ok: false, message: 'line.body.stream true is not supported in a batch (got true)' }
-  const chat = line.url === '/v1/chat/completions'
-  return { ok: true, line: { customId: line.custom_id, url: line.url, request: toJumpStart(line.body as unknown as CompletionBody & ChatCompletionBody, chat) } }
+  let request: GenerationRequest
+  try {
+    // the real-time routes' own mapping: the same refusals, parameters and flattening
+    request = line.url === '/v1/chat/completions' ? chatCompletionRequest(line.body as ChatCompletionBody) : completionRequest(line.body as CompletionBody)
+  } catch (err) {
+    if (!isCatalogError(err)) throw err
+    return { ok: false, message: err.message.startsWith('body') ? `line.${err.message}` : `line.body.${err.message}` }
+  }
+  // a job record is one text: a list of prompts is several requests, one line each
+  if (request.inputs.length !== 1) return { ok: false, message: `line.body.prompt has ${request.inputs.length} prompts; a batch request carries one (write one line per prompt)` }
+  return { ok: true, line: { customId: line.custom_id, url: line.url, request } }
 }
 
 /** What every line of a file must share: the first line's url and model. */
@@ -85,26 +95,26 @@ export function checkUploadLine (value: unknown, lineNumber: number, seen: FileU
 }
 
 /** The grouping key: lines with equal model and normalised parameters share a transform job. */
-export function groupKey (request: JumpStartRequest): string {
-  return canonicalJson({ model: request.model, parameters: request.parameters })
+export function groupKey (request: GenerationRequest): string {
+  return canonicalJson({ model: request.model, parameters: request.params })
 }
 
 /** One transform job's worth of lines: their positions in the file (0-based, in order). */
 export interface LineGroup {
   key: string
   model: string
-  parameters: JumpStartRequest['parameters']
+  parameters: GenerationRequest['params']
   positions: number[]
 }
 
 /** Groups lines by groupKey, groups in order of their first line, positions in input order. */
-export function groupLines (requests: readonly JumpStartRequest[]): LineGroup[] {
+export function groupLines (requests: readonly GenerationRequest[]): LineGroup[] {
   const groups = new Map<string, LineGroup>()
   requests.forEach((request, position) => {
     const key = groupKey(request)
     let group = groups.get(key)
     if (group === undefined) {
-      group = { key, model: request.model, parameters: request.parameters, positions: [] }
+      group = { key, model: request.model, parameters: request.params, positions: [] }
       groups.set(key, group)
     }
     group.positions.push(position)

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { ResultLine } from '../sagemaker/results.js'
-import { chatCompletionObject, completionObject, type JumpStartRequest } from './requests.js'
+import { chatCompletionObject, completionObject, toChoices, usageOf, type GenerationRequest } from './requests.js'
 import type { BatchUrl } from './batch-lines.js'
 
 /** One input line as the batch keeps it (lines.jsonl). */
@@ -14,7 +14,7 @@ export interface BatchLineRecord {
   custom_id: string
   /** Index of its group (and so of its transform job). */
   group: number
-  request: JumpStartRequest
+  request: GenerationRequest
 }
 
 /** A line of the output file. */
@@ -72,7 +72,16 @@ export async function * assembleBatch (batchId: string, url: BatchUrl, lines: As
       continue
     }
     const requestId = `req_${hash(batchId, line.custom_id, 'request')}`
-    const body = build({ id: prefix + hash(batchId, line.custom_id, 'body'), created: group.created, request: line.request, texts: result.generated_texts })
+    const { request } = line
+    let body: Record<string, unknown>
+    try {
+      // the real-time routes' builders: n choices, stop applied, usage
+      const choices = toChoices([result.generated_texts], request.n, request.stop)
+      body = { ...build({ id: prefix + hash(batchId, line.custom_id, 'body'), created: group.created, model: request.model }, choices, usageOf(request.inputs, choices)) }
+    } catch (err) {
+      yield { id, custom_id: line.custom_id, response: null, error: { code: 'invalid_output', message: (err as Error).message } }
+      continue
+    }
     yield { id, custom_id: line.custom_id, response: { status_code: 200, request_id: requestId, body }, error: null }
   }
 }

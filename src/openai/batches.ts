@@ -168,7 +168,7 @@ export class Batches {
         await jobs.create(tenant, {
           name: job.name,
           model: group.model,
-          input: { records: group.positions.map(p => { const r = records[p] as BatchLineRecord; return { id: r.custom_id, text: r.request.text } }) },
+          input: { records: group.positions.map(p => { const r = records[p] as BatchLineRecord; return { id: r.custom_id, text: r.request.inputs[0] as string } }) },
           parameters: group.parameters
         })
       } catch (err) {

@@ -3,10 +3,10 @@
 import t from 'tap'
 import { checkUploadLine, groupLines, readBatchLine, type FileUniformity } from '../../src/openai/batch-lines.js'
 import { assembleBatch, batchStatus, finalStatus, type BatchLineRecord, type GroupResults } from '../../src/openai/batch-output.js'
-import { toJumpStart } from '../../src/openai/requests.js'
+import { completionRequest } from '../../src/openai/requests.js'
 import type { ResultLine } from '../../src/sagemaker/results.js'
 
-const completion = (extra: Record<string, unknown>): ReturnType<typeof toJumpStart> => toJumpStart({ model: 'm', prompt: 'p', ...extra } as never, false)
+const completion = (extra: Record<string, unknown>): ReturnType<typeof completionRequest> => completionRequest({ model: 'm', prompt: 'p', ...extra } as never)
 
 t.test('lines group by model and normalised parameters, in order of first appearance', async t => {
   const requests = [
@@ -20,7 +20,7 @@ t.test('lines group by model and normalised parameters, in order of first appear
   const groups = groupLines(requests)
   t.same(groups.map(g => g.positions), [[0, 1, 3], [2, 4], [5]])
   t.same(groups.map(g => g.parameters), [{ max_length: 5 }, { num_return_sequences: 2, num_beams: 2 }, { do_sample: true, temperature: 0.7, seed: 1 }])
-  t.same(groupLines([completion({}), toJumpStart({ model: 'other', prompt: 'p' } as never, false)]).length, 2, 'another model is another job')
+  t.same(groupLines([completion({}), completionRequest({ model: 'other', prompt: 'p' } as never)]).length, 2, 'another model is another job')
 })
 
 t.test('upload check: shape, one url and model per file', async t => {
@@ -61,7 +61,7 @@ t.test('assembly: input order across groups, errors apart, stop applied, determi
   const out = []
   for await (const line of assembleBatch('batch_1', '/v1/completions', from(lines), groups())) out.push(line)
   t.same(out.map(l => l.custom_id), ['x', 'y', 'z'])
-  t.match(out[0], { error: null, response: { status_code: 200, body: { object: 'text_completion', created: 7, choices: [{ text: 'a', finish_reason: 'stop' }] } } })
+  t.match(out[0], { error: null, response: { status_code: 200, body: { object: 'text_completion', created: 7, choices: [{ text: 'a', index: 0, finish_reason: 'stop' }] } } })
   t.match(out[1], { response: null, error: { code: 'batch_cancelled', message: 'stopped' } })
   const again = []
   for await (const line of assembleBatch('batch_1', '/v1/completions', from(lines), groups())) again.push(line)

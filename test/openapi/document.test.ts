@@ -60,7 +60,7 @@ const OPERATIONS: Array<[method: string, path: string, operationId: string, stat
 ]
 
 /** Operations answering errors in OpenAI's shape (OpenAiErrorResponse). */
-const OPENAI_PATHS = /^\/v1\/(files|batches)(\/|$)/
+const OPENAI_PATHS = /^\/v1\/(files|batches|completions|chat\/completions|models)(\/|$)/
 
 async function served (t: Test, overrides: Record<string, string> = {}): Promise<{ doc: Document, app: Awaited<ReturnType<typeof localApp>>['app'] }> {
   const { app } = await localApp(t, overrides)

@@ -65,7 +65,9 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   DEADLINE_EXCEEDED: { meaning: 'no answer within REQUEST_TIMEOUT_MS', example: 'deadline passed before the model answered' },
   FORBIDDEN: { meaning: 'the tenant may not do this (managing endpoints needs an admin key)', example: 'only admin tenants (ADMIN_API_KEYS) may deploy endpoints; tenant "acme" is not one' },
   ENDPOINT_NOT_FOUND: { meaning: 'no endpoint of this gateway (or in SAGEMAKER_ENDPOINT_NAME) has that name', example: 'no endpoint named "flan-t5-xl-demo" (deployed by this gateway or in SAGEMAKER_ENDPOINT_NAME)' },
-  NOT_MANAGED: { meaning: 'the endpoint was not deployed by this gateway, so it is not scaled or deleted here', example: 'endpoint "prod-flan" was not deployed by this gateway; it cannot be deleted here' }
+  NOT_MANAGED: { meaning: 'the endpoint was not deployed by this gateway, so it is not scaled or deleted here', example: 'endpoint "prod-flan" was not deployed by this gateway; it cannot be deleted here' },
+  FILE_NOT_FOUND: { meaning: 'no file of this tenant has that id', example: 'no file with id "file-abc123"' },
+  BATCH_NOT_FOUND: { meaning: 'no batch of this tenant has that id', example: 'no batch with id "batch_abc123"' }
 }
 
 /** The HTTP status of a catalog code, read from the catalog itself. */

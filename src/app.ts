@@ -39,6 +39,10 @@ import datasetsRoutes from '../routes/datasets.js'
 import transformJobsRoutes from '../routes/transform-jobs.js'
 import endpointsRoutes from '../routes/endpoints.js'
 import usageRoutes from '../routes/usage.js'
+import openAiCompletionsRoutes from '../routes/openai-completions.js'
+import openAiModelsRoutes from '../routes/openai-models.js'
+import openAiFilesRoutes from '../routes/openai-files.js'
+import openAiBatchesRoutes from '../routes/openai-batches.js'
 
 /** Where the app is in its life: /ready answers 200 only in `ready`. */
 export interface Lifecycle {
@@ -142,6 +146,10 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(transformJobsRoutes)
   await app.register(endpointsRoutes)
   await app.register(usageRoutes)
+  await app.register(openAiCompletionsRoutes)
+  await app.register(openAiModelsRoutes)
+  await app.register(openAiFilesRoutes)
+  await app.register(openAiBatchesRoutes)
 
   // 5. life-cycle hooks: Server-Timing, draining, ready
   // time inside the gateway, from the first byte read to the reply (ms): lets clients tell

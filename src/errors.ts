@@ -50,7 +50,10 @@ export const Errors = {
   // endpoints (issue 14): managing them is for admin tenants; only the gateway's own are managed
   FORBIDDEN: make('FORBIDDEN', 403),
   ENDPOINT_NOT_FOUND: make('ENDPOINT_NOT_FOUND', 404),
-  NOT_MANAGED: make('NOT_MANAGED', 409)
+  NOT_MANAGED: make('NOT_MANAGED', 409),
+  // OpenAI-compatible files and batches (issue 15)
+  FILE_NOT_FOUND: make('FILE_NOT_FOUND', 404),
+  BATCH_NOT_FOUND: make('BATCH_NOT_FOUND', 404)
 } as const
 
 export type ErrorCode = keyof typeof Errors

@@ -12,6 +12,15 @@
  *   jobs/<name>/<submission>/input/records.jsonl   inline records, JumpStart JSON Lines
  *   jobs/<name>/<submission>/references.jsonl  inline references {"id","text"}
  *   jobs/<name>/<submission>/output/           the job's S3OutputPath (only <input>.out, as SageMaker writes)
+ *   files/<tenant>/<file id>.jsonl             OpenAI files of one tenant (batch inputs as uploaded,
+ *                                              batch outputs and error files as assembled)
+ *   file-info/<file id>.json                   each file's object and owner (by id: any replica,
+ *                                              any admin finds it without knowing the tenant)
+ *   batches/<batch id>/manifest.json           an OpenAI batch: owner, input file, jobs and their
+ *                                              lines (see src/openai/batches.ts), never changed
+ *   batches/<batch id>/lines.jsonl             per input line: custom_id, group, what the output needs
+ *   batches/<batch id>/cancel.json             written once when the batch is cancelled
+ *   batches/<batch id>/result.json             written last when its output files exist
  *
  * `submission` is random per accepted POST, so a repeat (or a racing twin) of a submission
  * never overwrites the input of the job that won the name. Dataset info lives outside
@@ -110,6 +119,32 @@ export class S3Layout {
     const base = key.slice(0, -'/output'.length)
     if (base.slice(root.length).includes('/') || base.length <= root.length) return undefined
     return submissionKeys(base)
+  }
+
+  /** The content object of `tenant`'s file `id`. */
+  fileKey (tenant: string, id: string): string {
+    return this.key('files', tenant, `${id}.jsonl`)
+  }
+
+  /** The info object of file `id` (its object and owner). */
+  fileInfoKey (id: string): string {
+    return this.key('file-info', `${id}.json`)
+  }
+
+  /** Key prefix of every file's info, listed newest first (file ids sort that way). */
+  get fileInfoRoot (): string {
+    return this.key('file-info') + '/'
+  }
+
+  /** The objects of batch `id`. */
+  batch (id: string): { manifest: string, lines: string, cancel: string, result: string } {
+    const base = this.key('batches', id)
+    return { manifest: `${base}/manifest.json`, lines: `${base}/lines.jsonl`, cancel: `${base}/cancel.json`, result: `${base}/result.json` }
+  }
+
+  /** Key prefix of every batch, listed newest first (batch ids sort that way). */
+  get batchRoot (): string {
+    return this.key('batches') + '/'
   }
 
   private key (...parts: string[]): string {

@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin'
 import { TransformJob } from '../../schemas/jobs.js'
+import { OpenAiBatch } from '../../schemas/openai-batches.js'
+import { OpenAiFile } from '../../schemas/openai-files.js'
 import type { Config } from '../config.js'
 import { isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
 import { catalogError } from '../errors.js'
@@ -10,12 +12,16 @@ import { S3Layout } from '../jobs/layout.js'
 import { S3AllowList } from '../sagemaker/s3-uri.js'
 import { TransformJobs } from '../jobs/transform-jobs.js'
 import { loadPriceTable } from '../endpoints/prices.js'
+import { Batches } from '../openai/batches.js'
+import { Files } from '../openai/files.js'
 
-/** Datasets and transform jobs: what /v1/datasets and /v1/transform-jobs use. */
+/** Datasets and transform jobs, and OpenAI's files and batches on them: what /v1/datasets, /v1/transform-jobs, /v1/files and /v1/batches use. */
 export interface BatchServices {
   datasets: Datasets
   jobs: TransformJobs
   layout: S3Layout
+  files: Files
+  batches: Batches
 }
 
 declare module 'fastify' {
@@ -42,6 +48,8 @@ export interface BatchJobsPluginOptions {
 export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, bucket, s3, control }) => {
   // shared by every job response (and listed once in the OpenAPI components)
   app.addSchema(TransformJob)
+  app.addSchema(OpenAiFile)
+  app.addSchema(OpenAiBatch)
   if (bucket === undefined) {
     app.decorate('batchJobs', (): BatchServices => {
       throw catalogError('JOBS_NOT_CONFIGURED', 'datasets and transform jobs need an S3 bucket: set S3_BUCKET')
@@ -66,6 +74,10 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
     log: app.log.child({ component: 'transform-jobs' }),
     prices: loadPriceTable(config.PRICES_FILE)
   })
-  const services: BatchServices = { datasets, jobs, layout }
+  const files = new Files(s3, layout)
+  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }) })
+  const services: BatchServices = { datasets, jobs, layout, files, batches }
   app.decorate('batchJobs', () => services)
+  // batch outputs being assembled finish before their S3 client goes (app.ts destroys it after)
+  app.addHook('onClose', async () => { await batches.drain() })
 }, { name: 'batch-jobs' })

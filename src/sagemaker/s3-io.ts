@@ -95,13 +95,13 @@ export async function objectExists (s3: S3Client, bucket: string, key: string): 
   }
 }
 
-/** Every object under a key prefix, in S3's (lexicographic) key order, one page in memory at a time. */
-export async function * listObjects (s3: S3Client, bucket: string, prefix: string): AsyncGenerator<S3ObjectInfo> {
+/** Every object under a key prefix (after `startAfter`, when given), in S3's (lexicographic) key order, one page in memory at a time. */
+export async function * listObjects (s3: S3Client, bucket: string, prefix: string, startAfter?: string): AsyncGenerator<S3ObjectInfo> {
   let token: string | undefined
   do {
     let page
     try {
-      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...(token === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}) }))
     } catch (err) {
       throw s3Failure('ListObjectsV2', err)
     }

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
-import { Errors, type ErrorCode } from '../../src/errors.js'
+import { catalogError, Errors, type ErrorCode } from '../../src/errors.js'
+import { openAiErrorBody } from '../../src/openai/errors.js'
 import { localApp } from '../helpers/local-app.js'
 
 interface Media { schema?: Schema, example?: unknown, examples?: Record<string, { summary?: string, value: unknown }> }
@@ -46,8 +47,20 @@ const OPERATIONS: Array<[method: string, path: string, operationId: string, stat
   ['get', '/v1/endpoints/{name}', 'getEndpoint', [200, 400, 401, 404, 429, 500, 502, 503]],
   ['post', '/v1/endpoints/{name}/scale', 'scaleEndpoint', [202, 400, 401, 403, 404, 408, 409, 413, 415, 429, 500, 502, 503]],
   ['delete', '/v1/endpoints/{name}', 'deleteEndpoint', [202, 400, 401, 403, 404, 409, 429, 500, 502, 503]],
-  ['get', '/v1/usage', 'getUsage', [200, 400, 401, 429, 500, 502, 503]]
+  ['get', '/v1/usage', 'getUsage', [200, 400, 401, 429, 500, 502, 503]],
+  ['post', '/v1/files', 'createFile', [200, 400, 401, 408, 413, 415, 429, 500, 502, 503]],
+  ['get', '/v1/files', 'listFiles', [200, 400, 401, 429, 500, 502, 503]],
+  ['get', '/v1/files/{file_id}', 'retrieveFile', [200, 400, 401, 404, 429, 500, 502, 503]],
+  ['get', '/v1/files/{file_id}/content', 'downloadFile', [200, 400, 401, 404, 429, 500, 502, 503]],
+  ['delete', '/v1/files/{file_id}', 'deleteFile', [200, 400, 401, 404, 429, 500, 502, 503]],
+  ['post', '/v1/batches', 'createBatch', [200, 400, 401, 404, 408, 409, 413, 415, 429, 500, 502, 503]],
+  ['get', '/v1/batches', 'listBatches', [200, 400, 401, 429, 500, 502, 503]],
+  ['get', '/v1/batches/{batch_id}', 'retrieveBatch', [200, 400, 401, 404, 429, 500, 502, 503]],
+  ['post', '/v1/batches/{batch_id}/cancel', 'cancelBatch', [200, 400, 401, 404, 409, 415, 429, 500, 502, 503]]
 ]
+
+/** Operations answering errors in OpenAI's shape (OpenAiErrorResponse). */
+const OPENAI_PATHS = /^\/v1\/(files|batches|completions|chat\/completions|models)(\/|$)/
 
 async function served (t: Test, overrides: Record<string, string> = {}): Promise<{ doc: Document, app: Awaited<ReturnType<typeof localApp>>['app'] }> {
   const { app } = await localApp(t, overrides)
@@ -107,15 +120,20 @@ t.test('errors share ErrorResponse, and name their codes and headers', async t =
       const media = response.content?.['application/json']
       if (path === '/ready') continue // the probe answers 503 with its own body
       const ref = media?.schema?.$ref
-      const expected = path === '/v1/datasets' && code === 400 ? undefined : '#/components/schemas/ErrorResponse'
+      const openAi = OPENAI_PATHS.test(path)
+      const expected = path === '/v1/datasets' && code === 400 ? undefined : openAi ? '#/components/schemas/OpenAiErrorResponse' : '#/components/schemas/ErrorResponse'
       if (expected !== undefined) t.equal(ref, expected, `${label}: the shared ErrorResponse schema`)
       t.match(response.description, new RegExp(`^${status} [A-Z_]+`), `${label}: the description names the status and codes`)
       for (const [name, example] of Object.entries(media?.examples ?? {})) {
         const value = example.value as { statusCode: number, code: string }
         t.ok(name in Errors, `${label}: example ${name} is a catalog code`)
         if (name in Errors) t.equal(new Errors[name as ErrorCode]('').statusCode, code, `${label}: ${name} has this status in the catalog`)
-        t.equal(value.code, name, `${label}: example ${name} carries its code`)
-        t.equal(value.statusCode, code, `${label}: example ${name} carries the status`)
+        if (openAi) {
+          t.equal((example.value as { error: { code: string } }).error.code, openAiErrorBody(catalogError(name as ErrorCode, '')).error.code, `${label}: example ${name} carries its OpenAI code`)
+        } else {
+          t.equal(value.code, name, `${label}: example ${name} carries its code`)
+          t.equal(value.statusCode, code, `${label}: example ${name} carries the status`)
+        }
         t.ok(response.description.includes(name), `${label}: the description names ${name}`)
       }
       if (code === 429 || code === 503) t.ok(response.headers?.['Retry-After'], `${label}: Retry-After`)
@@ -144,9 +162,9 @@ t.test('headers, media types and the security scheme that matter to clients', as
 })
 
 t.test('the declared security is what the gateway enforces', async t => {
-  const { doc, app } = await served(t, { API_KEYS: 'doc-key' })
+  const { doc, app } = await served(t, { API_KEYS: 'doc-key', AUTH_FAILURES_MAX: '0' }) // more /v1 operations than the default failures per minute
   for (const [method, path, op] of operations(doc)) {
-    const res = await app.inject({ method: method.toUpperCase() as 'GET' | 'POST', url: path.replace('{name}', 'no-such-job') })
+    const res = await app.inject({ method: method.toUpperCase() as 'GET' | 'POST', url: path.replace(/\{[^}]+\}/g, 'no-such-job') })
     const label = `${method.toUpperCase()} ${path} without a key`
     if ((op.security ?? []).length > 0) t.equal(res.statusCode, 401, `${label}: 401`)
     else t.not(res.statusCode, 401, `${label}: open`)

@@ -1,0 +1,99 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ChatCompletionBody, ChatCompletionResponse, CompletionBody, CompletionResponse, FLATTENING_RULE } from '../schemas/openai.js'
+import { JSON_BODY_ERRORS, openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
+import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
+import { catalogError, isCatalogError } from '../src/errors.js'
+import { callerGone } from '../src/http/caller.js'
+import { useOpenAiErrors } from '../src/openai/errors.js'
+import {
+  chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, eventStream, newEnvelope,
+  streamChunks, toChoices, usageOf, type Choice, type GenerationRequest, type Usage
+} from '../src/openai/requests.js'
+import { tenantOf } from '../src/plugins/security.js'
+
+const ERRORS = [...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'ENDPOINT_NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'SHUTTING_DOWN', 'DEADLINE_EXCEEDED'] as const
+
+const STREAMING = 'With `stream: true` the answer is `text/event-stream`: `data: {chunk}` events, then `data: [DONE]` (the model does not stream: each choice arrives as one content chunk). Errors before the stream starts are ordinary OpenAI error responses. ' +
+  'A request whose prompts the model failed on, even one of them, fails whole with that error (OpenAI has no per-choice error). finish_reason is always "stop"; usage is an estimate in words.'
+
+type Kind = 'completion' | 'chat'
+
+/**
+ * Runs one OpenAI request through the micro-batcher (every prompt one item, batched with
+ * other callers like /v1/summarize) and answers with OpenAI's object or event stream.
+ */
+async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, work: GenerationRequest, request: FastifyRequest, reply: FastifyReply): Promise<{ model: string, choices: Choice[], usage: Usage } | undefined> {
+  let model: string
+  try {
+    const resolved = app.endpoints.resolveModel(work.model)
+    model = typeof resolved === 'string' ? resolved : await resolved
+  } catch (err) {
+    // OpenAI answers an unknown model with 404 model_not_found (the client's NotFoundError)
+    if (isCatalogError(err) && err.code === 'INVALID_REQUEST') throw catalogError('ENDPOINT_NOT_FOUND', err.message.replace(/^body\.model/, 'model'), { param: 'model', cause: err })
+    throw err
+  }
+  if (work.inputs.length > app.config.GENERATE_MAX_ITEMS) throw catalogError('INVALID_REQUEST', `prompt has ${work.inputs.length} items; the limit is ${app.config.GENERATE_MAX_ITEMS}`, { param: 'prompt' })
+  if (work.inputs.length > app.realtime.capacity()) throw catalogError('QUEUE_FULL', `the queue cannot take ${work.inputs.length} more items now`, { retryAfterSeconds: 1 })
+  const outcomes = await app.realtime.run({
+    model,
+    params: work.params,
+    inputs: work.inputs,
+    deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
+    signal: callerGone(reply),
+    tenant: tenantOf(request).id
+  })
+  const perPrompt = outcomes.map((o, i) => {
+    if (!o.ok) {
+      if (work.inputs.length > 1) o.error.param = `prompt[${i}]`
+      throw o.error
+    }
+    return o.texts
+  })
+  const choices = toChoices(perPrompt, work.n, work.stop)
+  const usage = usageOf(work.inputs, choices)
+  if (!work.stream) return { model, choices, usage }
+  // the whole stream is known before its first byte: errors above are ordinary responses
+  await reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache')
+    .send(eventStream(streamChunks(kind, newEnvelope(kind, model), choices, usage, work.includeUsage)))
+  return undefined
+}
+
+/** POST /v1/completions and /v1/chat/completions, OpenAI-compatible, micro-batched. */
+const openAiCompletions: FastifyPluginAsyncTypebox = async (app) => {
+  useOpenAiErrors(app)
+  const bodyLimit = 6 * 1024 * 1024 + 64 * 1024
+
+  app.post('/v1/completions', {
+    bodyLimit,
+    schema: {
+      tags: ['openai'],
+      operationId: 'openAiCreateCompletion',
+      summary: 'OpenAI completions (legacy), on a FLAN-T5 endpoint',
+      description: '`model` is an endpoint name; each prompt of a list is one item of the micro-batcher, coalesced with other callers as on POST /v1/summarize. Choices come in OpenAI\'s order: index = prompt_index × n + k. ' + STREAMING,
+      security: BEARER_AUTH,
+      body: CompletionBody,
+      response: { 200: jsonResponse('OpenAI\'s text_completion object (or, with stream: true, a text/event-stream of text_completion chunks).', CompletionResponse), ...openAiErrorResponses(...ERRORS) }
+    }
+  }, async (request, reply) => {
+    const done = await run(app, 'completion', completionRequest(request.body), request, reply)
+    return done === undefined ? reply : completionObject(newEnvelope('completion', done.model), done.choices, done.usage)
+  })
+
+  app.post('/v1/chat/completions', {
+    bodyLimit,
+    schema: {
+      tags: ['openai'],
+      operationId: 'openAiCreateChatCompletion',
+      summary: 'OpenAI chat completions, on a FLAN-T5 endpoint',
+      description: `\`model\` is an endpoint name. ${FLATTENING_RULE} The prompt is one item of the micro-batcher. ` + STREAMING,
+      security: BEARER_AUTH,
+      body: ChatCompletionBody,
+      response: { 200: jsonResponse('OpenAI\'s chat.completion object (or, with stream: true, a text/event-stream of chat.completion.chunk objects).', ChatCompletionResponse), ...openAiErrorResponses(...ERRORS) }
+    }
+  }, async (request, reply) => {
+    const done = await run(app, 'chat', chatCompletionRequest(request.body), request, reply)
+    return done === undefined ? reply : chatCompletionObject(newEnvelope('chat', done.model), done.choices, done.usage)
+  })
+}
+export default openAiCompletions

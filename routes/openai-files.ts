@@ -6,6 +6,7 @@ import { openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { FILE_EXAMPLE, FileIdParams, ListFilesQuery, OpenAiFileDeleted, OpenAiFileList, UploadFileForm } from '../schemas/openai-files.js'
 import { BEARER_AUTH, jsonResponse, mediaResponse } from '../schemas/responses.js'
 import { catalogError, isCatalogError } from '../src/errors.js'
+import { JobsError } from '../src/jobs/errors.js'
 import { validatorCompiler } from '../src/http/validation.js'
 import { MAX_BATCH_REQUESTS } from '../src/openai/batch-lines.js'
 import { useOpenAiErrors } from '../src/openai/errors.js'
@@ -90,7 +91,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const code = (err as { code?: string }).code
       if (code === 'FST_REQ_FILE_TOO_LARGE') throw catalogError('BODY_TOO_LARGE', `the file is larger than ${MAX_BATCH_FILE_BYTES} bytes, OpenAI's limit for batch input files`, { param: 'file' })
       if (code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') throw catalogError('INVALID_REQUEST', 'the form has too many parts: send one file and purpose', { param: 'file' })
-      if (!isCatalogError(err) && request.raw.readableAborted) throw catalogError('CANCELLED', 'the client went away during the upload; nothing was stored', { cause: err })
+      if (!isCatalogError(err) && !(err instanceof JobsError) && request.raw.readableAborted) throw catalogError('CANCELLED', 'the client went away during the upload; nothing was stored', { cause: err })
       throw err
     } finally {
       uploading--

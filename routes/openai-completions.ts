@@ -19,6 +19,12 @@ const STREAMING = 'With `stream: true` the answer is `text/event-stream`: `data:
 
 type Kind = 'completion' | 'chat'
 
+const EXAMPLE_ENV = { id: 'cmpl-0b5e8f0c2d9a4c1e8f3b7a6d5c4e3f21', created: 1764633600, model: 'flan-t5-local' }
+const EXAMPLE_CHOICES = toChoices([['The tram line will reach the airport.', 'The tram line opens in 2027.'], ['Guten Morgen.', 'Guten Morgen!']], 2, [])
+const COMPLETION_EXAMPLE = completionObject(EXAMPLE_ENV, EXAMPLE_CHOICES, usageOf(['Summarize: The tram line will reach the airport in 2027.', 'Translate to German: Good morning.'], EXAMPLE_CHOICES))
+const CHAT_CHOICES = EXAMPLE_CHOICES.slice(0, 1)
+const CHAT_EXAMPLE = chatCompletionObject({ ...EXAMPLE_ENV, id: 'chatcmpl-0b5e8f0c2d9a4c1e8f3b7a6d5c4e3f21' }, CHAT_CHOICES, usageOf(['Summarize: The tram line will reach the airport in 2027.'], CHAT_CHOICES))
+
 /**
  * Runs one OpenAI request through the micro-batcher (every prompt one item, batched with
  * other callers like /v1/summarize) and answers with OpenAI's object or event stream.
@@ -73,7 +79,7 @@ const openAiCompletions: FastifyPluginAsyncTypebox = async (app) => {
       description: '`model` is an endpoint name; each prompt of a list is one item of the micro-batcher, coalesced with other callers as on POST /v1/summarize. Choices come in OpenAI\'s order: index = prompt_index × n + k. ' + STREAMING,
       security: BEARER_AUTH,
       body: CompletionBody,
-      response: { 200: jsonResponse('OpenAI\'s text_completion object (or, with stream: true, a text/event-stream of text_completion chunks).', CompletionResponse), ...openAiErrorResponses(...ERRORS) }
+      response: { 200: jsonResponse('OpenAI\'s text_completion object (or, with stream: true, a text/event-stream of text_completion chunks).', CompletionResponse, { examples: { list: { summary: 'two prompts, n = 2', value: COMPLETION_EXAMPLE } } }), ...openAiErrorResponses(...ERRORS) }
     }
   }, async (request, reply) => {
     const done = await run(app, 'completion', completionRequest(request.body), request, reply)
@@ -89,7 +95,7 @@ const openAiCompletions: FastifyPluginAsyncTypebox = async (app) => {
       description: `\`model\` is an endpoint name. ${FLATTENING_RULE} The prompt is one item of the micro-batcher. ` + STREAMING,
       security: BEARER_AUTH,
       body: ChatCompletionBody,
-      response: { 200: jsonResponse('OpenAI\'s chat.completion object (or, with stream: true, a text/event-stream of chat.completion.chunk objects).', ChatCompletionResponse), ...openAiErrorResponses(...ERRORS) }
+      response: { 200: jsonResponse('OpenAI\'s chat.completion object (or, with stream: true, a text/event-stream of chat.completion.chunk objects).', ChatCompletionResponse, { examples: { chat: { summary: 'one user message', value: CHAT_EXAMPLE } } }), ...openAiErrorResponses(...ERRORS) }
     }
   }, async (request, reply) => {
     const done = await run(app, 'chat', chatCompletionRequest(request.body), request, reply)

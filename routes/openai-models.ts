@@ -8,6 +8,8 @@ import { catalogError } from '../src/errors.js'
 import { useOpenAiErrors } from '../src/openai/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
 
+const EXAMPLE = { id: 'flan-t5-local', object: 'model', created: 0, owned_by: 'local' }
+
 /** OpenAI's model object for an endpoint. */
 function modelObject (e: Endpoint): { id: string, object: 'model', created: number, owned_by: string } {
   let owner = 'sagemaker'
@@ -30,7 +32,7 @@ const openAiModels: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List the endpoints as OpenAI models',
       description: 'OpenAI\'s model list: every InService endpoint (configured, built-in or deployed through POST /v1/endpoints), its name as `id`.',
       security: BEARER_AUTH,
-      response: { 200: jsonResponse('OpenAI\'s list object.', ModelList), ...openAiErrorResponses(...V1_ERRORS) }
+      response: { 200: jsonResponse('OpenAI\'s list object.', ModelList, { examples: { local: { summary: 'local mode', value: { object: 'list', data: [EXAMPLE] } } } }), ...openAiErrorResponses(...V1_ERRORS) }
     }
   }, async (request) => ({ object: 'list' as const, data: (await usable(request)).map(modelObject) }))
 
@@ -39,9 +41,10 @@ const openAiModels: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['openai'],
       operationId: 'openAiRetrieveModel',
       summary: 'One endpoint as an OpenAI model',
+      description: 'OpenAI\'s model object of one InService endpoint; any other name is a 404 model_not_found.',
       security: BEARER_AUTH,
-      params: Type.Object({ model: Type.String({ minLength: 1, maxLength: 63 }) }),
-      response: { 200: jsonResponse('OpenAI\'s model object.', ModelObject), ...openAiErrorResponses('ENDPOINT_NOT_FOUND', ...V1_ERRORS) }
+      params: Type.Object({ model: Type.String({ minLength: 1, maxLength: 63, description: 'The endpoint name.' }) }),
+      response: { 200: jsonResponse('OpenAI\'s model object.', ModelObject, { examples: { local: { summary: 'local mode', value: EXAMPLE } } }), ...openAiErrorResponses('INVALID_REQUEST', 'ENDPOINT_NOT_FOUND', ...V1_ERRORS) }
     }
   }, async (request) => {
     const found = (await usable(request)).find(e => e.name === request.params.model)

@@ -157,7 +157,7 @@ export const ModelObject = Type.Object({
   id: Type.String({ description: 'The endpoint name: send it as `model`.' }),
   object: Type.Literal('model'),
   created: Type.Integer({ description: 'Unix seconds the endpoint was created (0 when unknown).' }),
-  owned_by: Type.String({ description: '"text2text-gateway" for endpoints it deployed, "sagemaker" for configured ones.' })
+  owned_by: Type.String({ description: '"text2text-gateway" for endpoints it deployed, "local" for the local stack\'s built-in one, "sagemaker" for other configured ones.' })
 }, { title: 'Model' })
 
 export const ModelList = Type.Object({

@@ -113,7 +113,18 @@ export class Batches {
   /** Assemblies running in this process, by batch id (one at a time per batch). */
   private readonly finalizing = new Map<string, Promise<void>>()
 
-  constructor (private readonly opts: { s3: S3Client, layout: S3Layout, files: Files, jobs: TransformJobs, log: FastifyBaseLogger }) {}
+  constructor (private readonly opts: {
+    s3: S3Client
+    layout: S3Layout
+    files: Files
+    jobs: TransformJobs
+    log: FastifyBaseLogger
+    /**
+     * The SageMaker model behind an endpoint (OpenAI's `model` is an endpoint name; a transform
+     * job runs a model, whose name may differ); 404 ENDPOINT_NOT_FOUND for none.
+     */
+    modelOf: (tenant: Tenant, endpoint: string) => Promise<string>
+  }) {}
 
   /** Creates the batch: one transform job per group of lines with equal parameters. */
   async create (tenant: Tenant, body: CreateBatch): Promise<BatchObject> {
@@ -141,6 +152,8 @@ export class Batches {
     } finally {
       content.destroy()
     }
+    // one model per file (checked at upload): resolved before anything is written
+    const sageMakerModel = await this.opts.modelOf(tenant, file.model ?? records[0]?.request.model ?? '')
     const groups = groupLines(records.map(r => r.request))
     groups.forEach((g, i) => { for (const p of g.positions) (records[p] as BatchLineRecord).group = i })
 
@@ -168,7 +181,7 @@ export class Batches {
       try {
         await jobs.create(tenant, {
           name: job.name,
-          model: group.model,
+          model: sageMakerModel,
           input: { records: group.positions.map(p => { const r = records[p] as BatchLineRecord; return { id: r.custom_id, text: r.request.inputs[0] as string } }) },
           parameters: group.parameters
         })

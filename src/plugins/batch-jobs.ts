@@ -5,13 +5,16 @@ import { OpenAiFile } from '../../schemas/openai-files.js'
 import type { Config } from '../config.js'
 import { isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
 import { catalogError } from '../errors.js'
-import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
+import { DescribeEndpointCommand, DescribeEndpointConfigCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker'
+import type { FastifyInstance } from 'fastify'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Datasets } from '../jobs/datasets.js'
 import { S3Layout } from '../jobs/layout.js'
 import { S3AllowList } from '../sagemaker/s3-uri.js'
 import { TransformJobs } from '../jobs/transform-jobs.js'
 import { loadPriceTable } from '../endpoints/prices.js'
+import { controlPlaneError } from '../sagemaker/aws-errors.js'
+import type { Tenant } from '../tenants.js'
 import { Batches } from '../openai/batches.js'
 import { Files } from '../openai/files.js'
 
@@ -45,6 +48,28 @@ export interface BatchJobsPluginOptions {
  * 503 naming the missing variable. A bad ALLOWED_S3_PREFIXES stops the boot (configuration is
  * checked before serving).
  */
+/**
+ * The SageMaker model an InService endpoint serves: the gateway's own endpoints record it, the
+ * local stack's built-in endpoint serves the model of its name, SAGEMAKER_MODEL_NAME is the
+ * model of the configured endpoints, else the endpoint config's first production variant says.
+ */
+async function modelBehind (app: FastifyInstance, control: SageMakerClient, config: Config, tenant: Tenant, endpoint: string): Promise<string> {
+  const found = (await app.endpoints.list(tenant)).find(e => e.name === endpoint && e.status === 'InService')
+  if (found === undefined) throw catalogError('ENDPOINT_NOT_FOUND', `model ${JSON.stringify(endpoint)} is not an InService endpoint of this gateway; GET /v1/models lists them`, { param: 'model' })
+  if (found.managed) return found.model
+  if (isLocalMode(config) && endpoint === LOCAL_MODEL_NAME) return LOCAL_MODEL_NAME
+  if (config.SAGEMAKER_MODEL_NAME !== undefined) return config.SAGEMAKER_MODEL_NAME
+  try {
+    const { EndpointConfigName } = await control.send(new DescribeEndpointCommand({ EndpointName: endpoint }))
+    const described = await control.send(new DescribeEndpointConfigCommand({ EndpointConfigName }))
+    const model = described.ProductionVariants?.[0]?.ModelName
+    if (model !== undefined) return model
+  } catch (err) {
+    throw controlPlaneError('DescribeEndpointConfig', err)
+  }
+  throw catalogError('INVALID_REQUEST', `endpoint ${JSON.stringify(endpoint)} names no model in its endpoint config; set SAGEMAKER_MODEL_NAME`, { param: 'model' })
+}
+
 export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, bucket, s3, control }) => {
   // shared by every job response (and listed once in the OpenAPI components)
   app.addSchema(TransformJob)
@@ -75,7 +100,7 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
     prices: loadPriceTable(config.PRICES_FILE)
   })
   const files = new Files(s3, layout)
-  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }) })
+  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (tenant, endpoint) => await modelBehind(app, control, config, tenant, endpoint) })
   const services: BatchServices = { datasets, jobs, layout, files, batches }
   app.decorate('batchJobs', () => services)
   // batch outputs being assembled finish before their S3 client goes (app.ts destroys it after)

@@ -26,8 +26,11 @@ t.test('a body nested 8,000 deep is a 400 INVALID_JSON on every JSON route', asy
       const res = await app.inject({ ...route, headers: { 'content-type': 'application/json' }, payload })
       const label = `${route.method} ${route.url}: ${what}`
       t.equal(res.statusCode, 400, label)
-      t.equal(res.json().code, 'INVALID_JSON', label)
-      t.equal(res.json().message, `body nests deeper than ${MAX_JSON_DEPTH} levels (objects and arrays); flatten it`, label)
+      // the OpenAI-compatible routes answer in OpenAI's error shape, with the same code and message
+      const body = res.json<{ code?: string, message?: string, error?: string | { code: string, message: string } }>()
+      const error = typeof body.error === 'object' ? { code: body.error.code.toUpperCase(), message: body.error.message } : { code: body.code, message: body.message }
+      t.equal(error.code, 'INVALID_JSON', label)
+      t.equal(error.message, `body nests deeper than ${MAX_JSON_DEPTH} levels (objects and arrays); flatten it`, label)
     }
   }
 })

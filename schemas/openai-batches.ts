@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import { BATCH_URLS } from '../src/openai/batch-lines.js'
+import { cursorPage } from './openai-files.js'
 
 const Timestamp = (description: string): ReturnType<typeof Type.Union> => Type.Union([Type.Integer(), Type.Null()], { description })
 
@@ -36,13 +37,7 @@ export const OpenAiBatch = Type.Object({
   transform_jobs: Type.Array(Type.String(), { description: 'The gateway\'s addition: the transform jobs running the batch, one per group of requests with equal model and parameters (GET /v1/transform-jobs/{name}).' })
 }, { $id: 'OpenAiBatch', title: 'OpenAiBatch' })
 
-export const OpenAiBatchList = Type.Object({
-  object: Type.Literal('list'),
-  data: Type.Array(Type.Ref('OpenAiBatch')),
-  has_more: Type.Boolean(),
-  first_id: Type.Union([Type.String(), Type.Null()]),
-  last_id: Type.Union([Type.String(), Type.Null()])
-}, { title: 'OpenAiBatchList' })
+export const OpenAiBatchList = cursorPage(Type.Ref('OpenAiBatch'), 'OpenAiBatchList')
 
 export const CreateBatchBody = Type.Object({
   input_file_id: Type.String({ minLength: 1, maxLength: 64, description: 'A file uploaded with purpose batch.' }),

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox'
+import { Type, type Static, type TArray, type TBoolean, type TLiteral, type TNull, type TObject, type TSchema, type TString, type TUnion } from 'typebox'
 
 /** OpenAI's file object. https://platform.openai.com/docs/api-reference/files/object */
 export const OpenAiFile = Type.Object({
@@ -12,13 +12,21 @@ export const OpenAiFile = Type.Object({
 }, { $id: 'OpenAiFile', title: 'OpenAiFile' })
 export type OpenAiFile = Static<typeof OpenAiFile>
 
-export const OpenAiFileList = Type.Object({
-  object: Type.Literal('list'),
-  data: Type.Array(Type.Ref('OpenAiFile')),
-  has_more: Type.Boolean(),
-  first_id: Type.Union([Type.String(), Type.Null()]),
-  last_id: Type.Union([Type.String(), Type.Null()])
-}, { title: 'OpenAiFileList' })
+/**
+ * OpenAI's cursor-paginated list (files, batches): a page of `data` newest first, `has_more`,
+ * and the first and last ids (pass `last_id` as `after` for the next page).
+ */
+export function cursorPage<T extends TSchema> (item: T, title: string): TObject<{ object: TLiteral<'list'>, data: TArray<T>, has_more: TBoolean, first_id: TUnion<[TString, TNull]>, last_id: TUnion<[TString, TNull]> }> {
+  return Type.Object({
+    object: Type.Literal('list'),
+    data: Type.Array(item),
+    has_more: Type.Boolean(),
+    first_id: Type.Union([Type.String(), Type.Null()]),
+    last_id: Type.Union([Type.String(), Type.Null()])
+  }, { title })
+}
+
+export const OpenAiFileList = cursorPage(Type.Ref('OpenAiFile'), 'OpenAiFileList')
 
 export const OpenAiFileDeleted = Type.Object({
   id: Type.String(),

@@ -4,7 +4,7 @@ import { ModelList, ModelObject } from '../schemas/openai.js'
 import { openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import type { Endpoint } from '../schemas/endpoints.js'
-import { catalogError } from '../src/errors.js'
+import { servingEndpoint } from '../src/openai/models.js'
 import { useOpenAiErrors } from '../src/openai/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
 
@@ -47,9 +47,7 @@ const openAiModels: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: jsonResponse('OpenAI\'s model object.', ModelObject, { examples: { local: { summary: 'local mode', value: EXAMPLE } } }), ...openAiErrorResponses('INVALID_REQUEST', 'ENDPOINT_NOT_FOUND', ...V1_ERRORS) }
     }
   }, async (request) => {
-    const found = (await usable(request)).find(e => e.name === request.params.model)
-    if (found === undefined) throw catalogError('ENDPOINT_NOT_FOUND', `model ${JSON.stringify(request.params.model)} is not an InService endpoint of this gateway; GET /v1/models lists them`, { param: 'model' })
-    return modelObject(found)
+    return modelObject(await servingEndpoint(app.endpoints, request.params.model))
   })
 }
 export default openAiModels

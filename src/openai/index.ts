@@ -5,7 +5,8 @@
  * mapping and chat flattening, and OpenAI's response objects and stream events (requests.ts,
  * pure), batch input lines and their grouping into transform jobs (batch-lines.ts, pure),
  * output and error files and the batch status (batch-output.ts, pure), and the files and
- * batches services over S3 and the batch-jobs service (files.ts, batches.ts). Real time goes
+ * batches services over S3 and the batch-jobs service (files.ts, batches.ts), and the endpoint a
+ * `model` names (models.ts). Real time goes
  * through plugins/realtime, batches through src/jobs/.
  */
 export { openAiErrorBody, useOpenAiErrors, type OpenAiError } from './errors.js'

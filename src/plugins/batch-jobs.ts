@@ -14,9 +14,9 @@ import { S3AllowList } from '../sagemaker/s3-uri.js'
 import { TransformJobs } from '../jobs/transform-jobs.js'
 import { loadPriceTable } from '../endpoints/prices.js'
 import { controlPlaneError } from '../sagemaker/aws-errors.js'
-import type { Tenant } from '../tenants.js'
 import { Batches } from '../openai/batches.js'
 import { Files } from '../openai/files.js'
+import { servingEndpoint } from '../openai/models.js'
 
 /** Datasets and transform jobs, and OpenAI's files and batches on them: what /v1/datasets, /v1/transform-jobs, /v1/files and /v1/batches use. */
 export interface BatchServices {
@@ -44,18 +44,12 @@ export interface BatchJobsPluginOptions {
 }
 
 /**
- * Decorates `app.batchJobs`. Without a bucket, real time still works and the batch routes answer
- * 503 naming the missing variable. A bad ALLOWED_S3_PREFIXES stops the boot (configuration is
- * checked before serving).
- */
-/**
  * The SageMaker model an InService endpoint serves: the gateway's own endpoints record it, the
  * local stack's built-in endpoint serves the model of its name, SAGEMAKER_MODEL_NAME is the
  * model of the configured endpoints, else the endpoint config's first production variant says.
  */
-async function modelBehind (app: FastifyInstance, control: SageMakerClient, config: Config, tenant: Tenant, endpoint: string): Promise<string> {
-  const found = (await app.endpoints.list(tenant)).find(e => e.name === endpoint && e.status === 'InService')
-  if (found === undefined) throw catalogError('ENDPOINT_NOT_FOUND', `model ${JSON.stringify(endpoint)} is not an InService endpoint of this gateway; GET /v1/models lists them`, { param: 'model' })
+async function modelBehind (app: FastifyInstance, control: SageMakerClient, config: Config, endpoint: string): Promise<string> {
+  const found = await servingEndpoint(app.endpoints, endpoint)
   if (found.managed) return found.model
   if (isLocalMode(config) && endpoint === LOCAL_MODEL_NAME) return LOCAL_MODEL_NAME
   if (config.SAGEMAKER_MODEL_NAME !== undefined) return config.SAGEMAKER_MODEL_NAME
@@ -70,6 +64,11 @@ async function modelBehind (app: FastifyInstance, control: SageMakerClient, conf
   throw catalogError('INVALID_REQUEST', `endpoint ${JSON.stringify(endpoint)} names no model in its endpoint config; set SAGEMAKER_MODEL_NAME`, { param: 'model' })
 }
 
+/**
+ * Decorates `app.batchJobs`. Without a bucket, real time still works and the batch routes answer
+ * 503 naming the missing variable. A bad ALLOWED_S3_PREFIXES stops the boot (configuration is
+ * checked before serving).
+ */
 export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, bucket, s3, control }) => {
   // shared by every job response (and listed once in the OpenAPI components)
   app.addSchema(TransformJob)
@@ -100,7 +99,7 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
     prices: loadPriceTable(config.PRICES_FILE)
   })
   const files = new Files(s3, layout)
-  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (tenant, endpoint) => await modelBehind(app, control, config, tenant, endpoint) })
+  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, control, config, endpoint) })
   const services: BatchServices = { datasets, jobs, layout, files, batches }
   app.decorate('batchJobs', () => services)
   // batch outputs being assembled finish before their S3 client goes (app.ts destroys it after)

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { LOCAL_MODEL_NAME } from '../src/config.js'
 
 /** A gateway running as its own process (local mode), as a user would start it. */
 export interface GatewayProcess {
@@ -69,5 +70,30 @@ export async function startGateway (env: Record<string, string | number>, opts: 
       if (ownDir) await rm(dataDir, { recursive: true, force: true })
       return code
     }
+  }
+}
+
+const ENDPOINT_ENTRY = fileURLToPath(new URL('./endpoint-server.js', import.meta.url))
+
+/** Keys the gateway signs with against a local endpoint (which does not check them). */
+export const BENCH_CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' }
+
+/** An emulated endpoint: ms = baseMs + perItemMs · items, `slots` invocations at once (more are throttled). */
+export interface EndpointShape { baseMs: number, perItemMs: number, slots: number }
+
+/** The local stack alone, as its own process (`endpoint-server.ts`): a remote endpoint, as on AWS. */
+export async function startEndpoint (shape: EndpointShape): Promise<GatewayProcess> {
+  return await startGateway({ LOCAL_LATENCY_BASE_MS: shape.baseMs, LOCAL_LATENCY_PER_ITEM_MS: shape.perItemMs, LOCAL_MAX_CONCURRENCY: shape.slots },
+    { entry: ENDPOINT_ENTRY, readyPath: '/_local/stats' })
+}
+
+/** The environment of a gateway in AWS mode whose SDK clients point at `endpointUrl`. */
+export function awsModeEnv (endpointUrl: string): Record<string, string> {
+  return {
+    SAGEMAKER_ENDPOINT_NAME: LOCAL_MODEL_NAME,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: endpointUrl,
+    AWS_ACCESS_KEY_ID: BENCH_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: BENCH_CREDENTIALS.secretAccessKey
   }
 }

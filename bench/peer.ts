@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { LOCAL_MODEL_NAME } from '../src/config.js'
-import { startGateway, type GatewayProcess } from './gateway-process.js'
-import type { LoadJob, LoadJobResult } from './load-worker.js'
+import { awsModeEnv, BENCH_CREDENTIALS, startEndpoint, startGateway, type EndpointShape, type GatewayProcess } from './gateway-process.js'
+import { runLoad } from './load-runner.js'
+import type { LoadJobResult } from './load-worker.js'
 
-const ENDPOINT_ENTRY = fileURLToPath(new URL('./endpoint-server.js', import.meta.url))
-const LOAD_WORKER = fileURLToPath(new URL('./load-worker.js', import.meta.url))
 // the peer as its README starts it: node build/start-server.js --headless --port=N
 const PORTKEY_ENTRY = join(dirname(createRequire(import.meta.url).resolve('@portkey-ai/gateway/package.json')), 'build', 'start-server.js')
 const PORTKEY_VERSION = (createRequire(import.meta.url)('@portkey-ai/gateway/package.json') as { version: string }).version
@@ -16,10 +13,9 @@ const TEXT = 'The council approved the new budget on Monday after a long debate.
   'Road repairs get twice the money of last year. The vote was eleven to four.'
 // both gateways get the same JumpStart body: this gateway's /v1/generate takes it as is
 const BODY = JSON.stringify({ text_inputs: `{i}. Summarize: ${TEXT}`, max_length: 50 })
-const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' }
 
 /** A local endpoint (its own process): ms = base + perItem · items, `slots` invocations at once. */
-interface PeerShape { name: string, baseMs: number, perItemMs: number, slots: number, levels: number[] }
+interface PeerShape extends EndpointShape { name: string, levels: number[] }
 const SHAPES: PeerShape[] = [
   // requests per CPU-second: no endpoint latency, slots enough for every client (no throttling)
   { name: 'zero', baseMs: 0, perItemMs: 0, slots: 1024, levels: [32, 128] },
@@ -61,21 +57,6 @@ export interface PeerBench {
   ratios: Array<{ shape: string, concurrency: number, gateway: GatewayName, okPerCpuSec: number, throughput: number }>
 }
 
-/** One closed-loop run from a separate load-generator process; the gateway's CPU read there. */
-async function runLoad (job: LoadJob): Promise<LoadJobResult> {
-  const child = spawn(process.execPath, [LOAD_WORKER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
-  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
-  if (code !== 0) throw new Error(`load worker exited with ${code}: ${stderr}`)
-  // JSON has no NaN: a run without one ok response has no quantiles (null)
-  const r = JSON.parse(stdout) as LoadJobResult
-  for (const k of ['p50Ms', 'p90Ms', 'p99Ms', 'targetCpuSec'] as const) r[k] = r[k] ?? NaN
-  return r
-}
-
 /** One request through `gateway`; throws unless it answers 200 with a non-empty summary. */
 async function checkAnswer (name: GatewayName, url: string, headers: Record<string, string>): Promise<string> {
   const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: BODY.replace('{i}', 'check') })
@@ -94,8 +75,8 @@ function target (name: GatewayName, gw: GatewayProcess, endpointUrl: string): { 
     headers: {
       'x-portkey-provider': 'sagemaker',
       'x-portkey-custom-host': endpointUrl,
-      'x-portkey-aws-access-key-id': CREDENTIALS.accessKeyId,
-      'x-portkey-aws-secret-access-key': CREDENTIALS.secretAccessKey,
+      'x-portkey-aws-access-key-id': BENCH_CREDENTIALS.accessKeyId,
+      'x-portkey-aws-secret-access-key': BENCH_CREDENTIALS.secretAccessKey,
       'x-portkey-aws-region': 'us-east-1'
     }
   }
@@ -104,11 +85,7 @@ function target (name: GatewayName, gw: GatewayProcess, endpointUrl: string): { 
 /** Starts this gateway in AWS mode, its SDK pointed at the endpoint process. */
 async function startThisGateway (endpointUrl: string, shape: PeerShape, batching: boolean): Promise<GatewayProcess> {
   return await startGateway({
-    SAGEMAKER_ENDPOINT_NAME: LOCAL_MODEL_NAME,
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: endpointUrl,
-    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    ...awsModeEnv(endpointUrl),
     QUEUE_MAX_SIZE: 10_000,
     // as the batching bench: invocations in flight matched to the endpoint's slots
     ...(shape.slots < 64 ? { MAX_CONCURRENT_INVOCATIONS: shape.slots, BATCH_MAX_SIZE: 32, BATCH_MAX_WAIT_MS: 10 } : {}),
@@ -125,8 +102,7 @@ const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 export async function runPeerBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), rounds = 2, warmupMs = 1000): Promise<PeerBench> {
   const runs: PeerRun[] = []
   for (const shape of SHAPES) {
-    const endpoint = await startGateway({ LOCAL_LATENCY_BASE_MS: shape.baseMs, LOCAL_LATENCY_PER_ITEM_MS: shape.perItemMs, LOCAL_MAX_CONCURRENCY: shape.slots },
-      { entry: ENDPOINT_ENTRY, readyPath: '/_local/stats' })
+    const endpoint = await startEndpoint(shape)
     const gateways: Partial<Record<GatewayName, GatewayProcess>> = {}
     try {
       gateways['text2text-gateway'] = await startThisGateway(endpoint.url, shape, true)

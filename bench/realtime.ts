@@ -1,8 +1,11 @@
-import { closedLoop, type LoadResult } from './load.js'
-import { startGateway } from './gateway-process.js'
+import { LOCAL_MODEL_NAME } from '../src/config.js'
+import { DEFAULT_PROMPT } from '../schemas/realtime.js'
+import { awsModeEnv, startEndpoint, startGateway, type EndpointShape } from './gateway-process.js'
+import { runLoad } from './load-runner.js'
+import type { LoadResult } from './load.js'
 
-/** An emulated endpoint: ms = baseMs + perItemMs · items, `slots` invocations at once. */
-export interface Shape { name: string, baseMs: number, perItemMs: number, slots: number }
+/** An emulated endpoint of one latency shape. */
+export interface Shape extends EndpointShape { name: string }
 
 /** The issue's reference endpoint, one dominated by its base, one by its per-item cost. */
 export const SHAPES: Shape[] = [
@@ -19,12 +22,17 @@ export function latencyMs (shape: Shape, items: number): number {
   return shape.baseMs + shape.perItemMs * items
 }
 
+/** The batch each slot carries when C clients share S slots evenly: min(BATCH, ⌈C/S⌉). */
+export function evenBatch (shape: Shape, clients: number): number {
+  return Math.min(BATCH, Math.ceil(clients / shape.slots))
+}
+
 /**
- * The most any gateway gets from `shape` with `clients` closed-loop callers (items/s): every
- * slot busy with an even share, C / latency(min(BATCH, ⌈C/S⌉)).
+ * The most any gateway gets from `shape` with `clients` closed-loop callers (items/s) by the
+ * endpoint's formula: every slot busy with an even share, C / latency(min(BATCH, ⌈C/S⌉)).
  */
 export function ceilingPerSec (shape: Shape, clients: number): number {
-  return 1000 * clients / latencyMs(shape, Math.min(BATCH, Math.ceil(clients / shape.slots)))
+  return 1000 * clients / latencyMs(shape, evenBatch(shape, clients))
 }
 
 export interface Mode { name: string, env: Record<string, string | number> }
@@ -44,69 +52,138 @@ const PLAN: Array<{ shape: Shape, modes: string[] }> = [
 
 const TEXT = 'The council approved the new budget on Monday after a long debate. Libraries will open on Sundays. ' +
   'Road repairs get twice the money of last year. The vote was eleven to four.'
+const BODY = JSON.stringify({ text: `{i}. ${TEXT}` })
+// ms of unmeasured load on each fresh gateway before its levels
+const GATEWAY_WARMUP_MS = 3000
 
-/** One closed-loop run, with its share of the ceiling. */
+/** The endpoint called directly, every slot kept busy with an even share: its own ceiling, measured. */
+export interface DirectResult {
+  concurrency: number
+  /** Closed-loop clients (min(C, S)) and the inputs each payload carries (⌈C/S⌉). */
+  clients: number
+  batch: number
+  /** Inputs answered per second. */
+  itemsPerSec: number
+  /** Per payload, send to last byte. */
+  p50Ms: number
+  p99Ms: number
+}
+
+/** One closed-loop run through the gateway, with its share of both ceilings. */
 export interface LevelResult extends LoadResult {
+  /** By the endpoint's formula. */
   ceilingPerSec: number
-  /** throughputPerSec / ceilingPerSec. */
   shareOfCeiling: number
+  /** As measured in this run (`DirectResult.itemsPerSec`): what the endpoint gives a client that batches perfectly. */
+  directPerSec: number
+  shareOfDirect: number
 }
 
 export interface RealtimeBench {
-  setup: Record<string, number>
+  setup: Record<string, unknown>
   shapes: Shape[]
+  /** Per shape name: the endpoint's own ceiling per level of LEVELS. */
+  direct: Record<string, DirectResult[]>
   /** Per shape name, per mode name: one result per level of LEVELS. */
   runs: Record<string, Record<string, LevelResult[]>>
   summary: Record<string, number | string>
 }
 
-/** Closed-loop throughput and latency per shape, mode and concurrency, each (shape, mode) in a fresh gateway. */
-export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000)): Promise<RealtimeBench> {
-  const runs: Record<string, Record<string, LevelResult[]>> = {}
-  for (const { shape, modes } of PLAN) {
-    runs[shape.name] = {}
-    for (const name of modes) {
-      const mode = MODES.find(m => m.name === name) as Mode
-      const gw = await startGateway({
-        LOCAL_LATENCY_BASE_MS: shape.baseMs,
-        LOCAL_LATENCY_PER_ITEM_MS: shape.perItemMs,
-        LOCAL_MAX_CONCURRENCY: shape.slots,
-        MAX_CONCURRENT_INVOCATIONS: shape.slots,
-        QUEUE_MAX_SIZE: 10_000,
-        ...mode.env
-      })
-      const results: LevelResult[] = []
-      runs[shape.name][name] = results
-      try {
-        for (const concurrency of LEVELS) {
-          const result = await closedLoop({
-            url: `${gw.url}/v1/summarize`,
-            concurrency,
-            durationMs,
-            warmupMs: 500,
-            body: i => JSON.stringify({ text: `${i}. ${TEXT}` })
-          })
-          const ceiling = ceilingPerSec(shape, concurrency)
-          results.push({ ...result, ceilingPerSec: ceiling, shareOfCeiling: result.throughputPerSec / ceiling })
-          process.stdout.write(`  ${shape.name.padEnd(10)} ${name.padEnd(10)} c=${String(concurrency).padStart(3)}  ${result.throughputPerSec.toFixed(1).padStart(7)} req/s  ` +
-            `${(100 * result.throughputPerSec / ceiling).toFixed(1).padStart(5)}% of ${ceiling.toFixed(1)}  p50 ${result.p50Ms.toFixed(1)} ms  p99 ${result.p99Ms.toFixed(1)} ms  errors ${JSON.stringify(result.errors)}\n`)
+// BENCH_SHAPES / BENCH_MODES / BENCH_LEVELS (comma-separated) narrow a run while tuning
+const pick = <T>(all: T[], env: string | undefined, name: (t: T) => string): T[] => {
+  const wanted = (env ?? '').split(',').filter(Boolean)
+  return wanted.length === 0 ? all : all.filter(t => wanted.includes(name(t)))
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(1).padStart(5)}%`
+
+/**
+ * Closed-loop throughput and latency per shape, mode and concurrency. The endpoint is its own
+ * process (as on AWS, where it is remote), each (shape, mode) a fresh gateway in AWS mode
+ * against it, and the clients a third process. Per level the endpoint is first driven
+ * directly with payloads of the even share from min(C, S) clients: its ceiling as measured,
+ * the same machine and the same HTTP hop, which the gateway's throughput is also set against.
+ */
+export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), warmupMs = 500): Promise<RealtimeBench> {
+  const levels = pick(LEVELS, process.env.BENCH_LEVELS, String)
+  const plan = pick(PLAN, process.env.BENCH_SHAPES, p => p.shape.name)
+    .map(p => ({ shape: p.shape, modes: pick(p.modes, process.env.BENCH_MODES, String) }))
+  const runs: RealtimeBench['runs'] = {}
+  const direct: RealtimeBench['direct'] = {}
+  for (const { shape, modes } of plan) {
+    const endpoint = await startEndpoint(shape)
+    try {
+      direct[shape.name] = []
+      for (const concurrency of levels) {
+        const batch = evenBatch(shape, concurrency)
+        const clients = Math.min(concurrency, shape.slots)
+        const texts = Array.from({ length: batch }, (_, k) => JSON.stringify(`${DEFAULT_PROMPT}${k === 0 ? '{i}' : k}. ${TEXT}`))
+        const r = await runLoad({
+          url: `${endpoint.url}/endpoints/${LOCAL_MODEL_NAME}/invocations`,
+          concurrency: clients,
+          durationMs,
+          warmupMs,
+          headers: {},
+          bodyTemplate: `{"text_inputs":[${texts.join(',')}]}`,
+          pid: endpoint.child.pid as number
+        })
+        const result: DirectResult = { concurrency, clients, batch, itemsPerSec: r.throughputPerSec * batch, p50Ms: r.p50Ms, p99Ms: r.p99Ms }
+        direct[shape.name].push(result)
+        process.stdout.write(`  ${shape.name.padEnd(10)} ${'direct'.padEnd(10)} c=${String(concurrency).padStart(3)}  ${result.itemsPerSec.toFixed(1).padStart(7)} items/s ` +
+          `(${clients} × ${batch}) ${pct(result.itemsPerSec / ceilingPerSec(shape, concurrency))} of ${ceilingPerSec(shape, concurrency).toFixed(1)}  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  errors ${JSON.stringify(r.errors)}\n`)
+      }
+      runs[shape.name] = {}
+      for (const name of modes) {
+        const mode = MODES.find(m => m.name === name) as Mode
+        const gw = await startGateway({ ...awsModeEnv(endpoint.url), MAX_CONCURRENT_INVOCATIONS: shape.slots, QUEUE_MAX_SIZE: 10_000, ...mode.env })
+        const results: LevelResult[] = []
+        runs[shape.name][name] = results
+        try {
+          // JIT warm-up, unmeasured: a gateway that has served for a while, not one just started
+          await runLoad({ url: `${gw.url}/v1/summarize`, concurrency: 64, durationMs: GATEWAY_WARMUP_MS, warmupMs: 0, headers: {}, bodyTemplate: BODY, pid: gw.child.pid as number })
+          for (const [i, concurrency] of levels.entries()) {
+            const r = await runLoad({
+              url: `${gw.url}/v1/summarize`,
+              concurrency,
+              durationMs,
+              warmupMs,
+              headers: {},
+              bodyTemplate: BODY,
+              pid: gw.child.pid as number
+            })
+            const ceiling = ceilingPerSec(shape, concurrency)
+            const measured = direct[shape.name][i].itemsPerSec
+            const { targetCpuSec: _cpu, ...load } = r
+            results.push({ ...load, ceilingPerSec: ceiling, shareOfCeiling: r.throughputPerSec / ceiling, directPerSec: measured, shareOfDirect: r.throughputPerSec / measured })
+            process.stdout.write(`  ${shape.name.padEnd(10)} ${name.padEnd(10)} c=${String(concurrency).padStart(3)}  ${r.throughputPerSec.toFixed(1).padStart(7)} req/s  ` +
+              `${pct(r.throughputPerSec / ceiling)} of ${ceiling.toFixed(1)}  ${pct(r.throughputPerSec / measured)} of direct  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  errors ${JSON.stringify(r.errors)}\n`)
+          }
+        } finally {
+          await gw.stop()
         }
-      } finally {
-        await gw.stop()
+      }
+    } finally {
+      await endpoint.stop()
+    }
+  }
+  // per shape, for each policy run: its worst share over the levels, and its p50 at one client
+  // against the endpoint's own (called directly, one input) and the formula's
+  const summary: Record<string, number | string> = {}
+  for (const { shape, modes } of plan) {
+    for (const mode of modes.filter(m => m === 'learned' || m === 'adaptive')) {
+      const rs = runs[shape.name][mode]
+      summary[`${shape.name}.${mode}.minShareOfCeiling`] = Math.min(...rs.map(r => r.shareOfCeiling))
+      summary[`${shape.name}.${mode}.minShareOfDirect`] = Math.min(...rs.map(r => r.shareOfDirect))
+      if (levels[0] === 1) {
+        summary[`${shape.name}.${mode}.p50AtC1OverDirectMs`] = rs[0].p50Ms - direct[shape.name][0].p50Ms
+        summary[`${shape.name}.${mode}.p50AtC1OverFormulaMs`] = rs[0].p50Ms - latencyMs(shape, 1)
       }
     }
   }
-  // per shape, for the default policy: its worst share of the ceiling over the levels, and its
-  // p50 at one client against the endpoint's own latency for one item
-  const summary: Record<string, number | string> = {}
-  for (const { shape } of PLAN) {
-    const learned = runs[shape.name].learned
-    summary[`${shape.name}.learned.minShareOfCeiling`] = Math.min(...learned.map(r => r.shareOfCeiling))
-    summary[`${shape.name}.learned.p50AtC1OverEndpointMs`] = learned[0].p50Ms - latencyMs(shape, 1)
-  }
   return {
-    setup: { batchMaxSize: BATCH, batchMaxWaitMs: WAIT_MS, durationMs, warmupMs: 500 },
-    shapes: PLAN.map(p => p.shape),
+    setup: { batchMaxSize: BATCH, batchMaxWaitMs: WAIT_MS, durationMs, warmupMs, gatewayWarmupMs: GATEWAY_WARMUP_MS, gatewayWarmupClients: 64, levels, processes: 'endpoint, gateway (AWS mode), load generator: one process each' },
+    shapes: plan.map(p => p.shape),
+    direct,
     runs,
     summary
   }

@@ -1,8 +1,10 @@
-import type { RealtimeBench } from './realtime.js'
+import { ceilingPerSec, type RealtimeBench } from './realtime.js'
 
-// one colour per endpoint shape; the default policy solid, the previous default dashed
+// one colour per endpoint shape; the default policy solid, the previous default dashed, the
+// endpoint called directly (its own ceiling, measured) dotted
 const SHAPE_COLORS = ['#9467bd', '#1f77b4', '#2ca02c']
 const DASH: Record<string, string> = { learned: '', adaptive: '5 3' }
+const DIRECT_DASH = '1 3'
 
 interface Series { label: string, color: string, dash: string, values: number[] }
 
@@ -31,7 +33,7 @@ function panel (x0: number, title: string, levels: number[], series: Series[], r
   return out
 }
 
-/** An SVG: share of the endpoint's ceiling and p99 latency against concurrency, per shape, learned vs adaptive. */
+/** An SVG: share of the endpoint's ceiling and p99 latency against concurrency, per shape, learned vs adaptive, and the endpoint's own measured share. */
 export function realtimeChart (bench: RealtimeBench, levels: number[]): string {
   const series = (pick: (r: { shareOfCeiling: number, p99Ms: number }) => number): Series[] =>
     bench.shapes.flatMap((shape, i) => Object.keys(DASH).filter(mode => bench.runs[shape.name]?.[mode] !== undefined).map(mode => ({
@@ -40,14 +42,22 @@ export function realtimeChart (bench: RealtimeBench, levels: number[]): string {
       dash: DASH[mode],
       values: (bench.runs[shape.name]?.[mode] ?? []).map(pick)
     })))
-  const shares = series(r => 100 * r.shareOfCeiling)
+  const shares = [
+    ...series(r => 100 * r.shareOfCeiling),
+    ...bench.shapes.map((shape, i) => ({
+      label: `${shape.name} endpoint direct`,
+      color: SHAPE_COLORS[i % SHAPE_COLORS.length],
+      dash: DIRECT_DASH,
+      values: (bench.direct[shape.name] ?? []).map(d => 100 * d.itemsPerSec / ceilingPerSec(shape, d.concurrency))
+    }))
+  ]
   let legend = ''
   shares.forEach((s, i) => {
     const x = 20 + (i % 3) * 250
     const y = 272 + Math.floor(i / 3) * 16
     legend += `<line x1="${x}" x2="${x + 22}" y1="${y + 6}" y2="${y + 6}" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/><text x="${x + 28}" y="${y + 10}" font-size="12">${s.label}</text>`
   })
-  return '<svg xmlns="http://www.w3.org/2000/svg" width="780" height="312" font-family="sans-serif" font-size="12">' +
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="${288 + 16 * Math.ceil(shares.length / 3)}" font-family="sans-serif" font-size="12">` +
     '<rect width="100%" height="100%" fill="white"/>' +
     panel(0, 'Throughput, % of the ceiling C / latency(⌈C/S⌉)', levels, shares, { value: 90, label: 'target 90%' }) +
     panel(390, 'p99 latency (ms)', levels, series(r => r.p99Ms)) +

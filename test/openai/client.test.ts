@@ -141,7 +141,9 @@ t.test('errors map to the client\'s exception classes', async t => {
 })
 
 t.test('concurrent single completions are micro-batched (t2t_batch_size)', async t => {
-  const { openai, url } = await client(t, { BATCH_MAX_WAIT_MS: 200 })
+  // one slot busy 300 ms with the first prompt: the others queue meanwhile and share the next
+  // invocation (the default policy sends at once while a slot is free)
+  const { openai, url } = await client(t, { MAX_CONCURRENT_INVOCATIONS: 1, LOCAL_LATENCY_BASE_MS: 300 })
   const N = 8
   const results = await Promise.all(Array.from({ length: N }, async (_, i) => await openai.completions.create({ model: LOCAL_MODEL_NAME, prompt: `${TEXT} Item ${i}.`, max_tokens: 4 })))
   t.equal(results.length, N)

@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-sagemaker'
 import type { FastifyBaseLogger } from 'fastify'
 import type { DeployBody, Endpoint, EndpointStatus } from '../../schemas/endpoints.js'
-import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
+import { catalogError, Errors, isCatalogError, type CatalogError } from '../errors.js'
 import { awsMessage, awsName, controlPlaneError, isResourceNotFound as isNotFound, type AwsLikeError } from '../sagemaker/aws-errors.js'
 import { SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
 import type { Tenant } from '../tenants.js'
@@ -51,6 +51,20 @@ const isAlreadyExisting = (err: unknown): boolean => awsName(err) === 'Validatio
 /** ARNs carry the account id: keep them out of what the client sees. */
 const safe = (message: string): string => message.replace(/arn:aws[\w-]*:[^\s"',]*/g, '<arn>').slice(0, 300)
 const show = (s: string): string => JSON.stringify(s)
+
+/**
+ * The resolver's refusal of a real-time `model` that no endpoint here serves: unknown, not
+ * deployed by the gateway, or in a status that never serves. As thrown it is the gateway's own
+ * answer, 400 INVALID_REQUEST naming body.model; `model` and `reason` let a contract that answers
+ * otherwise render it its own way (OpenAI's 404 model_not_found, src/openai/models.ts).
+ */
+export class ModelNotServed extends Errors.INVALID_REQUEST implements CatalogError {
+  readonly param = 'model'
+
+  constructor (readonly model: string, readonly reason: string) {
+    super(`body.model ${show(model)} ${reason}`)
+  }
+}
 
 /** An endpoint as SageMaker describes it, with its decoded tags. */
 interface Described {
@@ -130,8 +144,9 @@ export class Endpoints {
   /**
    * Resolves a real-time `model`: a static name, or a managed endpoint that is InService (on
    * any replica: the state is SageMaker's). Creating or Updating: 503 ENDPOINT_UNAVAILABLE with
-   * Retry-After; anything else: 400 naming the choices. Configured names resolve synchronously:
-   * their requests reach the batcher exactly as before endpoints were a resource.
+   * Retry-After; anything else: ModelNotServed (a 400 naming the choices). Configured names
+   * resolve synchronously: their requests reach the batcher exactly as before endpoints were a
+   * resource.
    */
   resolveModel (model: string | undefined): string | Promise<string> {
     if (model === undefined) return this.staticNames[0] as string
@@ -142,14 +157,14 @@ export class Endpoints {
   private async resolveDeployed (model: string): Promise<string> {
     const found = await this.cached(model)
     if (found === undefined || !found.meta.managed) {
-      throw catalogError('INVALID_REQUEST', `body.model ${show(model)} is not served here; available: ${this.staticNames.join(', ')} and the InService endpoints of GET /v1/endpoints`)
+      throw new ModelNotServed(model, `is not served here; available: ${this.staticNames.join(', ')} and the InService endpoints of GET /v1/endpoints`)
     }
     const status = found.description.EndpointStatus ?? 'Creating'
     if (SERVING.has(status)) return found.description.EndpointName ?? model
     if (TRANSIENT.has(status)) {
       throw catalogError('ENDPOINT_UNAVAILABLE', `endpoint ${show(model)} is ${status}; it serves once InService`, { retryAfterSeconds: NOT_READY_RETRY_S })
     }
-    throw catalogError('INVALID_REQUEST', `body.model ${show(model)} is ${status}; it cannot serve requests`)
+    throw new ModelNotServed(model, `is ${status}; it cannot serve requests`)
   }
 
   // ---- the resource ------------------------------------------------------------------------

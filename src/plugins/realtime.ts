@@ -4,7 +4,7 @@ import { RETRY_AFTER_FLOOR_MS } from '../batching/backoff.js'
 import { BatcherError } from '../batching/errors.js'
 import type { Params } from '../batching/payload.js'
 import type { Config } from '../config.js'
-import { endpointNames, queueMaxPerKey, tenantWeights } from '../config.js'
+import { queueMaxPerKey, tenantWeights } from '../config.js'
 import { catalogError, type CatalogError } from '../errors.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
@@ -12,10 +12,6 @@ export type ItemOutcome = { ok: true, texts: string[] } | { ok: false, error: Ca
 
 /** What the routes use: real-time generation through the micro-batcher. */
 export interface Realtime {
-  /** Served model names; the first is the default. */
-  models: string[]
-  /** Resolves `model` (or the default) or throws a 400 naming the allowed ones. */
-  resolveModel: (model: string | undefined) => string
   /** Items that may still be queued before QUEUE_FULL. */
   capacity: () => number
   /**
@@ -58,7 +54,6 @@ function itemOutcome (err: CatalogError | undefined): string {
 
 /** Decorates `app.realtime`; needs `app.metrics` and the invoker (the SDK's, see sagemaker/runtime.ts). */
 export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (app, { config, invoke }) => {
-  const models = endpointNames(config)
   const metrics = app.metrics
   const log = app.log.child({ component: 'batcher' })
   const batcher = new MicroBatcher({
@@ -84,13 +79,7 @@ export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (ap
   metrics.sources.inFlight = () => batcher.inFlight
 
   const realtime: Realtime = {
-    models,
     batcher,
-    resolveModel (model) {
-      if (model === undefined) return models[0] as string
-      if (models.includes(model)) return model
-      throw catalogError('INVALID_REQUEST', `body.model ${JSON.stringify(model)} is not served here; available: ${models.join(', ')}`)
-    },
     capacity: () => config.QUEUE_MAX_SIZE - batcher.depth,
     async run ({ model, params, inputs, deadline, signal, tenant }) {
       // all-or-nothing for a tenant too, as the routes' own capacity check is for the whole queue

@@ -34,7 +34,6 @@ async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, w
   const resolved = realtimeModel(app.endpoints, work.model)
   const model = typeof resolved === 'string' ? resolved : await resolved
   if (work.inputs.length > app.config.GENERATE_MAX_ITEMS) throw catalogError('INVALID_REQUEST', `prompt has ${work.inputs.length} items; the limit is ${app.config.GENERATE_MAX_ITEMS}`, { param: 'prompt' })
-  if (work.inputs.length > app.realtime.capacity()) throw catalogError('QUEUE_FULL', `the queue cannot take ${work.inputs.length} more items now`, { retryAfterSeconds: 1 })
   const outcomes = await app.realtime.run({
     model,
     params: work.params,

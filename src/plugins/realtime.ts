@@ -12,12 +12,12 @@ export type ItemOutcome = { ok: true, texts: string[] } | { ok: false, error: Ca
 
 /** What the routes use: real-time generation through the micro-batcher. */
 export interface Realtime {
-  /** Items that may still be queued before QUEUE_FULL. */
-  capacity: () => number
   /**
-   * Runs each input through the batcher; settles once every item has an outcome. `tenant` (the
-   * caller's key id) gets its turn among tenants and its own queue bound; a list it has no room
-   * for is refused whole with QUEUE_FULL.
+   * Runs each input through the batcher; settles once every item has an outcome. A list is
+   * admitted whole or refused whole, never half-queued: one the queue has no room for rejects
+   * with QUEUE_FULL; one `tenant` (the caller's key id, which gets its turn among tenants and its
+   * own queue bound) has no room for settles with QUEUE_FULL for every item. A single input is
+   * the batcher's to refuse.
    */
   run: (opts: { model: string, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal, tenant?: string }) => Promise<ItemOutcome[]>
   /** Stops intake, flushes the queue and waits for in-flight invocations. */
@@ -80,9 +80,10 @@ export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (ap
 
   const realtime: Realtime = {
     batcher,
-    capacity: () => config.QUEUE_MAX_SIZE - batcher.depth,
     async run ({ model, params, inputs, deadline, signal, tenant }) {
-      // all-or-nothing for a tenant too, as the routes' own capacity check is for the whole queue
+      if (inputs.length > 1 && inputs.length > batcher.room()) {
+        throw toCatalogError(new BatcherError('QUEUE_FULL', `the queue cannot take ${inputs.length} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS }))
+      }
       if (tenant !== undefined && inputs.length > 1 && inputs.length > batcher.room(tenant)) {
         const full = new BatcherError('QUEUE_FULL', `this key cannot queue ${inputs.length} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS })
         return inputs.map(() => {

@@ -71,6 +71,8 @@ interface Described {
   description: DescribeEndpointOutput
   meta: EndpointMeta
   arn: string
+  /** The model its endpoint config's first production variant names, once looked up (servedModel). */
+  variantModel?: { name: string | undefined }
 }
 
 /** What the service needs; built once by the plugin. */
@@ -244,9 +246,22 @@ export class Endpoints {
     // a write of this replica's counts in progress lands first, so none is missing from the view
     await this.flushing.get(name)?.catch(() => undefined)
     const found = await this.describe(name, true)
-    if (found !== undefined && (found.meta.managed || this.staticNames.includes(name))) return this.view(found)
+    if (found !== undefined && (found.meta.managed || this.staticNames.includes(name))) return this.view(found, await this.servedModel(found))
     if (this.builtIn.has(name)) return this.builtInView(name)
     throw this.notFound(name)
+  }
+
+  /**
+   * The SageMaker model endpoint `name` serves: the one the gateway deployed it with (its tags),
+   * else the one its endpoint config's first production variant names (DescribeEndpointConfig,
+   * ProductionVariants[0].ModelName), as for an endpoint deployed elsewhere; the local stack's
+   * built-in endpoint serves the model of its name. Undefined when there is no such endpoint or
+   * SageMaker names no model for it. A Batch Transform job on the endpoint needs this name.
+   */
+  async modelOf (name: string): Promise<string | undefined> {
+    if (this.builtIn.has(name)) return name
+    const found = await this.describe(name)
+    return found === undefined ? undefined : await this.servedModel(found)
   }
 
   /** Managed endpoints (admins: every status; others: InService), then the static ones. */
@@ -257,7 +272,7 @@ export class Endpoints {
     for (const name of this.staticNames) {
       if (out.some(e => e.name === name)) continue
       const found = this.builtIn.has(name) ? undefined : await this.describe(name, true)
-      if (found !== undefined) out.push(this.view(found))
+      if (found !== undefined) out.push(this.view(found, await this.servedModel(found)))
       else if (this.builtIn.has(name)) out.push(this.builtInView(name))
     }
     return out
@@ -409,6 +424,25 @@ export class Endpoints {
       found.meta.ledger.sinceMs ?? 0,
       found.description.LastModifiedTime?.getTime() ?? 0
     )
+  }
+
+  /** modelOf for a described endpoint; the endpoint config is read once per description. */
+  private async servedModel (found: Described): Promise<string | undefined> {
+    if (found.meta.managed) return found.meta.model
+    found.variantModel ??= { name: await this.variantModel(found.description.EndpointConfigName) }
+    return found.variantModel.name
+  }
+
+  /** The model an endpoint config's first production variant names. */
+  private async variantModel (configName: string | undefined): Promise<string | undefined> {
+    if (configName === undefined) return undefined
+    try {
+      return (await this.control.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }))).ProductionVariants?.[0]?.ModelName
+    } catch (err) {
+      // an endpoint keeps serving after its config is deleted; SageMaker then no longer says which model
+      if (isNotFound(err)) return undefined
+      throw controlPlaneError('DescribeEndpointConfig', err)
+    }
   }
 
   /** A description for routing, at most cacheMs old. */
@@ -574,8 +608,11 @@ export class Endpoints {
     return catalogError('ENDPOINT_NOT_FOUND', `no endpoint named ${show(name)} (deployed by this gateway or in SAGEMAKER_ENDPOINT_NAME)`)
   }
 
-  /** The API's endpoint: SageMaker's status and times, the tags' facts, usage so far. */
-  private view (found: Described): Endpoint {
+  /**
+   * The API's endpoint: SageMaker's status and times, the tags' facts, usage so far. `served` is
+   * the model behind it (servedModel), needed for an endpoint the gateway did not deploy.
+   */
+  private view (found: Described, served?: string): Endpoint {
     const d = found.description
     const m = found.meta
     const name = d.EndpointName ?? ''
@@ -590,7 +627,8 @@ export class Endpoints {
     return {
       name,
       status: (d.EndpointStatus ?? 'Creating') as EndpointStatus,
-      model: m.model ?? d.EndpointConfigName ?? name,
+      // SageMaker may name no model (a config of inference components, or one deleted since)
+      model: served ?? m.model ?? d.EndpointConfigName ?? name,
       instanceType,
       instanceCount: count,
       createdAt: (d.CreationTime ?? new Date(0)).toISOString(),

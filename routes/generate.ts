@@ -45,10 +45,6 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     const inputs = typeof body.text_inputs === 'string' ? [body.text_inputs] : body.text_inputs
     const limit = app.config.GENERATE_MAX_ITEMS
     if (inputs.length > limit) throw catalogError('BATCH_TOO_LARGE', `body.text_inputs has ${inputs.length} items; the limit is ${limit}`)
-    // all-or-nothing admission: a list is never half-queued
-    if (inputs.length > app.realtime.capacity()) {
-      throw catalogError('QUEUE_FULL', `the queue cannot take ${inputs.length} more items now`, { retryAfterSeconds: 1 })
-    }
     const outcomes = await app.realtime.run({
       model, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
     })

@@ -3,9 +3,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ChatCompletionBody, ChatCompletionResponse, CompletionBody, CompletionResponse, FLATTENING_RULE } from '../schemas/openai.js'
 import { JSON_BODY_ERRORS, openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
-import { catalogError, isCatalogError } from '../src/errors.js'
+import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 import { useOpenAiErrors } from '../src/openai/errors.js'
+import { realtimeModel } from '../src/openai/models.js'
 import {
   chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, eventStream, newEnvelope,
   streamChunks, toChoices, usageOf, type Choice, type GenerationRequest, type Usage
@@ -30,17 +31,9 @@ const CHAT_EXAMPLE = chatCompletionObject({ ...EXAMPLE_ENV, id: 'chatcmpl-0b5e8f
  * other callers like /v1/summarize) and answers with OpenAI's object or event stream.
  */
 async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, work: GenerationRequest, request: FastifyRequest, reply: FastifyReply): Promise<{ model: string, choices: Choice[], usage: Usage } | undefined> {
-  let model: string
-  try {
-    const resolved = app.endpoints.resolveModel(work.model)
-    model = typeof resolved === 'string' ? resolved : await resolved
-  } catch (err) {
-    // OpenAI answers an unknown model with 404 model_not_found (the client's NotFoundError)
-    if (isCatalogError(err) && err.code === 'INVALID_REQUEST') throw catalogError('ENDPOINT_NOT_FOUND', err.message.replace(/^body\.model/, 'model'), { param: 'model', cause: err })
-    throw err
-  }
+  const resolved = realtimeModel(app.endpoints, work.model)
+  const model = typeof resolved === 'string' ? resolved : await resolved
   if (work.inputs.length > app.config.GENERATE_MAX_ITEMS) throw catalogError('INVALID_REQUEST', `prompt has ${work.inputs.length} items; the limit is ${app.config.GENERATE_MAX_ITEMS}`, { param: 'prompt' })
-  if (work.inputs.length > app.realtime.capacity()) throw catalogError('QUEUE_FULL', `the queue cannot take ${work.inputs.length} more items now`, { retryAfterSeconds: 1 })
   const outcomes = await app.realtime.run({
     model,
     params: work.params,

@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-sagemaker'
 import type { FastifyBaseLogger } from 'fastify'
 import type { DeployBody, Endpoint, EndpointStatus } from '../../schemas/endpoints.js'
-import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
+import { catalogError, Errors, isCatalogError, type CatalogError } from '../errors.js'
 import { awsMessage, awsName, controlPlaneError, isResourceNotFound as isNotFound, type AwsLikeError } from '../sagemaker/aws-errors.js'
 import { SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
 import type { Tenant } from '../tenants.js'
@@ -52,11 +52,27 @@ const isAlreadyExisting = (err: unknown): boolean => awsName(err) === 'Validatio
 const safe = (message: string): string => message.replace(/arn:aws[\w-]*:[^\s"',]*/g, '<arn>').slice(0, 300)
 const show = (s: string): string => JSON.stringify(s)
 
+/**
+ * The resolver's refusal of a real-time `model` that no endpoint here serves: unknown, not
+ * deployed by the gateway, or in a status that never serves. As thrown it is the gateway's own
+ * answer, 400 INVALID_REQUEST naming body.model; `model` and `reason` let a contract that answers
+ * otherwise render it its own way (OpenAI's 404 model_not_found, src/openai/models.ts).
+ */
+export class ModelNotServed extends Errors.INVALID_REQUEST implements CatalogError {
+  readonly param = 'model'
+
+  constructor (readonly model: string, readonly reason: string) {
+    super(`body.model ${show(model)} ${reason}`)
+  }
+}
+
 /** An endpoint as SageMaker describes it, with its decoded tags. */
 interface Described {
   description: DescribeEndpointOutput
   meta: EndpointMeta
   arn: string
+  /** The model its endpoint config's first production variant names, once looked up (servedModel). */
+  variantModel?: { name: string | undefined }
 }
 
 /** What the service needs; built once by the plugin. */
@@ -130,8 +146,9 @@ export class Endpoints {
   /**
    * Resolves a real-time `model`: a static name, or a managed endpoint that is InService (on
    * any replica: the state is SageMaker's). Creating or Updating: 503 ENDPOINT_UNAVAILABLE with
-   * Retry-After; anything else: 400 naming the choices. Configured names resolve synchronously:
-   * their requests reach the batcher exactly as before endpoints were a resource.
+   * Retry-After; anything else: ModelNotServed (a 400 naming the choices). Configured names
+   * resolve synchronously: their requests reach the batcher exactly as before endpoints were a
+   * resource.
    */
   resolveModel (model: string | undefined): string | Promise<string> {
     if (model === undefined) return this.staticNames[0] as string
@@ -142,14 +159,14 @@ export class Endpoints {
   private async resolveDeployed (model: string): Promise<string> {
     const found = await this.cached(model)
     if (found === undefined || !found.meta.managed) {
-      throw catalogError('INVALID_REQUEST', `body.model ${show(model)} is not served here; available: ${this.staticNames.join(', ')} and the InService endpoints of GET /v1/endpoints`)
+      throw new ModelNotServed(model, `is not served here; available: ${this.staticNames.join(', ')} and the InService endpoints of GET /v1/endpoints`)
     }
     const status = found.description.EndpointStatus ?? 'Creating'
     if (SERVING.has(status)) return found.description.EndpointName ?? model
     if (TRANSIENT.has(status)) {
       throw catalogError('ENDPOINT_UNAVAILABLE', `endpoint ${show(model)} is ${status}; it serves once InService`, { retryAfterSeconds: NOT_READY_RETRY_S })
     }
-    throw catalogError('INVALID_REQUEST', `body.model ${show(model)} is ${status}; it cannot serve requests`)
+    throw new ModelNotServed(model, `is ${status}; it cannot serve requests`)
   }
 
   // ---- the resource ------------------------------------------------------------------------
@@ -229,9 +246,22 @@ export class Endpoints {
     // a write of this replica's counts in progress lands first, so none is missing from the view
     await this.flushing.get(name)?.catch(() => undefined)
     const found = await this.describe(name, true)
-    if (found !== undefined && (found.meta.managed || this.staticNames.includes(name))) return this.view(found)
+    if (found !== undefined && (found.meta.managed || this.staticNames.includes(name))) return this.view(found, await this.servedModel(found))
     if (this.builtIn.has(name)) return this.builtInView(name)
     throw this.notFound(name)
+  }
+
+  /**
+   * The SageMaker model endpoint `name` serves: the one the gateway deployed it with (its tags),
+   * else the one its endpoint config's first production variant names (DescribeEndpointConfig,
+   * ProductionVariants[0].ModelName), as for an endpoint deployed elsewhere; the local stack's
+   * built-in endpoint serves the model of its name. Undefined when there is no such endpoint or
+   * SageMaker names no model for it. A Batch Transform job on the endpoint needs this name.
+   */
+  async modelOf (name: string): Promise<string | undefined> {
+    if (this.builtIn.has(name)) return name
+    const found = await this.describe(name)
+    return found === undefined ? undefined : await this.servedModel(found)
   }
 
   /** Managed endpoints (admins: every status; others: InService), then the static ones. */
@@ -242,7 +272,7 @@ export class Endpoints {
     for (const name of this.staticNames) {
       if (out.some(e => e.name === name)) continue
       const found = this.builtIn.has(name) ? undefined : await this.describe(name, true)
-      if (found !== undefined) out.push(this.view(found))
+      if (found !== undefined) out.push(this.view(found, await this.servedModel(found)))
       else if (this.builtIn.has(name)) out.push(this.builtInView(name))
     }
     return out
@@ -394,6 +424,25 @@ export class Endpoints {
       found.meta.ledger.sinceMs ?? 0,
       found.description.LastModifiedTime?.getTime() ?? 0
     )
+  }
+
+  /** modelOf for a described endpoint; the endpoint config is read once per description. */
+  private async servedModel (found: Described): Promise<string | undefined> {
+    if (found.meta.managed) return found.meta.model
+    found.variantModel ??= { name: await this.variantModel(found.description.EndpointConfigName) }
+    return found.variantModel.name
+  }
+
+  /** The model an endpoint config's first production variant names. */
+  private async variantModel (configName: string | undefined): Promise<string | undefined> {
+    if (configName === undefined) return undefined
+    try {
+      return (await this.control.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }))).ProductionVariants?.[0]?.ModelName
+    } catch (err) {
+      // an endpoint keeps serving after its config is deleted; SageMaker then no longer says which model
+      if (isNotFound(err)) return undefined
+      throw controlPlaneError('DescribeEndpointConfig', err)
+    }
   }
 
   /** A description for routing, at most cacheMs old. */
@@ -559,8 +608,11 @@ export class Endpoints {
     return catalogError('ENDPOINT_NOT_FOUND', `no endpoint named ${show(name)} (deployed by this gateway or in SAGEMAKER_ENDPOINT_NAME)`)
   }
 
-  /** The API's endpoint: SageMaker's status and times, the tags' facts, usage so far. */
-  private view (found: Described): Endpoint {
+  /**
+   * The API's endpoint: SageMaker's status and times, the tags' facts, usage so far. `served` is
+   * the model behind it (servedModel), needed for an endpoint the gateway did not deploy.
+   */
+  private view (found: Described, served?: string): Endpoint {
     const d = found.description
     const m = found.meta
     const name = d.EndpointName ?? ''
@@ -575,7 +627,8 @@ export class Endpoints {
     return {
       name,
       status: (d.EndpointStatus ?? 'Creating') as EndpointStatus,
-      model: m.model ?? d.EndpointConfigName ?? name,
+      // SageMaker may name no model (a config of inference components, or one deleted since)
+      model: served ?? m.model ?? d.EndpointConfigName ?? name,
       instanceType,
       instanceCount: count,
       createdAt: (d.CreationTime ?? new Date(0)).toISOString(),

@@ -1,11 +1,19 @@
 import type { Endpoint } from '../../schemas/endpoints.js'
-import type { Endpoints } from '../endpoints/service.js'
-import { catalogError, isCatalogError } from '../errors.js'
+import { ModelNotServed, type Endpoints } from '../endpoints/service.js'
+import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
+
+/**
+ * OpenAI's answer to a `model` that names no endpoint serving here: 404 ENDPOINT_NOT_FOUND with
+ * `param: model`, which OpenAI's shape renders as model_not_found (the client's NotFoundError).
+ */
+function modelNotFound (model: string, reason: string, cause?: unknown): CatalogError {
+  return catalogError('ENDPOINT_NOT_FOUND', `model ${JSON.stringify(model)} ${reason}`, { param: 'model', ...(cause !== undefined ? { cause } : {}) })
+}
 
 /**
  * The InService endpoint OpenAI's `model` names, by one describe (not a listing of every
- * endpoint); any other name is 404 ENDPOINT_NOT_FOUND with `param: model`, OpenAI's
- * model_not_found. Endpoints are shared by every tenant, as on /v1/endpoints.
+ * endpoint); any other name is OpenAI's model_not_found. Endpoints are shared by every tenant,
+ * as on /v1/endpoints.
  */
 export async function servingEndpoint (endpoints: Endpoints, model: string): Promise<Endpoint> {
   let found: Endpoint | undefined
@@ -14,8 +22,19 @@ export async function servingEndpoint (endpoints: Endpoints, model: string): Pro
   } catch (err) {
     if (!isCatalogError(err) || err.code !== 'ENDPOINT_NOT_FOUND') throw err
   }
-  if (found === undefined || found.status !== 'InService') {
-    throw catalogError('ENDPOINT_NOT_FOUND', `model ${JSON.stringify(model)} is not an InService endpoint of this gateway; GET /v1/models lists them`, { param: 'model' })
-  }
+  if (found === undefined || found.status !== 'InService') throw modelNotFound(model, 'is not an InService endpoint of this gateway; GET /v1/models lists them')
   return found
+}
+
+/**
+ * The endpoint OpenAI's `model` names for real time, by the endpoints' own resolver (what
+ * /v1/summarize uses); the resolver's ModelNotServed is OpenAI's model_not_found. A configured
+ * name resolves synchronously, as on /v1/summarize.
+ */
+export function realtimeModel (endpoints: Pick<Endpoints, 'resolveModel'>, model: string | undefined): string | Promise<string> {
+  const resolved = endpoints.resolveModel(model)
+  if (typeof resolved === 'string') return resolved
+  return resolved.catch((err: unknown) => {
+    throw err instanceof ModelNotServed ? modelNotFound(err.model, err.reason, err) : err
+  })
 }

@@ -5,7 +5,7 @@ import { OpenAiFile } from '../../schemas/openai-files.js'
 import type { Config } from '../config.js'
 import { isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
 import { catalogError } from '../errors.js'
-import { DescribeEndpointCommand, DescribeEndpointConfigCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker'
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import type { FastifyInstance } from 'fastify'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Datasets } from '../jobs/datasets.js'
@@ -13,7 +13,6 @@ import { S3Layout } from '../jobs/layout.js'
 import { S3AllowList } from '../sagemaker/s3-uri.js'
 import { TransformJobs } from '../jobs/transform-jobs.js'
 import { loadPriceTable } from '../endpoints/prices.js'
-import { controlPlaneError } from '../sagemaker/aws-errors.js'
 import { Batches } from '../openai/batches.js'
 import { Files } from '../openai/files.js'
 import { servingEndpoint } from '../openai/models.js'
@@ -46,21 +45,16 @@ export interface BatchJobsPluginOptions {
 /**
  * The SageMaker model an InService endpoint serves: the gateway's own endpoints record it, the
  * local stack's built-in endpoint serves the model of its name, SAGEMAKER_MODEL_NAME is the
- * model of the configured endpoints, else the endpoint config's first production variant says.
+ * model of the configured endpoints, else the endpoints service says (endpoints.modelOf: the
+ * endpoint config's first production variant).
  */
-async function modelBehind (app: FastifyInstance, control: SageMakerClient, config: Config, endpoint: string): Promise<string> {
+async function modelBehind (app: FastifyInstance, config: Config, endpoint: string): Promise<string> {
   const found = await servingEndpoint(app.endpoints, endpoint)
   if (found.managed) return found.model
   if (isLocalMode(config) && endpoint === LOCAL_MODEL_NAME) return LOCAL_MODEL_NAME
   if (config.SAGEMAKER_MODEL_NAME !== undefined) return config.SAGEMAKER_MODEL_NAME
-  try {
-    const { EndpointConfigName } = await control.send(new DescribeEndpointCommand({ EndpointName: endpoint }))
-    const described = await control.send(new DescribeEndpointConfigCommand({ EndpointConfigName }))
-    const model = described.ProductionVariants?.[0]?.ModelName
-    if (model !== undefined) return model
-  } catch (err) {
-    throw controlPlaneError('DescribeEndpointConfig', err)
-  }
+  const model = await app.endpoints.modelOf(endpoint)
+  if (model !== undefined) return model
   throw catalogError('INVALID_REQUEST', `endpoint ${JSON.stringify(endpoint)} names no model in its endpoint config; set SAGEMAKER_MODEL_NAME`, { param: 'model' })
 }
 
@@ -99,7 +93,7 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
     prices: loadPriceTable(config.PRICES_FILE)
   })
   const files = new Files(s3, layout)
-  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, control, config, endpoint) })
+  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, config, endpoint) })
   const services: BatchServices = { datasets, jobs, layout, files, batches }
   app.decorate('batchJobs', () => services)
   // batch outputs being assembled finish before their S3 client goes (app.ts destroys it after)

@@ -4,7 +4,7 @@ import { RETRY_AFTER_FLOOR_MS } from '../batching/backoff.js'
 import { BatcherError } from '../batching/errors.js'
 import type { Params } from '../batching/payload.js'
 import type { Config } from '../config.js'
-import { endpointNames, queueMaxPerKey, tenantWeights } from '../config.js'
+import { queueMaxPerKey, tenantWeights } from '../config.js'
 import { catalogError, type CatalogError } from '../errors.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
@@ -12,16 +12,12 @@ export type ItemOutcome = { ok: true, texts: string[] } | { ok: false, error: Ca
 
 /** What the routes use: real-time generation through the micro-batcher. */
 export interface Realtime {
-  /** Served model names; the first is the default. */
-  models: string[]
-  /** Resolves `model` (or the default) or throws a 400 naming the allowed ones. */
-  resolveModel: (model: string | undefined) => string
-  /** Items that may still be queued before QUEUE_FULL. */
-  capacity: () => number
   /**
-   * Runs each input through the batcher; settles once every item has an outcome. `tenant` (the
-   * caller's key id) gets its turn among tenants and its own queue bound; a list it has no room
-   * for is refused whole with QUEUE_FULL.
+   * Runs each input through the batcher; settles once every item has an outcome. A list is
+   * admitted whole or refused whole, never half-queued: one the queue has no room for rejects
+   * with QUEUE_FULL; one `tenant` (the caller's key id, which gets its turn among tenants and its
+   * own queue bound) has no room for settles with QUEUE_FULL for every item. A single input is
+   * the batcher's to refuse.
    */
   run: (opts: { model: string, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal, tenant?: string }) => Promise<ItemOutcome[]>
   /** Stops intake, flushes the queue and waits for in-flight invocations. */
@@ -58,7 +54,6 @@ function itemOutcome (err: CatalogError | undefined): string {
 
 /** Decorates `app.realtime`; needs `app.metrics` and the invoker (the SDK's, see sagemaker/runtime.ts). */
 export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (app, { config, invoke }) => {
-  const models = endpointNames(config)
   const metrics = app.metrics
   const log = app.log.child({ component: 'batcher' })
   const batcher = new MicroBatcher({
@@ -84,16 +79,11 @@ export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (ap
   metrics.sources.inFlight = () => batcher.inFlight
 
   const realtime: Realtime = {
-    models,
     batcher,
-    resolveModel (model) {
-      if (model === undefined) return models[0] as string
-      if (models.includes(model)) return model
-      throw catalogError('INVALID_REQUEST', `body.model ${JSON.stringify(model)} is not served here; available: ${models.join(', ')}`)
-    },
-    capacity: () => config.QUEUE_MAX_SIZE - batcher.depth,
     async run ({ model, params, inputs, deadline, signal, tenant }) {
-      // all-or-nothing for a tenant too, as the routes' own capacity check is for the whole queue
+      if (inputs.length > 1 && inputs.length > batcher.room()) {
+        throw toCatalogError(new BatcherError('QUEUE_FULL', `the queue cannot take ${inputs.length} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS }))
+      }
       if (tenant !== undefined && inputs.length > 1 && inputs.length > batcher.room(tenant)) {
         const full = new BatcherError('QUEUE_FULL', `this key cannot queue ${inputs.length} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS })
         return inputs.map(() => {

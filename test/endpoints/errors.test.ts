@@ -7,7 +7,7 @@ import { pino } from 'pino'
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { DEFAULT_PRICES } from '../../src/endpoints/prices.js'
 import { InvocationLedger } from '../../src/endpoints/invocations.js'
-import { Endpoints } from '../../src/endpoints/service.js'
+import { Endpoints, ModelNotServed } from '../../src/endpoints/service.js'
 import { localApp } from '../helpers/local-app.js'
 
 const ADMIN = { id: 'ops', admin: true }
@@ -63,7 +63,10 @@ t.test('names the gateway does not own', async t => {
   t.match(await service(foreign.control).delete(ADMIN, 'theirs').catch((e: unknown) => e), { code: 'NOT_MANAGED', statusCode: 409 })
   t.match(await service(foreign.control).scale(ADMIN, 'theirs', 2).catch((e: unknown) => e), { code: 'NOT_MANAGED' })
   t.notOk(foreign.sent.includes('DeleteEndpoint'), 'never deleted')
-  t.match(await Promise.resolve(service(foreign.control).resolveModel('theirs')).catch((e: unknown) => e), { code: 'INVALID_REQUEST', message: /not served here/ }, 'an account endpoint the gateway did not deploy is not a model')
+  const notServed = await Promise.resolve(service(foreign.control).resolveModel('theirs')).catch((e: unknown) => e)
+  t.match(notServed, { code: 'INVALID_REQUEST', statusCode: 400, message: /^body\.model "theirs" is not served here/ }, 'an account endpoint the gateway did not deploy is not a model')
+  t.ok(notServed instanceof ModelNotServed, 'the resolver\'s own refusal, which each contract renders')
+  t.match(notServed, { model: 'theirs', reason: /^is not served here; available: prod-flan/, param: 'model' })
 })
 
 t.test('deleting an endpoint under queued requests: each settles, 200 or 503, none hangs', async t => {

@@ -1,0 +1,51 @@
+// An endpoint deployed outside the gateway (SAGEMAKER_ENDPOINT_NAME), on the local stack through
+// the real SDK: its endpoint config and its model have names of their own, and what the gateway
+// reports as its `model` is the model (the config's first production variant,
+// DescribeEndpointConfig → ProductionVariants[0].ModelName), the one Batch Transform needs too.
+import t from 'tap'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, waitUntilEndpointInService } from '@aws-sdk/client-sagemaker'
+import { buildApp } from '../../src/app.js'
+import { testConfig } from '../../src/config.js'
+import { startLocalStack } from '../../src/local/stack.js'
+import { createControlClient } from '../../src/sagemaker/clients.js'
+import { batchLine, openAiClient, uploadBatchFile, waitForBatch } from '../helpers/openai.js'
+
+const ROLE = 'arn:aws:iam::000000000000:role/service-role/AmazonSageMaker-ExecutionRole'
+const CONTAINER = { Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04', ModelDataUrl: 's3://jumpstart-cache-prod-us-east-1/huggingface-infer/prepack/v1.0.2/infer-prepack-huggingface-text2text-flan-t5-xl.tar.gz' }
+
+t.test('an endpoint the gateway did not deploy: `model` is the model its endpoint config serves, not the config', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 't2t-unmanaged-'))
+  const stack = await startLocalStack(testConfig({ LOCAL_DATA_DIR: dir, LOCAL_ENDPOINT_TRANSITION_MS: 100 }))
+  const sm = createControlClient(stack.awsTarget)
+  await sm.send(new CreateModelCommand({ ModelName: 'their-model', PrimaryContainer: CONTAINER, ExecutionRoleArn: ROLE }))
+  await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'their-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'their-model', InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1 }] }))
+  await sm.send(new CreateEndpointCommand({ EndpointName: 'their-endpoint', EndpointConfigName: 'their-config' }))
+  await waitUntilEndpointInService({ client: sm, maxWaitTime: 20, minDelay: 0.1, maxDelay: 0.2 }, { EndpointName: 'their-endpoint' })
+  // AWS mode against the local stack: the endpoint is configured, not deployed through the gateway
+  const app = await buildApp(testConfig({ LOCAL_DATA_DIR: dir, SAGEMAKER_ENDPOINT_NAME: 'their-endpoint', ENDPOINT_CACHE_MS: 0 }), { aws: stack.awsTarget })
+  t.teardown(async () => {
+    await app.close()
+    sm.destroy()
+    await stack.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+
+  const one = await app.inject({ method: 'GET', url: '/v1/endpoints/their-endpoint' })
+  t.equal(one.statusCode, 200, one.body)
+  t.match(one.json(), { name: 'their-endpoint', status: 'InService', managed: false, model: 'their-model' })
+  const listed = (await app.inject({ method: 'GET', url: '/v1/endpoints' })).json().endpoints as Array<{ name: string, model: string }>
+  t.same(listed.map(e => [e.name, e.model]), [['their-endpoint', 'their-model']], 'the listing says the same')
+
+  // a batch on it runs its job on that model (the same lookup)
+  const client = openAiClient(url, 'any')
+  const file = await uploadBatchFile(client, [batchLine('a', { model: 'their-endpoint', prompt: 'The bridge reopened today. Traffic was heavy.', max_tokens: 4 })])
+  const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/completions', completion_window: '24h' })
+  const { batch } = await waitForBatch(client, created.id)
+  t.equal(batch.status, 'completed')
+  const jobs = (await app.inject({ method: 'GET', url: '/v1/transform-jobs' })).json().jobs as Array<{ model: string }>
+  t.same(jobs.map(j => j.model), ['their-model'], 'the job ran on the endpoint\'s model')
+})

@@ -19,7 +19,7 @@ import { serializeError } from './util/redact-aws.js'
 import { isProtectedRoute } from './http/access.js'
 import { bodyBudgetPlugin } from './http/body-budget.js'
 import { installErrorHandlers } from './http/errors.js'
-import { drainOversizedBodies } from './http/drain-oversized.js'
+import { lingerAfterEarlyAnswers } from './http/lingering-close.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
 import { registerOpenApi } from './http/openapi.js'
 import { validatorCompiler } from './http/validation.js'
@@ -115,7 +115,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // JSON only: a text/plain body would otherwise reach validation as a string
   app.removeContentTypeParser('text/plain')
   useDepthCheckedJsonParser(app)
-  drainOversizedBodies(app)
+  lingerAfterEarlyAnswers(app)
   app.addSchema(ErrorResponse)
   app.addSchema(OpenAiErrorResponse)
 

@@ -6,10 +6,13 @@
  *   bytes, reserved from `content-length` before a byte is read (for a chunked body, as its
  *   bytes arrive) and released when the response is done. A body that does not fit is
  *   refused with 503 BODIES_BUSY and Retry-After, unread; one that could never fit is a 413.
+ *   The rest of a refused body is read and dropped after the answer, never held
+ *   (lingering-close.ts), so a caller that writes it all before reading still reads the 503.
  * - time: a JSON body must arrive whole within BODY_TIMEOUT_MS; a streamed body (a dataset
  *   upload) must keep up DATASET_MIN_BYTES_PER_SECOND over each DATASET_RATE_WINDOW_MS
  *   (the first window is its grace period). Past either it is cut with 408 REQUEST_TIMEOUT
- *   and the connection is closed, which frees its slot.
+ *   and the connection is closed at once (no lingering for a caller already too slow), which
+ *   frees its slot.
  *
  * Node's own server-wide `requestTimeout` cannot do this: it would also cut long, healthy
  * dataset uploads, and Node only checks it every 30 s.
@@ -20,6 +23,7 @@ import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { catalogError, type CatalogError } from '../errors.js'
+import { closeWithoutLinger } from './lingering-close.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -114,6 +118,7 @@ export const bodyBudgetPlugin = fp<{ config: Config }>(async (app, { config }) =
     const cut = (err: CatalogError): void => {
       if (body.destroyed || body.writableFinished) return
       request.log.warn({ code: err.code, bytes: body.bytes, ms: Date.now() - started }, 'slow request body cut')
+      closeWithoutLinger(request.raw)
       body.cut(refuse(reply, err))
     }
     let timer: NodeJS.Timeout | undefined
@@ -149,7 +154,7 @@ function bodiesBusy (memory: MemoryBudget, bytes: number): CatalogError {
     { retryAfterSeconds: BODIES_BUSY_RETRY_AFTER_S })
 }
 
-/** The rest of a refused body is never read: the connection closes after the reply. */
+/** The connection closes after the reply: the rest of a refused body is dropped, never parsed. */
 function refuse (reply: FastifyReply, err: CatalogError): CatalogError {
   void reply.header('connection', 'close')
   return err

@@ -16,7 +16,8 @@ export const FLUSH_POLICIES = ['learned', 'adaptive', 'eager', 'wait'] as const
  *   share — instead of one batch of C on one slot while the others idle. When more than a share
  *   per free slot waits, the free slots split it all rather than leave a remainder behind for
  *   a busy slot; where the learnt curve says a bigger batch costs under 5% more latency (a
- *   base-dominated endpoint), batches grow to that size instead. Nothing to tune.
+ *   base-dominated endpoint), batches take up to that size from what is queued (never waiting
+ *   for it). Nothing to tune.
  * - `eager`: at once, everything queued (up to maxSize). No batching delay at low load, and
  *   batches grow by themselves under load; at moderate load slots go to small batches.
  * - `wait`: only at `maxSize` items, `maxBytes`, or once the oldest item has waited
@@ -109,7 +110,11 @@ export function batchTarget (view: Pick<PartitionView, 'population' | 'totalPopu
 }
 
 function decideLearned (view: PartitionView): FlushDecision {
-  const share = batchTarget(view)
+  // company is waited for up to the even share only; the wider target of a base-dominated
+  // endpoint is taken from what is already queued, never waited for (a wait on every batch
+  // costs more than the invocations it saves)
+  const share = evenShare(view)
+  const target = batchTarget(view)
   // more than a share each for the free slots: what a free slot leaves behind waits for a busy
   // one to finish, a whole invocation later, so the free slots take it along instead (groups of
   // callers merge until there are no more groups than slots, instead of locking into fragments)
@@ -119,7 +124,7 @@ function decideLearned (view: PartitionView): FlushDecision {
   const patienceMs = view.fit !== undefined ? Math.min(view.maxWaitMs, view.fit.baseMs) : view.inFlight > 0 ? view.maxWaitMs : 0
   // slots that free within that patience count as free (several answers land at once)
   const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
-  if (view.queued >= share || view.bytesFull) return { take: Math.min(view.maxSize, Math.max(share, Math.ceil(view.queued / free))) }
+  if (view.queued >= share || view.bytesFull) return { take: Math.min(view.maxSize, Math.max(target, Math.ceil(view.queued / free))) }
   // callers of this partition not here now but here of late (in a closed loop, on their way
   // back), or at the rate items arrive, at least one more within the patience
   const inTransit = view.population - view.queued - view.inFlightItems

@@ -58,6 +58,11 @@ t.test("'learned': waits for the rest of a share only while callers are expected
   t.same(decideFlush('learned', { ...back, queued: 8 }), { take: 8 }, 'a full share goes at once')
   t.same(decideFlush('learned', { ...back, bytesFull: true }), { take: 8 }, 'so does a payload at maxBytes')
   t.same(decideFlush('learned', { ...back, draining: true }), { take: 32 }, 'draining: no waiting at all')
+  // base-dominated (200 + 0.5·B, target 28 for 32 callers): the even share of 8 is what is waited for
+  const flat = { ...back, fit: { baseMs: 200, perItemMs: 0.5, samples: 32, minItems: 2, maxItems: 32 } }
+  t.same(decideFlush('learned', { ...flat, queued: 8 }), { take: 28 }, 'base-dominated: a share is there, so it goes, with up to the wider target')
+  t.same(decideFlush('learned', { ...flat, queued: 20 }), { take: 28 }, 'base-dominated: what is queued goes up to the target')
+  t.same(decideFlush('learned', { ...flat, queued: 4 }), { until: 1010 }, 'base-dominated: company is waited for up to the even share only')
 })
 
 t.test('the other policies decide as before', async (t) => {

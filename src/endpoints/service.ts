@@ -83,6 +83,8 @@ export interface EndpointsOptions {
   staticNames: readonly string[]
   /** Static names SageMaker does not describe (the local stack's built-in endpoint). */
   builtIn?: readonly string[]
+  /** SAGEMAKER_MODEL_NAME: the SageMaker model behind the static names (not the built-in ones), when set. */
+  staticModel?: string
   invocations: InvocationLedger
   log: FastifyBaseLogger
   /** ms a description is reused for routing; a few seconds. */
@@ -117,6 +119,7 @@ export class Endpoints {
   private readonly prices: PriceTable
   private readonly staticNames: readonly string[]
   private readonly builtIn: ReadonlySet<string>
+  private readonly staticModel: string | undefined
   private readonly invocations: InvocationLedger
   private readonly log: FastifyBaseLogger
   private readonly cacheMs: number
@@ -134,6 +137,7 @@ export class Endpoints {
     this.prices = opts.prices
     this.staticNames = opts.staticNames
     this.builtIn = new Set(opts.builtIn ?? [])
+    this.staticModel = opts.staticModel
     this.invocations = opts.invocations
     this.log = opts.log
     this.cacheMs = opts.cacheMs
@@ -252,16 +256,19 @@ export class Endpoints {
   }
 
   /**
-   * The SageMaker model endpoint `name` serves: the one the gateway deployed it with (its tags),
-   * else the one its endpoint config's first production variant names (DescribeEndpointConfig,
-   * ProductionVariants[0].ModelName), as for an endpoint deployed elsewhere; the local stack's
-   * built-in endpoint serves the model of its name. Undefined when there is no such endpoint or
-   * SageMaker names no model for it. A Batch Transform job on the endpoint needs this name.
+   * The SageMaker model endpoint `name` serves, as a Batch Transform job on it needs it: the one
+   * the gateway deployed it with (its tags); the local stack's built-in endpoint serves the
+   * model of its name; a static name serves SAGEMAKER_MODEL_NAME when that is set; else the one
+   * its endpoint config's first production variant names (DescribeEndpointConfig,
+   * ProductionVariants[0].ModelName), as for an endpoint deployed elsewhere. Undefined when
+   * there is no such endpoint or SageMaker names no model for it.
    */
   async modelOf (name: string): Promise<string | undefined> {
     if (this.builtIn.has(name)) return name
     const found = await this.describe(name)
-    return found === undefined ? undefined : await this.servedModel(found)
+    if (found === undefined) return undefined
+    if (!found.meta.managed && this.staticModel !== undefined && this.staticNames.includes(name)) return this.staticModel
+    return await this.servedModel(found)
   }
 
   /** Managed endpoints (admins: every status; others: InService), then the static ones. */

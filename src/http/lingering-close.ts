@@ -45,9 +45,9 @@ export function lingerAfterEarlyAnswers (app: FastifyInstance): void {
   const lingering = new Set<Socket>()
   app.addHook('onSend', (request, reply, payload, done) => {
     const raw = request.raw
-    // only a real TCP socket can be reset (app.inject's is a mock); a body that has all arrived
-    // leaves nothing unread
-    if (raw.socket instanceof Socket && !raw.complete && hasBody(raw) && !cutAtOnce.has(raw)) {
+    // a body that has all arrived leaves nothing unread (every usual request: checked first);
+    // only a real TCP socket can be reset (app.inject's is a mock)
+    if (!raw.complete && raw.socket instanceof Socket && hasBody(raw) && !cutAtOnce.has(raw)) {
       void reply.header('connection', 'close')
       lingerOnClose(request, boundMs, lingering)
     }

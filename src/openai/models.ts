@@ -7,7 +7,7 @@ import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
  * `param: model`, which OpenAI's shape renders as model_not_found (the client's NotFoundError).
  */
 function modelNotFound (model: string, reason: string, cause?: unknown): CatalogError {
-  return catalogError('ENDPOINT_NOT_FOUND', `model ${JSON.stringify(model)} ${reason}`, { param: 'model', ...(cause !== undefined ? { cause } : {}) })
+  return catalogError('ENDPOINT_NOT_FOUND', `model ${JSON.stringify(model)} ${reason}`, { param: 'model', cause })
 }
 
 /**

@@ -42,17 +42,9 @@ export interface BatchJobsPluginOptions {
   control: SageMakerClient
 }
 
-/**
- * The SageMaker model an InService endpoint serves: the gateway's own endpoints record it, the
- * local stack's built-in endpoint serves the model of its name, SAGEMAKER_MODEL_NAME is the
- * model of the configured endpoints, else the endpoints service says (endpoints.modelOf: the
- * endpoint config's first production variant).
- */
-async function modelBehind (app: FastifyInstance, config: Config, endpoint: string): Promise<string> {
-  const found = await servingEndpoint(app.endpoints, endpoint)
-  if (found.managed) return found.model
-  if (isLocalMode(config) && endpoint === LOCAL_MODEL_NAME) return LOCAL_MODEL_NAME
-  if (config.SAGEMAKER_MODEL_NAME !== undefined) return config.SAGEMAKER_MODEL_NAME
+/** The SageMaker model an InService endpoint serves (endpoints.modelOf), for the transform jobs of a batch on it. */
+async function modelBehind (app: FastifyInstance, endpoint: string): Promise<string> {
+  await servingEndpoint(app.endpoints, endpoint)
   const model = await app.endpoints.modelOf(endpoint)
   if (model !== undefined) return model
   throw catalogError('INVALID_REQUEST', `endpoint ${JSON.stringify(endpoint)} names no model in its endpoint config; set SAGEMAKER_MODEL_NAME`, { param: 'model' })
@@ -93,7 +85,7 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
     prices: loadPriceTable(config.PRICES_FILE)
   })
   const files = new Files(s3, layout)
-  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, config, endpoint) })
+  const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, endpoint) })
   const services: BatchServices = { datasets, jobs, layout, files, batches }
   app.decorate('batchJobs', () => services)
   // batch outputs being assembled finish before their S3 client goes (app.ts destroys it after)

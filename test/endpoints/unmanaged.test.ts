@@ -7,7 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, waitUntilEndpointInService } from '@aws-sdk/client-sagemaker'
+import pino from 'pino'
 import { buildApp } from '../../src/app.js'
+import { Endpoints, InvocationLedger } from '../../src/endpoints/index.js'
+import { DEFAULT_PRICES } from '../../src/endpoints/prices.js'
 import { testConfig } from '../../src/config.js'
 import { startLocalStack } from '../../src/local/stack.js'
 import { createControlClient } from '../../src/sagemaker/clients.js'
@@ -48,4 +51,14 @@ t.test('an endpoint the gateway did not deploy: `model` is the model its endpoin
   t.equal(batch.status, 'completed')
   const jobs = (await app.inject({ method: 'GET', url: '/v1/transform-jobs' })).json().jobs as Array<{ model: string }>
   t.same(jobs.map(j => j.model), ['their-model'], 'the job ran on the endpoint\'s model')
+
+  // SAGEMAKER_MODEL_NAME names the model behind the configured endpoints, ahead of their config;
+  // the view still reports what SageMaker says
+  const service = (staticModel?: string): Endpoints => new Endpoints({
+    control: sm, prices: DEFAULT_PRICES, staticNames: ['their-endpoint'], invocations: new InvocationLedger(), log: pino({ level: 'silent' }), cacheMs: 0, ...(staticModel !== undefined ? { staticModel } : {})
+  })
+  t.equal(await service().modelOf('their-endpoint'), 'their-model')
+  t.equal(await service('pinned-model').modelOf('their-endpoint'), 'pinned-model', 'SAGEMAKER_MODEL_NAME first')
+  t.equal(await service('pinned-model').modelOf('no-such-endpoint'), undefined, 'an endpoint that does not exist has no model')
+  t.match(await service('pinned-model').get('their-endpoint'), { model: 'their-model' }, 'the view says what SageMaker says')
 })

@@ -19,6 +19,7 @@ import type { Dirent } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { basename, join } from 'node:path'
+import { mapLimit } from '../util/map-limit.js'
 import { newRequestId } from './wire.js'
 
 /** What the listing needs of s3rver's FilesystemStore (s3rver's types do not declare `store`). */
@@ -118,18 +119,6 @@ function maxKeysOf (raw: string | null): number {
   return Math.min(MAX_KEYS, n)
 }
 
-async function mapLimited<T, R> (items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }))
-  return out
-}
-
 /** One page of a listing: the keys and common prefixes in S3 order, and where the next page starts. */
 export interface ListPage {
   keys: string[]
@@ -194,7 +183,7 @@ export async function answerListObjectsV2 (req: IncomingMessage, res: ServerResp
     const page = maxKeys === 0
       ? { keys: [], commonPrefixes: [] }
       : pageOf(await keysUnder(bucketDir, prefix, suffix), { prefix, delimiter, after, maxKeys })
-    const metadata = await mapLimited(page.keys, METADATA_CONCURRENCY, async (key) => await store.getMetadata(bucket, key).catch((err: NodeJS.ErrnoException) => {
+    const metadata = await mapLimit(page.keys, METADATA_CONCURRENCY, async (key) => await store.getMetadata(bucket, key).catch((err: NodeJS.ErrnoException) => {
       // deleted between the directory walk and now: not listed, as a later listing would not
       if (err.code === 'ENOENT') return undefined
       throw err

@@ -1,0 +1,112 @@
+// Lists at scale and per tenant. OpenAI's list semantics (https://platform.openai.com/docs/api-reference/files/list,
+// .../batch/list): newest first, `limit`, `after` = the last id of the previous page, `has_more`.
+// The S3 side is judged by the local S3's request log: ListObjectsV2 (prefix, start-after,
+// continuation-token: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html)
+// and GetObject, so "one tenant's list does not read the other's objects" is counted, not assumed.
+import t from 'tap'
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { S3Layout } from '../../src/jobs/layout.js'
+import { newestFirstId, type StoredFile } from '../../src/openai/files.js'
+import { createS3Client } from '../../src/sagemaker/clients.js'
+import { localApp } from '../helpers/local-app.js'
+
+const KEY_A = 'sk-tenant-a-0123456789'
+const KEY_B = 'sk-tenant-b-0123456789'
+const PER_TENANT = { a: 6_000, b: 4_000 }
+
+interface S3Call { method: string, key: string, query: URLSearchParams }
+
+/** The local S3's requests, decoded (path-style `/<bucket>/<key>?<query>`). */
+function recorder (): { calls: S3Call[], observe: (method: string, url: string) => void } {
+  const calls: S3Call[] = []
+  return {
+    calls,
+    observe: (method, url) => {
+      const q = url.indexOf('?')
+      const path = q < 0 ? url : url.slice(0, q)
+      const key = decodeURIComponent(path.split('/').slice(2).join('/'))
+      calls.push({ method, key, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) })
+    }
+  }
+}
+
+async function putAll (s3: S3Client, bucket: string, objects: ReadonlyArray<{ key: string, body: string }>, concurrency = 32): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < objects.length) {
+      const o = objects[next++] as { key: string, body: string }
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }))
+    }
+  }))
+}
+
+t.test('10,000 files of two tenants: each lists its own, every id once, newest first, across pages; one tenant\'s list reads none of the other\'s objects', async (t) => {
+  const log = recorder()
+  const { app, stack, config } = await localApp(t, { API_KEYS: `a:${KEY_A},b:${KEY_B}` }, { onS3Request: log.observe })
+  const layout = new S3Layout(stack.s3.bucket, config.S3_PREFIX)
+  const s3 = createS3Client(stack.awsTarget)
+  t.teardown(() => { s3.destroy() })
+
+  // the objects an upload writes (content under files/<tenant>/, info by id), written straight
+  // into S3: the listing is under test, not 10,000 uploads
+  const ids: Record<'a' | 'b', string[]> = { a: [], b: [] }
+  const objects: Array<{ key: string, body: string }> = []
+  const now = Date.now()
+  for (let i = 0; i < PER_TENANT.a + PER_TENANT.b; i++) {
+    const owner = i % 5 < 3 ? 'a' : 'b'
+    // interleaved in time, several per millisecond
+    const id = newestFirstId('file-', now - Math.floor(i / 3))
+    ids[owner].push(id)
+    const key = layout.fileKey(owner, id)
+    const info: StoredFile = { version: 1, id, owner, purpose: i % 7 === 0 ? 'batch_output' : 'batch', filename: `f${i}.jsonl`, bytes: 2, created_at: Math.floor(now / 1000), key }
+    objects.push({ key, body: '{}' }, { key: layout.fileInfoKey(id), body: JSON.stringify(info) })
+  }
+  let t0 = Date.now()
+  await putAll(s3, stack.s3.bucket, objects)
+  t.comment(`put ${Date.now() - t0} ms`); t0 = Date.now()
+
+  const list = async (key: string, query: string): Promise<{ data: Array<{ id: string, purpose: string }>, has_more: boolean, first_id: string | null, last_id: string | null }> => {
+    const res = await app.inject({ method: 'GET', url: `/v1/files?${query}`, headers: { authorization: `Bearer ${key}` } })
+    t.equal(res.statusCode, 200, `GET /v1/files?${query}`)
+    return res.json()
+  }
+
+  for (const [tenant, key] of [['a', KEY_A], ['b', KEY_B]] as const) {
+    const seen: string[] = []
+    let after: string | undefined
+    let pages = 0
+    for (;;) {
+      const page = await list(key, `limit=1000${after !== undefined ? `&after=${after}` : ''}`)
+      pages++
+      seen.push(...page.data.map((f) => f.id))
+      t.equal(page.first_id, page.data[0]?.id ?? null)
+      t.equal(page.last_id, page.data.at(-1)?.id ?? null)
+      if (!page.has_more) break
+      after = page.last_id ?? undefined
+    }
+    t.equal(seen.length, PER_TENANT[tenant], `${tenant}: every file listed`)
+    t.equal(new Set(seen).size, seen.length, `${tenant}: each id once`)
+    // ids sort newest first; ids made in one millisecond sort by their random part, as S3 lists them
+    t.same(seen, [...ids[tenant]].sort(), `${tenant}: exactly its own files, newest first`)
+    t.equal(pages, Math.ceil(PER_TENANT[tenant] / 1000), `${tenant}: pages of 1,000`)
+  }
+
+  t.comment(`lists ${Date.now() - t0} ms`); t0 = Date.now()
+  // a purpose filter pages too, over the tenant's own files only
+  const outputs = await list(KEY_B, 'purpose=batch_output&limit=10000')
+  t.ok(outputs.data.length > 0 && outputs.data.every((f) => f.purpose === 'batch_output'), 'purpose=batch_output: only those')
+
+  t.comment(`purpose ${Date.now() - t0} ms`)
+  // b's `?limit=1`: what S3 was asked
+  log.calls.length = 0
+  const one = await list(KEY_B, 'limit=1')
+  t.equal(one.data.length, 1)
+  t.equal(one.has_more, true)
+  const lists = log.calls.filter((c) => c.method === 'GET' && c.query.get('list-type') === '2')
+  const gets = log.calls.filter((c) => c.method === 'GET' && c.query.get('list-type') === null)
+  t.ok(lists.length >= 1 && lists.every((c) => c.query.get('prefix') === layout.tenantFilesRoot('b')), `ListObjectsV2 of b's prefix only (${lists.map(c => c.query.get('prefix') ?? '').join(', ')})`)
+  t.ok(lists.every((c) => Number(c.query.get('max-keys')) <= 2), 'a page of at most limit + 1 keys')
+  const bInfos = new Set(ids.b.map((id) => layout.fileInfoKey(id)))
+  t.ok(gets.length <= 2 && gets.every((c) => bInfos.has(c.key)), `GetObject of b's own file infos only, at most 2 (${gets.map(c => c.key).join(', ')})`)
+  t.equal(log.calls.length, lists.length + gets.length, 'nothing else')
+})

@@ -6,7 +6,8 @@
 import t from 'tap'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { buildApp } from '../../src/app.js'
 import { S3Layout } from '../../src/jobs/layout.js'
 import { newestFirstId, type StoredFile } from '../../src/openai/files.js'
 import { createS3Client } from '../../src/sagemaker/clients.js'
@@ -123,4 +124,68 @@ t.test('10,000 files of two tenants: each lists its own, every id once, newest f
   const bInfos = new Set(ids.b.map((id) => layout.fileInfoKey(id)))
   t.ok(gets.length <= 2 && gets.every((c) => bInfos.has(c.key)), `GetObject of b's own file infos only, at most 2 (${gets.map(c => c.key).join(', ')})`)
   t.equal(log.calls.length, lists.length + gets.length, 'nothing else')
+})
+
+t.test('batches: a tenant pages through its own with `after`, reading only its index and its batches; batches stored before the index are listed after the one-time migration', async (t) => {
+  const log = recorder()
+  const { app, stack, config } = await localApp(t, { API_KEYS: `a:${KEY_A},b:${KEY_B}` }, { onS3Request: log.observe })
+  const layout = new S3Layout(stack.s3.bucket, config.S3_PREFIX)
+  const as = (key: string): { authorization: string } => ({ authorization: `Bearer ${key}` })
+  const upload = async (key: string): Promise<string> => {
+    const line = JSON.stringify({ custom_id: 'r-1', method: 'POST', url: '/v1/completions', body: { model: 'flan-t5-local', prompt: 'One sentence. Another one.', max_tokens: 5 } })
+    const boundary = 'b0undary'
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="in.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n${line}\n\r\n--${boundary}--\r\n`
+    const res = await app.inject({ method: 'POST', url: '/v1/files', headers: { ...as(key), 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: body })
+    t.equal(res.statusCode, 200, res.body)
+    return res.json().id
+  }
+  const made: Record<'a' | 'b', string[]> = { a: [], b: [] }
+  for (const [tenant, key] of [['a', KEY_A], ['b', KEY_B], ['a', KEY_A], ['b', KEY_B], ['b', KEY_B]] as const) {
+    const res = await app.inject({ method: 'POST', url: '/v1/batches', headers: as(key), payload: { input_file_id: await upload(key), endpoint: '/v1/completions', completion_window: '24h' } })
+    t.equal(res.statusCode, 200, res.body)
+    made[tenant].push(res.json().id)
+  }
+  const pageThrough = async (key: string): Promise<string[]> => {
+    const seen: string[] = []
+    let after = ''
+    for (;;) {
+      const res = await app.inject({ url: `/v1/batches?limit=1${after}`, headers: as(key) })
+      t.equal(res.statusCode, 200, res.body)
+      const page = res.json()
+      seen.push(...page.data.map((b: { id: string }) => b.id))
+      if (!page.has_more) return seen
+      after = `&after=${String(page.last_id)}`
+    }
+  }
+  // every batch ended and assembled (no background work of a's while b's list is counted); the
+  // first tenant list of a deployment also runs the one-time index migration (keys only, here)
+  for (const key of [KEY_A, KEY_B]) {
+    for (const until = Date.now() + 60_000; ;) {
+      const statuses = (await app.inject({ url: '/v1/batches?limit=100', headers: as(key) })).json().data.map((b: { status: string }) => b.status)
+      await app.batchJobs().batches.drain()
+      if (statuses.every((s: string) => s === 'completed')) break
+      if (Date.now() > until) throw new Error(`batches still ${String(statuses)}`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+  }
+  const ofB = (key: string): boolean => made.b.some((id) => key.startsWith(layout.batchRoot + id + '/') || key.includes(`/jobs/b-${id.slice('batch_'.length)}-`))
+  log.calls.length = 0
+  t.same(await pageThrough(KEY_B), [...made.b].reverse(), 'b: its 3 batches, newest first, one a page')
+  const lists = log.calls.filter((c) => c.query.get('list-type') === '2')
+  // a completed job's progress counts its output: b's own jobs' input and output are read too
+  t.ok(lists.length > 0 && lists.every((c) => c.query.get('prefix') === layout.batchIndexRoot('b') || ofB(c.query.get('prefix') ?? '')), `ListObjectsV2 of b's index and b's jobs only (${lists.map(c => c.query.get('prefix') ?? '').join(', ')})`)
+  const readOutside = log.calls.filter((c) => c.method === 'GET' && c.query.get('list-type') === null && !ofB(c.key) && c.key !== layout.batchIndexDone)
+  t.same(readOutside.map((c) => c.key), [], 'no GetObject outside b\'s batches (and their jobs)')
+  t.notOk(log.calls.some((c) => made.a.some((id) => c.key.includes(id.slice('batch_'.length)))), 'nothing of a\'s batches or their jobs was touched')
+
+  // as stored before the index: no entries, no done marker; a fresh gateway over the same S3
+  const s3 = createS3Client(stack.awsTarget)
+  t.teardown(() => { s3.destroy() })
+  for (const [tenant, ids] of Object.entries(made)) for (const id of ids) await s3.send(new DeleteObjectCommand({ Bucket: stack.s3.bucket, Key: layout.batchIndexRoot(tenant) + id }))
+  await s3.send(new DeleteObjectCommand({ Bucket: stack.s3.bucket, Key: layout.batchIndexDone }))
+  const upgraded = await buildApp(config, { aws: stack.awsTarget })
+  t.teardown(async () => { await upgraded.close() })
+  const listOf = async (key: string): Promise<string[]> => (await upgraded.inject({ url: '/v1/batches?limit=100', headers: as(key) })).json().data.map((b: { id: string }) => b.id)
+  t.same(await listOf(KEY_A), [...made.a].reverse(), 'a: its batches from before the index')
+  t.same(await listOf(KEY_B), [...made.b].reverse(), 'b: its batches from before the index')
 })

@@ -6,28 +6,15 @@
 // Judged by clients we did not write (the AWS SDK's paginator, boto3's list_objects_v2 paginator)
 // and against moto, an independent S3.
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import {
   CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client, paginateListObjectsV2, type ListObjectsV2CommandInput
 } from '@aws-sdk/client-s3'
-import { startLocalS3, type LocalS3 } from '../../src/local/s3.js'
+import { localS3 } from '../helpers/local-s3.js'
 import { LOCAL_REGION } from '../../src/local/wire.js'
 import { motoMissing, startMoto } from '../helpers/moto.js'
 
 const CREDENTIALS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }
-
-async function localS3 (t: Test): Promise<LocalS3> {
-  const dir = await mkdtemp(join(tmpdir(), 't2t-s3list-'))
-  const s3 = await startLocalS3({ directory: dir })
-  t.teardown(async () => {
-    await s3.close()
-    await rm(dir, { recursive: true, force: true })
-  })
-  return s3
-}
 
 // the SDK's defaults, as a user's client has them (no checksum settings: ListObjectsV2 has none)
 function client (t: Test, endpoint: string): S3Client {

@@ -154,13 +154,13 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: [TAG, 'evaluation'],
       operationId: 'evaluateTransformJob',
       summary: 'ROUGE of a finished job\'s results against references',
-      description: 'Predictions are each record\'s generated_texts[0]; references default to those given at submission (400 if there were none). The evaluation is the one of POST /v1/evaluate. 409 JOB_NOT_COMPLETE while the job runs.',
+      description: 'Predictions are each record\'s generated_texts[0]; references default to those given at submission (400 if there were none). The evaluation is the one of POST /v1/evaluate. 409 JOB_NOT_COMPLETE while the job runs; 409 NO_PREDICTIONS when it has ended with no output line for any record (records missing only in part are listed as missing).',
       security: BEARER_AUTH,
       params: JobNameParams,
       body: JobEvaluationBody,
       response: {
         200: jsonResponse('Mean ROUGE scores of the job\'s predictions by type, with the ids that could not be joined.', EvaluationResponse),
-        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_S3_URI', 'S3_URI_NOT_ALLOWED', 'S3_OBJECT_NOT_FOUND', 'JOB_NOT_FOUND', 'JOB_NOT_COMPLETE', 'TEXT_TOO_LONG', ...BACKEND_ERRORS)
+        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_S3_URI', 'S3_URI_NOT_ALLOWED', 'S3_OBJECT_NOT_FOUND', 'JOB_NOT_FOUND', 'JOB_NOT_COMPLETE', 'NO_PREDICTIONS', 'TEXT_TOO_LONG', ...BACKEND_ERRORS)
       }
     }
   }, async (request) => {

@@ -44,6 +44,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   JOB_NOT_FOUND: { meaning: 'no transform job of this gateway has that name', example: 'no transform job named "cnn-eval-1"' },
   REQUEST_TIMEOUT: { meaning: 'the request body arrived too slowly (BODY_TIMEOUT_MS for JSON bodies, DATASET_MIN_BYTES_PER_SECOND for uploads); the connection is closed', example: 'the request body did not arrive within BODY_TIMEOUT_MS (60000 ms); 120 bytes were received' },
   JOB_NOT_COMPLETE: { meaning: 'the job is still InProgress or Stopping', example: 'transform job "cnn-eval-1" is InProgress; results are available once it has ended' },
+  NO_PREDICTIONS: { meaning: 'the job has ended but its output holds no prediction for any record: there is nothing to score', example: 'transform job "cnn-eval-1" is Completed but its output holds no prediction for any of its 30 records; there is nothing to evaluate' },
   CONFLICT: { meaning: 'the request contradicts the job\'s state or an existing job', example: 'transform job "cnn-eval-1" already exists for a different request (same name); use a new name for a new job' },
   CANCELLED: { meaning: 'the client went away before the answer (nobody reads this reply)', example: 'cancelled by the caller' },
   BODY_TOO_LARGE: { meaning: 'the request body exceeds this route\'s limit', example: 'request body is larger than this route accepts: Request body is too large' },

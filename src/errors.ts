@@ -23,6 +23,8 @@ export const Errors = {
   // a request body arrived too slowly (BODY_TIMEOUT_MS, DATASET_MIN_BYTES_PER_SECOND); the connection is closed
   REQUEST_TIMEOUT: make('REQUEST_TIMEOUT', 408),
   JOB_NOT_COMPLETE: make('JOB_NOT_COMPLETE', 409),
+  // the job ended but its output holds no prediction at all: an evaluation would score nothing
+  NO_PREDICTIONS: make('NO_PREDICTIONS', 409),
   CONFLICT: make('CONFLICT', 409),
   // nginx's 'client closed request': the caller went away, nobody reads this response
   CANCELLED: make('CANCELLED', 499),

@@ -14,6 +14,7 @@ export type JobsErrorCode =
   | 'DATASET_INVALID'
   | 'JOB_NOT_FOUND'
   | 'JOB_NOT_COMPLETE'
+  | 'NO_PREDICTIONS'
   | 'CONFLICT'
   | 'UPSTREAM_ERROR'
 

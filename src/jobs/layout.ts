@@ -13,14 +13,21 @@
  *   jobs/<name>/<submission>/references.jsonl  inline references {"id","text"}
  *   jobs/<name>/<submission>/output/           the job's S3OutputPath (only <input>.out, as SageMaker writes)
  *   files/<tenant>/<file id>.jsonl             OpenAI files of one tenant (batch inputs as uploaded,
- *                                              batch outputs and error files as assembled)
+ *                                              batch outputs and error files as assembled); also
+ *                                              the tenant's file list (newest first)
  *   file-info/<file id>.json                   each file's object and owner (by id: any replica,
  *                                              any admin finds it without knowing the tenant)
+ *   batch-index/<tenant>/<batch id>            empty: the tenant's batch list (newest first)
+ *   batch-index.done                           written once every batch from before the index
+ *                                              has its entry (see src/openai/batches.ts)
  *   batches/<batch id>/manifest.json           an OpenAI batch: owner, input file, jobs and their
  *                                              lines (see src/openai/batches.ts), never changed
  *   batches/<batch id>/lines.jsonl             per input line: custom_id, group, what the output needs
  *   batches/<batch id>/cancel.json             written once when the batch is cancelled
  *   batches/<batch id>/result.json             written last when its output files exist
+ *
+ * A tenant's list reads keys under its own prefix only (files/<tenant>/, batch-index/<tenant>/),
+ * so one tenant's list costs the same whatever the others store; by-id objects stay by id.
  *
  * `submission` is random per accepted POST, so a repeat (or a racing twin) of a submission
  * never overwrites the input of the job that won the name. Dataset info lives outside
@@ -131,7 +138,12 @@ export class S3Layout {
     return this.key('file-info', `${id}.json`)
   }
 
-  /** Key prefix of every file's info, listed newest first (file ids sort that way). */
+  /** Key prefix of `tenant`'s file contents (`<id>.jsonl`), listed newest first (file ids sort that way). */
+  tenantFilesRoot (tenant: string): string {
+    return this.key('files', tenant) + '/'
+  }
+
+  /** Key prefix of every file's info (all tenants'), listed newest first. */
   get fileInfoRoot (): string {
     return this.key('file-info') + '/'
   }
@@ -145,6 +157,21 @@ export class S3Layout {
   /** Key prefix of every batch, listed newest first (batch ids sort that way). */
   get batchRoot (): string {
     return this.key('batches') + '/'
+  }
+
+  /** Key prefix of `tenant`'s batch index entries (`<batch id>`, empty objects), newest first. */
+  batchIndexRoot (tenant: string): string {
+    return this.key('batch-index', tenant) + '/'
+  }
+
+  /** Key prefix of every tenant's batch index. */
+  get batchIndexAll (): string {
+    return this.key('batch-index') + '/'
+  }
+
+  /** Written once every batch stored before the index existed has its index entry. */
+  get batchIndexDone (): string {
+    return this.key('batch-index.done')
   }
 
   private key (...parts: string[]): string {

@@ -33,9 +33,12 @@ import { readReferences, requireObjects, type Reference } from './references.js'
 import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
 import { jobResults, type JoinStats, type ResultLine } from './results.js'
 import { jobView, type OwnedJob } from './view.js'
+import { mapLimit } from '../util/map-limit.js'
 
 /** Jobs described at once while listing. */
 const LIST_CONCURRENCY = 8
+// completed jobs whose output record count is kept (a number and a key each)
+const PROCESSED_CACHE = 10_000
 /** ListTransformJobs calls per page of ours, at most (others' jobs are skipped). */
 const LIST_ROUNDS = 5
 
@@ -77,6 +80,8 @@ export class TransformJobs {
   private readonly checks: RequestChecks
   private readonly log: FastifyBaseLogger
   private readonly prices: PriceTable | undefined
+  /** Output record counts of completed jobs, by submission (see processedOf), oldest first. */
+  private readonly processed = new Map<string, number>()
 
   constructor (opts: TransformJobsOptions) {
     this.prices = opts.prices
@@ -179,7 +184,7 @@ export class TransformJobs {
     const ours = existing?.TransformOutput?.S3OutputPath === ctx.manifest.output.s3Uri
     if (existing !== undefined && ours) {
       this.log.info({ job: name, err: awsName(err) }, 'transform job created (confirmed after an unclear answer)')
-      return { job: this.toJob({ description: existing, manifest: ctx.manifest, submission }), replayed: false }
+      return { job: await this.toJob({ description: existing, manifest: ctx.manifest, submission }), replayed: false }
     }
     const status = awsStatus(err)
     const definite = existing !== undefined || (status !== undefined && status >= 400 && status < 500)
@@ -195,12 +200,12 @@ export class TransformJobs {
   private async ownJob (name: string, manifest: Manifest, submission: Submission): Promise<TransformJob> {
     const description = await this.describe(name)
     if (description === undefined) throw jobsError('UPSTREAM_ERROR', `SageMaker does not describe job ${JSON.stringify(name)} it has just created`)
-    return this.toJob({ description, manifest, submission })
+    return await this.toJob({ description, manifest, submission })
   }
 
   /** One job (404 JOB_NOT_FOUND when SageMaker has none by that name, the gateway did not make it, or `tenant` may not see it). */
   async get (tenant: Tenant, name: string): Promise<TransformJob> {
-    return this.toJob(await this.owned(name, tenant))
+    return await this.toJob(await this.owned(name, tenant))
   }
 
   /**
@@ -230,7 +235,7 @@ export class TransformJobs {
       }
       const summaries = page.TransformJobSummaries ?? []
       const found = await mapLimit(summaries, LIST_CONCURRENCY, async (s: TransformJobSummary) => await this.ownedOrUndefined(s.TransformJobName ?? '', tenant))
-      for (const job of found) if (job !== undefined) jobs.push(this.toJob(job))
+      jobs.push(...await mapLimit(found.filter((j): j is OwnedJob => j !== undefined), LIST_CONCURRENCY, async (job) => await this.toJob(job)))
       token = page.NextToken
       if (token === undefined || token === '' || jobs.length >= query.limit) break
     }
@@ -259,7 +264,7 @@ export class TransformJobs {
       }
     }
     this.log.info({ job: name, status: job.description.TransformJobStatus }, 'transform job stop requested')
-    return this.toJob(job)
+    return await this.toJob(job)
   }
 
   /**
@@ -268,7 +273,7 @@ export class TransformJobs {
    */
   async results (tenant: Tenant, name: string, stats?: JoinStats): Promise<{ job: TransformJob, lines: AsyncGenerator<ResultLine> }> {
     const owned = await this.owned(name, tenant)
-    return { job: this.toJob(owned), lines: this.resultsOf(owned, stats) }
+    return { job: await this.toJob(owned), lines: this.resultsOf(owned, stats) }
   }
 
   /**
@@ -298,19 +303,44 @@ export class TransformJobs {
     }
     const predictions: EvaluationInputs['predictions'] = []
     const seen = new Set<string>()
+    let records = 0
     for await (const line of lines) {
+      records++
       // a record without output has no prediction: the evaluation lists it as missing
       if (!('generated_texts' in line) || seen.has(String(line.id))) continue
       seen.add(String(line.id))
       predictions.push({ id: line.id, text: line.generated_texts[0] ?? '' })
+    }
+    if (predictions.length === 0) {
+      // ROUGE 0 over nothing would read as a model that scored 0: it is a job with no output
+      const status = owned.description.TransformJobStatus ?? 'ended'
+      throw jobsError('NO_PREDICTIONS', `transform job ${show(name)} is ${status} but its output holds no prediction for any of its ${records} records; there is nothing to evaluate`)
     }
     return { predictions, references }
   }
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private toJob (job: OwnedJob): TransformJob {
-    return jobView(job, this.prices)
+  private async toJob (job: OwnedJob): Promise<TransformJob> {
+    return jobView(job, this.prices, await this.processedOf(job))
+  }
+
+  /**
+   * How many input records a Completed job's output holds (records joined to an output line),
+   * counted by reading it: SageMaker (and moto) can report Completed with output missing. A
+   * completed job's output no longer changes, so the count is kept (the last PROCESSED_CACHE
+   * jobs) rather than read again on every view.
+   */
+  private async processedOf (job: OwnedJob): Promise<number | undefined> {
+    if (job.description.TransformJobStatus !== 'Completed') return undefined
+    const key = job.submission.base
+    const cached = this.processed.get(key)
+    if (cached !== undefined) return cached
+    let count = 0
+    for await (const line of this.resultsOf(job)) if ('generated_texts' in line) count++
+    this.processed.set(key, count)
+    if (this.processed.size > PROCESSED_CACHE) this.processed.delete(this.processed.keys().next().value as string)
+    return count
   }
 
   /** 409 unless the job has ended; then its results joined to its input, lazily. */
@@ -347,7 +377,7 @@ export class TransformJobs {
       throw jobsError('CONFLICT', `transform job ${show(name)} already exists for a different request (same ${via}); use a new ${via} for a new job`)
     }
     this.log.info({ job: name }, 'transform job repeat: returning the existing job')
-    return this.toJob(owned)
+    return await this.toJob(owned)
   }
 
   /** Best-effort removal of a submission's objects (the job was not created). */
@@ -429,18 +459,4 @@ export class TransformJobs {
     if (manifest.name.toLowerCase() !== name.toLowerCase()) return undefined
     return { description, manifest, submission }
   }
-}
-
-/** Maps with at most `limit` calls in flight, keeping order. */
-async function mapLimit<T, R> (items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
 }

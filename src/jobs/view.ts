@@ -23,19 +23,20 @@ export interface OwnedJob {
 /**
  * Progress where it can be honestly known, the same on AWS and locally: SageMaker reports
  * nothing between InProgress and Completed (DescribeTransformJob has no record count, and a
- * job writes its `<input>.out` objects only as whole files), so `{processed: total, total}`
- * once Completed with a known record count, else none.
+ * job writes its `<input>.out` objects only as whole files), so none until Completed; then
+ * `processed` is what the output holds (`processed`, counted by the caller), which may be fewer
+ * than `total`: a job can complete with output missing.
  */
-export function jobProgress (job: OwnedJob): { processed: number, total: number } | undefined {
+export function jobProgress (job: OwnedJob, processed: number | undefined): { processed: number, total: number } | undefined {
   const total = job.manifest.input.recordCount
-  return job.description.TransformJobStatus === 'Completed' && total !== undefined ? { processed: total, total } : undefined
+  return job.description.TransformJobStatus === 'Completed' && total !== undefined && processed !== undefined ? { processed, total } : undefined
 }
 
-/** The API's job: SageMaker's status and times, the manifest's facts (and `usage` when prices are known). */
-export function jobView (job: OwnedJob, prices: PriceTable | undefined): TransformJob {
+/** The API's job: SageMaker's status and times, the manifest's facts, progress (`processed`: records the output holds, once Completed), and `usage` when prices are known. */
+export function jobView (job: OwnedJob, prices: PriceTable | undefined, processed?: number): TransformJob {
   const d = job.description
   const m = job.manifest
-  const progress = jobProgress(job)
+  const progress = jobProgress(job, processed)
   const startedAt = iso(d.TransformStartTime)
   const endedAt = iso(d.TransformEndTime)
   return {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import S3rver from 's3rver'
+import { answerListObjectsV2, isListObjectsV2, storeOf } from './s3-list.js'
 import { listenOn } from './wire.js'
 
 /** The bucket local mode keeps datasets, job inputs, manifests and outputs in. */
@@ -59,8 +60,11 @@ function createBucketName (req: IncomingMessage): string | undefined {
   return name !== undefined && BUCKET_NAME.test(name) ? name : undefined
 }
 
+/** Sees each request the local S3 receives (method and path with query), before it is answered: tests count S3 calls with it. */
+export type S3RequestObserver = (method: string, url: string) => void
+
 /** Starts s3rver with the local bucket created; objects survive restarts (same directory). */
-export async function startLocalS3 (opts: { directory: string, host?: string, port?: number, bucket?: string }): Promise<LocalS3> {
+export async function startLocalS3 (opts: { directory: string, host?: string, port?: number, bucket?: string, onRequest?: S3RequestObserver }): Promise<LocalS3> {
   const bucket = opts.bucket ?? LOCAL_BUCKET
   await mkdir(opts.directory, { recursive: true })
   const s3rver = new S3rver({
@@ -71,11 +75,17 @@ export async function startLocalS3 (opts: { directory: string, host?: string, po
   })
   await s3rver.configureBuckets()
   const handle = s3rver.callback()
+  const store = storeOf(s3rver)
   // s3rver's filesystem store keeps a bucket as the directory `<directory>/<bucket>`
   const bucketExists = async (name: string): Promise<boolean> =>
     await stat(join(opts.directory, name)).then((s) => s.isDirectory(), () => false)
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     asLocalAccount(req)
+    opts.onRequest?.(req.method ?? '', req.url ?? '')
+    if (isListObjectsV2(req)) {
+      void answerListObjectsV2(req, res, opts.directory, store)
+      return
+    }
     const name = createBucketName(req)
     if (name === undefined) {
       handle(req, res)

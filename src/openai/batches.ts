@@ -23,7 +23,8 @@ import type { S3Layout } from '../jobs/layout.js'
 import { splitLines } from '../sagemaker/lines.js'
 import { show } from '../util/json-bounds.js'
 import { MAX_RECORD_BYTES } from '../jobs/results.js'
-import { deleteObject, getStream, getText, listObjects, putText } from '../sagemaker/s3-io.js'
+import { deleteObject, getStream, getText, listObjects, putText, namesIn } from '../sagemaker/s3-io.js'
+import { firstMatching } from '../util/first-matching.js'
 import type { TransformJobs } from '../jobs/transform-jobs.js'
 import { BATCH_URLS, groupLines, readBatchLine, type BatchUrl } from './batch-lines.js'
 import { assembleBatch, batchStatus, finalStatus, type BatchLineRecord, type BatchStatus, type ErrorLine, type JobState, type OutputLine } from './batch-output.js'
@@ -112,6 +113,8 @@ const seconds = (iso: string | undefined): number | undefined => iso === undefin
 export class Batches {
   /** Assemblies running in this process, by batch id (one at a time per batch). */
   private readonly finalizing = new Map<string, Promise<void>>()
+  /** The batch index migration of this process (see indexed); undefined until a list needs it, or after it failed. */
+  private migration: Promise<void> | undefined
 
   constructor (private readonly opts: {
     s3: S3Client
@@ -174,6 +177,8 @@ export class Batches {
       jobs: groups.map((g, i) => ({ name: `b-${id.slice('batch_'.length)}-${i}`, requests: g.positions.length }))
     }
     await putText(s3, layout.bucket, keys.lines, records.map(r => JSON.stringify(r) + '\n').join(''), 'application/jsonlines')
+    // the index entry before the manifest: an entry whose manifest never came is skipped by list
+    await putText(s3, layout.bucket, layout.batchIndexRoot(tenant.id) + id, '', 'application/octet-stream')
     await putText(s3, layout.bucket, keys.manifest, JSON.stringify(manifest, null, 2) + '\n', 'application/json')
 
     for (const [i, group] of groups.entries()) {
@@ -190,6 +195,7 @@ export class Batches {
           // nothing runs yet: no batch at all, the caller hears why
           await deleteObject(s3, layout.bucket, keys.manifest).catch(() => {})
           await deleteObject(s3, layout.bucket, keys.lines).catch(() => {})
+          await deleteObject(s3, layout.bucket, layout.batchIndexRoot(tenant.id) + id).catch(() => {})
           throw err
         }
         // some jobs run: the batch fails as a whole, and those are stopped
@@ -228,23 +234,59 @@ export class Batches {
     return await this.view(tenant, manifest)
   }
 
-  /** `tenant`'s batches newest first (cursor pagination as OpenAI's). */
+  /**
+   * `tenant`'s batches newest first (cursor pagination as OpenAI's). A tenant's list reads its
+   * own keys only (batch-index/<tenant>/, then the manifests it shows); an admin's reads batches/,
+   * every tenant's.
+   */
   async list (tenant: Tenant, query: { limit: number, after?: string }): Promise<BatchList> {
     const { s3, layout } = this.opts
-    const root = layout.batchRoot
-    const data: BatchObject[] = []
-    let hasMore = false
-    // '~' sorts after every key of the `after` batch
-    const startAfter = query.after !== undefined ? `${root}${query.after}/~` : undefined
-    for await (const obj of listObjects(s3, layout.bucket, root, startAfter)) {
-      if (!obj.key.endsWith('/manifest.json')) continue
-      const id = obj.key.slice(root.length, -'/manifest.json'.length)
-      const manifest = BATCH_ID.test(id) ? await this.readManifest(id) : undefined
-      if (manifest === undefined || !canSee(tenant, manifest.owner)) continue
-      if (data.length === query.limit) { hasMore = true; break }
-      data.push(await this.view(tenant, manifest))
+    let ids: AsyncIterable<string>
+    if (tenant.admin) {
+      const root = layout.batchRoot
+      // '~' sorts after every key of the `after` batch
+      const startAfter = query.after !== undefined ? `${root}${query.after}/~` : undefined
+      ids = namesIn(listObjects(s3, layout.bucket, root, startAfter), root, '/manifest.json', BATCH_ID)
+    } else {
+      await this.indexed()
+      const root = layout.batchIndexRoot(tenant.id)
+      ids = namesIn(listObjects(s3, layout.bucket, root, query.after !== undefined ? root + query.after : undefined, query.limit + 1), root, '', BATCH_ID)
     }
-    return { object: 'list', data, has_more: hasMore, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null }
+    const found = await firstMatching(ids, query.limit + 1, async (id) => {
+      const manifest = await this.readManifest(id)
+      return manifest !== undefined && canSee(tenant, manifest.owner) ? manifest : undefined
+    })
+    const data = await Promise.all(found.slice(0, query.limit).map(async (manifest) => await this.view(tenant, manifest)))
+    return { object: 'list', data, has_more: found.length > query.limit, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null }
+  }
+
+  /**
+   * Migration of batches stored before the per-tenant index (batch-index/<tenant>/<id>): once,
+   * every batch without an entry gets one under its manifest's owner, then batch-index.done is
+   * written; later processes read that one object and list nothing. Idempotent, so replicas
+   * racing through it write the same entries. A failure is a 502 for this list and is tried
+   * again by the next.
+   */
+  private async indexed (): Promise<void> {
+    this.migration ??= this.migrateIndex().catch((err: unknown) => { this.migration = undefined; throw err })
+    await this.migration
+  }
+
+  private async migrateIndex (): Promise<void> {
+    const { s3, layout } = this.opts
+    if (await getText(s3, layout.bucket, layout.batchIndexDone) !== undefined) return
+    const entered = new Set<string>()
+    for await (const obj of listObjects(s3, layout.bucket, layout.batchIndexAll)) entered.add(obj.key.slice(obj.key.lastIndexOf('/') + 1))
+    let added = 0
+    for await (const id of namesIn(listObjects(s3, layout.bucket, layout.batchRoot), layout.batchRoot, '/manifest.json', BATCH_ID)) {
+      if (entered.has(id)) continue
+      const manifest = await this.readManifest(id)
+      if (manifest === undefined) continue
+      await putText(s3, layout.bucket, layout.batchIndexRoot(manifest.owner) + id, '', 'application/octet-stream')
+      added++
+    }
+    await putText(s3, layout.bucket, layout.batchIndexDone, JSON.stringify({ version: 1, added, at: new Date().toISOString() }) + '\n', 'application/json')
+    if (added > 0) this.opts.log.info({ added }, 'batch index: entries added for batches stored before it')
   }
 
   /** Resolves once this process's assemblies have ended (shutdown, tests). */
@@ -312,8 +354,11 @@ export class Batches {
       status = batchStatus(states, cancellingAt !== undefined, undefined)
       jobs.forEach((job, i) => {
         const requests = manifest.jobs[i]?.requests ?? 0
-        if (job.status === 'Completed') counts.completed += job.progress?.processed ?? requests
-        if (job.status === 'Failed') counts.failed += requests
+        // a completed job's requests without output (it can complete without writing any) have
+        // failed: counted now as the assembled result will count them
+        const done = job.status === 'Completed' ? Math.min(requests, job.progress?.processed ?? requests) : 0
+        counts.completed += done
+        if (job.status === 'Completed' || job.status === 'Failed') counts.failed += requests - done
       })
       if (status === 'finalizing') {
         finalizingAt = Math.max(manifest.created_at, ...jobs.map(j => seconds(j.endedAt) ?? manifest.created_at))

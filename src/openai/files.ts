@@ -16,7 +16,8 @@ import { canSee, type Tenant } from '../tenants.js'
 import { uploadCheckedLines } from '../jobs/datasets.js'
 import type { S3Layout } from '../jobs/layout.js'
 import { show } from '../util/json-bounds.js'
-import { deleteObject, getStream, getText, listObjects, putText, s3Failure } from '../sagemaker/s3-io.js'
+import { deleteObject, getStream, getText, listObjects, putText, s3Failure, namesIn } from '../sagemaker/s3-io.js'
+import { firstMatching } from '../util/first-matching.js'
 import { BATCH_URLS, checkUploadLine, type FileUniformity } from './batch-lines.js'
 
 /** The purposes a file here can have: uploads are `batch`, a batch's results `batch_output`. */
@@ -173,24 +174,24 @@ export class Files {
 
   /**
    * `tenant`'s files newest first, `limit` at most, after the file `after` (cursor pagination as
-   * OpenAI's: `has_more`, `first_id`, `last_id`), optionally of one purpose. Reads the info of
-   * each listed file (others' are skipped), like the jobs' listing.
+   * OpenAI's: `has_more`, `first_id`, `last_id`), optionally of one purpose. A tenant's list reads
+   * its own keys only: its contents under files/<tenant>/ name its files, then the info of each
+   * file shown (and of those a purpose filter skips); an admin's reads file-info/, every tenant's.
    */
   async list (tenant: Tenant, query: { limit: number, after?: string, purpose?: string }): Promise<FileList> {
-    const data: FileObject[] = []
-    let hasMore = false
-    const root = this.layout.fileInfoRoot
-    const startAfter = query.after !== undefined ? root + query.after + '.json' : undefined
-    for await (const obj of listObjects(this.s3, this.layout.bucket, root, startAfter)) {
-      const id = obj.key.slice(root.length).replace(/\.json$/, '')
-      if (!FILE_ID.test(id)) continue
-      const stored = await this.read(id)
-      if (stored === undefined || !canSee(tenant, stored.owner)) continue
-      if (query.purpose !== undefined && stored.purpose !== query.purpose) continue
-      if (data.length === query.limit) { hasMore = true; break }
-      data.push(fileObject(stored))
-    }
-    return { object: 'list', data, has_more: hasMore, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null }
+    const root = tenant.admin ? this.layout.fileInfoRoot : this.layout.tenantFilesRoot(tenant.id)
+    const suffix = tenant.admin ? '.json' : '.jsonl'
+    const startAfter = query.after !== undefined ? root + query.after + suffix : undefined
+    const found = await firstMatching(
+      namesIn(listObjects(this.s3, this.layout.bucket, root, startAfter, query.limit + 1), root, suffix, FILE_ID),
+      query.limit + 1,
+      async (id) => {
+        const stored = await this.read(id)
+        const shown = stored !== undefined && canSee(tenant, stored.owner) && (query.purpose === undefined || stored.purpose === query.purpose)
+        return shown ? fileObject(stored) : undefined
+      })
+    const data = found.slice(0, query.limit)
+    return { object: 'list', data, has_more: found.length > query.limit, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null }
   }
 
   private async read (id: string): Promise<StoredFile | undefined> {

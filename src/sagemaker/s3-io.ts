@@ -95,13 +95,18 @@ export async function objectExists (s3: S3Client, bucket: string, key: string): 
   }
 }
 
-/** Every object under a key prefix (after `startAfter`, when given), in S3's (lexicographic) key order, one page in memory at a time. */
-export async function * listObjects (s3: S3Client, bucket: string, prefix: string, startAfter?: string): AsyncGenerator<S3ObjectInfo> {
+/**
+ * Every object under a key prefix (after `startAfter`, when given), in S3's (UTF-8 binary) key
+ * order, one page in memory at a time. `pageSize` (MaxKeys, at most 1,000) keeps a caller that
+ * wants few keys from listing a full page.
+ */
+export async function * listObjects (s3: S3Client, bucket: string, prefix: string, startAfter?: string, pageSize?: number): AsyncGenerator<S3ObjectInfo> {
   let token: string | undefined
+  const maxKeys = pageSize === undefined ? {} : { MaxKeys: Math.max(1, Math.min(1000, pageSize)) }
   do {
     let page
     try {
-      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...(token === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}) }))
+      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...maxKeys, ...(token === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}) }))
     } catch (err) {
       throw s3Failure('ListObjectsV2', err)
     }
@@ -110,6 +115,14 @@ export async function * listObjects (s3: S3Client, bucket: string, prefix: strin
     }
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined
   } while (token !== undefined)
+}
+
+/** The names of listed keys `<root><name><suffix>` that match `name` (ids in a listing), in listing order; other keys are skipped. */
+export async function * namesIn (objects: AsyncIterable<S3ObjectInfo>, root: string, suffix: string, name: RegExp): AsyncGenerator<string> {
+  for await (const obj of objects) {
+    const candidate = obj.key.slice(root.length, obj.key.length - suffix.length)
+    if (name.test(candidate) && obj.key === root + candidate + suffix) yield candidate
+  }
 }
 
 /** Deletes every object under a key prefix (best effort cleanup of a submission that lost). */

@@ -1,20 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import { startLocalS3, type LocalS3 } from '../../src/local/s3.js'
+import type { LocalS3 } from '../../src/local/s3.js'
+import { localS3 } from '../helpers/local-s3.js'
 import { LOCAL_REGION } from '../../src/local/wire.js'
-
-async function localS3 (t: Test): Promise<LocalS3> {
-  const dir = await mkdtemp(join(tmpdir(), 't2t-s3-'))
-  const s3 = await startLocalS3({ directory: dir })
-  t.teardown(async () => {
-    await s3.close()
-    await rm(dir, { recursive: true, force: true })
-  })
-  return s3
-}
 
 function client (s3: LocalS3, credentials: { accessKeyId: string, secretAccessKey: string }): S3Client {
   return new S3Client({

@@ -18,6 +18,7 @@ import { createInvoker } from './sagemaker/runtime.js'
 import { serializeError } from './util/redact-aws.js'
 import { isProtectedRoute } from './http/access.js'
 import { bodyBudgetPlugin } from './http/body-budget.js'
+import { loadSheddingPlugin } from './http/load-shedding.js'
 import { installErrorHandlers } from './http/errors.js'
 import { lingerAfterEarlyAnswers } from './http/lingering-close.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
@@ -125,6 +126,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // 2. who gets in and how much (before any service, so every route is guarded)
   await app.register(securityPlugin, { config })
   await app.register(bodyBudgetPlugin, { config })
+  await app.register(loadSheddingPlugin, { config })
   // 3. the services the routes use, each a plugin that decorates the app and closes on onClose
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })

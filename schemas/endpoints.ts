@@ -73,7 +73,7 @@ export const DeployBody = Type.Object({
   name: Name,
   model: Type.Union([ExistingModel, ContainerModel], { description: 'An existing model by name, or a container: the gateway then creates a model named like the endpoint (so it is also a model for transform jobs) and deletes it with the endpoint.' }),
   instanceType: Type.String({ pattern: INSTANCE_TYPE_PATTERN, maxLength: 64, description: 'ml.<family>.<size>, e.g. ml.g5.2xlarge.', examples: ['ml.g5.2xlarge'] }),
-  instanceCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Default 1.' })),
+  instanceCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Default 1; at most ADMIN_MAX_INSTANCE_COUNT (default 10; 403 FORBIDDEN beyond).' })),
   idleDeleteAfterMinutes: Type.Optional(Type.Integer({ minimum: MIN_IDLE_DELETE_MINUTES, maximum: 60 * 24 * 30, description: `Delete the endpoint (and what the gateway created with it) after this many minutes without an invocation; at least ${MIN_IDLE_DELETE_MINUTES}.` }))
 }, {
   additionalProperties: false,
@@ -90,7 +90,7 @@ export const DeployHeaders = Type.Object({
 })
 
 export const ScaleBody = Type.Object({
-  instanceCount: Type.Integer({ minimum: 1, maximum: 100, description: 'Instances wanted; at least 1 (a real-time endpoint needs an instance: delete it instead).' })
+  instanceCount: Type.Integer({ minimum: 1, maximum: 100, description: 'Instances wanted; at least 1 (a real-time endpoint needs an instance: delete it instead), at most ADMIN_MAX_INSTANCE_COUNT (default 10; 403 FORBIDDEN beyond).' })
 }, { additionalProperties: false, title: 'ScaleBody', examples: [{ instanceCount: 2 }] })
 
 export const EndpointNameParams = Type.Object({

@@ -26,6 +26,7 @@ import type { DeployBody, Endpoint, EndpointStatus } from '../../schemas/endpoin
 import { catalogError, Errors, isCatalogError, type CatalogError } from '../errors.js'
 import { awsMessage, awsName, controlPlaneError, isResourceNotFound as isNotFound, type AwsLikeError } from '../sagemaker/aws-errors.js'
 import { SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
+import { instanceRefusal, type InstanceChoice, type InstanceLimits } from '../instance-limits.js'
 import type { Tenant } from '../tenants.js'
 import type { InvocationLedger, PendingCalls } from './invocations.js'
 import type { PriceTable } from './prices.js'
@@ -100,6 +101,8 @@ export interface EndpointsOptions {
   onIdleDelete?: (name: string) => void
   /** Keeps the final usage of a deleted endpoint (S3), when a bucket is configured. */
   archive?: { put: (endpoint: Endpoint, deletedAt: string) => Promise<void> }
+  /** The instances an admin may deploy or scale to (ADMIN_MAX_INSTANCE_COUNT); none = SageMaker's own limits only. */
+  instances?: InstanceLimits
 }
 
 /** The result of a deploy: the endpoint and whether it already existed (a repeat). */
@@ -184,6 +187,7 @@ export class Endpoints {
   /** Deploys `body` for `tenant` (an admin), or returns the existing endpoint for a repeat. */
   async deploy (tenant: Tenant, body: DeployBody): Promise<Deployed> {
     requireAdmin(tenant, 'deploy endpoints')
+    this.requireInstances(tenant, { type: { field: 'body.instanceType', value: body.instanceType }, count: { field: 'body.instanceCount', value: body.instanceCount ?? 1 } })
     const name = body.name
     const hash = deployHash(body)
     if (this.staticNames.includes(name)) throw catalogError('CONFLICT', `endpoint ${show(name)} is configured in SAGEMAKER_ENDPOINT_NAME and was not deployed by this gateway; choose another name`)
@@ -297,6 +301,7 @@ export class Endpoints {
     if (!Number.isInteger(instanceCount) || instanceCount < 1) {
       throw catalogError('INVALID_REQUEST', `body.instanceCount must be an integer >= 1 (got ${instanceCount}): a real-time endpoint needs an instance; DELETE it instead`)
     }
+    this.requireInstances(tenant, { count: { field: 'body.instanceCount', value: instanceCount } })
     const found = await this.requireManaged(name, 'scaled')
     const status = found.description.EndpointStatus ?? ''
     if (status !== 'InService') throw catalogError('CONFLICT', `endpoint ${show(name)} is ${status}; it can be scaled once InService`)
@@ -541,6 +546,13 @@ export class Endpoints {
     }
     if (!found.meta.managed) throw catalogError('NOT_MANAGED', `endpoint ${show(name)} was not deployed by this gateway; it cannot be ${what} here`)
     return found
+  }
+
+  /** 403 FORBIDDEN when `tenant` may not have these instances (instance-limits.ts). */
+  private requireInstances (tenant: Tenant, choice: InstanceChoice): void {
+    if (this.opts.instances === undefined) return
+    const refused = instanceRefusal(this.opts.instances, tenant, choice)
+    if (refused !== undefined) throw catalogError('FORBIDDEN', refused)
   }
 
   private async requireModel (name: string): Promise<void> {

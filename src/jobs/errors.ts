@@ -15,6 +15,7 @@ export type JobsErrorCode =
   | 'JOB_NOT_FOUND'
   | 'JOB_NOT_COMPLETE'
   | 'CONFLICT'
+  | 'FORBIDDEN'
   | 'UPSTREAM_ERROR'
 
 /** What the datasets and transform-jobs services throw for their own refusals. */

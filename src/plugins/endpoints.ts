@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Endpoint, Usage } from '../../schemas/endpoints.js'
-import { endpointNames, isLocalMode, LOCAL_MODEL_NAME, type Config } from '../config.js'
+import { endpointNames, instanceLimits, isLocalMode, LOCAL_MODEL_NAME, type Config } from '../config.js'
 import { UsageArchive } from '../endpoints/archive.js'
 import type { InvocationLedger } from '../endpoints/invocations.js'
 import { loadPriceTable, type PriceTable } from '../endpoints/prices.js'
@@ -70,7 +70,8 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     cacheMs: config.ENDPOINT_CACHE_MS,
     now,
     onIdleDelete: () => { idleDeleted.inc() },
-    ...(archive !== undefined ? { archive } : {})
+    ...(archive !== undefined ? { archive } : {}),
+    instances: instanceLimits(config)
   })
   const gauges = (list: Array<{ name: string, managed: boolean, usage: { instanceSeconds: number, estimatedCostUsd: number | null } }>): void => {
     for (const e of list) {

@@ -118,7 +118,7 @@ t.test('a gateway on a busy machine serves its clients; its own overload still s
   })
   cpuHog(t, 3)
   // 40 ms busy of every ~50: the loop lags far past 5 ms at every sample
-  let stopLag = lagLoop(40, 10)
+  const stopLag = lagLoop(40, 10)
   t.teardown(() => { stopLag() })
   // well past SHED_EVENT_LOOP_SUSTAIN_MS, so the lag counts as sustained from here on
   await new Promise(resolve => setTimeout(resolve, 3000))
@@ -140,11 +140,9 @@ t.test('a gateway on a busy machine serves its clients; its own overload still s
   t.ok(Number(shed.headers['retry-after']) >= 1, 'with Retry-After')
   t.equal((await app.inject({ url: '/health' })).statusCode, 200, 'probes are never shed')
 
-  // the lag gone, the same load is served again (the next samples are under the limit)
-  stopLag()
-  stopLag = () => {}
-  await new Promise(resolve => setTimeout(resolve, 1500))
-  const after = await post()
-  t.equal(after.statusCode, 200, 'no lag: a queued request is served, not shed')
+  // the queue worked off, the gateway serves again with the lag still there (whether the
+  // machine's own lag is under 5 ms at this point is not ours to assert on a busy machine)
   t.same((await Promise.all(queued)).map(r => r.statusCode), Array(14).fill(200), 'the queued work is all served')
+  t.equal((await post()).statusCode, 200, 'its own load gone, still lagging: served')
+  stopLag()
 })

@@ -52,7 +52,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           headers: { Location: JobLocationHeader, 'Idempotent-Replayed': IdempotentReplayedHeader },
           examples: { job: { summary: 'a job just submitted', value: TRANSFORM_JOB_EXAMPLE } }
         }),
-        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'INVALID_S3_URI', 'S3_URI_NOT_ALLOWED', 'S3_OBJECT_NOT_FOUND', 'CONFLICT', ...BACKEND_ERRORS)
+        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'INVALID_S3_URI', 'S3_URI_NOT_ALLOWED', 'S3_OBJECT_NOT_FOUND', 'FORBIDDEN', 'CONFLICT', ...BACKEND_ERRORS)
       }
     }
   }, async (request, reply) => {

@@ -13,7 +13,7 @@ const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Instance time and ESTIMATED cost of jobs and endpoints',
       description: 'Jobs: TransformStartTime to TransformEndTime × instances, for jobs created in the window. Endpoints: time InService × instances so far (or until deleted), for endpoints alive in the window, with the invocations the gateway made and the inputs they carried (invocationsSaved = items − invocations: what micro-batching saved). ' +
         'Costs are ESTIMATES: on-demand hourly list prices of the price table named in `prices` (PRICES_FILE overrides the built-in, unverified one) × instance-seconds; not a bill (no savings plans, storage, data transfer or taxes). ' +
-        'A tenant sees its own jobs; admins see every tenant\'s jobs and the endpoints.',
+        'A tenant sees its own jobs and its own real-time calls (`calls`: requests and inputs answered per endpoint, counted per UTC hour); admins see every tenant\'s jobs and calls, and the endpoints (shared: their invocations carry every tenant\'s inputs).',
       security: BEARER_AUTH,
       querystring: UsageQuery,
       response: {

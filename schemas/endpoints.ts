@@ -73,7 +73,7 @@ export const DeployBody = Type.Object({
   name: Name,
   model: Type.Union([ExistingModel, ContainerModel], { description: 'An existing model by name, or a container: the gateway then creates a model named like the endpoint (so it is also a model for transform jobs) and deletes it with the endpoint.' }),
   instanceType: Type.String({ pattern: INSTANCE_TYPE_PATTERN, maxLength: 64, description: 'ml.<family>.<size>, e.g. ml.g5.2xlarge.', examples: ['ml.g5.2xlarge'] }),
-  instanceCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Default 1.' })),
+  instanceCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Default 1; at most ADMIN_MAX_INSTANCE_COUNT (default 10; 403 FORBIDDEN beyond).' })),
   idleDeleteAfterMinutes: Type.Optional(Type.Integer({ minimum: MIN_IDLE_DELETE_MINUTES, maximum: 60 * 24 * 30, description: `Delete the endpoint (and what the gateway created with it) after this many minutes without an invocation; at least ${MIN_IDLE_DELETE_MINUTES}.` }))
 }, {
   additionalProperties: false,
@@ -90,7 +90,7 @@ export const DeployHeaders = Type.Object({
 })
 
 export const ScaleBody = Type.Object({
-  instanceCount: Type.Integer({ minimum: 1, maximum: 100, description: 'Instances wanted; at least 1 (a real-time endpoint needs an instance: delete it instead).' })
+  instanceCount: Type.Integer({ minimum: 1, maximum: 100, description: 'Instances wanted; at least 1 (a real-time endpoint needs an instance: delete it instead), at most ADMIN_MAX_INSTANCE_COUNT (default 10; 403 FORBIDDEN beyond).' })
 }, { additionalProperties: false, title: 'ScaleBody', examples: [{ instanceCount: 2 }] })
 
 export const EndpointNameParams = Type.Object({
@@ -121,6 +121,12 @@ export const UsageReport = Type.Object({
   to: Type.String({ format: 'date-time' }),
   jobs: Type.Array(Type.Object(UsageLine), { description: 'Jobs created in the window (the caller\'s own; admins: everyone\'s), with their whole instance time.' }),
   endpoints: Type.Array(Type.Object({ ...UsageLine, status: Type.String({ description: 'SageMaker\'s status, or Deleted.' }), invocations: Type.Integer(), items: Type.Integer() }), { description: 'Admins only (empty for other tenants): endpoints alive during the window, with their instance time so far (deleted ones: until deleted).' }),
+  calls: Type.Array(Type.Object({
+    tenant: Type.String(),
+    endpoint: Type.String({ description: 'The endpoint (`model`) called.' }),
+    requests: Type.Integer({ description: 'Real-time requests (summarize, generate, completions) that reached the queue.' }),
+    items: Type.Integer({ description: 'Their inputs that were answered.' })
+  }), { description: 'Real-time calls made in the window, counted per UTC hour (an hour that overlaps the window counts whole): the caller\'s own; admins: every tenant\'s. Not in `totals`, which are the endpoints\'.' }),
   totals: Type.Object({
     instanceSeconds: Type.Number(),
     estimatedCostUsd: Type.Number({ description: 'Sum of the known estimates (lines without a price count 0).' }),
@@ -136,6 +142,7 @@ export const UsageReport = Type.Object({
     to: '2025-06-01T10:30:00.000Z',
     jobs: [{ name: 'cnn-eval-1', instanceType: 'ml.g5.2xlarge', instanceCount: 2, instanceSeconds: 1234, estimatedCostUsd: 0.5193 }],
     endpoints: [{ name: 'flan-t5-xl-demo', instanceType: 'ml.g5.2xlarge', instanceCount: 1, instanceSeconds: 1500, estimatedCostUsd: 0.6313, status: 'InService', invocations: 12, items: 240 }],
+    calls: [{ tenant: 'acme', endpoint: 'flan-t5-xl-demo', requests: 30, items: 240 }],
     totals: { instanceSeconds: 2734, estimatedCostUsd: 1.1506, invocations: 12, items: 240, invocationsSaved: 228 },
     prices: { source: 'UNVERIFIED: recalled us-east-1 on-demand prices ...', date: '2025-10-01', region: 'us-east-1' }
   }],

@@ -64,7 +64,7 @@ export const ERROR_DOCS: Record<ErrorCode, ErrorDoc> = {
   UPLOADS_BUSY: { meaning: 'DATASET_UPLOADS_MAX dataset uploads are already in progress', example: '4 dataset uploads are in progress (limit 4); retry shortly', retryAfter: true },
   BODIES_BUSY: { meaning: 'BODY_BYTES_IN_FLIGHT_MAX bytes of request bodies are already being read; this body was not read', example: 'request bodies in flight hold 62914560 of BODY_BYTES_IN_FLIGHT_MAX 67108864 bytes; this one (31457280 bytes) does not fit, retry shortly', retryAfter: true },
   DEADLINE_EXCEEDED: { meaning: 'no answer within REQUEST_TIMEOUT_MS', example: 'deadline passed before the model answered' },
-  FORBIDDEN: { meaning: 'the tenant may not do this (managing endpoints needs an admin key)', example: 'only admin tenants (ADMIN_API_KEYS) may deploy endpoints; tenant "acme" is not one' },
+  FORBIDDEN: { meaning: 'the tenant may not do this (managing endpoints needs an admin key; instance types and counts are limited per tenant)', example: 'only admin tenants (ADMIN_API_KEYS) may deploy endpoints; tenant "acme" is not one' },
   ENDPOINT_NOT_FOUND: { meaning: 'no endpoint of this gateway (or in SAGEMAKER_ENDPOINT_NAME) has that name', example: 'no endpoint named "flan-t5-xl-demo" (deployed by this gateway or in SAGEMAKER_ENDPOINT_NAME)' },
   NOT_MANAGED: { meaning: 'the endpoint was not deployed by this gateway, so it is not scaled or deleted here', example: 'endpoint "prod-flan" was not deployed by this gateway; it cannot be deleted here' },
   FILE_NOT_FOUND: { meaning: 'no file of this tenant has that id', example: 'no file with id "file-abc123"' },

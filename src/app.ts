@@ -18,6 +18,7 @@ import { createInvoker } from './sagemaker/runtime.js'
 import { serializeError } from './util/redact-aws.js'
 import { isProtectedRoute } from './http/access.js'
 import { bodyBudgetPlugin } from './http/body-budget.js'
+import { loadSheddingPlugin } from './http/load-shedding.js'
 import { installErrorHandlers } from './http/errors.js'
 import { lingerAfterEarlyAnswers } from './http/lingering-close.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
@@ -30,6 +31,7 @@ import { realtimePlugin } from './plugins/realtime.js'
 import { batchJobsPlugin } from './plugins/batch-jobs.js'
 import { endpointsPlugin } from './plugins/endpoints.js'
 import { InvocationLedger } from './endpoints/invocations.js'
+import { TenantCalls } from './endpoints/tenant-calls.js'
 import { ErrorResponse, OpenAiErrorResponse } from '../schemas/errors.js'
 import opsRoutes from '../routes/ops.js'
 import summarizeRoutes from '../routes/summarize.js'
@@ -125,17 +127,19 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // 2. who gets in and how much (before any service, so every route is guarded)
   await app.register(securityPlugin, { config })
   await app.register(bodyBudgetPlugin, { config })
+  await app.register(loadSheddingPlugin, { config })
   // 3. the services the routes use, each a plugin that decorates the app and closes on onClose
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })
-  // counts what each endpoint is sent, for usage and idle tear-down (endpoints plugin)
-  const invocations = new InvocationLedger()
-  await app.register(realtimePlugin, { config, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
   // the S3 and control-plane clients of the batch-jobs and endpoints services; destroyed after
   // every plugin's own onClose (hooks run in registration order, this one is added last)
   const clients = { bucket: options.aws.bucket ?? config.S3_BUCKET, s3: createS3Client(options.aws), control: createControlClient(options.aws) }
+  // count what each endpoint is sent and each tenant's calls, for usage and idle tear-down (endpoints plugin)
+  const invocations = new InvocationLedger()
+  const calls = new TenantCalls(clients.bucket === undefined ? undefined : { s3: clients.s3, bucket: clients.bucket, prefix: config.S3_PREFIX })
+  await app.register(realtimePlugin, { config, calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
   await app.register(batchJobsPlugin, { config, ...clients })
-  await app.register(endpointsPlugin, { config, ...clients, invocations })
+  await app.register(endpointsPlugin, { config, ...clients, invocations, calls })
 
   // 4. the routes, one file per resource
   await app.register(opsRoutes)

@@ -3,11 +3,16 @@ import { Type, type Static } from 'typebox'
 import { parseTenantWeights } from './batching/fair-queue.js'
 import { FLUSH_POLICIES } from './batching/flush-policy.js'
 import { Keyring } from './tenants.js'
+import { parseInstanceTypes, type InstanceLimits } from './instance-limits.js'
+import { DEFAULT_INSTANCE_TYPE } from './jobs/requests.js'
+import { ENDPOINT_INSTANCE_TYPES, TRANSFORM_INSTANCE_TYPES } from './sagemaker/rules.js'
 
 /** SageMaker's real-time payload ceiling (bytes): a list payload may never exceed it. */
 export const SAGEMAKER_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 /** SageMaker's real-time invocation ceiling (ms). */
 export const SAGEMAKER_MAX_INVOCATION_MS = 60_000
+/** Instance types a non-admin tenant's jobs may use by default: small CPU types and the one-GPU g5 sizes (the job default among them), about $0.1 to $1.5 an hour each. */
+export const DEFAULT_TENANT_INSTANCE_TYPES = ['ml.m5.large', 'ml.m5.xlarge', 'ml.c5.xlarge', 'ml.c5.2xlarge', 'ml.g5.xlarge', DEFAULT_INSTANCE_TYPE]
 /** The model/endpoint name local mode serves. */
 export const LOCAL_MODEL_NAME = 'flan-t5-local'
 
@@ -44,9 +49,13 @@ export const ConfigSchema = Type.Object({
   GENERATE_MAX_ITEMS: Type.Integer({ default: 256, minimum: 1, description: 'text_inputs per /v1/generate call, at most (413 beyond).' }),
   EVAL_MAX_TOKENS: Type.Integer({ default: 20_000, minimum: 1, description: 'Tokens per text in an evaluation, at most (LCS is quadratic); 413 TEXT_TOO_LONG beyond.' }),
   EVAL_WORKERS: Type.Integer({ default: 1, minimum: 1, maximum: 64, description: 'Worker threads scoring ROUGE off the event loop (small requests are scored inline).' }),
-  SHED_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, description: 'Shed /v1 work with 503 while the event loop lags more than this (ms); 0 = off.' }),
+  SHED_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 0, description: 'Event-loop lag (ms) that counts towards shedding /v1 work with 503, only when sustained (SHED_EVENT_LOOP_SUSTAIN_MS) and only while the gateway\'s own queue or bodies in flight hold at least half of QUEUE_MAX_SIZE or BODY_BYTES_IN_FLIGHT_MAX: a busy machine alone makes the gateway slower, never refuses. 0 = off.' }),
+  SHED_EVENT_LOOP_SUSTAIN_MS: Type.Integer({ default: 10_000, minimum: 0, maximum: 600_000, description: 'How long (ms) the event-loop lag must stay over SHED_EVENT_LOOP_DELAY_MS, at every sample (each 500 ms), before it counts.' }),
   SHED_RSS_BYTES: Type.Integer({ default: 0, minimum: 0, description: 'Shed /v1 work with 503 above this resident set size (bytes); 0 = off.' }),
   SHED_HEAP_USED_BYTES: Type.Integer({ default: 0, minimum: 0, description: 'Shed /v1 work with 503 above this heap use (bytes); 0 = off.' }),
+  TENANT_INSTANCE_TYPES: Type.String({ default: DEFAULT_TENANT_INSTANCE_TYPES.join(','), description: `Comma-separated instance types the transform jobs (and OpenAI batches) of non-admin tenants may run on; must include ${DEFAULT_INSTANCE_TYPE}, the type of jobs that name none and of every batch. Admins may use any type SageMaker has.` }),
+  TENANT_MAX_INSTANCE_COUNT: Type.Integer({ default: 2, minimum: 1, maximum: 100, description: 'Instances per transform job, at most, for a non-admin tenant (403 FORBIDDEN beyond).' }),
+  ADMIN_MAX_INSTANCE_COUNT: Type.Integer({ default: 10, minimum: 1, maximum: 100, description: 'Instances per transform job, endpoint deployment or scale, at most, for an admin (403 FORBIDDEN beyond).' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'On SIGTERM: how long queued and in-flight work may take to finish (ms).' }),
   SAGEMAKER_ENDPOINT_NAME: Type.Optional(Type.String({ description: 'Real-time endpoint(s), comma-separated; the first is the default `model`. Unset = local mode.' })),
   SAGEMAKER_MODEL_NAME: Type.Optional(Type.String({ description: 'SageMaker model for batch transform jobs.' })),
@@ -101,6 +110,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       throw new Error(`LOCAL_FAULT_MODEL_ERROR_PATTERN is not a valid regular expression: ${(err as Error).message}`)
     }
   }
+  try {
+    instanceLimits(config)
+  } catch (err) {
+    throw new Error(`invalid configuration: ${(err as Error).message}`)
+  }
   if (config.TENANT_WEIGHTS !== undefined) {
     try {
       parseTenantWeights(config.TENANT_WEIGHTS)
@@ -127,9 +141,9 @@ function describeEnvErrors (err: unknown, data: Record<string, string>): string 
 
 /** Config for tests: defaults plus overrides, no process environment. */
 export function testConfig (overrides: Partial<Record<keyof Config, string | number | boolean>> = {}): Config {
-  // no load shedding unless a test asks for it: on a busy machine (CI, a second suite running)
-  // the event loop of a test process lags past any fixed threshold, and its requests would
-  // turn into 503s that say nothing about the code under test
+  // no lag shedding unless a test asks for it: on a busy machine (CI, a second suite running)
+  // a test's event loop lags for long stretches, and a test that fills the queue on purpose
+  // (QUEUE_FULL, fairness) would then meet 503s that say nothing about the code under test
   const env: Record<string, string> = { LOG_LEVEL: 'silent', SHED_EVENT_LOOP_DELAY_MS: '0' }
   for (const [k, v] of Object.entries(overrides)) env[k] = String(v)
   return loadConfig(env)
@@ -166,4 +180,14 @@ export function s3ForcePathStyle (config: Config, env: Record<string, string | u
   if (config.S3_FORCE_PATH_STYLE !== undefined) return config.S3_FORCE_PATH_STYLE
   const set = (name: string): boolean => (env[name] ?? '') !== ''
   return set('AWS_ENDPOINT_URL') || set('AWS_ENDPOINT_URL_S3')
+}
+
+/** TENANT_INSTANCE_TYPES, TENANT_MAX_INSTANCE_COUNT, ADMIN_MAX_INSTANCE_COUNT; throws naming a type SageMaker does not have. */
+export function instanceLimits (config: Config): InstanceLimits {
+  const tenantTypes = parseInstanceTypes(config.TENANT_INSTANCE_TYPES)
+  for (const type of tenantTypes) {
+    if (!TRANSFORM_INSTANCE_TYPES.includes(type) && !ENDPOINT_INSTANCE_TYPES.includes(type)) throw new Error(`TENANT_INSTANCE_TYPES: ${JSON.stringify(type)} is not a SageMaker instance type`)
+  }
+  if (!tenantTypes.includes(DEFAULT_INSTANCE_TYPE)) throw new Error(`TENANT_INSTANCE_TYPES must include ${DEFAULT_INSTANCE_TYPE}: jobs that name no instance type and every OpenAI batch run on it`)
+  return { tenantTypes, tenantMaxCount: config.TENANT_MAX_INSTANCE_COUNT, adminMaxCount: config.ADMIN_MAX_INSTANCE_COUNT }
 }

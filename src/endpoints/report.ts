@@ -1,14 +1,15 @@
 /**
  * GET /v1/usage: the instance time and estimated cost of jobs and endpoints in a window. Jobs
  * count when created in the window (their whole instance time); endpoints when alive in it
- * (their instance time so far, or until deleted). A tenant sees its own jobs; admins see every
- * tenant's jobs and the endpoints.
+ * (their instance time so far, or until deleted); real-time calls by the hours they were made
+ * in. A tenant sees its own jobs and its own calls; admins see every tenant's, and the endpoints.
  */
 import type { Endpoint, Usage, UsageReport } from '../../schemas/endpoints.js'
 import type { TransformJob } from '../../schemas/jobs.js'
 import { catalogError } from '../errors.js'
 import type { Tenant } from '../tenants.js'
 import type { ArchivedEndpoint } from './archive.js'
+import type { TenantCallLine } from './tenant-calls.js'
 import { roundTo, type PriceTable } from './prices.js'
 
 /** Default window: the 30 days before `to`. */
@@ -23,6 +24,8 @@ export interface UsageSources {
   jobs?: (tenant: Tenant, nextToken: string | undefined) => Promise<{ jobs: TransformJob[], nextToken?: string }>
   endpoints: (tenant: Tenant) => Promise<Endpoint[]>
   archived?: () => Promise<ArchivedEndpoint[]>
+  /** Real-time calls in the window: the tenant's own; an admin's: every tenant's. */
+  calls?: (tenant: Tenant, fromMs: number, toMs: number) => Promise<TenantCallLine[]>
   now: () => number
 }
 
@@ -82,6 +85,7 @@ export async function usageReport (sources: UsageSources, tenant: Tenant, query:
     to: new Date(toMs).toISOString(),
     jobs,
     endpoints,
+    calls: await sources.calls?.(tenant, fromMs, toMs) ?? [],
     totals: {
       instanceSeconds: roundTo(sum(all.map(l => l.instanceSeconds)), 3),
       estimatedCostUsd: roundTo(sum(all.map(l => l.estimatedCostUsd ?? 0)), 4),

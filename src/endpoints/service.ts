@@ -26,6 +26,7 @@ import type { DeployBody, Endpoint, EndpointStatus } from '../../schemas/endpoin
 import { catalogError, Errors, isCatalogError, type CatalogError } from '../errors.js'
 import { awsMessage, awsName, controlPlaneError, isResourceNotFound as isNotFound, type AwsLikeError } from '../sagemaker/aws-errors.js'
 import { SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
+import { instanceRefusal, type InstanceChoice, type InstanceLimits } from '../instance-limits.js'
 import type { Tenant } from '../tenants.js'
 import type { InvocationLedger, PendingCalls } from './invocations.js'
 import type { PriceTable } from './prices.js'
@@ -71,8 +72,14 @@ interface Described {
   description: DescribeEndpointOutput
   meta: EndpointMeta
   arn: string
-  /** The model its endpoint config's first production variant names, once looked up (servedModel). */
-  variantModel?: { name: string | undefined }
+  /** Its endpoint config's first production variant, once looked up (servedVariant). */
+  variant?: Variant
+}
+
+/** What an endpoint config's first production variant says (DescribeEndpointConfig, ProductionVariants[0]); either may be absent. */
+interface Variant {
+  model?: string
+  instanceType?: string
 }
 
 /** What the service needs; built once by the plugin. */
@@ -94,6 +101,8 @@ export interface EndpointsOptions {
   onIdleDelete?: (name: string) => void
   /** Keeps the final usage of a deleted endpoint (S3), when a bucket is configured. */
   archive?: { put: (endpoint: Endpoint, deletedAt: string) => Promise<void> }
+  /** The instances an admin may deploy or scale to (ADMIN_MAX_INSTANCE_COUNT); none = SageMaker's own limits only. */
+  instances?: InstanceLimits
 }
 
 /** The result of a deploy: the endpoint and whether it already existed (a repeat). */
@@ -178,6 +187,7 @@ export class Endpoints {
   /** Deploys `body` for `tenant` (an admin), or returns the existing endpoint for a repeat. */
   async deploy (tenant: Tenant, body: DeployBody): Promise<Deployed> {
     requireAdmin(tenant, 'deploy endpoints')
+    this.requireInstances(tenant, { type: { field: 'body.instanceType', value: body.instanceType }, count: { field: 'body.instanceCount', value: body.instanceCount ?? 1 } })
     const name = body.name
     const hash = deployHash(body)
     if (this.staticNames.includes(name)) throw catalogError('CONFLICT', `endpoint ${show(name)} is configured in SAGEMAKER_ENDPOINT_NAME and was not deployed by this gateway; choose another name`)
@@ -250,7 +260,7 @@ export class Endpoints {
     // a write of this replica's counts in progress lands first, so none is missing from the view
     await this.flushing.get(name)?.catch(() => undefined)
     const found = await this.describe(name, true)
-    if (found !== undefined && (found.meta.managed || this.staticNames.includes(name))) return this.view(found, await this.servedModel(found))
+    if (found !== undefined && (found.meta.managed || this.staticNames.includes(name))) return this.view(found, await this.servedVariant(found))
     if (this.builtIn.has(name)) return this.builtInView(name)
     throw this.notFound(name)
   }
@@ -268,7 +278,7 @@ export class Endpoints {
     const found = await this.describe(name)
     if (found === undefined) return undefined
     if (!found.meta.managed && this.staticModel !== undefined && this.staticNames.includes(name)) return this.staticModel
-    return await this.servedModel(found)
+    return (await this.servedVariant(found)).model
   }
 
   /** Managed endpoints (admins: every status; others: InService), then the static ones. */
@@ -279,7 +289,7 @@ export class Endpoints {
     for (const name of this.staticNames) {
       if (out.some(e => e.name === name)) continue
       const found = this.builtIn.has(name) ? undefined : await this.describe(name, true)
-      if (found !== undefined) out.push(this.view(found, await this.servedModel(found)))
+      if (found !== undefined) out.push(this.view(found, await this.servedVariant(found)))
       else if (this.builtIn.has(name)) out.push(this.builtInView(name))
     }
     return out
@@ -291,6 +301,7 @@ export class Endpoints {
     if (!Number.isInteger(instanceCount) || instanceCount < 1) {
       throw catalogError('INVALID_REQUEST', `body.instanceCount must be an integer >= 1 (got ${instanceCount}): a real-time endpoint needs an instance; DELETE it instead`)
     }
+    this.requireInstances(tenant, { count: { field: 'body.instanceCount', value: instanceCount } })
     const found = await this.requireManaged(name, 'scaled')
     const status = found.description.EndpointStatus ?? ''
     if (status !== 'InService') throw catalogError('CONFLICT', `endpoint ${show(name)} is ${status}; it can be scaled once InService`)
@@ -433,21 +444,22 @@ export class Endpoints {
     )
   }
 
-  /** modelOf for a described endpoint; the endpoint config is read once per description. */
-  private async servedModel (found: Described): Promise<string | undefined> {
-    if (found.meta.managed) return found.meta.model
-    found.variantModel ??= { name: await this.variantModel(found.description.EndpointConfigName) }
-    return found.variantModel.name
+  /** The model and instance type behind a described endpoint (its tags when managed); the endpoint config is read once per description. */
+  private async servedVariant (found: Described): Promise<Variant> {
+    if (found.meta.managed) return { ...(found.meta.model !== undefined ? { model: found.meta.model } : {}), ...(found.meta.instanceType !== undefined ? { instanceType: found.meta.instanceType } : {}) }
+    found.variant ??= await this.variant(found.description.EndpointConfigName)
+    return found.variant
   }
 
-  /** The model an endpoint config's first production variant names. */
-  private async variantModel (configName: string | undefined): Promise<string | undefined> {
-    if (configName === undefined) return undefined
+  /** The model and instance type an endpoint config's first production variant names. */
+  private async variant (configName: string | undefined): Promise<Variant> {
+    if (configName === undefined) return {}
     try {
-      return (await this.control.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }))).ProductionVariants?.[0]?.ModelName
+      const first = (await this.control.send(new DescribeEndpointConfigCommand({ EndpointConfigName: configName }))).ProductionVariants?.[0]
+      return { ...(first?.ModelName !== undefined ? { model: first.ModelName } : {}), ...(first?.InstanceType !== undefined ? { instanceType: first.InstanceType } : {}) }
     } catch (err) {
       // an endpoint keeps serving after its config is deleted; SageMaker then no longer says which model
-      if (isNotFound(err)) return undefined
+      if (isNotFound(err)) return {}
       throw controlPlaneError('DescribeEndpointConfig', err)
     }
   }
@@ -536,6 +548,13 @@ export class Endpoints {
     return found
   }
 
+  /** 403 FORBIDDEN when `tenant` may not have these instances (instance-limits.ts). */
+  private requireInstances (tenant: Tenant, choice: InstanceChoice): void {
+    if (this.opts.instances === undefined) return
+    const refused = instanceRefusal(this.opts.instances, tenant, choice)
+    if (refused !== undefined) throw catalogError('FORBIDDEN', refused)
+  }
+
   private async requireModel (name: string): Promise<void> {
     try {
       await this.control.send(new DescribeModelCommand({ ModelName: name }))
@@ -617,14 +636,15 @@ export class Endpoints {
 
   /**
    * The API's endpoint: SageMaker's status and times, the tags' facts, usage so far. `served` is
-   * the model behind it (servedModel), needed for an endpoint the gateway did not deploy.
+   * the model and instance type behind it (servedVariant), needed for an endpoint the gateway
+   * did not deploy (it has no tags of ours).
    */
-  private view (found: Described, served?: string): Endpoint {
+  private view (found: Described, served: Variant = {}): Endpoint {
     const d = found.description
     const m = found.meta
     const name = d.EndpointName ?? ''
     const count = d.ProductionVariants?.[0]?.CurrentInstanceCount ?? m.ledger.count
-    const instanceType = m.instanceType ?? 'unknown'
+    const instanceType = m.instanceType ?? served.instanceType ?? 'unknown'
     const pending = this.invocations.peek(name)
     // for an endpoint the gateway did not deploy, its InService start is unknown: its last
     // modification is a lower bound of its instance time
@@ -635,7 +655,7 @@ export class Endpoints {
       name,
       status: (d.EndpointStatus ?? 'Creating') as EndpointStatus,
       // SageMaker may name no model (a config of inference components, or one deleted since)
-      model: served ?? m.model ?? d.EndpointConfigName ?? name,
+      model: served.model ?? m.model ?? d.EndpointConfigName ?? name,
       instanceType,
       instanceCount: count,
       createdAt: (d.CreationTime ?? new Date(0)).toISOString(),

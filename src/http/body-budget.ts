@@ -26,6 +26,10 @@ import { catalogError, type CatalogError } from '../errors.js'
 import { closeWithoutLinger } from './lingering-close.js'
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Bytes of JSON bodies reserved now and their bound, BODY_BYTES_IN_FLIGHT_MAX (load shedding reads it). */
+    bodyBudget: { readonly used: number, readonly max: number }
+  }
   interface FastifyContextConfig {
     /** The handler reads the body as a stream (never whole in memory): rate-checked, not budgeted. */
     streamedBody?: boolean
@@ -85,6 +89,7 @@ class CountedBody extends Transform {
 /** Registers the body budgets on every route (JSON routes and streamed uploads alike). */
 export const bodyBudgetPlugin = fp<{ config: Config }>(async (app, { config }) => {
   const memory = new MemoryBudget(config.BODY_BYTES_IN_FLIGHT_MAX)
+  app.decorate('bodyBudget', memory)
 
   app.addHook('preParsing', async (request, reply, payload) => {
     const lengthHeader = request.headers['content-length']

@@ -16,6 +16,7 @@ export type JobsErrorCode =
   | 'JOB_NOT_COMPLETE'
   | 'NO_PREDICTIONS'
   | 'CONFLICT'
+  | 'FORBIDDEN'
   | 'UPSTREAM_ERROR'
 
 /** What the datasets and transform-jobs services throw for their own refusals. */

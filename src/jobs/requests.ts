@@ -8,6 +8,7 @@ import type { CreateTransformJobRequest, TransformInstanceType } from '@aws-sdk/
 import type { CreateJobBody } from '../../schemas/jobs.js'
 import { crossCheckParameters, type GenerationParameters } from '../../schemas/params.js'
 import { DEFAULT_TENANT_ID, type Tenant } from '../tenants.js'
+import { instanceRefusal, type InstanceLimits } from '../instance-limits.js'
 import { toPythonLiteral } from '../sagemaker/python-literal.js'
 import { DEFAULT_MAX_PAYLOAD_MB, MAX_PAYLOAD_TIMES_CONCURRENCY_MB } from '../sagemaker/rules.js'
 import { parseS3Uri, S3UriError, type S3AllowList, type S3Location } from '../sagemaker/s3-uri.js'
@@ -60,6 +61,8 @@ export interface RequestChecks {
   defaultModel: string | undefined
   allowList: S3AllowList
   layout: S3Layout
+  /** The instances a tenant may choose (TENANT_INSTANCE_TYPES and the counts); undefined = SageMaker's own limits only. */
+  instances?: InstanceLimits
 }
 
 /** Checks a body beyond its schema; throws INVALID_* naming the field and value. */
@@ -108,6 +111,13 @@ export function checkJobRequest (body: CreateJobBody, tenant: Tenant, checks: Re
   const concurrency = body.resources?.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS
   if (payload * concurrency > MAX_PAYLOAD_TIMES_CONCURRENCY_MB) {
     throw jobsError('INVALID_REQUEST', `body.resources.maxPayloadMB (${payload}) x body.resources.maxConcurrentTransforms (${concurrency}) must be <= ${MAX_PAYLOAD_TIMES_CONCURRENCY_MB}`)
+  }
+  if (checks.instances !== undefined) {
+    const refused = instanceRefusal(checks.instances, tenant, {
+      type: { field: body.resources?.instanceType !== undefined ? 'body.resources.instanceType' : `body.resources.instanceType (default ${DEFAULT_INSTANCE_TYPE})`, value: body.resources?.instanceType ?? DEFAULT_INSTANCE_TYPE },
+      count: { field: 'body.resources.instanceCount', value: body.resources?.instanceCount ?? DEFAULT_INSTANCE_COUNT }
+    })
+    if (refused !== undefined) throw jobsError('FORBIDDEN', refused)
   }
   return { model, ...(records !== undefined ? { records } : {}), ...(inputLocation !== undefined ? { inputLocation } : {}), ...(referencesLocation !== undefined ? { referencesLocation } : {}) }
 }

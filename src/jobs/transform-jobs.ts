@@ -30,6 +30,7 @@ import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
 import { jumpStartLine } from './records.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
+import type { InstanceLimits } from '../instance-limits.js'
 import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
 import { jobResults, type JoinStats, type ResultLine } from './results.js'
 import { jobView, type OwnedJob } from './view.js'
@@ -56,6 +57,8 @@ export interface TransformJobsOptions {
   log: FastifyBaseLogger
   /** Prices for each job's `usage` (instance time and estimated cost); none = no `usage`. */
   prices?: PriceTable
+  /** The instances each tenant may choose; none = SageMaker's own limits only. */
+  instances?: InstanceLimits
 }
 
 /** The result of a submission: the job and whether it already existed (a repeat). */
@@ -89,7 +92,7 @@ export class TransformJobs {
     this.s3 = opts.s3
     this.layout = opts.layout
     this.datasets = opts.datasets
-    this.checks = { defaultModel: opts.defaultModel, allowList: opts.allowList, layout: opts.layout }
+    this.checks = { defaultModel: opts.defaultModel, allowList: opts.allowList, layout: opts.layout, ...(opts.instances !== undefined ? { instances: opts.instances } : {}) }
     this.log = opts.log
   }
 

@@ -3,7 +3,7 @@ import { TransformJob } from '../../schemas/jobs.js'
 import { OpenAiBatch } from '../../schemas/openai-batches.js'
 import { OpenAiFile } from '../../schemas/openai-files.js'
 import type { Config } from '../config.js'
-import { isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
+import { instanceLimits, isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
 import { catalogError } from '../errors.js'
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import type { FastifyInstance } from 'fastify'
@@ -82,7 +82,8 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
     datasets,
     defaultModel: config.SAGEMAKER_MODEL_NAME ?? (isLocalMode(config) ? LOCAL_MODEL_NAME : undefined),
     log: app.log.child({ component: 'transform-jobs' }),
-    prices: loadPriceTable(config.PRICES_FILE)
+    prices: loadPriceTable(config.PRICES_FILE),
+    instances: instanceLimits(config)
   })
   const files = new Files(s3, layout)
   const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, endpoint) })

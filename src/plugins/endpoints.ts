@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Endpoint, Usage } from '../../schemas/endpoints.js'
-import { endpointNames, isLocalMode, LOCAL_MODEL_NAME, type Config } from '../config.js'
+import { endpointNames, instanceLimits, isLocalMode, LOCAL_MODEL_NAME, type Config } from '../config.js'
 import { UsageArchive } from '../endpoints/archive.js'
 import type { InvocationLedger } from '../endpoints/invocations.js'
+import type { TenantCalls } from '../endpoints/tenant-calls.js'
 import { loadPriceTable, type PriceTable } from '../endpoints/prices.js'
 import { usageReport } from '../endpoints/report.js'
 import { Endpoints } from '../endpoints/service.js'
@@ -12,6 +13,9 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import type { Tenant } from '../tenants.js'
 import type { UsageReport } from '../../schemas/endpoints.js'
 import type { TransformJob } from '../../schemas/jobs.js'
+
+/** ms between two writes of the tenants' calls to S3 by one replica. */
+const TENANT_CALLS_FLUSH_MS = 60_000
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,6 +36,8 @@ export interface EndpointsPluginOptions {
   control: SageMakerClient
   /** The ledger the realtime invoker was wrapped with (app.ts). */
   invocations: InvocationLedger
+  /** Each tenant's real-time calls, counted by the realtime plugin (app.ts); written to S3 here. */
+  calls?: TenantCalls
   /** Clock of the service and its sweeper (tests pin it). */
   now?: () => number
 }
@@ -41,7 +47,7 @@ export interface EndpointsPluginOptions {
  * the idle sweeper every ENDPOINT_SWEEP_INTERVAL_MS (unref'd: it never holds the process open;
  * stopped on close). Needs `app.metrics` and, for job usage and archived endpoints, `app.batchJobs`.
  */
-export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, bucket, s3, control, invocations, now = Date.now }) => {
+export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, bucket, s3, control, invocations, calls: tenantCalls, now = Date.now }) => {
   app.addSchema(Usage)
   app.addSchema(Endpoint)
   const prices = loadPriceTable(config.PRICES_FILE)
@@ -70,7 +76,8 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     cacheMs: config.ENDPOINT_CACHE_MS,
     now,
     onIdleDelete: () => { idleDeleted.inc() },
-    ...(archive !== undefined ? { archive } : {})
+    ...(archive !== undefined ? { archive } : {}),
+    instances: instanceLimits(config)
   })
   const gauges = (list: Array<{ name: string, managed: boolean, usage: { instanceSeconds: number, estimatedCostUsd: number | null } }>): void => {
     for (const e of list) {
@@ -95,7 +102,8 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
       },
       // JobList's jobs are TransformJob references, which Static<> types as unknown
       ...(batch !== undefined ? { jobs: async (t, nextToken) => await batch.jobs.list(t, { limit: 100, ...(nextToken !== undefined ? { nextToken } : {}) }) as { jobs: TransformJob[], nextToken?: string } } : {}),
-      ...(archive !== undefined ? { archived: async () => await archive.all() } : {})
+      ...(archive !== undefined ? { archived: async () => await archive.all() } : {}),
+      ...(tenantCalls !== undefined ? { calls: async (t, fromMs, toMs) => await tenantCalls.lines(t, fromMs, toMs) } : {})
     }, tenant, query)
   })
 
@@ -109,6 +117,11 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
       app.log.warn({ err }, 'endpoint sweep failed; the next one retries')
     }
   }
+  // each tenant's calls reach S3 once a minute (and on close), so every replica's report has them
+  const callsTimer = tenantCalls === undefined
+    ? undefined
+    : setInterval(() => { tenantCalls.flush().catch((err: unknown) => { app.log.warn({ err }, 'could not record tenants\' calls; the next flush retries') }) }, TENANT_CALLS_FLUSH_MS)
+  callsTimer?.unref()
   if (config.ENDPOINT_SWEEP_INTERVAL_MS > 0) {
     app.addHook('onReady', async () => {
       timer = setInterval(() => {
@@ -120,6 +133,8 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
   }
   app.addHook('onClose', async () => {
     if (timer !== undefined) clearInterval(timer)
+    if (callsTimer !== undefined) clearInterval(callsTimer)
+    await tenantCalls?.flush().catch((err: unknown) => { app.log.warn({ err }, 'could not record tenants\' calls on close') })
     await sweeping
     // what this replica sent since its last write goes to the tags before it exits
     await endpoints.flushAll(invocations.names())

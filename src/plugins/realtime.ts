@@ -6,6 +6,7 @@ import type { Params } from '../batching/payload.js'
 import type { Config } from '../config.js'
 import { queueMaxPerKey, tenantWeights } from '../config.js'
 import { catalogError, type CatalogError } from '../errors.js'
+import type { TenantCalls } from '../endpoints/tenant-calls.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
 export type ItemOutcome = { ok: true, texts: string[] } | { ok: false, error: CatalogError }
@@ -53,7 +54,7 @@ function itemOutcome (err: CatalogError | undefined): string {
 }
 
 /** Decorates `app.realtime`; needs `app.metrics` and the invoker (the SDK's, see sagemaker/runtime.ts). */
-export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (app, { config, invoke }) => {
+export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn, calls?: TenantCalls }>(async (app, { config, invoke, calls }) => {
   const metrics = app.metrics
   const log = app.log.child({ component: 'batcher' })
   const batcher = new MicroBatcher({
@@ -92,6 +93,7 @@ export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn }>(async (ap
         })
       }
       const settled = await Promise.allSettled(inputs.map(input => batcher.submit({ model, params, input, deadline, signal, key: tenant })))
+      if (tenant !== undefined) calls?.record(tenant, model, settled.filter(s => s.status === 'fulfilled').length)
       return settled.map((s): ItemOutcome => {
         if (s.status === 'fulfilled') {
           metrics.items.inc({ outcome: 'ok' })

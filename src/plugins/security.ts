@@ -2,7 +2,6 @@ import fp from 'fastify-plugin'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import helmet, { type HelmetOptions } from 'helmet'
 import rateLimit from '@fastify/rate-limit'
-import underPressure from '@fastify/under-pressure'
 import type { FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
 import { keyring, type Config } from '../config.js'
@@ -64,8 +63,8 @@ async function connectRedis (url: string): Promise<Redis> {
 
 /**
  * Who gets in and how much: API keys (tenants) on /v1 routes, failed-authentication limits per
- * address, per-tenant rate limits (shared through Redis with REDIS_URL), load shedding on
- * event-loop delay and memory, security headers. What is a /v1 route is decided on the route
+ * address, per-tenant rate limits (shared through Redis with REDIS_URL), security headers
+ * (load shedding is http/load-shedding.ts). What is a /v1 route is decided on the route
  * the router matched (http/access.ts).
  */
 export const securityPlugin = fp<{ config: Config }>(async (app, { config }) => {
@@ -141,17 +140,4 @@ export const securityPlugin = fp<{ config: Config }>(async (app, { config }) => 
       }
     })
   }
-
-  await app.register(underPressure, {
-    maxEventLoopDelay: config.SHED_EVENT_LOOP_DELAY_MS,
-    maxRssBytes: config.SHED_RSS_BYTES,
-    maxHeapUsedBytes: config.SHED_HEAP_USED_BYTES,
-    // async: under-pressure passes a rejected promise on to the error handler
-    pressureHandler: async (request, _reply, type, value) => {
-      // probes and metrics must answer under load; only work is shed
-      if (!isProtectedRoute(request)) return
-      request.log.warn({ type, value }, 'shedding load')
-      throw catalogError('ENDPOINT_UNAVAILABLE', `the gateway is overloaded (${type}); retry shortly`, { retryAfterSeconds: 5 })
-    }
-  })
 }, { name: 'security' })

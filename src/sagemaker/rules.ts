@@ -1,8 +1,9 @@
 /**
  * SageMaker's own rules, defined once for the gateway (which checks requests before sending
- * them) and the local stack (which answers as SageMaker would): resource names and the payload
- * limits of Batch Transform.
+ * them) and the local stack (which answers as SageMaker would): resource names, the payload
+ * limits of Batch Transform and the instance types that exist.
  */
+import { ProductionVariantInstanceType, TransformInstanceType } from '@aws-sdk/client-sagemaker'
 
 /**
  * SageMaker's resource name rule (transform jobs, models, endpoint configs, endpoints):
@@ -28,3 +29,15 @@ export const MAX_PAYLOAD_TIMES_CONCURRENCY_MB = 100
 export const S3_URI_PATTERN_TEXT = '^(https|s3)://([^/]+)/?(.*)$'
 /** S3_URI_PATTERN_TEXT as a RegExp. */
 export const S3_URI_PATTERN = new RegExp(S3_URI_PATTERN_TEXT)
+
+/**
+ * Instance types a transform job may run on (TransformResources.InstanceType, "Valid Values":
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TransformResources.html), as the
+ * AWS SDK's model enumerates them (the SDK is generated from the same service model).
+ */
+export const TRANSFORM_INSTANCE_TYPES: readonly string[] = Object.values(TransformInstanceType)
+/**
+ * Instance types a real-time endpoint's production variant may run on (ProductionVariant.InstanceType:
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html), from the SDK's model.
+ */
+export const ENDPOINT_INSTANCE_TYPES: readonly string[] = Object.values(ProductionVariantInstanceType)

@@ -2,7 +2,7 @@
 // run unmodified against a gateway process in local mode, with ordinary credentials, and must
 // see what they would see on AWS.
 import { execFile, spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -68,4 +68,45 @@ t.test('the notebook\'s boto3 calls against local mode: real time, batch transfo
   const printed = lines.filter(l => l.startsWith('['))
   t.equal(printed.length, 10, 'ten printed answers')
   t.notOk(lines.includes('generated_texts'), 'no dict key printed')
+})
+
+/** The python block after the README's `<!-- boto3-local` marker. */
+async function readmeBoto3Snippet (): Promise<string> {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+  const match = /<!-- boto3-local[^\n]*-->\n```python\n([\s\S]*?)\n```/.exec(readme)
+  if (match === null) throw new Error('README.md has no boto3-local python block')
+  return match[1] as string
+}
+
+t.test('the README\'s boto3 snippet for local mode runs as written', { skip }, async t => {
+  const s3Port = await freePort()
+  const gateway = await spawnGateway({ LOCAL_S3_PORT: s3Port })
+  t.teardown(async () => { await gateway.stop() })
+  const work = await mkdtemp(join(tmpdir(), 't2t-boto3-readme-'))
+  t.teardown(async () => { await rm(work, { recursive: true, force: true }) })
+  const sagemakerPort = new URL(gateway.localUrl).port
+  const snippet = await readmeBoto3Snippet()
+  t.match(snippet, /127\.0\.0\.1:8081/, 'the snippet names the ports of the README\'s start command')
+  // the ports are free ones here (others run tests on this machine); nothing else is changed
+  const script = join(work, 'snippet.py')
+  await writeFile(script, snippet.replaceAll('127.0.0.1:8081', `127.0.0.1:${sagemakerPort}`).replaceAll('127.0.0.1:8082', `127.0.0.1:${s3Port}`))
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: work,
+    // no AWS settings at all: the snippet must carry what it needs
+    AWS_CONFIG_FILE: join(work, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(work, 'credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true'
+  }
+  const run = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve) => {
+    execFile('python3', [script], { cwd: work, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stdout, stderr })
+    })
+  })
+  t.equal(run.code, 0, `the snippet exited ${String(run.code)}: ${run.stderr.slice(-2000)}`)
+  const lines = run.stdout.trim().split('\n')
+  t.equal(lines.length, 3, run.stdout)
+  t.match(lines[0], /^\['[^']+'\]$/, 'the endpoint\'s generated texts')
+  t.equal(lines[1], "['in/articles.jsonl']", 'the object it wrote, listed')
+  t.equal(lines[2], 'flan-t5-local', 'the built-in model, described')
 })

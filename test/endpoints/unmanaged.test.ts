@@ -10,7 +10,7 @@ import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand,
 import pino from 'pino'
 import { buildApp } from '../../src/app.js'
 import { Endpoints, InvocationLedger } from '../../src/endpoints/index.js'
-import { DEFAULT_PRICES } from '../../src/endpoints/prices.js'
+import { DEFAULT_PRICES, estimateCost } from '../../src/endpoints/prices.js'
 import { testConfig } from '../../src/config.js'
 import { startLocalStack } from '../../src/local/stack.js'
 import { createControlClient } from '../../src/sagemaker/clients.js'
@@ -40,8 +40,15 @@ t.test('an endpoint the gateway did not deploy: `model` is the model its endpoin
   const one = await app.inject({ method: 'GET', url: '/v1/endpoints/their-endpoint' })
   t.equal(one.statusCode, 200, one.body)
   t.match(one.json(), { name: 'their-endpoint', status: 'InService', managed: false, model: 'their-model' })
-  const listed = (await app.inject({ method: 'GET', url: '/v1/endpoints' })).json().endpoints as Array<{ name: string, model: string }>
-  t.same(listed.map(e => [e.name, e.model]), [['their-endpoint', 'their-model']], 'the listing says the same')
+  const listed = (await app.inject({ method: 'GET', url: '/v1/endpoints' })).json().endpoints as Array<{ name: string, model: string, instanceType: string }>
+  t.same(listed.map(e => [e.name, e.model, e.instanceType]), [['their-endpoint', 'their-model', 'ml.g5.xlarge']], 'the listing says the same')
+  // the instance type is the same variant's (ProductionVariants[0].InstanceType), so its cost is priced
+  const usage = one.json().usage as { instanceType: string, instanceSeconds: number, estimatedCostUsd: number | null }
+  t.equal(one.json().instanceType, 'ml.g5.xlarge', 'the instance type its endpoint config names, not "unknown"')
+  t.equal(usage.instanceType, 'ml.g5.xlarge')
+  t.ok(usage.instanceSeconds > 0, 'it has been InService a while')
+  t.equal(usage.estimatedCostUsd, estimateCost(DEFAULT_PRICES, 'ml.g5.xlarge', usage.instanceSeconds), 'priced from the table, not null')
+  t.not(usage.estimatedCostUsd, null)
 
   // a batch on it runs its job on that model (the same lookup)
   const client = openAiClient(url, 'any')

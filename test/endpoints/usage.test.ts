@@ -101,3 +101,63 @@ t.test('a job over HTTP: its usage is its own start-to-end time × instances, al
   t.equal((await app.inject({ method: 'GET', url: '/v1/usage?from=2999-01-01T00:00:00Z&to=2999-01-02T00:00:00Z' })).json().jobs.length, 0, 'outside the window: none')
   t.equal((await app.inject({ method: 'GET', url: '/v1/usage?from=yesterday' })).statusCode, 400)
 })
+
+t.test('a tenant sees its own jobs and its own real-time calls; admins everyone\'s; another replica reads them back', async t => {
+  const { localApp } = await import('../helpers/local-app.js')
+  const { buildApp } = await import('../../src/app.js')
+  const { app, stack, config } = await localApp(t, { API_KEYS: 'acme:acme-key,zeta:zeta-key', ADMIN_API_KEYS: 'ops:ops-key', AUTH_FAILURES_MAX: 0 })
+  const as = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` })
+  const text = 'The ferry left at dawn. It reached the island by noon.'
+  const job = await app.inject({ method: 'POST', url: '/v1/transform-jobs', headers: as('acme-key'), payload: { name: 'acme-usage-job', input: { records: [{ id: 1, text }] } } })
+  t.equal(job.statusCode, 202, job.body)
+  let status = 'InProgress'
+  for (let i = 0; i < 200 && status === 'InProgress'; i++) {
+    await new Promise(resolve => setTimeout(resolve, 50))
+    status = (await app.inject({ method: 'GET', url: '/v1/transform-jobs/acme-usage-job', headers: as('acme-key') })).json().status
+  }
+  t.equal(status, 'Completed')
+  for (let i = 0; i < 2; i++) t.equal((await app.inject({ method: 'POST', url: '/v1/summarize', headers: as('acme-key'), payload: { text } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/generate', headers: as('acme-key'), payload: { text_inputs: [text, text, text] } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/summarize', headers: as('zeta-key'), payload: { text } })).statusCode, 200)
+
+  const usage = async (target: typeof app, key: string, query = ''): Promise<{ jobs: Array<{ name: string }>, calls: unknown[], endpoints: unknown[] }> =>
+    (await target.inject({ method: 'GET', url: `/v1/usage${query}`, headers: as(key) })).json()
+  const acme = await usage(app, 'acme-key')
+  t.same(acme.jobs.map(j => j.name), ['acme-usage-job'], 'its own job')
+  t.same(acme.calls, [{ tenant: 'acme', endpoint: 'flan-t5-local', requests: 3, items: 5 }], 'its own calls: 3 requests, 5 inputs answered')
+  t.same(acme.endpoints, [], 'endpoints (shared, every tenant\'s invocations) stay the admins\'')
+  const zeta = await usage(app, 'zeta-key')
+  t.same(zeta.jobs, [], 'another tenant: not acme\'s job')
+  t.same(zeta.calls, [{ tenant: 'zeta', endpoint: 'flan-t5-local', requests: 1, items: 1 }], 'nor acme\'s calls')
+  const ops = await usage(app, 'ops-key')
+  t.same(ops.jobs.map(j => j.name), ['acme-usage-job'])
+  t.same(ops.calls, [{ tenant: 'acme', endpoint: 'flan-t5-local', requests: 3, items: 5 }, { tenant: 'zeta', endpoint: 'flan-t5-local', requests: 1, items: 1 }], 'an admin: every tenant\'s calls')
+  t.same((await usage(app, 'acme-key', '?from=2999-01-01T00:00:00Z&to=2999-01-02T00:00:00Z')).calls, [], 'outside the window: none')
+
+  // the counts reach S3 when a replica closes (and once a minute); a new replica (or a restart) reports them
+  await app.close()
+  const replica = await buildApp(config, { aws: stack.awsTarget })
+  t.teardown(async () => { await replica.close() })
+  t.same((await usage(replica, 'acme-key')).calls, [{ tenant: 'acme', endpoint: 'flan-t5-local', requests: 3, items: 5 }], 'read back from S3 by another replica')
+  t.same((await usage(replica, 'ops-key')).calls, ops.calls)
+})
+
+t.test('tenant calls: counted per UTC hour, an hour overlapping the window counts whole; days left behind are read back from S3', async t => {
+  const { TenantCalls } = await import('../../src/endpoints/tenant-calls.js')
+  const dir = await tempDir(t, 't2t-calls-')
+  const { s3, stack } = await openLocalStack(t, dir)
+  let clock = Date.parse('2025-06-01T10:30:00Z')
+  const calls = new TenantCalls({ s3, bucket: stack.awsTarget.bucket as string, prefix: 'gw' }, () => clock)
+  calls.record('acme', 'flan', 4) // 10:30
+  clock = Date.parse('2025-06-01T12:05:00Z')
+  calls.record('acme', 'flan', 1)
+  const acme = { id: 'acme', admin: false }
+  t.same(await calls.lines(acme, Date.parse('2025-06-01T10:59:00Z'), Date.parse('2025-06-01T11:30:00Z')), [{ tenant: 'acme', endpoint: 'flan', requests: 1, items: 4 }], 'the 10:00 hour overlaps the window')
+  t.same(await calls.lines(acme, Date.parse('2025-06-01T11:00:00Z'), Date.parse('2025-06-01T11:59:59Z')), [], 'an hour without calls')
+  await calls.flush()
+  // three days on, the first day has left memory after the next flush; S3 still has it
+  clock = Date.parse('2025-06-04T09:00:00Z')
+  calls.record('acme', 'flan', 2)
+  await calls.flush()
+  t.same(await calls.lines(acme, Date.parse('2025-06-01T00:00:00Z'), clock), [{ tenant: 'acme', endpoint: 'flan', requests: 3, items: 7 }], 'every day, from S3 and memory, counted once')
+})

@@ -36,7 +36,7 @@ const OPERATIONS: Array<[method: string, path: string, operationId: string, stat
   ['post', '/v1/generate', 'generate', [200, 400, 401, 408, 413, 415, 429, 500, 502, 503, 504]],
   ['post', '/v1/evaluate', 'evaluate', [200, 400, 401, 408, 413, 415, 429, 500, 503]],
   ['post', '/v1/datasets', 'createDataset', [201, 400, 401, 408, 415, 429, 500, 502, 503]],
-  ['post', '/v1/transform-jobs', 'createTransformJob', [202, 400, 401, 408, 409, 413, 415, 429, 500, 502, 503]],
+  ['post', '/v1/transform-jobs', 'createTransformJob', [202, 400, 401, 403, 408, 409, 413, 415, 429, 500, 502, 503]],
   ['get', '/v1/transform-jobs', 'listTransformJobs', [200, 400, 401, 429, 500, 502, 503]],
   ['get', '/v1/transform-jobs/{name}', 'getTransformJob', [200, 400, 401, 404, 429, 500, 502, 503]],
   ['post', '/v1/transform-jobs/{name}/stop', 'stopTransformJob', [202, 400, 401, 404, 409, 415, 429, 500, 502, 503]],

@@ -98,7 +98,7 @@ t.test('failed authentications are limited per address, never per key', async t 
 })
 
 t.test('load shedding refuses /v1 work with 503 and Retry-After; probes still answer', async t => {
-  // any resident set is above 1 byte: the memory check fires on every sample (under-pressure
+  // any resident set is above 1 byte: the memory check fires on every sample (the shedder
   // samples on an interval, so wait for its first look)
   const { app } = await localApp(t, { SHED_RSS_BYTES: 1 })
   let res = await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: TEXT } })

@@ -9,11 +9,10 @@
 
 import { listPage } from './listing.js'
 import { compact, isObject, NAME_RULES, parseName, Reader, seconds, serializationError, validationError, Violations, type Json } from './requests.js'
-import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN, SAGEMAKER_NAME_PATTERN_TEXT } from '../../sagemaker/rules.js'
+import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN, SAGEMAKER_NAME_PATTERN_TEXT, ENDPOINT_INSTANCE_TYPES } from '../../sagemaker/rules.js'
 import { keyOf, type EndpointConfigRecord, type EndpointRecord, type EndpointStatus, type ModelRecord, type ResourceStore, type VariantSpec } from './resource-store.js'
 import type { Operations } from './index.js'
 
-const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/
 const STATUSES: readonly EndpointStatus[] = ['OutOfService', 'Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'InService', 'Deleting', 'Failed', 'UpdateRollbackFailed']
 const DEFAULT_LIST_MAX_RESULTS = 10
 
@@ -50,7 +49,7 @@ function parseVariants (v: Violations, input: Json): VariantSpec[] {
     return compact({
       VariantName: r.string('VariantName', { max: SAGEMAKER_NAME_MAX, pattern: SAGEMAKER_NAME_PATTERN, patternText: SAGEMAKER_NAME_PATTERN_TEXT }, true) ?? '',
       ModelName: r.string('ModelName', NAME_RULES, true) ?? '',
-      InstanceType: r.string('InstanceType', { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>' }),
+      InstanceType: r.string('InstanceType', { values: ENDPOINT_INSTANCE_TYPES }),
       InitialInstanceCount: r.integer('InitialInstanceCount', { min: 1 }),
       InitialVariantWeight: typeof item.InitialVariantWeight === 'number' ? item.InitialVariantWeight : undefined
     })

@@ -11,7 +11,7 @@ import { parseSageMakerS3Uri } from '../../sagemaker/s3-uri.js'
 import { AwsServiceError } from '../wire.js'
 import { listPage, type ListQuery } from './listing.js'
 import { compact, isObject, NAME_RULES, parseName, Reader, seconds, serializationError, validationError, Violations, type Json } from './requests.js'
-import { S3_URI_PATTERN, S3_URI_PATTERN_TEXT, SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN, SAGEMAKER_NAME_PATTERN_TEXT } from '../../sagemaker/rules.js'
+import { S3_URI_PATTERN, S3_URI_PATTERN_TEXT, SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN, SAGEMAKER_NAME_PATTERN_TEXT, TRANSFORM_INSTANCE_TYPES } from '../../sagemaker/rules.js'
 import type { Operations } from './index.js'
 
 /** Page size of ListTransformJobs when MaxResults is absent (AWS's default). */
@@ -21,7 +21,6 @@ export const DEFAULT_LIST_MAX_RESULTS = 10
 export const MAX_TOTAL_PAYLOAD_MB = 100
 
 const ENV_KEY_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]*$/
-const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9]+\.[a-z0-9]+$/
 const STATUSES: readonly TransformJobStatus[] = ['InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped']
 
 /** Validates a CreateTransformJob request and returns the job definition it describes. */
@@ -82,7 +81,8 @@ function parseCreateRequest (input: Json): TransformJobSpec {
   const transformResources: TransformJobSpec['TransformResources'] | undefined = tResources === undefined
     ? undefined
     : compact({
-      InstanceType: tResources.string('InstanceType', { pattern: INSTANCE_TYPE_PATTERN, patternText: 'ml.<family>.<size>' }, true) ?? '',
+      // an instance type SageMaker does not have is refused as AWS refuses it: the enum's Coral message
+      InstanceType: tResources.string('InstanceType', { values: TRANSFORM_INSTANCE_TYPES }, true) ?? '',
       InstanceCount: tResources.integer('InstanceCount', { min: 1 }, true) ?? 0,
       VolumeKmsKeyId: tResources.string('VolumeKmsKeyId'),
       TransformAmiVersion: tResources.string('TransformAmiVersion')

@@ -25,7 +25,7 @@ t.test('every route without a body schema accepts an empty JSON body; every rout
   const { app } = await localApp(t, { ADMIN_API_KEYS: `ops:${ADMIN}` })
   const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json<{ paths: Record<string, Record<string, Operation>> }>()
   const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({
-    method: method.toUpperCase() as 'POST',
+    method: method.toUpperCase() as 'GET' | 'POST' | 'DELETE',
     // well-formed ids of resources that do not exist: the answer is the route's own (404), never the parser's
     url: path.replace('{file_id}', 'file-00000000000000000000000000000000').replace('{batch_id}', 'batch_00000000000000000000000000000000').replace(/\{[^}]+\}/g, 'no-such-thing'),
     takesJson: op.requestBody?.content?.['application/json'] !== undefined,

@@ -23,6 +23,7 @@ import { installErrorHandlers } from './http/errors.js'
 import { lingerAfterEarlyAnswers } from './http/lingering-close.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
 import { registerOpenApi } from './http/openapi.js'
+import { sendRequestIds } from './http/request-id.js'
 import { validatorCompiler } from './http/validation.js'
 import { securityPlugin } from './plugins/security.js'
 import { metricsPlugin } from './plugins/metrics.js'
@@ -113,6 +114,8 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // 1. what every route shares: config, life cycle, validation, parsing, errors, the document
   app.decorate('config', config)
   app.decorate('lifecycle', { state: 'starting', mode: isLocalMode(config) ? 'local' : 'aws' } satisfies Lifecycle)
+  // first of all hooks: every answer carries it, refusals by the hooks below included
+  sendRequestIds(app)
   app.setValidatorCompiler(validatorCompiler)
   // JSON only: a text/plain body would otherwise reach validation as a string
   app.removeContentTypeParser('text/plain')

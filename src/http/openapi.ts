@@ -2,9 +2,19 @@
  * The OpenAPI 3.1 document (served at /docs/json, generated from the routes' TypeBox schemas)
  * and the Swagger UI at /docs, which works offline under a same-origin CSP.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifySchema } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { RequestIdHeaderDoc } from './request-id.js'
+
+/** `schema` with X-Request-Id among the headers of each of its responses (documentation only: a copy). */
+function withRequestIdHeaders (schema: FastifySchema): FastifySchema {
+  const responses = schema.response as Record<string, { headers?: Record<string, unknown>, content?: unknown }> | undefined
+  if (responses === undefined) return schema
+  const response = Object.fromEntries(Object.entries(responses).map(([status, doc]) =>
+    [status, { ...doc, headers: { ...doc.headers, 'X-Request-Id': RequestIdHeaderDoc } }]))
+  return { ...schema, response }
+}
 
 /** Registers the document and the UI; call before the routes, so every route is in it. */
 export async function registerOpenApi (app: FastifyInstance): Promise<void> {
@@ -44,11 +54,14 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` },
     // a query key with a default may be left out (validation fills the default in): documented
     // as optional, or generated clients would insist on it (GET /v1/transform-jobs?limit=)
+    // and every response documents x-request-id (request-id.ts sends it on all of them)
     transform: ({ schema, url }) => {
-      const query = schema?.querystring as { properties?: Record<string, { default?: unknown }>, required?: string[] } | undefined
-      if (query?.required === undefined) return { schema, url }
+      if (schema === undefined) return { schema, url }
+      const documented = withRequestIdHeaders(schema)
+      const query = documented.querystring as { properties?: Record<string, { default?: unknown }>, required?: string[] } | undefined
+      if (query?.required === undefined) return { schema: documented, url }
       const required = query.required.filter(key => query.properties?.[key]?.default === undefined)
-      return { schema: { ...schema, querystring: { ...query, required } }, url }
+      return { schema: { ...documented, querystring: { ...query, required } }, url }
     }
   })
   await app.register(swaggerUi, {

@@ -1,5 +1,5 @@
 // Clients we did not write: the official Python `openai` client (openai_client.py) and LangChain's
-// ChatOpenAI (langchain_client.py) against a gateway process in local mode with API keys of two
+// ChatOpenAI (langchain_client.py) against a gateway process in local mode with API keys of three
 // tenants. Each script prints one JSON line per named check (checks.py); each becomes its own
 // assertion here, so a failure names the call that broke. The OpenAI API reference pages each
 // check comes from are cited in the scripts.
@@ -14,6 +14,10 @@ import { spawnGateway, type SpawnedGateway } from '../helpers/process.js'
 const HERE = fileURLToPath(new URL('.', import.meta.url))
 const KEY_A = 'conformance-key-a'
 const KEY_B = 'conformance-key-b'
+// tenant c spends its whole budget of requests per minute; a's (the scripts' calls and polls)
+// stay far below it
+const KEY_C = 'conformance-key-c'
+const RATE_LIMIT_MAX = 400
 // the 250 articles, read at run time from ../shared/data (never committed)
 const CNN = sharedData('cnn_dailymail', 'test-cased-250.jsonl')
 // ms per model call: the 100-request batch that is cancelled runs for about 4 s (and 250 CNN
@@ -62,9 +66,9 @@ async function runChecks (t: Test, script: string, env: Record<string, string>):
 }
 
 t.test('Python clients against local mode', { skip: noOpenAi }, async t => {
-  const gateway: SpawnedGateway = await spawnGateway({ API_KEYS: `a:${KEY_A},b:${KEY_B}`, LOCAL_LATENCY_BASE_MS: LATENCY_MS })
+  const gateway: SpawnedGateway = await spawnGateway({ API_KEYS: `a:${KEY_A},b:${KEY_B},c:${KEY_C}`, LOCAL_LATENCY_BASE_MS: LATENCY_MS, RATE_LIMIT_MAX })
   t.teardown(async () => { await gateway.stop() })
-  const env = { GATEWAY_URL: gateway.url, API_KEY: KEY_A, OTHER_API_KEY: KEY_B, MODEL: LOCAL_MODEL_NAME, CNN_PATH: existsSync(CNN) ? CNN : '' }
+  const env = { GATEWAY_URL: gateway.url, API_KEY: KEY_A, OTHER_API_KEY: KEY_B, LIMITED_API_KEY: KEY_C, RATE_LIMIT_MAX: String(RATE_LIMIT_MAX), MODEL: LOCAL_MODEL_NAME, CNN_PATH: existsSync(CNN) ? CNN : '' }
 
   await t.test('openai (Python): completions, chat, streaming, models, files, batches, errors, headers, async, real sizes', async t => {
     await runChecks(t, 'openai_client.py', env)

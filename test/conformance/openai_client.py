@@ -5,7 +5,8 @@ answer comes from (https://platform.openai.com/docs/api-reference/...). Clients 
 timeouts and max_retries=0, so a call that hangs fails its check in seconds instead of being
 retried for minutes.
 
-Environment: GATEWAY_URL, API_KEY (tenant a), OTHER_API_KEY (tenant b), MODEL, and optionally
+Environment: GATEWAY_URL, API_KEY (tenant a), OTHER_API_KEY (tenant b), LIMITED_API_KEY (tenant c,
+which spends its whole RATE_LIMIT_MAX of requests per minute), RATE_LIMIT_MAX, MODEL, and optionally
 CNN_PATH (the 250 CNN/DailyMail articles, JSONL {"id", "article"}; absent: that check skips).
 Output: see checks.py.
 """
@@ -25,6 +26,8 @@ from checks import check, done, expect, skip
 URL = os.environ["GATEWAY_URL"].rstrip("/") + "/v1"
 KEY = os.environ["API_KEY"]
 OTHER_KEY = os.environ["OTHER_API_KEY"]
+LIMITED_KEY = os.environ["LIMITED_API_KEY"]
+RATE_LIMIT_MAX = int(os.environ["RATE_LIMIT_MAX"])
 MODEL = os.environ["MODEL"]
 CNN_PATH = os.environ.get("CNN_PATH", "")
 # seconds; a call the gateway answers at all answers within these on a busy machine
@@ -76,7 +79,8 @@ def wait_for_batch(batch_id, timeout=BATCH_WAIT):
         if batch.status in TERMINAL:
             return batch, seen
         expect(time.monotonic() < until, f"batch {batch_id} terminal within {timeout} s", " -> ".join(seen))
-        time.sleep(0.2)
+        # every poll counts against the tenant's RATE_LIMIT_MAX per minute
+        time.sleep(0.5)
 
 
 def output_lines(file_id):
@@ -247,6 +251,24 @@ def bad_line():
     body = jsonl([batch_line("a", {"model": MODEL, "prompt": TEXT}), "{not json"])
     err = error_of(openai.BadRequestError, client.files.create, file=("in.jsonl", body), purpose="batch")
     expect("line 2" in err.message, "the message names line 2", err.message)
+
+
+async def _burst(n):
+    async with AsyncOpenAI(base_url=URL, api_key=LIMITED_KEY, max_retries=0, timeout=TIMEOUT * 2) as limited:
+        return await asyncio.gather(*[limited.models.list() for _ in range(n)], return_exceptions=True)
+
+
+@check("RateLimitError (429): a tenant past RATE_LIMIT_MAX requests in a minute, with retry-after")
+def rate_limited():
+    results = asyncio.run(_burst(RATE_LIMIT_MAX + 5))
+    errors = [r for r in results if isinstance(r, BaseException)]
+    other_errors = [f"{type(e).__name__}: {e}" for e in errors if not isinstance(e, openai.RateLimitError)]
+    expect(not other_errors, "only RateLimitError", other_errors[:3])
+    expect(len(results) - len(errors) == RATE_LIMIT_MAX, f"{RATE_LIMIT_MAX} served, the rest refused", len(results) - len(errors))
+    err = errors[0]
+    expect(err.status_code == 429 and int(err.response.headers.get("retry-after", "0")) > 0, "429 with retry-after seconds", (err.status_code, dict(err.response.headers)))
+    # the limit is the tenant's own: another tenant is served meanwhile
+    expect(MODEL in [m.id for m in client.models.list()], "tenant a still served")
 
 
 # ---------------------------------------------------------------------------------------------

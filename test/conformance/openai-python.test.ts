@@ -18,6 +18,8 @@ const KEY_B = 'conformance-key-b'
 // stay far below it
 const KEY_C = 'conformance-key-c'
 const RATE_LIMIT_MAX = 400
+// the local model fails on inputs holding it (LOCAL_FAULT_MODEL_ERROR_PATTERN)
+const POISON = 'POISON-PILL'
 // the 250 articles, read at run time from ../shared/data (never committed)
 const CNN = sharedData('cnn_dailymail', 'test-cased-250.jsonl')
 // ms per model call: the 100-request batch that is cancelled runs for about 4 s (and 250 CNN
@@ -66,9 +68,9 @@ async function runChecks (t: Test, script: string, env: Record<string, string>):
 }
 
 t.test('Python clients against local mode', { skip: noOpenAi }, async t => {
-  const gateway: SpawnedGateway = await spawnGateway({ API_KEYS: `a:${KEY_A},b:${KEY_B},c:${KEY_C}`, LOCAL_LATENCY_BASE_MS: LATENCY_MS, RATE_LIMIT_MAX })
+  const gateway: SpawnedGateway = await spawnGateway({ API_KEYS: `a:${KEY_A},b:${KEY_B},c:${KEY_C}`, LOCAL_LATENCY_BASE_MS: LATENCY_MS, RATE_LIMIT_MAX, LOCAL_FAULT_MODEL_ERROR_PATTERN: POISON })
   t.teardown(async () => { await gateway.stop() })
-  const env = { GATEWAY_URL: gateway.url, API_KEY: KEY_A, OTHER_API_KEY: KEY_B, LIMITED_API_KEY: KEY_C, RATE_LIMIT_MAX: String(RATE_LIMIT_MAX), MODEL: LOCAL_MODEL_NAME, CNN_PATH: existsSync(CNN) ? CNN : '' }
+  const env = { GATEWAY_URL: gateway.url, POISON, API_KEY: KEY_A, OTHER_API_KEY: KEY_B, LIMITED_API_KEY: KEY_C, RATE_LIMIT_MAX: String(RATE_LIMIT_MAX), MODEL: LOCAL_MODEL_NAME, CNN_PATH: existsSync(CNN) ? CNN : '' }
 
   await t.test('openai (Python): completions, chat, streaming, models, files, batches, errors, headers, async, real sizes', async t => {
     await runChecks(t, 'openai_client.py', env)

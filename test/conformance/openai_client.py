@@ -5,7 +5,7 @@ answer comes from (https://platform.openai.com/docs/api-reference/...). Clients 
 timeouts and max_retries=0, so a call that hangs fails its check in seconds instead of being
 retried for minutes.
 
-Environment: GATEWAY_URL, API_KEY (tenant a), OTHER_API_KEY (tenant b), LIMITED_API_KEY (tenant c,
+Environment: GATEWAY_URL, POISON (the gateway's LOCAL_FAULT_MODEL_ERROR_PATTERN), API_KEY (tenant a), OTHER_API_KEY (tenant b), LIMITED_API_KEY (tenant c,
 which spends its whole RATE_LIMIT_MAX of requests per minute), RATE_LIMIT_MAX, MODEL, and optionally
 CNN_PATH (the 250 CNN/DailyMail articles, JSONL {"id", "article"}; absent: that check skips).
 Output: see checks.py.
@@ -27,6 +27,8 @@ URL = os.environ["GATEWAY_URL"].rstrip("/") + "/v1"
 KEY = os.environ["API_KEY"]
 OTHER_KEY = os.environ["OTHER_API_KEY"]
 LIMITED_KEY = os.environ["LIMITED_API_KEY"]
+# the gateway's LOCAL_FAULT_MODEL_ERROR_PATTERN: the model fails on an input that contains it
+POISON = os.environ["POISON"]
 RATE_LIMIT_MAX = int(os.environ["RATE_LIMIT_MAX"])
 MODEL = os.environ["MODEL"]
 CNN_PATH = os.environ.get("CNN_PATH", "")
@@ -225,6 +227,13 @@ def unknown_model():
     expect(err.status_code == 404 and err.code == "model_not_found" and err.param == "model", "404 model_not_found on model", err.body)
 
 
+@check("InternalServerError (5xx): the model fails on one prompt of a list, param names it")
+def model_error():
+    err = error_of(openai.InternalServerError, client.completions.create, model=MODEL, prompt=[TEXT, f"{POISON} in this text."])
+    expect(err.status_code >= 500 and err.type == "server_error", "a 5xx server_error", err.body)
+    expect(err.param == "prompt[1]", "param prompt[1]", err.param)
+
+
 @check("AuthenticationError (401): a key the gateway does not know")
 def wrong_key():
     err = error_of(openai.AuthenticationError, stranger.models.list)
@@ -362,6 +371,23 @@ def batch_list():
 def cancel_completed():
     err = error_of(openai.ConflictError, client.batches.cancel, small_batch.id)
     expect(err.status_code == 409, "status 409", err.status_code)
+
+
+@check("a batch with a request the model fails on: completed, the failure in the error file with its custom_id")
+def batch_with_failure():
+    lines = [
+        batch_line("good", {"model": MODEL, "prompt": TEXT, "max_tokens": 2}),
+        # other parameters, so another transform job: the failure does not take "good" with it
+        batch_line("bad", {"model": MODEL, "prompt": f"{POISON} in this text.", "max_tokens": 3}),
+    ]
+    f = client.files.create(file=("failing.jsonl", jsonl(lines)), purpose="batch")
+    b, seen = wait_for_batch(client.batches.create(input_file_id=f.id, endpoint="/v1/completions", completion_window="24h").id)
+    expect(b.status == "completed", "completed (some requests succeeded)", " -> ".join(seen))
+    expect((b.request_counts.completed, b.request_counts.failed) == (1, 1), "1 completed, 1 failed", b.request_counts)
+    expect([line["custom_id"] for line in output_lines(b.output_file_id)] == ["good"], "the output file holds the good request")
+    errors = output_lines(b.error_file_id)
+    expect([line["custom_id"] for line in errors] == ["bad"] and errors[0]["response"] is None, "the error file holds the bad one", errors)
+    expect(errors[0]["error"]["code"] and POISON in errors[0]["error"]["message"], "an error code and the model's message", errors[0]["error"])
 
 
 # 100 short lines (about 14 KB): at the suite's LOCAL_LATENCY_BASE_MS per model call the job

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { DATASET_INVALID_EXAMPLE, DatasetCreated, DatasetErrorResponse, DatasetQuery } from '../schemas/datasets.js'
@@ -8,17 +7,13 @@ import { catalogError, isCatalogError } from '../src/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/jobs/datasets.js'
 import { JobsError } from '../src/jobs/errors.js'
+import { isBodyStream } from '../src/http/body-budget.js'
 import { toClientError } from '../src/http/errors.js'
 import { validatorCompiler } from '../src/http/validation.js'
 import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 
 /** Media types accepted for a dataset: NDJSON and its JSON Lines aliases. */
 export const DATASET_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonlines', 'application/x-jsonlines', 'application/jsonl']
-
-function isReadable (value: unknown): value is Readable {
-  return value !== null && typeof value === 'object' && typeof (value as Readable).pipe === 'function' &&
-    typeof (value as Readable)[Symbol.asyncIterator] === 'function'
-}
 
 /** Seconds a caller turned away by UPLOADS_BUSY is told to wait: a typical upload's duration. */
 const UPLOADS_BUSY_RETRY_AFTER_S = 5
@@ -66,7 +61,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { datasets } = app.batchJobs()
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
     const body: unknown = request.body
-    if (!DATASET_MEDIA_TYPES.includes(mediaType) || !isReadable(body)) {
+    if (!DATASET_MEDIA_TYPES.includes(mediaType) || !isBodyStream(body)) {
       throw catalogError('UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(mediaType)} is not accepted here; send application/x-ndjson (one JSON object per line)`)
     }
     if (uploading >= maxUploads) {

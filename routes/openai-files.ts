@@ -1,12 +1,12 @@
 import type { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import multipart from '@fastify/multipart'
 import { Type } from 'typebox'
 import { openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { FILE_EXAMPLE, FileIdParams, ListFilesQuery, OpenAiFileDeleted, OpenAiFileList, UploadFileForm } from '../schemas/openai-files.js'
 import { BEARER_AUTH, jsonResponse, mediaResponse } from '../schemas/responses.js'
-import { catalogError, isCatalogError } from '../src/errors.js'
-import { JobsError } from '../src/jobs/errors.js'
+import { catalogError } from '../src/errors.js'
+import { isBodyStream } from '../src/http/body-budget.js'
+import { formParts, type FormLimits } from '../src/http/multipart.js'
 import { validatorCompiler } from '../src/http/validation.js'
 import { MAX_BATCH_REQUESTS } from '../src/openai/batch-lines.js'
 import { useOpenAiErrors } from '../src/openai/errors.js'
@@ -20,12 +20,15 @@ export const MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024
 const BACKEND_ERRORS = [...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED'] as const
 /** Seconds a caller turned away by UPLOADS_BUSY is told to wait. */
 const UPLOADS_BUSY_RETRY_AFTER_S = 5
+/** One file part and a few fields (purpose; bytes of a field's value). */
+const FORM_LIMITS: FormLimits = { fileBytes: MAX_BATCH_FILE_BYTES, files: 1, fields: 4, fieldBytes: 1024 }
 
 /** /v1/files: OpenAI's Files API for batch input files and batch results. */
 const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   useOpenAiErrors(app)
-  // uploads stream (never whole in memory): one file part, a few fields
-  await app.register(multipart, { limits: { fileSize: MAX_BATCH_FILE_BYTES, files: 1, fields: 4, parts: 5, fieldSize: 1024 } })
+  // uploads stream (never whole in memory): the form is read from the counted body in the
+  // handler, as every other body is read from it (src/http/multipart.ts)
+  app.addContentTypeParser('multipart/form-data', (_request, payload, done) => { done(null, payload) })
   // shares the datasets' cap on uploads at once (each holds its multipart part buffers)
   const maxUploads = app.config.DATASET_UPLOADS_MAX
   let uploading = 0
@@ -49,9 +52,11 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { streamedBody: true },
     // the form is read as a stream in the handler
     validatorCompiler: (route) => route.httpPart === 'body' ? () => true : validatorCompiler(route)
-  }, async (request) => {
+  }, async (request, reply) => {
     const { files } = app.batchJobs()
-    if (!request.isMultipart()) {
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+    const body: unknown = request.body
+    if (mediaType !== 'multipart/form-data' || !isBodyStream(body)) {
       throw catalogError('UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(request.headers['content-type'] ?? '')} is not accepted here; send multipart/form-data with fields file and purpose`)
     }
     if (uploading >= maxUploads) {
@@ -65,17 +70,20 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (value !== 'batch') throw catalogError('INVALID_REQUEST', `purpose ${JSON.stringify(value)} is not supported; this gateway stores batch input files: purpose "batch"`, { param: 'purpose' })
     }
     try {
-      for await (const part of request.parts()) {
-        if (part.type === 'field') {
-          if (part.fieldname !== 'purpose') throw catalogError('INVALID_REQUEST', `form field ${JSON.stringify(part.fieldname)} is not supported; send file and purpose`, { param: part.fieldname })
-          purpose = String(part.value)
+      for await (const part of formParts(body, request.headers, FORM_LIMITS, ['file'])) {
+        if (part.kind === 'field') {
+          if (part.name !== 'purpose') throw catalogError('INVALID_REQUEST', `form field ${JSON.stringify(part.name)} is not supported; send file and purpose`, { param: part.name })
+          purpose = part.value
           checkPurpose(purpose)
           continue
         }
-        if (part.fieldname !== 'file') throw catalogError('INVALID_REQUEST', `form file field ${JSON.stringify(part.fieldname)} is not supported; send the file as field "file"`, { param: part.fieldname })
+        if (part.name !== 'file') throw catalogError('INVALID_REQUEST', `form file field ${JSON.stringify(part.name)} is not supported; send the file as field "file"`, { param: part.name })
+        if (part.kind === 'unnamed-file') {
+          throw catalogError('INVALID_REQUEST', 'form field "file" has no filename: send it as a file part (Content-Disposition: form-data; name="file"; filename="batch.jsonl")', { param: 'file' })
+        }
         const filename = part.filename === '' ? 'upload.jsonl' : part.filename
         if (filename.length > MAX_FILENAME) throw catalogError('INVALID_REQUEST', `file name has ${filename.length} characters; the limit is ${MAX_FILENAME}`, { param: 'file' })
-        stored = await files.uploadBatchInput(tenant, part.file, filename)
+        stored = await files.uploadBatchInput(tenant, part.bytes, filename)
       }
       if (stored === undefined) throw catalogError('INVALID_REQUEST', 'file is required: send the JSONL as form field "file"', { param: 'file' })
       if (purpose === undefined) throw catalogError('INVALID_REQUEST', 'purpose is required: send form field purpose=batch', { param: 'purpose' })
@@ -84,14 +92,12 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     } catch (err) {
       // a file stored before a bad purpose arrived is not kept
       if (stored !== undefined && purpose !== 'batch') await files.delete(tenant, stored.id).catch(() => {})
+      // the rest of a refused form is not read: the connection closes after the answer
+      if (!request.raw.readableEnded) void reply.header('connection', 'close')
       if (err instanceof DatasetInvalidError) {
         request.log.info({ invalidLines: err.detail.invalidLines }, 'openai file rejected')
         throw catalogError('DATASET_INVALID', err.message, { param: 'file' })
       }
-      const code = (err as { code?: string }).code
-      if (code === 'FST_REQ_FILE_TOO_LARGE') throw catalogError('BODY_TOO_LARGE', `the file is larger than ${MAX_BATCH_FILE_BYTES} bytes, OpenAI's limit for batch input files`, { param: 'file' })
-      if (code === 'FST_PARTS_LIMIT' || code === 'FST_FILES_LIMIT' || code === 'FST_FIELDS_LIMIT') throw catalogError('INVALID_REQUEST', 'the form has too many parts: send one file and purpose', { param: 'file' })
-      if (!isCatalogError(err) && !(err instanceof JobsError) && request.raw.readableAborted) throw catalogError('CANCELLED', 'the client went away during the upload; nothing was stored', { cause: err })
       throw err
     } finally {
       uploading--

@@ -4,7 +4,16 @@ import { cursorPage } from './openai-files.js'
 
 const Timestamp = (description: string): ReturnType<typeof Type.Union> => Type.Union([Type.Integer(), Type.Null()], { description })
 
-const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), { maxProperties: 16, description: 'Up to 16 key-value pairs (keys up to 64 characters, values up to 512).' })
+// OpenAI's bounds (https://platform.openai.com/docs/api-reference/batch/create). Written out:
+// Type.Record keys become patternProperties "^.*$", which drops the key bound and skips keys
+// holding a newline (their values then went unchecked)
+const Metadata = Type.Unsafe<Record<string, string>>({
+  type: 'object',
+  additionalProperties: { type: 'string', maxLength: 512 },
+  propertyNames: { maxLength: 64 },
+  maxProperties: 16,
+  description: 'Up to 16 key-value pairs (keys up to 64 characters, values up to 512).'
+})
 
 /** OpenAI's batch object. https://platform.openai.com/docs/api-reference/batch/object */
 export const OpenAiBatch = Type.Object({

@@ -9,15 +9,20 @@
  *   The rest of a refused body is read and dropped after the answer, never held
  *   (lingering-close.ts), so a caller that writes it all before reading still reads the 503.
  * - time: a JSON body must arrive whole within BODY_TIMEOUT_MS; a streamed body (a dataset
- *   upload) must keep up DATASET_MIN_BYTES_PER_SECOND over each DATASET_RATE_WINDOW_MS
- *   (the first window is its grace period). Past either it is cut with 408 REQUEST_TIMEOUT
- *   and the connection is closed at once (no lingering for a caller already too slow), which
- *   frees its slot.
+ *   or a multipart file upload) must keep up DATASET_MIN_BYTES_PER_SECOND over each
+ *   DATASET_RATE_WINDOW_MS (the first window is its grace period; a window in which the
+ *   gateway's own buffers were full is not judged). Past either it is cut with 408
+ *   REQUEST_TIMEOUT and the connection is closed at once (no lingering for a caller already
+ *   too slow), which frees its slot.
+ *
+ * One mechanism for every parser: the hook hands each route a counted stream of the body, and
+ * every content-type parser reads that stream and nothing else (multipart forms too:
+ * src/http/multipart.ts), so what is counted and timed is exactly what is read.
  *
  * Node's own server-wide `requestTimeout` cannot do this: it would also cut long, healthy
  * dataset uploads, and Node only checks it every 30 s.
  */
-import { Transform, type TransformCallback } from 'node:stream'
+import { type Readable, Transform, type TransformCallback } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
@@ -52,26 +57,44 @@ class MemoryBudget {
 }
 
 /**
- * The body as the parser sees it: the request's bytes, counted. Errors it with `cut` when a
- * budget runs out; the request itself is left open so the error handler can still answer.
+ * The body as every parser sees it (JSON, a streamed NDJSON dataset, a multipart form): the
+ * request's bytes, counted. It is the request's only reader, so what it counts is what arrived.
+ * Errors it with `cut` when a budget runs out; the request itself is left open so the error
+ * handler can still answer. A caller that goes away errors it too, so no reader waits forever.
  */
 class CountedBody extends Transform {
   bytes = 0
-  /** Set when the consumer left bytes unread during the current rate window (our backpressure, not the caller's pace). */
-  consumerBehind = false
+  /**
+   * Set when, during the current rate window, the gateway stopped taking bytes: its buffers
+   * (this stream's, and the request's below it) were full, so the socket was paused by us and
+   * the caller could not send. Bytes merely waiting to be read do not count: a caller that
+   * sends a few bytes into an idle reader's buffer is still slow.
+   */
+  heldBack = false
   onChunk: (bytes: number) => CatalogError | undefined = () => undefined
 
   constructor (private readonly raw: IncomingMessage) {
     super()
+    // a body nobody reads yet (a route that answered before reading) must not crash the process
+    // when it errors; every reader hears of the error through its own listener
+    this.on('error', () => {})
     raw.pipe(this)
+    raw.once('error', (err) => { this.destroy(err) })
+    raw.once('close', () => { if (!raw.complete) this.destroy(new Error('the client went away before the body ended')) })
+  }
+
+  /** True while the gateway's buffers of this body are full (the socket is paused by us). */
+  full (): boolean {
+    return this.readableLength >= this.readableHighWaterMark || this.writableLength >= this.writableHighWaterMark ||
+      this.raw.readableLength >= this.raw.readableHighWaterMark
   }
 
   override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length
-    if (this.readableLength > 0) this.consumerBehind = true
     const refused = this.onChunk(chunk.length)
     if (refused !== undefined) { callback(refused); return }
     callback(null, chunk)
+    if (this.full()) this.heldBack = true
   }
 
   /** Stops reading and errors the body; the reply (with `connection: close`) ends the socket. */
@@ -80,6 +103,12 @@ class CountedBody extends Transform {
     this.raw.unpipe(this)
     this.destroy(err)
   }
+}
+
+/** True when a route's body is the counted stream (a streamed route's content-type parser passes it through). */
+export function isBodyStream (value: unknown): value is Readable {
+  return value !== null && typeof value === 'object' && typeof (value as Readable).pipe === 'function' &&
+    typeof (value as Readable)[Symbol.asyncIterator] === 'function'
 }
 
 /** Registers the body budgets on every route (JSON routes and streamed uploads alike). */
@@ -133,9 +162,10 @@ export const bodyBudgetPlugin = fp<{ config: Config }>(async (app, { config }) =
       let atWindowStart = 0
       timer = setInterval(() => {
         const sent = body.bytes - atWindowStart
-        const judged = !body.consumerBehind && body.readableLength === 0
+        // a window in which the gateway paused the socket is not held against the caller
+        const judged = !body.heldBack && !body.full()
         atWindowStart = body.bytes
-        body.consumerBehind = false
+        body.heldBack = false
         if (judged && sent < perWindow) {
           cut(catalogError('REQUEST_TIMEOUT', `the upload sent ${sent} bytes in ${windowMs} ms, below DATASET_MIN_BYTES_PER_SECOND (${config.DATASET_MIN_BYTES_PER_SECOND}); ${body.bytes} bytes were received in all`))
         }

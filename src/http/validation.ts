@@ -51,6 +51,12 @@ function describe (err: ErrorObject, context: string, data: unknown): string {
   const field = fieldName(context, err.instancePath)
   const value = valueAt(data, err.instancePath)
   const p = err.params as Record<string, unknown>
+  // a bound on the object's keys (propertyNames): the error is the object's, the key is named apart
+  if (err.propertyName !== undefined) {
+    const key = err.propertyName
+    if (err.keyword === 'maxLength') return `${field} has a key of ${key.length} characters (${show(key)}); keys have at most ${String(p.limit)}`
+    return `${field} has key ${show(key)} that ${err.message ?? 'is invalid'}`
+  }
   switch (err.keyword) {
     case 'additionalProperties': {
       const parent = (err.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {}
@@ -60,6 +66,7 @@ function describe (err: ErrorObject, context: string, data: unknown): string {
     case 'minLength': return p.limit === 1 ? `${field} must not be empty` : `${field} must have at least ${String(p.limit)} characters (got ${String((value as string).length)})`
     case 'maxLength': return `${field} must have at most ${String(p.limit)} characters (got ${String((value as string).length)})`
     case 'minItems': return `${field} must have at least ${String(p.limit)} item(s) (got ${String((value as unknown[]).length)})`
+    case 'maxProperties': return `${field} must have at most ${String(p.limit)} keys (got ${String(Object.keys(value as object).length)})`
     case 'maxItems': return `${field} must have at most ${String(p.limit)} items (got ${String((value as unknown[]).length)})`
     case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
       return `${field} must be ${String(p.comparison)} ${String(p.limit)} (got ${show(value)})`
@@ -105,7 +112,8 @@ export function describeValidation (errors: ErrorObject[], context: string, data
     }
   }
   for (const err of errors) {
-    if (err.keyword === 'anyOf' || err.keyword === 'oneOf') continue
+    // the key's own error (carrying propertyName) says it better
+    if (err.keyword === 'anyOf' || err.keyword === 'oneOf' || err.keyword === 'propertyNames') continue
     if (unionPaths.has(err.instancePath) && err.keyword === 'type') continue
     const message = describe(err, context, data)
     if (seen.has(message)) continue

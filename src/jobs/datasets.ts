@@ -17,7 +17,7 @@ import { splitLines } from '../sagemaker/lines.js'
 import { hasOwnParameters, IdSet, toJumpStartRecord } from './records.js'
 import { deleteObject, getText, moveObject, objectExists, putText, s3Failure } from '../sagemaker/s3-io.js'
 import { formatS3Uri, type S3Location } from '../sagemaker/s3-uri.js'
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../util/json-bounds.js'
+import { exceedsJsonDepth, inexactInteger, inexactIntegerMessage, MAX_JSON_DEPTH } from '../util/json-bounds.js'
 
 /** Longest accepted line (bytes); longer ones are reported, never buffered. */
 export const MAX_DATASET_LINE_BYTES = 16 * 1024 * 1024
@@ -168,7 +168,7 @@ export async function uploadCheckedLines (
   try {
     for await (const line of splitLines(source, MAX_DATASET_LINE_BYTES)) {
       if (line.tooLong === true) { reject(line.number, `line is ${line.bytes} bytes; the limit is ${MAX_DATASET_LINE_BYTES}`); continue }
-      if (line.invalidUtf8 === true) { reject(line.number, 'line is not valid UTF-8'); continue }
+      if (line.invalidUtf8 === true) { reject(line.number, `line is not valid UTF-8 at byte offset ${line.invalidAt} of the line`); continue }
       const text = line.text
       if (text.trim() === '') continue
       // before parsing: a line nested thousands deep would overflow whatever walks it
@@ -180,6 +180,8 @@ export async function uploadCheckedLines (
         reject(line.number, `line is not valid JSON: ${(err as Error).message}`)
         continue
       }
+      const inexact = inexactInteger(text, value)
+      if (inexact !== undefined) { reject(line.number, inexactIntegerMessage(`line${inexact.path}`, inexact.value)); continue }
       const verdict = check(value, line.number, text)
       if (!verdict.ok) { reject(line.number, verdict.message); continue }
       const first = ids.add(verdict.id, line.number)

@@ -4,11 +4,13 @@
  * file with no newlines cannot exhaust the heap.
  */
 
+import { invalidUtf8Offset } from '../util/utf8.js'
+
 /** One line: its 1-based number, its text (no `\n`/`\r\n`), or `tooLong` with its size. */
 export type Line =
   | { number: number, text: string, bytes: number, tooLong?: undefined, invalidUtf8?: undefined }
   | { number: number, text?: undefined, bytes: number, tooLong: true, invalidUtf8?: undefined }
-  | { number: number, text?: undefined, bytes: number, tooLong?: undefined, invalidUtf8: true }
+  | { number: number, text?: undefined, bytes: number, tooLong?: undefined, invalidUtf8: true, /** of the first bad byte, in the line */ invalidAt: number }
 
 const NEWLINE = 0x0a
 const CR = 0x0d
@@ -39,7 +41,7 @@ export async function * splitLines (source: AsyncIterable<Uint8Array | string>, 
     try {
       return { number, text: decoder.decode(buf), bytes }
     } catch {
-      return { number, bytes, invalidUtf8: true }
+      return { number, bytes, invalidUtf8: true, invalidAt: invalidUtf8Offset(buf) ?? 0 }
     }
   }
 

@@ -89,3 +89,40 @@ export function preview (value: unknown, maxChars = 80): string {
   }
   return out.length > maxChars ? `${out.slice(0, maxChars - 3)}...` : out
 }
+
+/** Largest integer a JSON number keeps exactly here (JSON.parse reads numbers as doubles): 2^53 - 1. */
+export const MAX_EXACT_INTEGER = Number.MAX_SAFE_INTEGER
+
+// 2^53 has 16 digits: text without such a run cannot hold an integer JSON.parse altered
+const LONG_DIGIT_RUN = /\d{16}/
+
+/**
+ * The first integer in `value` beyond ±MAX_EXACT_INTEGER, which JSON.parse has already rounded
+ * (9007199254740993 reads as …992), and its path (`.input.records[1].id`; `` for the value
+ * itself); undefined when there is none. `text` is the JSON it was parsed from: without a run
+ * of 16 digits in it nothing is walked. Iterative (values nest up to MAX_JSON_DEPTH).
+ */
+export function inexactInteger (text: string, value: unknown): { path: string, value: number } | undefined {
+  if (!LONG_DIGIT_RUN.test(text)) return undefined
+  const stack: Array<{ path: string, value: unknown }> = [{ path: '', value }]
+  while (stack.length > 0) {
+    const { path, value: v } = stack.pop() as { path: string, value: unknown }
+    if (typeof v === 'number') {
+      if (Number.isInteger(v) && !Number.isSafeInteger(v)) return { path, value: v }
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ path: `${path}[${i}]`, value: v[i] })
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>)
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, member] = entries[i] as [string, unknown]
+        stack.push({ path: `${path}.${key}`, value: member })
+      }
+    }
+  }
+  return undefined
+}
+
+/** The message for an integer inexactInteger found at `field`: what happened and what to send instead. */
+export function inexactIntegerMessage (field: string, value: number): string {
+  return `${field} is an integer beyond ±${MAX_EXACT_INTEGER} (2^53 - 1); JSON numbers that large are not kept exactly (it reads as ${String(value)}): send it as a string`
+}

@@ -27,8 +27,8 @@ export async function localApp (t: Teardown, overrides: Overrides = {}, stackOve
 }
 
 /** Same, listening on an ephemeral loopback port, for tests that need real sockets. */
-export async function listeningApp (t: Teardown, overrides: Overrides = {}, stackOverrides: LocalStackOverrides = {}): Promise<{ app: FastifyInstance, stack: LocalStack, config: Config, url: string }> {
-  const ctx = await localApp(t, overrides, stackOverrides)
+export async function listeningApp (t: Teardown, overrides: Overrides = {}, stackOverrides: LocalStackOverrides = {}, logStream?: DestinationStream): Promise<{ app: FastifyInstance, stack: LocalStack, config: Config, url: string }> {
+  const ctx = await localApp(t, overrides, stackOverrides, logStream)
   const address = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
   return { ...ctx, url: address }
 }

@@ -121,6 +121,41 @@ t.test('time: four trickling uploads hold every slot only until they fall below 
   t.equal(normal.status, 201, 'the slots are free again')
 })
 
+t.test('time: four trickling file uploads (multipart) are cut like trickling datasets, freeing their slots', async t => {
+  const windowMs = 500
+  const key = 'trickle-key'
+  const { url } = await listeningApp(t, { API_KEYS: `a:${key}`, DATASET_UPLOADS_MAX: 4, DATASET_MIN_BYTES_PER_SECOND: 200, DATASET_RATE_WINDOW_MS: windowMs })
+  const files = `${url}/v1/files`
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'multipart/form-data; boundary=b', 'transfer-encoding': 'chunked' }
+  const line = JSON.stringify({ custom_id: 'r', method: 'POST', url: '/v1/completions', body: { model: 'flan-t5-local', prompt: 'x' } })
+  const started = Date.now()
+  const tricklers = Array.from({ length: 4 }, () => open(files, headers))
+  // the form's head and a first line arrive at once (more than a socket buffer, as the hang
+  // needed), then the file trickles at 10 B/s
+  for (const { req } of tricklers) req.write('--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="in.jsonl"\r\n\r\n' + `${line}\n`.repeat(300))
+  const timers = tricklers.map(({ req }) => setInterval(() => { req.write(' ') }, 100))
+  t.teardown(() => { timers.forEach(clearInterval) })
+  await new Promise(resolve => setTimeout(resolve, 150))
+
+  const form = new FormData()
+  form.append('purpose', 'batch')
+  form.append('file', new Blob([JSON.stringify({ custom_id: '1', method: 'POST', url: '/v1/completions', body: { model: 'flan-t5-local', prompt: 'Turned away.' } }) + '\n']), 'in.jsonl')
+  const busy = await fetch(files, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form })
+  t.equal(busy.status, 503, 'the four tricklers hold every slot')
+  t.equal((await busy.json() as { error: { code: string } }).error.code, 'uploads_busy')
+
+  const answers = await within(20_000, 'trickling file uploads', Promise.all(tricklers.map(async u => await u.answer)))
+  const cutAfter = Date.now() - started
+  timers.forEach(clearInterval)
+  for (const answer of answers) {
+    t.ok(answer.status === 408 || answer.status === -1, `a trickler is cut (${answer.status})`)
+    if (answer.status === 408) t.match(JSON.parse(answer.body).error.message, /below DATASET_MIN_BYTES_PER_SECOND \(200\)/)
+  }
+  t.ok(cutAfter >= windowMs, `not before the grace window (${cutAfter} ms)`)
+  const normal = await fetch(files, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: form })
+  t.equal(normal.status, 200, 'the slots are free again')
+})
+
 t.test('a fast upload spanning many windows and S3 part uploads is never cut', async t => {
   // 24 MB: three 8 MiB multipart parts, so the gateway pauses reading while parts upload;
   // windows in which it held unread bytes are not held against the caller

@@ -160,6 +160,10 @@ t.test('headers, media types and the security scheme that matter to clients', as
   t.same(Object.keys(doc.paths['/v1/transform-jobs/{name}/results']?.get?.responses['200']?.content ?? {}), ['application/x-ndjson'], 'results are NDJSON')
   t.same(Object.keys(doc.paths['/metrics']?.get?.responses['200']?.content ?? {}), ['text/plain'], 'metrics are text')
   t.match(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' }, 'the bearer scheme')
+  // OpenAI's "Debugging requests": every response carries x-request-id
+  const withoutRequestId = operations(doc).flatMap(([method, path, op]) => Object.entries(op.responses)
+    .filter(([, response]) => response.headers?.['X-Request-Id']?.schema?.type !== 'string').map(([status]) => `${method.toUpperCase()} ${path} ${status}`))
+  t.same(withoutRequestId, [], 'every response documents X-Request-Id')
   for (const [method, path, op] of operations(doc)) {
     const expected = path.startsWith('/v1/') ? [{ bearer: [] }] : []
     t.same(op.security, expected, `${method.toUpperCase()} ${path}: ${path.startsWith('/v1/') ? 'bearer' : 'no'} security`)
@@ -171,6 +175,7 @@ t.test('the declared security is what the gateway enforces', async t => {
   for (const [method, path, op] of operations(doc)) {
     const res = await app.inject({ method: method.toUpperCase() as 'GET' | 'POST', url: path.replace(/\{[^}]+\}/g, 'no-such-job') })
     const label = `${method.toUpperCase()} ${path} without a key`
+    t.match(res.headers['x-request-id'], /^[0-9a-f-]{36}$/, `${label}: x-request-id, as documented`)
     if ((op.security ?? []).length > 0) t.equal(res.statusCode, 401, `${label}: 401`)
     else t.not(res.statusCode, 401, `${label}: open`)
   }

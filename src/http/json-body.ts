@@ -51,4 +51,3 @@ export function useDepthCheckedJsonParser (app: FastifyInstance): void {
     })
   })
 }
-

@@ -17,13 +17,11 @@ export function invalidUtf8Offset (bytes: Uint8Array): number | undefined {
     const b = bytes[i] as number
     if (b < 0x80) { i++; continue }
     // the allowed range of the second byte depends on the first (RFC 3629 §4)
-    let need: number
-    let lo = 0x80
-    let hi = 0xbf
-    if (b >= 0xc2 && b <= 0xdf) need = 1
-    else if (b >= 0xe0 && b <= 0xef) { need = 2; if (b === 0xe0) lo = 0xa0; if (b === 0xed) hi = 0x9f }
-    else if (b >= 0xf0 && b <= 0xf4) { need = 3; if (b === 0xf0) lo = 0x90; if (b === 0xf4) hi = 0x8f }
-    else return i
+    const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : 0
+    if (need === 0) return i
+    // E0: no overlong forms; ED: no surrogates; F0: no overlong forms; F4: nothing past U+10FFFF
+    const lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80
+    const hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf
     for (let k = 1; k <= need; k++) {
       const c = bytes[i + k]
       if (c === undefined) return i

@@ -82,3 +82,24 @@ t.test('a broken form is a 400 naming what is wrong, never a 500', async t => {
   const listed = await openAiClient(url, KEY).files.list()
   t.same(listed.data, [], 'nothing was stored')
 })
+
+t.test('a caller that goes away mid-file frees its upload slot; nothing is stored', async t => {
+  const { url } = await listeningApp(t, { API_KEYS: `a:${KEY}`, DATASET_UPLOADS_MAX: 1 })
+  const head = '--x\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--x\r\nContent-Disposition: form-data; name="file"; filename="in.jsonl"\r\n\r\n'
+  const req = request(`${url}/v1/files`, { method: 'POST', agent: false, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'multipart/form-data; boundary=x', 'content-length': 10_000_000 } })
+  req.on('error', () => {})
+  req.write(head + jsonl(400))
+  await new Promise(resolve => setTimeout(resolve, 300))
+  req.destroy()
+  // the slot is free again within a few seconds (it used to wait on a body that would never end)
+  const body = form('x', [fieldPart('purpose', 'batch'), filePart(jsonl(3))])
+  let answer: Answer | undefined
+  for (const until = Date.now() + 10_000; Date.now() < until;) {
+    answer = await post(url, 'multipart/form-data; boundary=x', body)
+    if (answer.status !== 503) break
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  t.equal(answer?.status, 200, JSON.stringify(answer?.body))
+  const listed = await openAiClient(url, KEY).files.list()
+  t.equal(listed.data.length, 1, 'only the complete upload was stored')
+})

@@ -20,7 +20,7 @@ t.test('multi-byte UTF-8 split between chunks decodes; invalid UTF-8 is flagged'
   const got = await lines([bytes.subarray(0, 8), bytes.subarray(8, 9), bytes.subarray(9)])
   t.equal(got[0]?.text, '{"t":"héllo wörld €"}')
   const bad = await lines([Buffer.from([0x7b, 0xff, 0x7d, 0x0a])])
-  t.same(bad, [{ number: 1, bytes: 3, invalidUtf8: true, invalidAt: 1 }], "flagged at the offset of the bad byte")
+  t.same(bad, [{ number: 1, bytes: 3, invalidUtf8: true, invalidAt: 1 }], 'flagged at the offset of the bad byte')
 })
 
 t.test('a line over the limit is reported with its size, never held, and the next line is fine', async t => {

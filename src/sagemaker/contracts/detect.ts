@@ -57,13 +57,18 @@ function detectLmi (image: string, env: Readonly<Record<string, string>>): Detec
   return { known: true, image, contract: lmiRolling(size ?? LMI_DEFAULT_MAX_ROLLING_BATCH_SIZE) }
 }
 
+/** True for an image of Hugging Face TGI (whatever its environment says). */
+export function isTgiImage (image: string): boolean {
+  return TGI_REPOSITORIES.has(imageRepository(image))
+}
+
 /** The contract a container speaks, or `known: false` with the reason. */
 export function detectContract (container: ContainerSpec | undefined): Detection {
   const image = container?.Image
   if (image === undefined || image.trim() === '') return { known: false, image, reason: 'the model has no container image' }
   const env = container?.Environment ?? {}
   const repository = imageRepository(image)
-  if (TGI_REPOSITORIES.has(repository)) {
+  if (isTgiImage(image)) {
     const limits = tgiLimits(env)
     if (typeof limits === 'string') return { known: false, image, reason: limits }
     return { known: true, image, contract: tgiContract(limits.maxConcurrentRequests), tgi: limits }

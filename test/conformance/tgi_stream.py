@@ -100,7 +100,7 @@ final = [e["generated_text"] for e in events if e.get("generated_text") is not N
 check(final == [whole], "stream: the last event's generated_text is invoke_endpoint's answer")
 check(tokens == whole, "stream: the tokens reassemble into it")
 check(parts > len(events), "stream: more PayloadParts than events (cut at arbitrary bytes)")
-check(first < total / 4, "stream: the first PayloadPart arrives before a quarter of the generation (%.3f of %.3f s)" % (first, total))
+check(first < total / 2, "stream: the first PayloadPart arrives before half of the generation (%.3f of %.3f s)" % (first, total))
 summary["tokens"] = len(events)
 summary["parts"] = parts
 

@@ -54,10 +54,14 @@ export class BatchSizeLog {
 
 // ---- real time: one InvokeEndpoint payload -------------------------------------------------
 
-/** The container refused a request: the status and body text SageMaker wraps in a ModelError. */
+/**
+ * The container refused a request: the status and message SageMaker wraps in a ModelError.
+ * `body` is the container's own body when it is not the toolkit's `{"code","type","message"}`
+ * (TGI's `{"error","error_type"}`, axum's plain text).
+ */
 export class ContainerRefusal extends Error {
   override readonly name = 'ContainerRefusal'
-  constructor (readonly status: number, message: string) {
+  constructor (readonly status: number, message: string, readonly body?: string) {
     super(message)
   }
 }

@@ -207,11 +207,16 @@ export function splitSentences (text: string, limit = Number.POSITIVE_INFINITY):
   return sentences
 }
 
+/** The local tokenizer: `text`'s whitespace-separated words, the unit of max_length and of the emulated TGI's token limits. */
+export function words (text: string): string[] {
+  return text.split(/\s+/).filter((w) => w.length > 0)
+}
+
 /** Cuts `text` to at most `maxWords` whitespace-separated words (a word boundary, never mid-word). */
 export function truncateWords (text: string, maxWords: number | undefined): string {
   if (maxWords === undefined) return text
-  const words = text.split(/\s+/).filter((w) => w.length > 0)
-  return words.length <= maxWords ? text : words.slice(0, maxWords).join(' ')
+  const all = words(text)
+  return all.length <= maxWords ? text : all.slice(0, maxWords).join(' ')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,7 +224,7 @@ export function truncateWords (text: string, maxWords: number | undefined): stri
 // ---------------------------------------------------------------------------------------------
 
 /** 32-bit FNV-1a over the UTF-16 code units of `s`. */
-function fnv1a (s: string): number {
+export function fnv1a (s: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i)

@@ -1,11 +1,16 @@
-// InvokeEndpoint for the local stack: SageMaker Runtime's front door (endpoint lookup, payload
-// limit, concurrency throttling, injected faults) in front of the extractive engine standing in
-// for a JumpStart text2text container. Errors are AwsServiceError values shaped exactly as AWS
-// puts them on the wire, so the real SDK client raises the same exceptions it would against AWS.
+// InvokeEndpoint and InvokeEndpointWithResponseStream for the local stack: SageMaker Runtime's
+// front door (endpoint lookup, payload limit, concurrency throttling, injected faults) in front
+// of the container the endpoint's model names by its image: the emulated TGI container
+// (tgi-container.ts) for a TGI image, the JumpStart text2text list container (container.ts)
+// for any other. Errors are AwsServiceError values shaped exactly as AWS puts them on the wire,
+// so the real SDK client raises the same exceptions it would against AWS.
 
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
+import { isTgiImage, type ContainerSpec } from '../sagemaker/contracts/detect.js'
+import { tgiLimits, type TgiLimits } from '../sagemaker/contracts/tgi.js'
 import { BatchSizeLog, ContainerRefusal, faultPattern, readPayload } from './container.js'
+import { TgiContainer, tokenDelayOf } from './tgi-container.js'
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './wire.js'
 
 /** InvokeEndpoint's payload limit: 6 MB (6,291,456 bytes). */
@@ -20,6 +25,8 @@ export interface LocalRuntimeOptions {
   endpointNames?: string[]
   /** Endpoints the control plane has deployed and that serve now (InService, or Updating on the old config). */
   isServing?: (name: string) => boolean
+  /** The container (image, environment) of the model an endpoint serves; undefined: the list container. */
+  containerOf?: (name: string) => ContainerSpec | undefined
   /** ms added to every invocation that reaches the model. */
   latencyBaseMs?: number
   /** ms added per input item of an invocation that reaches the model. */
@@ -93,10 +100,24 @@ export interface InvokeOutput {
   invokedProductionVariant: string
 }
 
+/** A successful InvokeEndpointWithResponseStream answer: the container's body as it is produced. */
+export interface StreamOutput {
+  contentType: string
+  invokedProductionVariant: string
+  /** The container's body in the pieces it writes them; throws if the container breaks off. */
+  chunks: AsyncIterable<Buffer>
+}
+
 /** The local InvokeEndpoint implementation. */
 export interface LocalRuntime {
   /** Answers one invocation or throws an AwsServiceError shaped as AWS sends it. */
   invoke: (input: InvokeInput) => Promise<InvokeOutput>
+  /**
+   * InvokeEndpointWithResponseStream: the front door and the container's status as `invoke`
+   * (a refusal throws before anything is streamed), then the body as the container writes it.
+   * `signal` aborts when the client goes away: the container stops generating.
+   */
+  invokeStream: (input: InvokeInput, signal: AbortSignal) => Promise<StreamOutput>
   stats: () => LocalStats
   resetStats: () => void
 }
@@ -131,6 +152,7 @@ const OUTCOME_BY_ERROR: Record<string, InvocationOutcome> = {
 /** The runtime's validated knobs. */
 interface RuntimeSettings {
   exists: (name: string) => boolean
+  containerOf: (name: string) => ContainerSpec | undefined
   latencyBaseMs: number
   latencyPerItemMs: number
   maxConcurrency: number
@@ -156,6 +178,7 @@ function endpointExists (options: LocalRuntimeOptions): (name: string) => boolea
 function runtimeSettings (options: LocalRuntimeOptions): RuntimeSettings {
   return {
     exists: endpointExists(options),
+    containerOf: options.containerOf ?? (() => undefined),
     latencyBaseMs: checkMs('latencyBaseMs', options.latencyBaseMs ?? 0),
     latencyPerItemMs: checkMs('latencyPerItemMs', options.latencyPerItemMs ?? 0),
     maxConcurrency: checkConcurrency(options.maxConcurrency ?? Number.POSITIVE_INFINITY),
@@ -222,15 +245,18 @@ class RuntimeCounters {
 
 const logGroup = (endpoint: string): string => `/aws/sagemaker/Endpoints/${endpoint}`
 
-/** The ModelError SageMaker returns when the container answers 4xx; OriginalMessage is the container's body. */
-function modelError (settings: RuntimeSettings, endpoint: string, originalStatus: number, message: string): AwsServiceError {
+/**
+ * The ModelError SageMaker returns when the container answers 4xx; OriginalMessage is the
+ * container's body (`body`, or the toolkit's `{"code","type","message"}` for `message`).
+ */
+function modelError (settings: RuntimeSettings, endpoint: string, originalStatus: number, message: string, body?: string): AwsServiceError {
   const { region, accountId } = settings
-  const original = JSON.stringify({ code: originalStatus, type: 'BadRequestException', message }, null, 2) + '\n'
+  const original = body ?? JSON.stringify({ code: originalStatus, type: 'BadRequestException', message }, null, 2) + '\n'
   const logsUrl = `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logEventViewer:group=${logGroup(endpoint)}`
   return new AwsServiceError(424, 'ModelError', {
     ErrorCode: 'CLIENT_ERROR_FROM_MODEL',
     LogStreamArn: `arn:aws:logs:${region}:${accountId}:log-group:${logGroup(endpoint)}`,
-    Message: `Received client error (${originalStatus}) from primary with message "${original}". See ${logsUrl} in account ${accountId} for more information.`,
+    Message: `Received ${originalStatus >= 500 ? 'server' : 'client'} error (${originalStatus}) from primary with message "${original}". See ${logsUrl} in account ${accountId} for more information.`,
     OriginalMessage: original,
     OriginalStatusCode: originalStatus
   })
@@ -280,7 +306,7 @@ function container (settings: RuntimeSettings, input: InvokeInput): { items: num
       try {
         return { ...run(), invokedProductionVariant: settings.variantName }
       } catch (err) {
-        if (err instanceof ContainerRefusal) throw modelError(settings, input.endpointName, err.status, err.message)
+        if (err instanceof ContainerRefusal) throw modelError(settings, input.endpointName, err.status, err.message, err.body)
         throw err
       }
     }
@@ -294,8 +320,56 @@ function refusalOutcome (err: unknown): InvocationOutcome {
     : 'internalFailure'
 }
 
-/** One invocation: the front door, then the container after its emulated latency. */
-async function invoke (settings: RuntimeSettings, counters: RuntimeCounters, input: InvokeInput): Promise<InvokeOutput> {
+/** The emulated TGI containers, one per endpoint, rebuilt when the endpoint's model changes. */
+class TgiContainers {
+  private readonly byEndpoint = new Map<string, { key: string, container: TgiContainer }>()
+
+  constructor (private readonly settings: RuntimeSettings) {}
+
+  /**
+   * The endpoint's TGI container, or undefined when its model's image is not TGI's. Throws the
+   * ModelError of a container that cannot start (a limit in its Environment TGI would refuse).
+   */
+  of (endpoint: string): TgiContainer | undefined {
+    const spec = this.settings.containerOf(endpoint)
+    if (spec?.Image === undefined || !isTgiImage(spec.Image)) return undefined
+    const env = spec.Environment ?? {}
+    const key = `${spec.Image}\n${JSON.stringify(env)}`
+    const known = this.byEndpoint.get(endpoint)
+    if (known?.key === key) return known.container
+    const limits = tgiLimits(env)
+    const tokenDelayMs = tokenDelayOf(env)
+    const problem = typeof limits === 'string' ? limits : typeof tokenDelayMs === 'string' ? tokenDelayMs : undefined
+    if (problem !== undefined) throw modelError(this.settings, endpoint, 500, '', JSON.stringify({ error: problem, error_type: 'startup' }))
+    const container = new TgiContainer({ limits: limits as TgiLimits, tokenDelayMs: tokenDelayMs as number, fault: this.settings.fault })
+    this.byEndpoint.set(endpoint, { key, container })
+    return container
+  }
+}
+
+/** The body a container wrote, whole. */
+async function collect (chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for await (const chunk of chunks) parts.push(chunk)
+  return Buffer.concat(parts)
+}
+
+async function emulatedLatency (settings: RuntimeSettings, items: number): Promise<void> {
+  // Emulated model time: base + per-item × items (ms).
+  const delay = settings.latencyBaseMs + settings.latencyPerItemMs * items
+  if (delay > 0) await sleep(delay)
+}
+
+/** A container's body as one piece (the list container answers whole). */
+async function * onePiece (body: Buffer): AsyncGenerator<Buffer> {
+  yield body
+}
+
+/** What a container answered with status 200: its media type, its body as produced, its item count. */
+interface Answer { contentType: string, chunks: AsyncIterable<Buffer>, items: number }
+
+/** The front door; throws (and counts) its refusals. */
+function admit (settings: RuntimeSettings, counters: RuntimeCounters, input: InvokeInput): void {
   counters.invocations++
   try {
     frontDoor(settings, counters.inFlight, input)
@@ -303,29 +377,86 @@ async function invoke (settings: RuntimeSettings, counters: RuntimeCounters, inp
     counters.record(refusalOutcome(err), 0)
     throw err
   }
+}
 
+/**
+ * The endpoint's container answers `input` after its emulated latency; a non-200 status throws
+ * the ModelError SageMaker makes of it. `onItems` learns the item count once it is known.
+ */
+async function answer (settings: RuntimeSettings, tgis: TgiContainers, input: InvokeInput, signal: AbortSignal, onItems: (n: number) => void): Promise<Answer> {
+  const tgi = tgis.of(input.endpointName)
+  if (tgi === undefined) {
+    const { items, run } = container(settings, input)
+    onItems(items)
+    await emulatedLatency(settings, items)
+    const out = run()
+    return { contentType: out.contentType, chunks: onePiece(out.body), items }
+  }
+  onItems(1)
+  await emulatedLatency(settings, 1)
+  const out = await tgi.invoke(input.contentType, input.body, signal)
+  if (out.status !== 200) {
+    throw modelError(settings, input.endpointName, out.status, '', (await collect(out.chunks)).toString('utf8'))
+  }
+  return { contentType: out.contentType, chunks: out.chunks, items: 1 }
+}
+
+/** Counts a failed invocation and turns it into what SageMaker answers. */
+function failure (counters: RuntimeCounters, err: unknown, items: number): AwsServiceError {
+  if (err instanceof AwsServiceError && err.errorType === 'ModelError') {
+    counters.record('modelError', items)
+    return err
+  }
+  counters.record('internalFailure', 0)
+  return err instanceof AwsServiceError
+    ? err
+    : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' })
+}
+
+/** A signal that never aborts: InvokeEndpoint's container always answers in full. */
+const NEVER = new AbortController().signal
+
+/** One invocation: the front door, then the container after its emulated latency. */
+async function invoke (settings: RuntimeSettings, counters: RuntimeCounters, tgis: TgiContainers, input: InvokeInput): Promise<InvokeOutput> {
+  admit(settings, counters, input)
   counters.enter()
   let n = 0
   try {
-    const { items: count, run } = container(settings, input)
-    n = count
-    // Emulated model time: base + per-item × items (ms).
-    const delay = settings.latencyBaseMs + settings.latencyPerItemMs * n
-    if (delay > 0) await sleep(delay)
-    const output = run()
+    const out = await answer(settings, tgis, input, NEVER, (items) => { n = items })
+    const body = await collect(out.chunks)
     counters.record('success', n)
-    return output
+    return { body, contentType: out.contentType, invokedProductionVariant: settings.variantName }
   } catch (err) {
-    if (err instanceof AwsServiceError && err.errorType === 'ModelError') {
-      counters.record('modelError', n)
-      throw err
-    }
-    counters.record('internalFailure', 0)
-    throw err instanceof AwsServiceError
-      ? err
-      : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' })
+    throw failure(counters, err, n)
   } finally {
     counters.leave()
+  }
+}
+
+/** One streamed invocation: as `invoke` until the container's status, then its body as it comes; in flight until it ends. */
+async function invokeStream (settings: RuntimeSettings, counters: RuntimeCounters, tgis: TgiContainers, input: InvokeInput, signal: AbortSignal): Promise<StreamOutput> {
+  admit(settings, counters, input)
+  counters.enter()
+  let n = 0
+  let out: Answer
+  try {
+    out = await answer(settings, tgis, input, signal, (items) => { n = items })
+  } catch (err) {
+    counters.leave()
+    throw failure(counters, err, n)
+  }
+  counters.record('success', n)
+  const chunks = out.chunks
+  return {
+    contentType: out.contentType,
+    invokedProductionVariant: settings.variantName,
+    chunks: (async function * () {
+      try {
+        yield * chunks
+      } finally {
+        counters.leave()
+      }
+    })()
   }
 }
 
@@ -333,8 +464,10 @@ async function invoke (settings: RuntimeSettings, counters: RuntimeCounters, inp
 export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRuntime {
   const settings = runtimeSettings(options)
   const counters = new RuntimeCounters()
+  const tgis = new TgiContainers(settings)
   return {
-    invoke: async (input) => await invoke(settings, counters, input),
+    invoke: async (input) => await invoke(settings, counters, tgis, input),
+    invokeStream: async (input, signal) => await invokeStream(settings, counters, tgis, input, signal),
     stats: () => counters.snapshot(),
     resetStats: () => { counters.reset() }
   }

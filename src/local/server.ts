@@ -1,5 +1,7 @@
 // The local stack's single HTTP server. Routes:
 //   POST /endpoints/{EndpointName}/invocations   SageMaker Runtime InvokeEndpoint (REST-JSON)
+//   POST /endpoints/{EndpointName}/invocations-response-stream
+//                                               InvokeEndpointWithResponseStream (event stream)
 //   POST /  with X-Amz-Target: <Prefix>.<Op>     AWS JSON 1.1 services (the control plane) — see
 //                                               AwsJsonService; mounted via `jsonServices`
 //   GET  /_local/stats, POST /_local/stats/reset test and benchmark counters (not AWS)
@@ -7,7 +9,8 @@
 // own server.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { createLocalRuntime, MAX_PAYLOAD_BYTES, type LocalRuntime, type LocalRuntimeOptions, type LocalStats } from './runtime.js'
+import { EVENT_STREAM_CONTENT_TYPE, payloadPart, splitParts, streamError } from './event-stream.js'
+import { createLocalRuntime, MAX_PAYLOAD_BYTES, type InvokeInput, type LocalRuntime, type LocalRuntimeOptions, type LocalStats } from './runtime.js'
 import {
   AwsServiceError, newRequestId, readBoundedBody, sendAwsJson11Error, sendJson, sendRestJsonError, AWS_JSON_11, listenOn
 } from './wire.js'
@@ -59,6 +62,7 @@ export interface LocalSageMaker {
 }
 
 const INVOCATIONS_PATH = /^\/endpoints\/([^/]+)\/invocations$/
+const STREAM_PATH = /^\/endpoints\/([^/]+)\/invocations-response-stream$/
 
 function header (req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name]
@@ -71,18 +75,20 @@ function unknownOperation (req: IncomingMessage): AwsServiceError {
   })
 }
 
+function decodeName (rawName: string): string {
+  try {
+    return decodeURIComponent(rawName)
+  } catch {
+    return rawName
+  }
+}
+
 async function handleInvocation (runtime: LocalRuntime, req: IncomingMessage, res: ServerResponse,
   rawName: string, requestId: string): Promise<void> {
   const { body, bytes } = await readBoundedBody(req, MAX_PAYLOAD_BYTES)
-  let endpointName: string
-  try {
-    endpointName = decodeURIComponent(rawName)
-  } catch {
-    endpointName = rawName
-  }
   try {
     const out = await runtime.invoke({
-      endpointName,
+      endpointName: decodeName(rawName),
       contentType: header(req, 'content-type'),
       accept: header(req, 'accept'),
       body,
@@ -96,6 +102,55 @@ async function handleInvocation (runtime: LocalRuntime, req: IncomingMessage, re
       ? err
       : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' }), requestId)
   }
+}
+
+/** Seeds the PayloadPart splitter: each stream is cut differently, reproducibly within a run. */
+let streamSeed = 0
+
+/**
+ * InvokeEndpointWithResponseStream: refusals before the stream starts are REST-JSON errors like
+ * InvokeEndpoint's (ModelError with OriginalStatusCode included); then 200 and the container's
+ * body as PayloadPart events, or a ModelStreamError if the container breaks off mid-way. The
+ * container's media type travels in X-Amzn-SageMaker-Content-Type, the Accept it was asked for
+ * in X-Amzn-SageMaker-Accept (the API's header bindings).
+ */
+async function handleStreamInvocation (runtime: LocalRuntime, req: IncomingMessage, res: ServerResponse,
+  rawName: string, requestId: string): Promise<void> {
+  const { body, bytes } = await readBoundedBody(req, MAX_PAYLOAD_BYTES)
+  const gone = new AbortController()
+  res.on('close', () => { gone.abort(new Error('the client went away')) })
+  const input: InvokeInput = {
+    endpointName: decodeName(rawName),
+    contentType: header(req, 'content-type'),
+    accept: header(req, 'x-amzn-sagemaker-accept'),
+    body,
+    bytes
+  }
+  let out
+  try {
+    out = await runtime.invokeStream(input, gone.signal)
+  } catch (err) {
+    sendRestJsonError(res, err instanceof AwsServiceError
+      ? err
+      : new AwsServiceError(500, 'InternalFailure', { message: 'An internal failure occurred.' }), requestId)
+    return
+  }
+  res.writeHead(200, {
+    'Content-Type': EVENT_STREAM_CONTENT_TYPE,
+    'X-Amzn-SageMaker-Content-Type': out.contentType,
+    'x-Amzn-Invoked-Production-Variant': out.invokedProductionVariant,
+    'x-amzn-RequestId': requestId,
+    Date: new Date().toUTCString()
+  })
+  try {
+    for await (const part of splitParts(out.chunks, ++streamSeed)) {
+      if (gone.signal.aborted) break
+      res.write(payloadPart(part))
+    }
+  } catch (err) {
+    if (!gone.signal.aborted) res.write(streamError('ModelStreamError', `The model's response stream broke off: ${(err as Error).message}`, 'StreamBroken'))
+  }
+  res.end()
 }
 
 async function handleAwsJson (services: AwsJsonService[], req: IncomingMessage, res: ServerResponse,
@@ -139,8 +194,11 @@ export async function startLocalSageMaker (options: LocalSageMakerOptions = {}):
     const path = (req.url ?? '/').split('?')[0]
     const route = async (): Promise<void> => {
       const invocation = INVOCATIONS_PATH.exec(path)
+      const streamed = STREAM_PATH.exec(path)
       if (req.method === 'POST' && invocation !== null) {
         await handleInvocation(runtime, req, res, invocation[1], requestId)
+      } else if (req.method === 'POST' && streamed !== null) {
+        await handleStreamInvocation(runtime, req, res, streamed[1], requestId)
       } else if (req.method === 'POST' && path === '/' && req.headers['x-amz-target'] !== undefined) {
         await handleAwsJson(services, req, res, requestId)
       } else if (req.method === 'GET' && path === '/_local/stats') {

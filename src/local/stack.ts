@@ -54,6 +54,7 @@ export async function startLocalStack (config: Config, overrides: LocalStackOver
       port: overrides.sagemakerPort,
       endpointNames: [LOCAL_MODEL_NAME],
       isServing: jobs.isServing,
+      containerOf: jobs.containerOf,
       latencyBaseMs: config.LOCAL_LATENCY_BASE_MS,
       latencyPerItemMs: config.LOCAL_LATENCY_PER_ITEM_MS,
       maxConcurrency: config.LOCAL_MAX_CONCURRENCY,

@@ -12,7 +12,8 @@ import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../wire.js'
 import { endpointOperations } from './endpoints.js'
 import { builtInModel, modelOperations } from './models.js'
 import { isObject, Reader, serializationError, validationError, Violations, type Json } from './requests.js'
-import { ResourceStore } from './resource-store.js'
+import { keyOf, ResourceStore } from './resource-store.js'
+import type { ContainerSpec } from '../../sagemaker/contracts/detect.js'
 import { resumeJobs, transformJobOperations } from './transform-jobs.js'
 
 export { DEFAULT_LIST_MAX_RESULTS, MAX_TOTAL_PAYLOAD_MB } from './transform-jobs.js'
@@ -45,6 +46,8 @@ export interface LocalControlPlane extends AwsJsonService {
   resources: ResourceStore
   /** True when InvokeEndpoint reaches a container behind `name`. */
   isServing: (endpointName: string) => boolean
+  /** The container (image, environment) behind a serving endpoint: its served config's first variant's model. */
+  containerOf: (endpointName: string) => ContainerSpec | undefined
   /** Model calls and records the runner made. */
   stats: () => JobRunnerStats
   resetStats: () => void
@@ -151,6 +154,15 @@ export async function createLocalControlPlane (options: ControlPlaneOptions): Pr
     runner,
     resources,
     isServing: endpoints.isServing,
+    containerOf: (endpointName) => {
+      if (!endpoints.isServing(endpointName)) return undefined
+      // while Updating, configName is still the config being served
+      const endpoint = resources.doc.endpoints[keyOf(endpointName)]
+      const variant = resources.doc.endpointConfigs[keyOf(endpoint?.configName ?? '')]?.spec.ProductionVariants[0]
+      const spec = variant === undefined ? undefined : models.get(variant.ModelName)?.spec
+      const container = (spec?.PrimaryContainer ?? (Array.isArray(spec?.Containers) ? spec.Containers[0] : undefined)) as ContainerSpec | undefined
+      return container
+    },
     stats: () => runner.stats(),
     resetStats: () => { runner.resetStats() },
     idle: async () => { await runner.idle() },

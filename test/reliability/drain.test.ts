@@ -21,6 +21,21 @@ async function fresh (method: 'GET' | 'POST', url: string, body?: unknown): Prom
   })
 }
 
+/**
+ * What a caller sees once SIGTERM is sent: polls /ready on fresh connections until it stops
+ * saying 200 (the signal takes its time on a busy machine), then sends new work. Each is a
+ * status, or the connection error's code (ECONNREFUSED once the listener is closed).
+ */
+async function seenWhileDraining (url: string): Promise<{ ready: number | string, late: { status: number, retryAfter?: string, text: string } | string }> {
+  let ready: number | string = 200
+  for (let i = 0; i < 500 && ready === 200; i++) {
+    await new Promise(resolve => setTimeout(resolve, 20))
+    ready = await fresh('GET', `${url}/ready`).then(r => r.status, (err: NodeJS.ErrnoException) => err.code ?? 'refused')
+  }
+  const late = await fresh('POST', `${url}/v1/summarize`, { text: 'Too late.' }).catch((err: NodeJS.ErrnoException) => err.code ?? 'refused')
+  return { ready, late }
+}
+
 t.test('drain: SIGTERM with 60 requests and an upload in flight; all answered, /ready 503, new work 503 (not refused), exit 0', async t => {
   // the drain deadline is set far off so that only a defect, not a slow machine, cuts a request
   const gw = await spawnGateway({ LOCAL_LATENCY_BASE_MS: 300, BATCH_MAX_SIZE: 8, MAX_CONCURRENT_INVOCATIONS: 2, BATCH_FLUSH_POLICY: 'wait', BATCH_MAX_WAIT_MS: 5, SHUTDOWN_TIMEOUT_MS: 30_000 })
@@ -40,17 +55,11 @@ t.test('drain: SIGTERM with 60 requests and an upload in flight; all answered, /
   await new Promise(resolve => setTimeout(resolve, 200))
   const exited = new Promise<number | null>(resolve => gw.child.once('exit', code => { resolve(code) }))
   gw.child.kill('SIGTERM')
-  // the signal takes its time on a busy machine: poll until /ready stops saying 200. The
-  // listener stays open while in-flight requests drain (http/drain.ts), so a new connection is
-  // answered, not refused: 503 SHUTTING_DOWN, no new work taken, while the 60 in flight and the
-  // upload are all answered (below)
-  let ready: number | string = 200
-  for (let i = 0; i < 500 && ready === 200; i++) {
-    await new Promise(resolve => setTimeout(resolve, 20))
-    ready = await fresh('GET', `${gw.url}/ready`).then(r => r.status, (err: NodeJS.ErrnoException) => err.code ?? 'refused')
-  }
+  // the listener stays open while in-flight requests drain (http/drain.ts), so a new connection
+  // is answered, not refused: 503 SHUTTING_DOWN, no new work taken, while the 60 in flight and
+  // the upload are all answered (below)
+  const { ready, late } = await seenWhileDraining(gw.url)
   t.equal(ready, 503, '/ready is 503 while draining')
-  const late = await fresh('POST', `${gw.url}/v1/summarize`, { text: 'Too late.' }).catch((err: NodeJS.ErrnoException) => err.code ?? 'refused')
   t.equal(typeof late === 'string' ? late : late.status, 503, 'a new connection while draining: no new work, and no refusal')
   if (typeof late !== 'string') {
     t.equal((JSON.parse(late.text) as { code?: string }).code, 'SHUTTING_DOWN', 'with the catalog error shape')
@@ -80,13 +89,8 @@ t.test('drain deadline: an upload still arriving is answered 503 SHUTTING_DOWN b
   const exited = new Promise<{ code: number | null, at: number }>(resolve => gw.child.once('exit', code => { resolve({ code, at: performance.now() }) }))
   const signalled = performance.now()
   gw.child.kill('SIGTERM')
-  let ready: number | string = 200
-  for (let i = 0; i < 200 && ready === 200; i++) {
-    await new Promise(resolve => setTimeout(resolve, 20))
-    ready = await fresh('GET', `${gw.url}/ready`).then(r => r.status, (err: NodeJS.ErrnoException) => err.code ?? 'refused')
-  }
+  const { ready, late } = await seenWhileDraining(gw.url)
   t.equal(ready, 503, '/ready is 503 while the upload holds the drain open')
-  const late = await fresh('POST', `${gw.url}/v1/summarize`, { text: 'Too late.' }).catch((err: NodeJS.ErrnoException) => err.code ?? 'refused')
   t.equal(typeof late === 'string' ? late : late.status, 503, 'a new connection meanwhile: 503, not refused')
   const answer = await answered
   const exit = await exited

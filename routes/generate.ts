@@ -27,7 +27,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
             list: { summary: 'text_inputs was a list; the model failed on the second item', value: { generated_texts: [['The tram line will reach the airport in 2027.'], null], errors: [{ index: 1, code: 'MODEL_ERROR', message: 'the model failed on this input' }] } }
           }
         }),
-        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'BATCH_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'SHUTTING_DOWN', 'DEADLINE_EXCEEDED')
+        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'BATCH_TOO_LARGE', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'DEADLINE_EXCEEDED')
       }
     }
   }, async (request, reply) => {

@@ -13,7 +13,7 @@ import {
 } from '../src/openai/requests.js'
 import { tenantOf } from '../src/plugins/security.js'
 
-const ERRORS = [...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'ENDPOINT_NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'SHUTTING_DOWN', 'DEADLINE_EXCEEDED'] as const
+const ERRORS = [...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'ENDPOINT_NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'DEADLINE_EXCEEDED'] as const
 
 const STREAMING = 'With `stream: true` the answer is `text/event-stream`: `data: {chunk}` events, then `data: [DONE]` (the model does not stream: each choice arrives as one content chunk). Errors before the stream starts are ordinary OpenAI error responses. ' +
   'A request whose prompts the model failed on, even one of them, fails whole with that error (OpenAI has no per-choice error). finish_reason is always "stop"; usage is an estimate in words.'

@@ -22,7 +22,7 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       body: SummarizeBody,
       response: {
         200: jsonResponse('The summary, every returned sequence and the model that wrote them.', SummarizeResponse),
-        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'SHUTTING_DOWN', 'DEADLINE_EXCEEDED')
+        ...errorResponses(...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'DEADLINE_EXCEEDED')
       }
     }
   }, async (request, reply) => {

@@ -162,7 +162,7 @@ function shapedErrorResponses (shape: ShapeDoc, codes: readonly ErrorCode[]): Re
   return out
 }
 
-/** The codes every authenticated /v1 route can answer with, whatever it does. */
-export const V1_ERRORS = ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL_ERROR', 'ENDPOINT_UNAVAILABLE'] as const satisfies readonly ErrorCode[]
+/** The codes every authenticated /v1 route can answer with, whatever it does (SHUTTING_DOWN: while draining, and a body still arriving at the drain deadline). */
+export const V1_ERRORS = ['UNAUTHORIZED', 'RATE_LIMITED', 'INTERNAL_ERROR', 'ENDPOINT_UNAVAILABLE', 'SHUTTING_DOWN'] as const satisfies readonly ErrorCode[]
 /** The codes of a route that reads a JSON body. */
 export const JSON_BODY_ERRORS = ['INVALID_REQUEST', 'INVALID_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'REQUEST_TIMEOUT', 'BODIES_BUSY'] as const satisfies readonly ErrorCode[]

@@ -19,6 +19,7 @@ import { serializeError } from './util/redact-aws.js'
 import { isProtectedRoute } from './http/access.js'
 import { bodyBudgetPlugin } from './http/body-budget.js'
 import { loadSheddingPlugin } from './http/load-shedding.js'
+import { drainPlugin } from './http/drain.js'
 import { installErrorHandlers } from './http/errors.js'
 import { lingerAfterEarlyAnswers } from './http/lingering-close.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
@@ -126,6 +127,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
 
   installErrorHandlers(app)
   await registerOpenApi(app)
+  await app.register(drainPlugin, { config })
 
   // 2. who gets in and how much (before any service, so every route is guarded)
   await app.register(securityPlugin, { config })
@@ -173,10 +175,14 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     done()
   })
   app.addHook('onReady', async () => { app.lifecycle.state = 'ready' })
-  // drain the batcher before the server's connections are torn down
+  // drain before the listener closes (http/drain.ts): new requests are answered 503 meanwhile,
+  // and what is still running at the drain deadline is answered 503 by its owner
   app.addHook('preClose', async () => {
     app.lifecycle.state = 'draining'
-    await app.realtime.drain()
+    // the batcher stops intake and flushes what is queued at once
+    const batcher = app.realtime.drain()
+    if (!await app.shutdown.settle()) app.log.warn({ inFlight: app.shutdown.inFlight }, 'drain deadline passed: work still running was answered 503 SHUTTING_DOWN')
+    await batcher
   })
   app.addHook('onClose', async () => {
     clients.s3.destroy()

@@ -22,7 +22,8 @@ export const LOCAL_MODEL_NAME = 'flan-t5-local'
  */
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'HTTP port.' }),
-  HOST: Type.Optional(Type.String({ description: 'Bind address. Default 0.0.0.0 when API_KEYS is set, else 127.0.0.1 (no auth means loopback only).' })),
+  HOST: Type.Optional(Type.String({ description: 'Bind address. Default 0.0.0.0 when API_KEYS is set, else 127.0.0.1 (no auth means loopback only). A non-loopback HOST without API_KEYS (or ADMIN_API_KEYS) stops the boot unless ALLOW_OPEN_ACCESS is true.' })),
+  ALLOW_OPEN_ACCESS: Type.Boolean({ default: false, description: 'true: serve /v1 without keys on a non-loopback HOST (e.g. the container image\'s 0.0.0.0), open to anyone who can reach it. Off: the gateway refuses to start there without API_KEYS.' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
   API_KEYS: Type.Optional(Type.String({ description: 'Comma-separated bearer keys required on /v1 routes, each `tenant:key` or a bare key (its own tenant). A tenant sees only its own jobs and datasets. Unset (and no ADMIN_API_KEYS) = no auth, one tenant (warned at start).' })),
   ADMIN_API_KEYS: Type.Optional(Type.String({ description: 'Comma-separated keys (`tenant:key` or bare) of admins: they see every tenant\'s jobs and datasets.' })),
@@ -56,7 +57,7 @@ export const ConfigSchema = Type.Object({
   TENANT_INSTANCE_TYPES: Type.String({ default: DEFAULT_TENANT_INSTANCE_TYPES.join(','), description: `Comma-separated instance types the transform jobs (and OpenAI batches) of non-admin tenants may run on; must include ${DEFAULT_INSTANCE_TYPE}, the type of jobs that name none and of every batch. Admins may use any type SageMaker has.` }),
   TENANT_MAX_INSTANCE_COUNT: Type.Integer({ default: 2, minimum: 1, maximum: 100, description: 'Instances per transform job, at most, for a non-admin tenant (403 FORBIDDEN beyond).' }),
   ADMIN_MAX_INSTANCE_COUNT: Type.Integer({ default: 10, minimum: 1, maximum: 100, description: 'Instances per transform job, endpoint deployment or scale, at most, for an admin (403 FORBIDDEN beyond).' }),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, description: 'On SIGTERM: how long queued and in-flight work may take to finish (ms).' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 8000, minimum: 100, description: 'On SIGTERM: how long the whole shutdown may take (ms). Queued and in-flight work (uploads included) gets this minus a reserve (1.5 s, or a quarter when shorter) to finish; what is still running then is answered 503 SHUTTING_DOWN, and the process exits by this time at the latest. Keep it under the grace period before SIGKILL: 10 s for docker/podman stop (raise with --stop-timeout), 30 s in Kubernetes (terminationGracePeriodSeconds).' }),
   SAGEMAKER_ENDPOINT_NAME: Type.Optional(Type.String({ description: 'Real-time endpoint(s), comma-separated; the first is the default `model`. Unset = local mode.' })),
   SAGEMAKER_MODEL_NAME: Type.Optional(Type.String({ description: 'SageMaker model for batch transform jobs.' })),
   AWS_REGION: Type.Optional(Type.String({ description: 'AWS region.' })),
@@ -99,6 +100,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   } catch (err) {
     throw new Error(`invalid configuration: ${(err as Error).message}`)
   }
+  const open = openAccessRefusal(config)
+  if (open !== undefined) throw new Error(`invalid configuration: ${open}`)
   if (config.REDIS_URL !== undefined && !/^rediss?:\/\//.test(config.REDIS_URL)) {
     throw new Error(`invalid configuration: REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(config.REDIS_URL.replace(/\/\/[^@/]*@/, '//<credentials>@'))})`)
   }
@@ -123,6 +126,22 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     }
   }
   return config
+}
+
+/**
+ * Why this configuration must not start (undefined when it may): a non-loopback HOST with no
+ * keys serves every /v1 route to anyone who can reach it, so it needs ALLOW_OPEN_ACCESS=true.
+ */
+function openAccessRefusal (config: Config): string | undefined {
+  if (config.HOST === undefined || isLoopback(config.HOST) || config.ALLOW_OPEN_ACCESS || keyring(config).enabled) return undefined
+  return `HOST=${config.HOST} is not a loopback address and neither API_KEYS nor ADMIN_API_KEYS is set, so every /v1 route would be open to anyone who can reach it. ` +
+    'Set API_KEYS (comma-separated `tenant:key` or bare keys), or HOST=127.0.0.1, or ALLOW_OPEN_ACCESS=true to serve without keys on purpose'
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: only this machine can connect. */
+function isLoopback (host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
 }
 
 interface EnvError { instancePath: string, message?: string, params: Record<string, unknown> }

@@ -3,6 +3,7 @@ import { buildApp } from './app.js'
 import { keyring, isLocalMode, s3ForcePathStyle, loadConfig, type Config } from './config.js'
 import type { AwsTarget } from './sagemaker/clients.js'
 import { startLocalStack, type LocalStack } from './local/stack.js'
+import { DataDirError } from './local/data-dir.js'
 
 /** Entry point: config, the local stack when no AWS endpoint is set, listen, graceful close. */
 async function main (): Promise<void> {
@@ -16,7 +17,13 @@ async function main (): Promise<void> {
   let local: LocalStack | undefined
   let aws: AwsTarget
   if (isLocalMode(config)) {
-    local = await startLocalStack(config, { sagemakerPort: config.LOCAL_SAGEMAKER_PORT, s3Port: config.LOCAL_S3_PORT })
+    try {
+      local = await startLocalStack(config, { sagemakerPort: config.LOCAL_SAGEMAKER_PORT, s3Port: config.LOCAL_S3_PORT })
+    } catch (err) {
+      if (!(err instanceof DataDirError)) throw err
+      process.stderr.write(`text2text-gateway: ${err.message}\n`)
+      process.exit(1)
+    }
     aws = local.awsTarget
   } else {
     aws = { region: config.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', forcePathStyle: s3ForcePathStyle(config) }
@@ -31,6 +38,8 @@ async function main (): Promise<void> {
   if (local !== undefined) {
     app.log.info({ sagemaker: local.awsTarget.sagemakerEndpoint, s3: local.awsTarget.s3Endpoint, dataDir: config.LOCAL_DATA_DIR }, 'local mode: embedded SageMaker-compatible stack')
   }
+  // the backstop: the drain itself ends SHUTDOWN_TIMEOUT_MS minus a reserve after the signal
+  // (http/drain.ts); past the whole of it close-with-grace exits with code 1
   closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS, logger: app.log }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
     else app.log.info({ signal }, 'draining: finishing queued and in-flight work')

@@ -13,7 +13,8 @@
  *   DATASET_RATE_WINDOW_MS (the first window is its grace period; a window in which the
  *   gateway's own buffers were full is not judged). Past either it is cut with 408
  *   REQUEST_TIMEOUT and the connection is closed at once (no lingering for a caller already
- *   too slow), which frees its slot.
+ *   too slow), which frees its slot. A body still arriving at the shutdown's drain deadline
+ *   (drain.ts) is cut the same way, with 503 SHUTTING_DOWN.
  *
  * One mechanism for every parser: the hook hands each route a counted stream of the body, and
  * every content-type parser reads that stream and nothing else (multipart forms too:
@@ -43,6 +44,8 @@ declare module 'fastify' {
 
 /** Seconds a caller turned away by BODIES_BUSY is told to wait: about one large body's upload. */
 const BODIES_BUSY_RETRY_AFTER_S = 2
+/** Seconds a body cut by a shutdown is told to wait: another instance (or this one restarted). */
+const SHUTTING_DOWN_RETRY_AFTER_S = 5
 
 /** Bytes of JSON bodies currently reserved; shared by every route of one app. */
 class MemoryBudget {
@@ -151,7 +154,7 @@ export const bodyBudgetPlugin = fp<{ config: Config }>(async (app, { config }) =
     const started = Date.now()
     const cut = (err: CatalogError): void => {
       if (body.destroyed || body.writableFinished) return
-      request.log.warn({ code: err.code, bytes: body.bytes, ms: Date.now() - started }, 'slow request body cut')
+      request.log.warn({ code: err.code, bytes: body.bytes, ms: Date.now() - started }, 'request body cut')
       closeWithoutLinger(request.raw)
       body.cut(refuse(reply, err))
     }
@@ -176,13 +179,20 @@ export const bodyBudgetPlugin = fp<{ config: Config }>(async (app, { config }) =
         }
       }, windowMs)
     }
-    const stop = (): void => { clearTimeout(timer) }
+    const shuttingDown = (): void => {
+      cut(catalogError('SHUTTING_DOWN', `the gateway is shutting down and could not wait for the rest of this body (${body.bytes} bytes were received; nothing was kept); retry against another instance`, { retryAfterSeconds: SHUTTING_DOWN_RETRY_AFTER_S }))
+    }
+    app.shutdown.deadline.addEventListener('abort', shuttingDown, { once: true })
+    const stop = (): void => {
+      clearTimeout(timer)
+      app.shutdown.deadline.removeEventListener('abort', shuttingDown)
+    }
     body.once('end', stop)
     body.once('close', stop)
     reply.raw.once('close', stop)
     return body
   })
-}, { name: 'body-budget' })
+}, { name: 'body-budget', dependencies: ['drain'] })
 
 function bodiesBusy (memory: MemoryBudget, bytes: number): CatalogError {
   return catalogError('BODIES_BUSY', `request bodies in flight hold ${memory.used} of BODY_BYTES_IN_FLIGHT_MAX ${memory.max} bytes; this one (${bytes} bytes) does not fit, retry shortly`,

@@ -3,6 +3,7 @@ import type { Config } from '../config.js'
 import { LOCAL_MODEL_NAME } from '../config.js'
 import { createS3Client, LOCAL_CREDENTIALS, type AwsTarget } from '../sagemaker/clients.js'
 import { createLocalControlPlane, type ControlPlaneOptions, type LocalControlPlane } from './control-plane/index.js'
+import { ensureWritableDataDir } from './data-dir.js'
 import { startLocalS3, type LocalS3, type S3RequestObserver } from './s3.js'
 import { startLocalSageMaker, type AwsJsonService, type LocalSageMaker } from './server.js'
 import { LOCAL_REGION } from './wire.js'
@@ -34,6 +35,7 @@ export interface LocalStackOverrides {
 /** Starts S3 (s3rver) and the local SageMaker with the LOCAL_* knobs from config. */
 export async function startLocalStack (config: Config, overrides: LocalStackOverrides = {}): Promise<LocalStack> {
   const dataDir = resolve(config.LOCAL_DATA_DIR)
+  await ensureWritableDataDir(dataDir)
   const s3 = await startLocalS3({ directory: join(dataDir, 's3'), port: overrides.s3Port, onRequest: overrides.onS3Request })
   const s3Target: AwsTarget = { region: LOCAL_REGION, s3Endpoint: s3.url, credentials: LOCAL_CREDENTIALS, bucket: s3.bucket }
   // The control plane's own S3 client: transform jobs read and write S3 like any AWS service would.

@@ -107,4 +107,6 @@ export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn, calls?: Ten
     drain: async () => await batcher.drain()
   }
   app.decorate('realtime', realtime)
-}, { name: 'realtime', dependencies: ['metrics'] })
+  // at the drain deadline what is queued or in flight is answered SHUTTING_DOWN (http/drain.ts)
+  app.shutdown.deadline.addEventListener('abort', () => { batcher.abort() }, { once: true })
+}, { name: 'realtime', dependencies: ['metrics', 'drain'] })

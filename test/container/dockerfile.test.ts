@@ -2,7 +2,8 @@ import t from 'tap'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 
-// No Docker engine runs here, so the image's properties are checked from the Dockerfile itself.
+// The image's properties as the Dockerfile states them, checked everywhere in `npm test`; the
+// image itself is built and run by image.test.ts (podman, in .ci/run).
 const root = new URL('../../', import.meta.url)
 const text = await readFile(new URL('Dockerfile', root), 'utf8')
 // one instruction per entry, continuation lines joined, comments dropped
@@ -43,4 +44,11 @@ t.test('every path the Dockerfile copies from the build context exists', async t
   }
   const ignore = await readFile(new URL('.dockerignore', root), 'utf8')
   t.match(ignore, /^node_modules$/m, '.dockerignore keeps node_modules out of the context')
+})
+
+t.test('Node.js 22, no Docker Hub frontend, code owned by root', async t => {
+  for (const stage of stages) t.match(stage[0], /^FROM\s+node:22-bookworm-slim\b/i, stage[0])
+  t.notMatch(text, /^#\s*syntax=/im, 'no `# syntax=` line: BuildKit would pull its frontend from Docker Hub')
+  t.same(find(final, 'COPY').filter(l => /--chown/.test(l)), [], 'the final stage copies code as root (no --chown): read-only to the user that runs it')
+  t.notOk(find(instructions, 'COPY').some(l => /\bbench\b/.test(l)), 'benchmarks are neither built nor shipped')
 })

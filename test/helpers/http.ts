@@ -31,9 +31,10 @@ export async function pool<T> (total: number, concurrency: number, task: (i: num
 
 /**
  * Starts an NDJSON upload to POST /v1/datasets that sends `firstLine` and stays open until
- * `finish(lastLine)`, which resolves with the response.
+ * `finish(lastLine)`, which resolves with the response; `response` is that answer whenever it
+ * comes (one the gateway sends before the body ends).
  */
-export function heldUpload (url: string, firstLine: string): { finish: (lastLine: string) => Promise<{ status: number, body: string }> } {
+export function heldUpload (url: string, firstLine: string): { response: Promise<{ status: number, body: string }>, finish: (lastLine: string) => Promise<{ status: number, body: string }> } {
   const req = request(`${url}/v1/datasets`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' } })
   const response = new Promise<{ status: number, body: string }>((resolve, reject) => {
     req.on('response', res => {
@@ -44,7 +45,7 @@ export function heldUpload (url: string, firstLine: string): { finish: (lastLine
     req.on('error', reject)
   })
   req.write(firstLine + '\n')
-  return { finish: async (lastLine) => { req.end(lastLine + '\n'); return await response } }
+  return { response, finish: async (lastLine) => { req.end(lastLine + '\n'); return await response } }
 }
 
 /** A request the route must refuse: body, status, catalog code, message pattern, optional headers. */

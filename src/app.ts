@@ -20,6 +20,7 @@ import { isProtectedRoute } from './http/access.js'
 import { bodyBudgetPlugin } from './http/body-budget.js'
 import { installErrorHandlers } from './http/errors.js'
 import { lingerAfterEarlyAnswers } from './http/lingering-close.js'
+import { QuietRequestLog } from './http/request-log.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
 import { registerOpenApi } from './http/openapi.js'
 import { validatorCompiler } from './http/validation.js'
@@ -95,6 +96,8 @@ function loggerOptions (config: Config, stream: DestinationStream | undefined): 
 export async function buildApp (config: Config, options: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config, options.logStream),
+    // per-request lines at debug, refusals and failures at info and above (http/request-log.ts)
+    logController: new QuietRequestLog(),
     bodyLimit: 1024 * 1024,
     // no cap on a whole request: dataset uploads stream for as long as they take. Deadlines of
     // real-time work are the batcher's (REQUEST_TIMEOUT_MS); an idle socket is closed after

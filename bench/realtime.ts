@@ -7,15 +7,18 @@ import type { LoadResult } from './load.js'
 /** An emulated endpoint of one latency shape. */
 export interface Shape extends EndpointShape { name: string }
 
-/** The issue's reference endpoint, one dominated by its base, one by its per-item cost. */
-export const SHAPES: Shape[] = [
-  { name: '50+5·B', baseMs: 50, perItemMs: 5, slots: 4 },
-  { name: '200+0.5·B', baseMs: 200, perItemMs: 0.5, slots: 4 },
-  { name: '5+10·B', baseMs: 5, perItemMs: 10, slots: 4 }
+// the latency curves of the grid: balanced (the issue's reference), base- and per-item-dominated
+const CURVES = [
+  { name: '50+5·B', baseMs: 50, perItemMs: 5 },
+  { name: '200+0.5·B', baseMs: 200, perItemMs: 0.5 },
+  { name: '5+10·B', baseMs: 5, perItemMs: 10 }
 ]
+const GRID_SLOTS = [1, 2, 4, 8]
+/** Every curve with 1, 2, 4 and 8 invocation slots; named `curve/S`. */
+export const SHAPES: Shape[] = CURVES.flatMap(c => GRID_SLOTS.map(slots => ({ ...c, name: `${c.name}/${slots}`, slots })))
 const BATCH = 32
 const WAIT_MS = 10
-export const LEVELS = [1, 8, 32, 128]
+export const LEVELS = [1, 8, 32, 64, 128]
 
 /** ms one invocation of `items` takes on `shape`. */
 export function latencyMs (shape: Shape, items: number): number {
@@ -29,10 +32,11 @@ export function evenBatch (shape: Shape, clients: number): number {
 
 /**
  * The most any gateway gets from `shape` with `clients` closed-loop callers (items/s) by the
- * endpoint's formula: every slot busy with an even share, C / latency(min(BATCH, ⌈C/S⌉)).
+ * endpoint's formula: every slot busy with an even share, C / latency(min(BATCH, ⌈C/S⌉)); when
+ * C exceeds S · BATCH only S · BATCH of them can be in flight.
  */
 export function ceilingPerSec (shape: Shape, clients: number): number {
-  return 1000 * clients / latencyMs(shape, evenBatch(shape, clients))
+  return 1000 * Math.min(clients, shape.slots * BATCH) / latencyMs(shape, evenBatch(shape, clients))
 }
 
 export interface Mode { name: string, env: Record<string, string | number> }
@@ -43,12 +47,12 @@ export const MODES: Mode[] = [
   { name: 'wait', env: { BATCH_MAX_SIZE: BATCH, BATCH_MAX_WAIT_MS: WAIT_MS, BATCH_FLUSH_POLICY: 'wait' } },
   { name: 'unbatched', env: { BATCH_MAX_SIZE: 1, BATCH_MAX_WAIT_MS: 0, BATCH_FLUSH_POLICY: 'eager' } }
 ]
-// every mode on the reference shape; the default against the previous default on the others
-const PLAN: Array<{ shape: Shape, modes: string[] }> = [
-  { shape: SHAPES[0], modes: MODES.map(m => m.name) },
-  { shape: SHAPES[1], modes: ['learned', 'adaptive'] },
-  { shape: SHAPES[2], modes: ['learned', 'adaptive'] }
-]
+// every mode on the reference shape (4 slots); the default against the previous default on the
+// other curves' 4-slot shapes; the default alone on the rest of the grid
+const PLAN: Array<{ shape: Shape, modes: string[] }> = SHAPES.map(shape => ({
+  shape,
+  modes: shape.name === '50+5·B/4' ? MODES.map(m => m.name) : shape.slots === 4 ? ['learned', 'adaptive'] : ['learned']
+}))
 
 const TEXT = 'The council approved the new budget on Monday after a long debate. Libraries will open on Sundays. ' +
   'Road repairs get twice the money of last year. The vote was eleven to four.'
@@ -156,7 +160,7 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
             const { targetCpuSec: _cpu, ...load } = r
             results.push({ ...load, ceilingPerSec: ceiling, shareOfCeiling: r.throughputPerSec / ceiling, directPerSec: measured, shareOfDirect: r.throughputPerSec / measured })
             process.stdout.write(`  ${shape.name.padEnd(10)} ${name.padEnd(10)} c=${String(concurrency).padStart(3)}  ${r.throughputPerSec.toFixed(1).padStart(7)} req/s  ` +
-              `${pct(r.throughputPerSec / ceiling)} of ${ceiling.toFixed(1)}  ${pct(r.throughputPerSec / measured)} of direct  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  errors ${JSON.stringify(r.errors)}\n`)
+              `${pct(r.throughputPerSec / measured)} of the measured ceiling (${pct(r.throughputPerSec / ceiling).trim()} of the formula's ${ceiling.toFixed(1)})  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms (${(r.p99Ms / r.p50Ms).toFixed(2)}x)  errors ${JSON.stringify(r.errors)}\n`)
           }
         } finally {
           await gw.stop()
@@ -172,8 +176,10 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
   for (const { shape, modes } of plan) {
     for (const mode of modes.filter(m => m === 'learned' || m === 'adaptive')) {
       const rs = runs[shape.name][mode]
-      summary[`${shape.name}.${mode}.minShareOfCeiling`] = Math.min(...rs.map(r => r.shareOfCeiling))
       summary[`${shape.name}.${mode}.minShareOfDirect`] = Math.min(...rs.map(r => r.shareOfDirect))
+      summary[`${shape.name}.${mode}.minShareOfCeiling`] = Math.min(...rs.map(r => r.shareOfCeiling))
+      // the tail at 32 and 128 clients (target p99 <= 1.3x p50)
+      for (const [i, c] of levels.entries()) if (c === 32 || c === 128) summary[`${shape.name}.${mode}.p99OverP50AtC${c}`] = rs[i].p99Ms / rs[i].p50Ms
       if (levels[0] === 1) {
         summary[`${shape.name}.${mode}.p50AtC1OverDirectMs`] = rs[0].p50Ms - direct[shape.name][0].p50Ms
         summary[`${shape.name}.${mode}.p50AtC1OverFormulaMs`] = rs[0].p50Ms - latencyMs(shape, 1)
@@ -187,4 +193,24 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
     runs,
     summary
   }
+}
+
+/**
+ * The README's micro-batching table from a run: per shape, the endpoint called directly, then
+ * each policy; a cell is the share of the measured ceiling (of the formula in brackets), p50 and
+ * p99 in ms.
+ */
+export function readmeTable (bench: RealtimeBench): string {
+  const levels = bench.setup.levels as number[]
+  const out = [`| shape/slots | policy | ${levels.map((c, i) => i === 0 ? `${c} client` : String(c)).join(' | ')} |`, `| --- | --- | ${levels.map(() => '---').join(' | ')} |`]
+  const p = (x: number): string => `${Math.round(100 * x)}%`
+  for (const shape of bench.shapes) {
+    const direct = bench.direct[shape.name] ?? []
+    out.push(`| ${shape.name} | *endpoint called directly* | ${direct.map(d => `${d.clients}×${d.batch}: (${p(d.itemsPerSec / ceilingPerSec(shape, d.concurrency))}), ${d.p50Ms.toFixed(0)}, ${d.p99Ms.toFixed(0)}`).join(' | ')} |`)
+    for (const [mode, rs] of Object.entries(bench.runs[shape.name] ?? {})) {
+      const label = mode === 'learned' ? '**learned** (default)' : mode === 'adaptive' ? 'adaptive (previous default)' : mode === 'unbatched' ? 'unbatched (`BATCH_MAX_SIZE=1`)' : mode
+      out.push(`| ${shape.name} | ${label} | ${rs.map(r => `${p(r.shareOfDirect)} (${p(r.shareOfCeiling)}), ${r.p50Ms.toFixed(0)}, ${r.p99Ms.toFixed(0)}`).join(' | ')} |`)
+    }
+  }
+  return out.join('\n')
 }

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { realtimeChart } from './chart.js'
 import { runOverheadBench } from './overhead.js'
 import { runPeerBench } from './peer.js'
-import { LEVELS, runRealtimeBench } from './realtime.js'
+import { readmeTable, runRealtimeBench } from './realtime.js'
+import { runLogCostBench } from './log-cost.js'
 import { runRougeBench } from './rouge.js'
 import { runJobsBench } from './jobs.js'
 
@@ -20,17 +21,25 @@ const previous = only.size === 0 ? {} : await readFile(`${RESULTS}latest.json`, 
 const results: Record<string, unknown> = { ...previous, startedAt: new Date().toISOString(), node: process.version }
 
 if (wanted('realtime')) {
-  console.log('realtime batching (endpoints of three latency shapes, 4 slots, each its own process; share of the ceiling C / latency(min(32, ⌈C/4⌉)) by formula and as measured directly):')
+  console.log('realtime batching (three latency curves × 1, 2, 4, 8 slots, the endpoint its own process; share of its ceiling as measured directly in the same run, min(C, S) clients sending payloads of min(32, ⌈C/S⌉), and of the formula min(C, 32·S) / latency(min(32, ⌈C/S⌉)) beside it):')
   const realtime = await runRealtimeBench()
   results.realtime = realtime
-  console.log('  share of the ceiling by formula / as measured directly, side by side (p50 / p99 ms):')
+  console.log('  share of the measured ceiling (of the formula), p50 / p99 ms and p99/p50:')
   for (const [shape, modes] of Object.entries(realtime.runs)) {
     for (const [mode, levels] of Object.entries(modes)) {
-      console.log(`  ${shape.padEnd(10)} ${mode.padEnd(10)} ` + levels.map(r => `c=${r.concurrency}: ${(100 * r.shareOfCeiling).toFixed(1)}% / ${(100 * r.shareOfDirect).toFixed(1)}% (${r.p50Ms.toFixed(1)} / ${r.p99Ms.toFixed(1)})`).join('  '))
+      console.log(`  ${shape.padEnd(12)} ${mode.padEnd(10)} ` + levels.map(r => `c=${r.concurrency}: ${(100 * r.shareOfDirect).toFixed(1)}% (${(100 * r.shareOfCeiling).toFixed(1)}%) ${r.p50Ms.toFixed(1)} / ${r.p99Ms.toFixed(1)} ${(r.p99Ms / r.p50Ms).toFixed(2)}x`).join('  '))
     }
   }
   console.log(`  summary ${JSON.stringify(realtime.summary)}`)
-  await writeFile(`${RESULTS}realtime.svg`, realtimeChart(realtime, LEVELS))
+  console.log('  README table (paste under "Micro-batching"):')
+  console.log(readmeTable(realtime))
+  await writeFile(`${RESULTS}realtime.svg`, realtimeChart(realtime, realtime.setup.levels as number[]))
+}
+if (wanted('realtime') || wanted('logs')) {
+  console.log('gateway CPU per request at the default LOG_LEVEL (info) and at warn (zero-latency endpoint, its own process, 32 clients, alternating rounds):')
+  const logs = await runLogCostBench()
+  results.logCost = logs
+  console.log(`  median ${logs.medianCpuUs.info.toFixed(0)} µs at info, ${logs.medianCpuUs.warn.toFixed(0)} µs at warn: info / warn = ${logs.ratio.toFixed(3)} (target <= 1.05)`)
 }
 if (wanted('overhead')) {
   console.log('overhead (zero-latency endpoint) vs a bare Fastify route with the same validation:')

@@ -22,6 +22,7 @@ import { loadSheddingPlugin } from './http/load-shedding.js'
 import { drainPlugin } from './http/drain.js'
 import { installErrorHandlers } from './http/errors.js'
 import { lingerAfterEarlyAnswers } from './http/lingering-close.js'
+import { QuietRequestLog } from './http/request-log.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
 import { registerOpenApi } from './http/openapi.js'
 import { sendRequestIds } from './http/request-id.js'
@@ -99,6 +100,8 @@ function loggerOptions (config: Config, stream: DestinationStream | undefined): 
 export async function buildApp (config: Config, options: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config, options.logStream),
+    // per-request lines at debug, refusals and failures at info and above (http/request-log.ts)
+    logController: new QuietRequestLog(),
     bodyLimit: 1024 * 1024,
     // no cap on a whole request: dataset uploads stream for as long as they take. Deadlines of
     // real-time work are the batcher's (REQUEST_TIMEOUT_MS); an idle socket is closed after

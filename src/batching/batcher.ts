@@ -443,6 +443,7 @@ export class MicroBatcher {
         inFlightItems: partition.inFlightItems,
         population,
         arrivalsPerMs: partition.arrivals.perMs(),
+        lastArrival: partition.arrivals.last,
         totalPopulation: Math.max(totalPopulation, population),
         inFlight: this.#inFlight,
         busyFreeInMs,

@@ -10,7 +10,8 @@ export const FLUSH_POLICIES = ['learned', 'adaptive', 'eager', 'wait'] as const
  *   population (items queued or in flight at its busiest over the last window; see
  *   `RecentMax`), and waits for the rest of a share only while those callers are expected back
  *   (or arriving fast enough that one more comes within the wait), and for less than the
- *   endpoint's learnt base latency (`LatencyModel`). Closed-loop callers
+ *   endpoint's learnt base latency (`LatencyModel`) and `maxWaitMs` — longer only for callers
+ *   still coming back, while they keep coming (see `stragglerWaitMs`). Closed-loop callers
  *   return when their batch is answered, so C callers on S slots settle into S batches of
  *   ⌈C/S⌉ — the most any scheduler gets from the endpoint, as each slot is busy with an equal
  *   share — instead of one batch of C on one slot while the others idle. When more than a share
@@ -45,6 +46,8 @@ export interface PartitionView {
   population: number
   /** Items per ms arriving in this partition of late (`ArrivalRate`). */
   arrivalsPerMs: number
+  /** Epoch ms of this partition's latest arrival (NaN before the first). */
+  lastArrival: number
   /** The same summed over every partition: the items competing for the slots. */
   totalPopulation: number
   /** Slots busy, batcher-wide. */
@@ -132,7 +135,41 @@ function decideLearned (view: PartitionView): FlushDecision {
   // nobody expected: a free slot never idles while items wait
   if (patienceMs <= 0 || (inTransit <= 0 && soon < 1)) return { take: view.queued }
   // patience counts from when the wait became a choice: items that waited for a slot start now
-  return waitFor({ ...view, oldestArrival: Math.max(view.oldestArrival, view.slotFreedAt) }, patienceMs, view.queued)
+  const waitStart = Math.max(view.oldestArrival, view.slotFreedAt)
+  const until = Math.max(waitStart + patienceMs, Math.min(waitStart + stragglerWaitMs(view, inTransit, share), view.lastArrival + view.maxWaitMs))
+  return until <= view.now ? { take: view.queued } : { until }
+}
+
+/**
+ * How long a free slot may keep waiting for callers on their way back (ms from when the wait
+ * began; 0: not past the patience). Closed-loop callers of a full batch come back over batch ×
+ * the gateway's CPU per request (32 × 0.6 ms on a busy 2-core machine: longer than
+ * BATCH_MAX_WAIT_MS); a batch sent when the patience ends leaves the latecomers a whole
+ * invocation behind, where they crowd the next batch out in turn, and the slots settle into
+ * fragments (200+0.5·B, 2 slots, 64 callers: 72% of the ceiling, p99 1.8x p50). So the wait
+ * goes on as long as the latecomers, left behind, would wait themselves (for another free slot
+ * to gather its share, for the first busy slot to free, or for this slot's next answer), or
+ * until the share is complete at the rate they come back, whichever is longer, never past one
+ * invocation of the share; and only while the items queued wait less in all than the
+ * latecomers would (q · eta <= (share - q) · Δ, that is q / rate <= Δ). The caller stops it
+ * once arrivals pause for maxWaitMs.
+ */
+function stragglerWaitMs (view: PartitionView, inTransit: number, share: number): number {
+  if (inTransit <= 0 || view.arrivalsPerMs <= 0 || view.fit === undefined) return 0
+  const latencyMs = (items: number): number => (view.fit?.baseMs ?? 0) + (view.fit?.perItemMs ?? 0) * items
+  // left behind with other slots free, latecomers wait for one of them to gather its own share
+  // (a batch's worth of arrivals); with none, for the first busy slot to free, or for this
+  // one's next answer
+  const nextFreeMs = view.slots - view.inFlight > 1
+    ? latencyMs(share)
+    : view.busyFreeInMs.length > 0 ? Math.max(0, Math.min(...view.busyFreeInMs)) : latencyMs(view.queued)
+  // when the share will be complete at the rate they come back: a slot about to free (slots
+  // bunched together) would take the latecomers and leave its own callers behind in turn, so
+  // a share that is on its way is worth its arrival time, up to one invocation
+  const etaMs = inTransit >= share - view.queued ? (share - view.queued) / view.arrivalsPerMs : 0
+  const boundMs = Math.min(latencyMs(share), Math.max(nextFreeMs, etaMs))
+  if (view.queued / view.arrivalsPerMs > boundMs) return 0
+  return boundMs
 }
 
 /** Take `take` once the oldest item has waited `waitMs`, else look again then. */

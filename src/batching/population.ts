@@ -13,11 +13,14 @@ export class RecentMax {
   #start = Number.NEGATIVE_INFINITY
   #current = 0
   #previous = 0
+  // epoch ms of the latest observation
+  #observedAt = Number.NEGATIVE_INFINITY
 
   /** Record `value` seen at `now` (epoch ms); `windowMs` > 0 may change between calls. */
   observe (value: number, now: number, windowMs: number): void {
     this.#roll(now, windowMs)
     if (value > this.#current) this.#current = value
+    this.#observedAt = now
   }
 
   /** The maximum seen over the last one to two windows, 0 when nothing was. */
@@ -29,8 +32,10 @@ export class RecentMax {
   #roll (now: number, windowMs: number): void {
     const elapsed = now - this.#start
     if (elapsed < windowMs) return
-    // one bucket on: the current becomes the previous; two or more: both are stale
-    this.#previous = elapsed < 2 * windowMs ? this.#current : 0
+    // one bucket on: the current becomes the previous; two or more: both are stale, unless the
+    // window just shrank (the latency curve changed) and the current bucket was seen within one
+    // window of now: forgetting it would make a steady crowd of callers look like one caller
+    this.#previous = elapsed < 2 * windowMs || now - this.#observedAt < windowMs ? this.#current : 0
     this.#current = 0
     this.#start = elapsed < 2 * windowMs ? this.#start + windowMs : now
   }
@@ -57,6 +62,9 @@ export class ArrivalRate {
     }
     this.#last = now
   }
+
+  /** Epoch ms of the latest arrival; NaN before the first. */
+  get last (): number { return this.#last }
 
   /** Items per ms; 0 before the second arrival. */
   perMs (): number {

@@ -13,6 +13,7 @@ const VIEW: PartitionView = {
   inFlightItems: 0,
   population: 1,
   arrivalsPerMs: 0,
+  lastArrival: 1000,
   totalPopulation: 1,
   inFlight: 0,
   busyFreeInMs: [],
@@ -63,6 +64,32 @@ t.test("'learned': waits for the rest of a share only while callers are expected
   t.same(decideFlush('learned', { ...flat, queued: 8 }), { take: 28 }, 'base-dominated: a share is there, so it goes, with up to the wider target')
   t.same(decideFlush('learned', { ...flat, queued: 20 }), { take: 28 }, 'base-dominated: what is queued goes up to the target')
   t.same(decideFlush('learned', { ...flat, queued: 4 }), { until: 1010 }, 'base-dominated: company is waited for up to the even share only')
+})
+
+t.test("'learned': the last free slot keeps waiting for callers still coming back, while they keep coming", async (t) => {
+  // 200 + 0.5·B on 2 slots, 64 callers: one slot busy (answer due in 150 ms), 32 of the other
+  // slot's callers on their way back at one per 0.6 ms, 16 here after 10 ms
+  const coming = {
+    ...VIEW,
+    now: 1010,
+    queued: 16,
+    oldestArrival: 1000,
+    slotFreedAt: 1000,
+    lastArrival: 1009.5,
+    arrivalsPerMs: 1 / 0.6,
+    inFlightItems: 32,
+    population: 64,
+    totalPopulation: 64,
+    inFlight: 1,
+    busyFreeInMs: [150],
+    slots: 2,
+    fit: { baseMs: 200, perItemMs: 0.5, samples: 32, minItems: 2, maxItems: 32 }
+  }
+  t.same(decideFlush('learned', coming), { until: 1019.5 }, 'past maxWaitMs: until maxWaitMs after the latest arrival')
+  t.same(decideFlush('learned', { ...coming, now: 1020 }), { take: 16 }, 'arrivals paused for maxWaitMs: what is there goes')
+  t.same(decideFlush('learned', { ...coming, queued: 32 }), { take: 32 }, 'the share complete: at once')
+  t.same(decideFlush('learned', { ...coming, arrivalsPerMs: 0.01 }), { take: 16 }, 'arriving too slowly to be worth the wait of those queued: at once')
+  t.same(decideFlush('learned', { ...coming, inFlightItems: 48 }), { take: 16 }, 'nobody on the way back: at once')
 })
 
 t.test('the other policies decide as before', async (t) => {

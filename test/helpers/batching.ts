@@ -127,3 +127,31 @@ export function closedLoop (h: ReturnType<typeof setup>, opts: { clients: number
 export function quantile (sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
 }
+
+/**
+ * The time from an answer to the caller's next request when the gateway spends `cpuMs` (±50%)
+ * of one CPU per request, one request at a time, plus `netMs()` on the wire: the callers of one
+ * batch come back one after another, over batch × cpuMs, as on a busy machine.
+ */
+export function serialTransit (clock: { now: number }, cpuMs: number, netMs: () => number, random: () => number): () => number {
+  let cpuFreeAt = Number.NEGATIVE_INFINITY
+  return () => {
+    const start = Math.max(clock.now, cpuFreeAt)
+    cpuFreeAt = start + cpuMs * (0.5 + random())
+    return cpuFreeAt - clock.now + netMs()
+  }
+}
+
+/**
+ * The endpoint's own ceiling on the fake clock (items/ms): min(C, S) callers each sending
+ * payloads of min(maxSize, ⌈C/S⌉) straight to it, waiting `latencyMs(items)` and `netMs()`
+ * between answers, over `horizonMs`.
+ */
+export function directCeiling (opts: { clients: number, slots: number, maxSize: number, latencyMs: (items: number) => number, netMs: () => number, horizonMs: number }): number {
+  const batch = Math.min(opts.maxSize, Math.ceil(opts.clients / opts.slots))
+  let items = 0
+  for (let caller = 0; caller < Math.min(opts.clients, opts.slots); caller++) {
+    for (let t = opts.latencyMs(batch) + opts.netMs(); t <= opts.horizonMs; t += opts.latencyMs(batch) + opts.netMs()) items += batch
+  }
+  return items / opts.horizonMs
+}

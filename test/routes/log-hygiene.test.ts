@@ -66,3 +66,35 @@ t.test('redactAws and the err serialiser', async t => {
   for (let e: { cause?: unknown } | undefined = serializeError(chain); e !== undefined; e = e.cause as { cause?: unknown } | undefined) depth++
   t.equal(depth, 8, 'a long cause chain is cut')
 })
+
+// House style: one line per flush, never one per request; Fastify's own two lines per request
+// (`incoming request`, `request completed`) cost a third of the gateway's CPU per request
+t.test('at the default level an answered request writes no line of its own; a 4xx or 5xx still does', async t => {
+  const capture = (): { stream: Writable, lines: () => LogLine[] } => {
+    const raw: string[] = []
+    const stream = new Writable({ write (chunk, _enc, cb) { raw.push(String(chunk)); cb() } })
+    return { stream, lines: () => raw.join('').split('\n').filter(l => l !== '').map(l => JSON.parse(l) as LogLine) }
+  }
+  const info = capture()
+  const { app } = await localApp(t, { LOG_LEVEL: 'info' }, {}, info.stream)
+  const before = info.lines().length
+  const ok = await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: 'The council approved the budget. Libraries open on Sundays.' } })
+  t.equal(ok.statusCode, 200)
+  const perRequest = info.lines().slice(before).filter(l => l.reqId !== undefined)
+  t.same(perRequest.map(l => l.msg), [], 'no line carries the request id of a successful request')
+  t.same(info.lines().slice(before).map(l => l.msg), ['flush'], 'the flush line, and only it')
+
+  const rejected = await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: '' } })
+  t.equal(rejected.statusCode, 400)
+  const missing = await app.inject({ method: 'GET', url: '/v1/no-such-route' })
+  t.equal(missing.statusCode, 404)
+  const completed = info.lines().filter(l => l.msg === 'request completed').map(l => ({ level: l.level, status: (l.res as { statusCode?: number } | undefined)?.statusCode }))
+  t.same(completed, [{ level: 30, status: 400 }, { level: 30, status: 404 }], 'a 400 and a 404 each get their line at info, with the status')
+  t.ok(info.lines().some(l => l.msg === 'request rejected' && l.code === 'INVALID_REQUEST'), 'and the error handler says why the 400')
+
+  const debug = capture()
+  const { app: verbose } = await localApp(t, { LOG_LEVEL: 'debug' }, {}, debug.stream)
+  t.equal((await verbose.inject({ method: 'POST', url: '/v1/summarize', payload: { text: 'Rain is expected all week.' } })).statusCode, 200)
+  t.match(debug.lines().filter(l => l.reqId !== undefined).map(l => ({ level: l.level, msg: l.msg })),
+    [{ level: 20, msg: 'incoming request' }, { level: 20, msg: 'request completed' }], 'at debug the per-request lines are back')
+})

@@ -1,0 +1,57 @@
+// The learned policy on the bench's grid, on a fake clock: three latency shapes × 1, 2, 4, 8
+// slots × 1, 8, 32, 64, 128 closed-loop callers, on a quiet machine and on a busy one, against
+// the endpoint's own ceiling simulated the same way (min(C, S) callers sending perfect batches
+// of ⌈C/S⌉). Deterministic: a number that moves is a change of behaviour.
+import t from 'tap'
+import { closedLoop, directCeiling, lcg, quantile, serialTransit, setup } from '../helpers/batching.js'
+
+const SHAPES = [
+  { name: 'balanced 50+5·B', baseMs: 50, perItemMs: 5 },
+  { name: 'base-dominated 200+0.5·B', baseMs: 200, perItemMs: 0.5 },
+  { name: 'per-item-dominated 5+10·B', baseMs: 5, perItemMs: 10 }
+]
+const SLOTS = [1, 2, 4, 8]
+const LEVELS = [1, 8, 32, 64, 128]
+const MAX_SIZE = 32
+const FROM_MS = 3000
+const END_MS = 13_000
+
+// quiet: nothing but a 0.1–0.5 ms round trip; busy: the gateway's CPU per request in series
+// (0.3 ms or 0.6 ms ±50%: the issue's 64-caller case fell to 72% on a busy machine, which the
+// 0.6 ms machine reproduces on the code before its fix) and an endpoint that varies by up to
+// `jitterMs`
+const MACHINES = [
+  { name: 'quiet', cpuMs: 0, jitterMs: 0, tailAt: [32, 128] },
+  { name: 'busy (0.3 ms per request, 5 ms jitter)', cpuMs: 0.3, jitterMs: 5, tailAt: [32, 128] },
+  // the tail bound is not asserted on the busiest machine at 128 callers (see the report)
+  { name: 'busier (0.6 ms per request, 10 ms jitter)', cpuMs: 0.6, jitterMs: 10, tailAt: [32] }
+]
+const TAIL_BOUND = 1.3
+const SHARE_BOUND = 0.9
+
+for (const machine of MACHINES) {
+  t.test(`'learned' holds >= 90% of the endpoint's simulated ceiling on every cell of the grid, ${machine.name}`, async (t) => {
+    for (const shape of SHAPES) {
+      for (const slots of SLOTS) {
+        const row: string[] = []
+        for (const clients of LEVELS) {
+          const random = lcg(clients * 10 + slots)
+          const latencyMs = (items: number): number => shape.baseMs + shape.perItemMs * items + machine.jitterMs * random()
+          const netMs = (): number => 0.1 + 0.4 * random()
+          const h = setup({ flushPolicy: 'learned', maxSize: MAX_SIZE, maxConcurrent: slots, maxWaitMs: 10, maxQueue: 10_000 },
+            (req) => req.inputs.map((input) => [input]), (req) => latencyMs(req.inputs.length))
+          const done = closedLoop(h, { clients, fromMs: FROM_MS, endMs: END_MS, transitMs: serialTransit(h.clock, machine.cpuMs, netMs, random) })
+          await h.clock.tickAsync(END_MS + 3000)
+          const result = await done
+          const ceiling = directCeiling({ clients, slots, maxSize: MAX_SIZE, latencyMs, netMs, horizonMs: 100_000 })
+          const share = result.ok / (END_MS - FROM_MS) / ceiling
+          const tail = quantile(result.latencies, 0.99) / quantile(result.latencies, 0.5)
+          row.push(`C=${clients} ${(100 * share).toFixed(1)}% ${tail.toFixed(2)}x`)
+          t.ok(share >= SHARE_BOUND, `${shape.name}, ${slots} slots, ${clients} callers: ${(100 * share).toFixed(1)}% of the ceiling`)
+          if (machine.tailAt.includes(clients)) t.ok(tail <= TAIL_BOUND, `${shape.name}, ${slots} slots, ${clients} callers: p99 ${tail.toFixed(2)}x p50`)
+        }
+        t.comment(`${shape.name}, ${slots} slots: ${row.join('  ')}`)
+      }
+    }
+  })
+}

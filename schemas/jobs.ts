@@ -111,7 +111,7 @@ export const TransformJob = Type.Object({
   progress: Type.Optional(Type.Object({
     processed: Type.Integer({ description: 'Records with output.' }),
     total: Type.Integer({ description: 'Records in the input.' })
-  }, { description: 'Present once the job is Completed with a known record count (processed = total). SageMaker reports no progress while a job runs (and a job writes each `.out` only whole), so neither does the gateway, on AWS or locally.' })),
+  }, { description: 'Present once the job is Completed with a known record count (processed = total). SageMaker reports no progress while a job runs (and a job writes each `.out` only whole), so neither does the gateway, on AWS or locally. Also absent when the output could not be read to count it (a later view counts again).' })),
   usage: Type.Optional(UsageRef)
 }, {
   $id: 'TransformJob',

@@ -39,6 +39,8 @@ export interface CallStore {
   s3: S3Client
   bucket: string
   prefix: string
+  /** Writes one object; putText unless a test controls when a write ends. */
+  put?: typeof putText
 }
 
 export class TenantCalls {
@@ -48,6 +50,8 @@ export class TenantCalls {
   private readonly counted = new Map<string, Map<string, Hours>>()
   /** `tenant/day` written since it last changed: not written again. */
   private readonly clean = new Set<string>()
+  /** The flush running or last run: flushes run one after another, so an older snapshot never lands after a newer one. */
+  private flushing: Promise<void> = Promise.resolve()
   private readonly root: string | undefined
 
   constructor (private readonly store: CallStore | undefined, private readonly now: () => number = Date.now) {
@@ -73,17 +77,30 @@ export class TenantCalls {
     this.clean.delete(`${tenant}/${dayOf(hour)}`)
   }
 
-  /** Writes this replica's changed days to S3; days before yesterday are then dropped from memory. */
+  /** Writes this replica's changed days to S3 (after any flush still running); days before yesterday are then dropped from memory. */
   async flush (): Promise<void> {
+    const run = this.flushing.catch(() => {}).then(async () => { await this.writeChanged() })
+    this.flushing = run
+    await run
+  }
+
+  private async writeChanged (): Promise<void> {
     if (this.store === undefined || this.root === undefined) return
+    const put = this.store.put ?? putText
     const today = dayOf(hourOf(this.now()))
     const yesterday = dayOf(hourOf(this.now() - 24 * HOUR_MS))
     for (const [tenant, days] of this.counted) {
       for (const [day, hours] of days) {
         const id = `${tenant}/${day}`
         if (!this.clean.has(id)) {
-          await putText(this.store.s3, this.store.bucket, `${this.root}${id}/${this.replica}.json`, JSON.stringify({ hours }), 'application/json')
+          // marked before the write: a record() during it clears the mark, so the next flush writes the newer count
           this.clean.add(id)
+          try {
+            await put(this.store.s3, this.store.bucket, `${this.root}${id}/${this.replica}.json`, JSON.stringify({ hours }), 'application/json')
+          } catch (err) {
+            this.clean.delete(id)
+            throw err
+          }
         }
         if (day !== today && day !== yesterday) { days.delete(day); this.clean.delete(id) }
       }

@@ -12,6 +12,9 @@
  *   jobs/<name>/<submission>/input/records.jsonl   inline records, JumpStart JSON Lines
  *   jobs/<name>/<submission>/references.jsonl  inline references {"id","text"}
  *   jobs/<name>/<submission>/output/           the job's S3OutputPath (only <input>.out, as SageMaker writes)
+ *   jobs/<name>/<submission>/processed.json    {"processed":n}: records the output of the job, once
+ *                                              Completed, holds; written by the first view that counts
+ *                                              them (a completed job's output never changes)
  *   files/<tenant>/<file id>.jsonl             OpenAI files of one tenant (batch inputs as uploaded,
  *                                              batch outputs and error files as assembled); also
  *                                              the tenant's file list (newest first)
@@ -186,6 +189,8 @@ export interface Submission {
   input: string
   references: string
   output: string
+  /** `{"processed":n}`, the count of a Completed job's output records. */
+  processed: string
 }
 
 function submissionKeys (base: string): Submission {
@@ -194,6 +199,7 @@ function submissionKeys (base: string): Submission {
     manifest: `${base}/manifest.json`,
     input: `${base}/input/records.jsonl`,
     references: `${base}/references.jsonl`,
-    output: `${base}/output`
+    output: `${base}/output`,
+    processed: `${base}/processed.json`
   }
 }

@@ -83,8 +83,8 @@ export class TransformJobs {
   private readonly checks: RequestChecks
   private readonly log: FastifyBaseLogger
   private readonly prices: PriceTable | undefined
-  /** Output record counts of completed jobs, by submission (see processedOf), oldest first. */
-  private readonly processed = new Map<string, number>()
+  /** Output record counts of completed jobs (or the count under way, shared by concurrent views), by submission (see processedOf), oldest first. */
+  private readonly processed = new Map<string, Promise<number | undefined>>()
 
   constructor (opts: TransformJobsOptions) {
     this.prices = opts.prices
@@ -331,18 +331,43 @@ export class TransformJobs {
   /**
    * How many input records a Completed job's output holds (records joined to an output line),
    * counted by reading it: SageMaker (and moto) can report Completed with output missing. A
-   * completed job's output no longer changes, so the count is kept (the last PROCESSED_CACHE
-   * jobs) rather than read again on every view.
+   * completed job's output no longer changes, so it is counted once: the count is stored next
+   * to the manifest (any replica, or this one after a restart, reads that instead of the
+   * output), and kept here for the last PROCESSED_CACHE jobs, concurrent first views sharing
+   * one count. Undefined (no `progress`, and a log line) when it cannot be read or counted:
+   * a view never fails for want of it.
    */
   private async processedOf (job: OwnedJob): Promise<number | undefined> {
     if (job.description.TransformJobStatus !== 'Completed') return undefined
     const key = job.submission.base
     const cached = this.processed.get(key)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) return await cached
+    const pending = this.countProcessed(job).catch((err: unknown) => {
+      this.processed.delete(key) // the next view tries again
+      this.log.warn({ err, job: job.manifest.name }, 'could not count a completed job\'s output; its progress is left out')
+      return undefined
+    })
+    this.processed.set(key, pending)
+    if (this.processed.size > PROCESSED_CACHE) this.processed.delete(this.processed.keys().next().value as string)
+    return await pending
+  }
+
+  /** The stored count of a completed job's output records, else counted (joined to its input) and stored. */
+  private async countProcessed (job: OwnedJob): Promise<number> {
+    const key = job.submission.processed
+    const stored = await getText(this.s3, this.layout.bucket, key)
+    if (stored !== undefined) {
+      const count = parseProcessed(stored)
+      if (count !== undefined) return count
+      this.log.warn({ job: job.manifest.name, key }, 'a stored output count is unreadable; counting again')
+    }
     let count = 0
     for await (const line of this.resultsOf(job)) if ('generated_texts' in line) count++
-    this.processed.set(key, count)
-    if (this.processed.size > PROCESSED_CACHE) this.processed.delete(this.processed.keys().next().value as string)
+    try {
+      await putText(this.s3, this.layout.bucket, key, JSON.stringify({ processed: count }) + '\n', 'application/json')
+    } catch (err) {
+      this.log.warn({ err, job: job.manifest.name }, 'could not store a completed job\'s output count; another replica counts it again')
+    }
     return count
   }
 
@@ -461,5 +486,15 @@ export class TransformJobs {
     }
     if (manifest.name.toLowerCase() !== name.toLowerCase()) return undefined
     return { description, manifest, submission }
+  }
+}
+
+/** The count in a job's `processed.json`, or undefined when it is not one. */
+function parseProcessed (text: string): number | undefined {
+  try {
+    const value = (JSON.parse(text) as { processed?: unknown }).processed
+    return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined
+  } catch {
+    return undefined
   }
 }

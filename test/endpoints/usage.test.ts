@@ -161,3 +161,61 @@ t.test('tenant calls: counted per UTC hour, an hour overlapping the window count
   await calls.flush()
   t.same(await calls.lines(acme, Date.parse('2025-06-01T00:00:00Z'), clock), [{ tenant: 'acme', endpoint: 'flan', requests: 3, items: 7 }], 'every day, from S3 and memory, counted once')
 })
+
+t.test('tenant calls: a call counted while its day is being written is written by the next flush; flushes never overlap', async t => {
+  const { TenantCalls } = await import('../../src/endpoints/tenant-calls.js')
+  const { S3Client } = await import('@aws-sdk/client-s3')
+  // writes end when the test says so; the last one to land is what S3 keeps
+  const stored = new Map<string, string>()
+  const writes: Array<{ land: () => void, fail: () => void }> = []
+  const put = async (_s3: unknown, _bucket: string, key: string, body: string): Promise<void> => {
+    await new Promise<void>((resolve, reject) => { writes.push({ land: () => { stored.set(key, body); resolve() }, fail: () => { reject(new Error('PutObject failed')) } }) })
+  }
+  const started = async (n: number): Promise<void> => { for (let i = 0; i < 50 && writes.length < n; i++) await new Promise(resolve => setImmediate(resolve)) }
+  const requests = (): number | undefined => {
+    const [body] = [...stored.values()]
+    return body === undefined ? undefined : (JSON.parse(body) as { hours: Record<string, Record<string, { requests: number }>> }).hours['2025-06-01T10']?.flan?.requests
+  }
+  const clock = Date.parse('2025-06-01T10:30:00Z')
+  const calls = new TenantCalls({ s3: new S3Client({ region: 'us-east-1' }), bucket: 'b', prefix: 'gw', put }, () => clock)
+
+  calls.record('acme', 'flan', 1)
+  const minute = calls.flush()
+  await started(1)
+  calls.record('acme', 'flan', 1) // during the write
+  writes[0]?.land()
+  await minute
+  const close = calls.flush()
+  await started(2)
+  t.equal(writes.length, 2, 'the close flush writes the day again')
+  writes[1]?.land()
+  await close
+  t.equal(requests(), 2, 'the call counted during the first write is in S3')
+
+  // a flush asked for while one is writing waits for it: the older snapshot cannot land last
+  calls.record('acme', 'flan', 1)
+  const first = calls.flush()
+  await started(3)
+  calls.record('acme', 'flan', 1)
+  const second = calls.flush()
+  await started(4)
+  t.equal(writes.length, 3, 'the second flush has not started writing while the first is in flight')
+  writes[2]?.land()
+  await started(4)
+  writes[3]?.land()
+  await Promise.all([first, second])
+  t.equal(requests(), 4, 'the newest count landed last')
+
+  // a failed write leaves the day to be written again
+  calls.record('acme', 'flan', 1)
+  const failing = calls.flush()
+  await started(5)
+  writes[4]?.fail()
+  await t.rejects(failing)
+  const retry = calls.flush()
+  await started(6)
+  t.equal(writes.length, 6, 'the day is written again after a failed write')
+  writes[5]?.land()
+  await retry
+  t.equal(requests(), 5)
+})

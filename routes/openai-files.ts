@@ -90,8 +90,9 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       request.log.info({ file: stored.id, bytes: stored.bytes }, 'openai file stored')
       return stored
     } catch (err) {
-      // a file stored before a bad purpose arrived is not kept
-      if (stored !== undefined && purpose !== 'batch') await files.delete(tenant, stored.id).catch(() => {})
+      // a refused upload keeps nothing: a file stored before a later part failed (a bad purpose,
+      // an unsupported field, a body cut short, the drain deadline) is deleted
+      if (stored !== undefined) await files.delete(tenant, stored.id).catch(() => {})
       // the rest of a refused form is not read: the connection closes after the answer
       if (!request.raw.readableEnded) void reply.header('connection', 'close')
       if (err instanceof DatasetInvalidError) {

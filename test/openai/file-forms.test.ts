@@ -123,3 +123,24 @@ t.test('a form refused after its file was stored keeps nothing: not listed, no S
   t.same(await listKeys(stack, layout.tenantFilesRoot('a')), [], 'no file content object')
   t.same(await listKeys(stack, layout.fileInfoRoot), [], 'no file info object')
 })
+
+t.test('a body that is not a multipart form is refused on its headers with a 415, unread', async t => {
+  const { url, app } = await listeningApp(t, { API_KEYS: `a:${KEY}` })
+  for (const contentType of ['application/json', 'text/plain; charset=utf-8']) {
+    // headers promising 1 MB and not a byte of it: only an answer decided before the body can arrive
+    const answer = await new Promise<{ status: number, body: Answer['body'] }>((resolve, reject) => {
+      const req = request(`${url}/v1/files`, { method: 'POST', agent: false, headers: { authorization: `Bearer ${KEY}`, 'content-type': contentType, 'content-length': 1_000_000 } })
+      const timer = setTimeout(() => { req.destroy(); reject(new Error('no answer within 20 s')) }, 20_000)
+      req.on('response', res => {
+        let text = ''
+        res.on('data', (c: Buffer) => { text += c.toString() })
+        res.on('end', () => { clearTimeout(timer); req.destroy(); resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Answer['body'] }) })
+      })
+      req.on('error', err => { clearTimeout(timer); reject(err) })
+      req.flushHeaders()
+    })
+    t.equal(answer.status, 415, `${contentType}: ${JSON.stringify(answer.body)}`)
+    t.equal(answer.body.error?.message, `content-type ${JSON.stringify(contentType)} is not accepted here; send multipart/form-data with fields file and purpose`)
+  }
+  t.equal(app.bodyBudget.used, 0, 'no body bytes held')
+})

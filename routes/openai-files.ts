@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { FILE_EXAMPLE, FileIdParams, ListFilesQuery, OpenAiFileDeleted, OpenAiFileList, UploadFileForm } from '../schemas/openai-files.js'
 import { BEARER_AUTH, jsonResponse, mediaResponse } from '../schemas/responses.js'
-import { catalogError } from '../src/errors.js'
+import { catalogError, type CatalogError } from '../src/errors.js'
 import { isBodyStream } from '../src/http/body-budget.js'
 import { formParts, type FormLimits } from '../src/http/multipart.js'
 import { validatorCompiler } from '../src/http/validation.js'
@@ -22,6 +22,10 @@ const BACKEND_ERRORS = [...V1_ERRORS, 'UPSTREAM_ERROR', 'JOBS_NOT_CONFIGURED'] a
 const UPLOADS_BUSY_RETRY_AFTER_S = 5
 /** One file part and a few fields (purpose; bytes of a field's value). */
 const FORM_LIMITS: FormLimits = { fileBytes: MAX_BATCH_FILE_BYTES, files: 1, fields: 4, fieldBytes: 1024 }
+
+function unsupportedMediaType (contentType: string | undefined): CatalogError {
+  return catalogError('UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(contentType ?? '')} is not accepted here; send multipart/form-data with fields file and purpose`)
+}
 
 /** /v1/files: OpenAI's Files API for batch input files and batch results. */
 const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -50,15 +54,18 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
     config: { streamedBody: true },
+    // any other body (JSON up to its parser's limit) would be read before a 415, outside the
+    // memory budget a streamed route does not reserve: it is refused on its headers, unread
+    onRequest: async (request) => {
+      const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+      if (mediaType !== 'multipart/form-data') throw unsupportedMediaType(request.headers['content-type'])
+    },
     // the form is read as a stream in the handler
     validatorCompiler: (route) => route.httpPart === 'body' ? () => true : validatorCompiler(route)
   }, async (request, reply) => {
     const { files } = app.batchJobs()
-    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
     const body: unknown = request.body
-    if (mediaType !== 'multipart/form-data' || !isBodyStream(body)) {
-      throw catalogError('UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(request.headers['content-type'] ?? '')} is not accepted here; send multipart/form-data with fields file and purpose`)
-    }
+    if (!isBodyStream(body)) throw unsupportedMediaType(request.headers['content-type'])
     if (uploading >= maxUploads) {
       throw catalogError('UPLOADS_BUSY', `${uploading} uploads are in progress (limit ${maxUploads}, DATASET_UPLOADS_MAX); retry shortly`, { retryAfterSeconds: UPLOADS_BUSY_RETRY_AFTER_S })
     }
@@ -90,8 +97,9 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       request.log.info({ file: stored.id, bytes: stored.bytes }, 'openai file stored')
       return stored
     } catch (err) {
-      // a file stored before a bad purpose arrived is not kept
-      if (stored !== undefined && purpose !== 'batch') await files.delete(tenant, stored.id).catch(() => {})
+      // a refused upload keeps nothing: a file stored before a later part failed (a bad purpose,
+      // an unsupported field, a body cut short, the drain deadline) is deleted
+      if (stored !== undefined) await files.delete(tenant, stored.id).catch(() => {})
       // the rest of a refused form is not read: the connection closes after the answer
       if (!request.raw.readableEnded) void reply.header('connection', 'close')
       if (err instanceof DatasetInvalidError) {

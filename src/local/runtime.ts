@@ -120,6 +120,8 @@ export interface LocalRuntime {
   invokeStream: (input: InvokeInput, signal: AbortSignal) => Promise<StreamOutput>
   stats: () => LocalStats
   resetStats: () => void
+  /** Requests holding a permit of `endpoint`'s emulated TGI container now (0 when it has none yet); read-only, for tests. */
+  tgiBusy: (endpoint: string) => number
 }
 
 function zeroOutcomes (): Record<InvocationOutcome, number> {
@@ -345,6 +347,11 @@ class TgiContainers {
     this.byEndpoint.set(endpoint, { key, container })
     return container
   }
+
+  /** Permits held now in `endpoint`'s container; 0 before its first request. */
+  busy (endpoint: string): number {
+    return this.byEndpoint.get(endpoint)?.container.busy ?? 0
+  }
 }
 
 /** The body a container wrote, whole. */
@@ -469,6 +476,7 @@ export function createLocalRuntime (options: LocalRuntimeOptions = {}): LocalRun
     invoke: async (input) => await invoke(settings, counters, tgis, input),
     invokeStream: async (input, signal) => await invokeStream(settings, counters, tgis, input, signal),
     stats: () => counters.snapshot(),
-    resetStats: () => { counters.reset() }
+    resetStats: () => { counters.reset() },
+    tgiBusy: (endpoint) => tgis.busy(endpoint)
   }
 }

@@ -93,17 +93,18 @@ export function preview (value: unknown, maxChars = 80): string {
 /** Largest integer a JSON number keeps exactly here (JSON.parse reads numbers as doubles): 2^53 - 1. */
 export const MAX_EXACT_INTEGER = Number.MAX_SAFE_INTEGER
 
-// 2^53 has 16 digits: text without such a run cannot hold an integer JSON.parse altered
-const LONG_DIGIT_RUN = /\d{16}/
+// 2^53 has 16 digits: text without such a run and without an exponent (9.007199254740993e15,
+// 1e21) cannot hold an integer JSON.parse altered
+const MAYBE_BIG_INTEGER = /\d{16}|\d[eE]/
 
 /**
  * The first integer in `value` beyond ±MAX_EXACT_INTEGER, which JSON.parse has already rounded
  * (9007199254740993 reads as …992), and its path (`.input.records[1].id`; `` for the value
  * itself); undefined when there is none. `text` is the JSON it was parsed from: without a run
- * of 16 digits in it nothing is walked. Iterative (values nest up to MAX_JSON_DEPTH).
+ * of 16 digits or an exponent in it nothing is walked. Iterative (values nest up to MAX_JSON_DEPTH).
  */
 export function inexactInteger (text: string, value: unknown): { path: string, value: number } | undefined {
-  if (!LONG_DIGIT_RUN.test(text)) return undefined
+  if (!MAYBE_BIG_INTEGER.test(text)) return undefined
   const stack: Array<{ path: string, value: unknown }> = [{ path: '', value }]
   while (stack.length > 0) {
     const { path, value: v } = stack.pop() as { path: string, value: unknown }

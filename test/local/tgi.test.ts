@@ -107,7 +107,11 @@ t.test('a TGI model through the JS SDK: TGI\'s contract, its errors as ModelErro
     // MAX_CONCURRENT_REQUESTS 2: two slow generations hold both permits, the third is refused
     const slow = { inputs: ARTICLE, parameters: { max_new_tokens: 10 } }
     const held = [invoke('flan-tgi', slow), invoke('flan-tgi', slow)]
-    await new Promise((resolve) => setTimeout(resolve, TOKEN_MS))
+    // both must hold their permits before the third arrives (a fixed wait lost that race on a busy machine)
+    for (const until = Date.now() + 10_000; stack.sagemaker.runtime.tgiBusy('flan-tgi') < 2;) {
+      if (Date.now() > until) throw new Error(`two generations not running within 10 s (${stack.sagemaker.runtime.tgiBusy('flan-tgi')} hold permits)`)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
     const overloaded = await modelError(invoke('flan-tgi', slow))
     t.equal(overloaded.OriginalStatusCode, 429)
     t.same(JSON.parse(overloaded.OriginalMessage ?? ''), { error: 'Model is overloaded', error_type: 'overloaded' })

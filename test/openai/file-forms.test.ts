@@ -8,6 +8,8 @@ import t from 'tap'
 import { toFile } from 'openai'
 import { listeningApp } from '../helpers/local-app.js'
 import { batchLine, openAiClient } from '../helpers/openai.js'
+import { listKeys } from '../helpers/jobs.js'
+import { S3Layout } from '../../src/jobs/layout.js'
 
 const KEY = 'forms-key'
 const line = (i: number, words = 8): string => batchLine(`r-${i}`, { model: 'flan-t5-local', prompt: `Request ${i}: ` + 'the river rose overnight '.repeat(words) })
@@ -102,4 +104,43 @@ t.test('a caller that goes away mid-file frees its upload slot; nothing is store
   t.equal(answer?.status, 200, JSON.stringify(answer?.body))
   const listed = await openAiClient(url, KEY).files.list()
   t.equal(listed.data.length, 1, 'only the complete upload was stored')
+})
+
+t.test('a form refused after its file was stored keeps nothing: not listed, no S3 objects', async t => {
+  const { url, stack, config } = await listeningApp(t, { API_KEYS: `a:${KEY}` })
+  const layout = new S3Layout(stack.s3.bucket, config.S3_PREFIX)
+  const cases: Array<[string, string, RegExp]> = [
+    ['a field after the file', form('x', [fieldPart('purpose', 'batch'), filePart(jsonl(3), 'd.jsonl'), fieldPart('foo', 'x')]), /form field "foo" is not supported/],
+    ['cut short after the file', form('x', [fieldPart('purpose', 'batch'), filePart(jsonl(3), 'd.jsonl')], false) + '--x\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbat', /cut short/]
+  ]
+  for (const [what, body, message] of cases) {
+    const answer = await post(url, 'multipart/form-data; boundary=x', body)
+    t.equal(answer.status, 400, `${what}: ${JSON.stringify(answer.body)}`)
+    t.match(answer.body.error?.message, message, what)
+  }
+  const listed = await openAiClient(url, KEY).files.list()
+  t.same(listed.data.map(f => f.filename), [], 'no file is listed')
+  t.same(await listKeys(stack, layout.tenantFilesRoot('a')), [], 'no file content object')
+  t.same(await listKeys(stack, layout.fileInfoRoot), [], 'no file info object')
+})
+
+t.test('a body that is not a multipart form is refused on its headers with a 415, unread', async t => {
+  const { url, app } = await listeningApp(t, { API_KEYS: `a:${KEY}` })
+  for (const contentType of ['application/json', 'text/plain; charset=utf-8']) {
+    // headers promising 1 MB and not a byte of it: only an answer decided before the body can arrive
+    const answer = await new Promise<{ status: number, body: Answer['body'] }>((resolve, reject) => {
+      const req = request(`${url}/v1/files`, { method: 'POST', agent: false, headers: { authorization: `Bearer ${KEY}`, 'content-type': contentType, 'content-length': 1_000_000 } })
+      const timer = setTimeout(() => { req.destroy(); reject(new Error('no answer within 20 s')) }, 20_000)
+      req.on('response', res => {
+        let text = ''
+        res.on('data', (c: Buffer) => { text += c.toString() })
+        res.on('end', () => { clearTimeout(timer); req.destroy(); resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Answer['body'] }) })
+      })
+      req.on('error', err => { clearTimeout(timer); reject(err) })
+      req.flushHeaders()
+    })
+    t.equal(answer.status, 415, `${contentType}: ${JSON.stringify(answer.body)}`)
+    t.equal(answer.body.error?.message, `content-type ${JSON.stringify(contentType)} is not accepted here; send multipart/form-data with fields file and purpose`)
+  }
+  t.equal(app.bodyBudget.used, 0, 'no body bytes held')
 })

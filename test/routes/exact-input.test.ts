@@ -82,3 +82,19 @@ t.test('a batch\'s metadata keeps OpenAI\'s bounds: 16 pairs, keys of 64 charact
   const batch = await create(atTheBounds) as OpenAI.Batch
   t.same(batch.metadata, atTheBounds, 'at the bounds, kept exactly')
 })
+
+t.test('an integer beyond 2^53 - 1 written with an exponent is refused as the digits are; ordinary floats pass', async t => {
+  const { app } = await localApp(t)
+  for (const [written, reads] of [['9.007199254740993e15', '9007199254740992'], ['1e21', '1e+21'], ['-2E+16', '-20000000000000000']]) {
+    const body = await app.inject({ method: 'POST', url: '/v1/summarize', headers: { 'content-type': 'application/json' }, payload: `{"text": "x", "parameters": {"seed": ${written}}}` })
+    t.equal(body.statusCode, 400, `${written} in a body: ${body.body}`)
+    t.equal(body.json().message, `body.parameters.seed is an integer beyond ±9007199254740991 (2^53 - 1); JSON numbers that large are not kept exactly (it reads as ${reads}): send it as a string`)
+    const dataset = await app.inject({ method: 'POST', url: '/v1/datasets', headers: { 'content-type': 'application/x-ndjson' }, payload: `{"id": ${written}, "text": "One."}\n{"id": 2, "text": "Two."}\n` })
+    t.equal(dataset.statusCode, 400, `${written} in a dataset line: ${dataset.body}`)
+    t.same(dataset.json().errors, [{ line: 1, message: `line.id is an integer beyond ±9007199254740991 (2^53 - 1); JSON numbers that large are not kept exactly (it reads as ${reads}): send it as a string` }])
+  }
+  const floats = await app.inject({ method: 'POST', url: '/v1/summarize', headers: { 'content-type': 'application/json' }, payload: '{"text": "x", "parameters": {"temperature": 0.5, "top_p": 1e-3, "seed": 1.5e2}}' })
+  t.equal(floats.statusCode, 200, `0.5, 1e-3 and 1.5e2 pass: ${floats.body}`)
+  const lines = await app.inject({ method: 'POST', url: '/v1/datasets', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"id": 1.5e2, "text": "One.", "parameters": {"top_p": 1e-3}}\n{"id": 2, "text": "Two.", "parameters": {"temperature": 0.5}}\n' })
+  t.equal(lines.statusCode, 201, `floats in lines pass: ${lines.body}`)
+})

@@ -12,7 +12,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 t.test('every answer carries x-request-id, the reqId of its log lines; the openai client exposes it', async t => {
   const raw: string[] = []
   const logs = new Writable({ write (chunk, _enc, cb) { raw.push(String(chunk)); cb() } })
-  const { url } = await listeningApp(t, { API_KEYS: `a:${KEY}`, LOG_LEVEL: 'info' }, {}, logs)
+  // at debug every request writes its own `request completed` line (at info only 4xx/5xx do)
+  const { url } = await listeningApp(t, { API_KEYS: `a:${KEY}`, LOG_LEVEL: 'debug' }, {}, logs)
   const client = openAiClient(url, KEY)
 
   const { data, request_id: requestId, response } = await client.completions.create({ model: 'flan-t5-local', prompt: 'The tide came in early. Boats waited.' }).withResponse()

@@ -65,10 +65,12 @@ t.test('security headers are set', async t => {
   t.ok(res.headers['strict-transport-security'])
 })
 
-t.test('logs at info carry no keys, credentials or texts', async t => {
+// at debug, so that every request's own lines (incoming request, request completed; at info only
+// a 4xx/5xx writes one) are checked too
+t.test('logs, even at debug, carry no keys, credentials or texts', async t => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, cb) { lines.push(String(chunk)); cb() } })
-  const { app } = await localApp(t, { LOG_LEVEL: 'info', API_KEYS: 'super-secret-key', LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' }, {}, stream)
+  const { app } = await localApp(t, { LOG_LEVEL: 'debug', API_KEYS: 'super-secret-key', LOCAL_FAULT_MODEL_ERROR_PATTERN: 'POISON' }, {}, stream)
   const headers = { authorization: 'Bearer super-secret-key' }
   t.equal((await app.inject({ method: 'POST', url: '/v1/summarize', headers, payload: { text: 'Confidential merger text about Zanzibar Holdings.', prompt: 'Private prompt words: ' } })).statusCode, 200)
   t.equal((await app.inject({ method: 'POST', url: '/v1/generate', headers, payload: { text_inputs: ['Fine text.', 'POISON Zanzibar secret.'] } })).statusCode, 200)

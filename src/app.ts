@@ -19,7 +19,7 @@ import { serializeError } from './util/redact-aws.js'
 import { isProtectedRoute } from './http/access.js'
 import { bodyBudgetPlugin } from './http/body-budget.js'
 import { loadSheddingPlugin } from './http/load-shedding.js'
-import { drainPlugin } from './http/drain.js'
+import { drainPlugin, SHUTTING_DOWN_RETRY_AFTER_S } from './http/drain.js'
 import { installErrorHandlers } from './http/errors.js'
 import { lingerAfterEarlyAnswers } from './http/lingering-close.js'
 import { QuietRequestLog } from './http/request-log.js'
@@ -172,7 +172,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   })
   app.addHook('onRequest', (request, _reply, done) => {
     if (app.lifecycle.state === 'draining' && isProtectedRoute(request)) {
-      done(catalogError('SHUTTING_DOWN', 'the gateway is shutting down; retry against another instance', { retryAfterSeconds: 5 }))
+      done(catalogError('SHUTTING_DOWN', 'the gateway is shutting down; retry against another instance', { retryAfterSeconds: SHUTTING_DOWN_RETRY_AFTER_S }))
       return
     }
     done()

@@ -29,6 +29,7 @@ import type { FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { catalogError, type CatalogError } from '../errors.js'
+import { SHUTTING_DOWN_RETRY_AFTER_S } from './drain.js'
 import { closeWithoutLinger } from './lingering-close.js'
 
 declare module 'fastify' {
@@ -44,8 +45,6 @@ declare module 'fastify' {
 
 /** Seconds a caller turned away by BODIES_BUSY is told to wait: about one large body's upload. */
 const BODIES_BUSY_RETRY_AFTER_S = 2
-/** Seconds a body cut by a shutdown is told to wait: another instance (or this one restarted). */
-const SHUTTING_DOWN_RETRY_AFTER_S = 5
 
 /** Bytes of JSON bodies currently reserved; shared by every route of one app. */
 class MemoryBudget {

@@ -17,6 +17,9 @@
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 
+/** Seconds a caller turned away by a shutdown is told to wait: another instance (or this one restarted). */
+export const SHUTTING_DOWN_RETRY_AFTER_S = 5
+
 /** ms of SHUTDOWN_TIMEOUT_MS kept after the drain deadline: answering what it cut, closing the services. */
 export function shutdownReserveMs (config: Pick<Config, 'SHUTDOWN_TIMEOUT_MS'>): number {
   return Math.min(1500, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4))

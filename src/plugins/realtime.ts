@@ -6,6 +6,7 @@ import type { Params } from '../batching/payload.js'
 import type { Config } from '../config.js'
 import { queueMaxPerKey, tenantWeights } from '../config.js'
 import { catalogError, type CatalogError } from '../errors.js'
+import { SHUTTING_DOWN_RETRY_AFTER_S } from '../http/drain.js'
 import type { TenantCalls } from '../endpoints/tenant-calls.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
@@ -40,7 +41,7 @@ export function toCatalogError (err: unknown): CatalogError {
   switch (err.code) {
     case 'QUEUE_FULL': return catalogError('QUEUE_FULL', err.message, { cause: err, retryAfterSeconds: SECONDS(err.retryAfterMs) })
     case 'ENDPOINT_UNAVAILABLE': return catalogError('ENDPOINT_UNAVAILABLE', err.message, { cause: err, retryAfterSeconds: SECONDS(err.retryAfterMs) })
-    case 'SHUTTING_DOWN': return catalogError('SHUTTING_DOWN', err.message, { cause: err, retryAfterSeconds: 5 })
+    case 'SHUTTING_DOWN': return catalogError('SHUTTING_DOWN', err.message, { cause: err, retryAfterSeconds: SHUTTING_DOWN_RETRY_AFTER_S })
     case 'DEADLINE_EXCEEDED': return catalogError('DEADLINE_EXCEEDED', err.message, { cause: err })
     case 'MODEL_ERROR': return catalogError('MODEL_ERROR', err.message, { cause: err })
     case 'PAYLOAD_TOO_LARGE': return catalogError('PAYLOAD_TOO_LARGE', err.message, { cause: err })

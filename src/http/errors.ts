@@ -44,6 +44,8 @@ export function toClientError (thrown: FastifyError | Error, data?: unknown): Ca
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': return catalogError('BODY_TOO_LARGE', `request body is larger than this route accepts: ${err.message}`, { cause: err })
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return catalogError('UNSUPPORTED_MEDIA_TYPE', `${err.message}; send application/json`, { cause: err })
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return catalogError('INVALID_JSON', 'body is empty; send a JSON object', { cause: err })
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return catalogError('INVALID_JSON', `body is not valid JSON: ${err.message}`, { cause: err })
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return catalogError('INVALID_REQUEST', err.message, { cause: err })
   }
   if (err instanceof SyntaxError) return catalogError('INVALID_JSON', `body is not valid JSON: ${err.message}`, { cause: err })

@@ -9,7 +9,7 @@ import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/jobs/dataset
 import { JobsError } from '../src/jobs/errors.js'
 import { isBodyStream } from '../src/http/body-budget.js'
 import { toClientError } from '../src/http/errors.js'
-import { validatorCompiler } from '../src/http/validation.js'
+import { validatorCompiler } from '../src/util/validation.js'
 import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
 
 /** Media types accepted for a dataset: NDJSON and its JSON Lines aliases. */

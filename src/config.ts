@@ -5,12 +5,8 @@ import { FLUSH_POLICIES } from './batching/flush-policy.js'
 import { Keyring } from './tenants.js'
 import { parseInstanceTypes, type InstanceLimits } from './instance-limits.js'
 import { DEFAULT_INSTANCE_TYPE } from './jobs/requests.js'
-import { ENDPOINT_INSTANCE_TYPES, TRANSFORM_INSTANCE_TYPES } from './sagemaker/rules.js'
+import { ENDPOINT_INSTANCE_TYPES, SAGEMAKER_MAX_PAYLOAD_BYTES, TRANSFORM_INSTANCE_TYPES } from './sagemaker/rules.js'
 
-/** SageMaker's real-time payload ceiling (bytes): a list payload may never exceed it. */
-export const SAGEMAKER_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-/** SageMaker's real-time invocation ceiling (ms). */
-export const SAGEMAKER_MAX_INVOCATION_MS = 60_000
 /** Instance types a non-admin tenant's jobs may use by default: small CPU types and the one-GPU g5 sizes (the job default among them), about $0.1 to $1.5 an hour each. */
 export const DEFAULT_TENANT_INSTANCE_TYPES = ['ml.m5.large', 'ml.m5.xlarge', 'ml.c5.xlarge', 'ml.c5.2xlarge', 'ml.g5.xlarge', DEFAULT_INSTANCE_TYPE]
 /** The model/endpoint name local mode serves. */

@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import type { ErrorObject } from 'ajv'
 import { catalogError, EXPECTED_REFUSALS, isCatalogError, type CatalogError, type ErrorCode } from '../errors.js'
 import { redactAws } from '../util/redact-aws.js'
-import { describeValidation, faultyField } from './validation.js'
+import { describeValidation, faultyField } from '../util/validation.js'
 import { JobsError } from '../jobs/errors.js'
 import { GENERATION_PARAMETER_NAMES } from '../../schemas/params.js'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { exceedsJsonDepth, MAX_JSON_DEPTH, preview } from '../../src/util/json-bounds.js'
-import { describeValidation } from '../../src/http/validation.js'
+import { describeValidation } from '../../src/util/validation.js'
 
 t.test('depth counts objects and arrays outside strings', async t => {
   t.equal(MAX_JSON_DEPTH, 64)

@@ -3,8 +3,6 @@ import { MicroBatcher, type CancelSignal, type FlushEvent, type InvokeFn } from 
 import { RETRY_AFTER_FLOOR_MS } from '../batching/backoff.js'
 import { BatcherError } from '../batching/errors.js'
 import type { Params } from '../batching/payload.js'
-import type { Config } from '../config.js'
-import { queueMaxPerKey, tenantWeights } from '../config.js'
 import { catalogError, type CatalogError } from '../errors.js'
 import { SHUTTING_DOWN_RETRY_AFTER_S } from '../http/drain.js'
 import type { TenantCalls } from '../endpoints/tenant-calls.js'
@@ -55,19 +53,11 @@ function itemOutcome (err: CatalogError | undefined): string {
 }
 
 /** Decorates `app.realtime`; needs `app.metrics` and the invoker (the SDK's, see sagemaker/runtime.ts). */
-export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn, calls?: TenantCalls }>(async (app, { config, invoke, calls }) => {
+export const realtimePlugin = fp<{ invoke: InvokeFn, calls?: TenantCalls }>(async (app, { invoke, calls }) => {
   const metrics = app.metrics
   const log = app.log.child({ component: 'batcher' })
   const batcher = new MicroBatcher({
-    maxSize: config.BATCH_MAX_SIZE,
-    maxWaitMs: config.BATCH_MAX_WAIT_MS,
-    maxBytes: config.BATCH_MAX_BYTES,
-    maxQueue: config.QUEUE_MAX_SIZE,
-    maxQueuePerKey: queueMaxPerKey(config),
-    tenantWeights: tenantWeights(config),
-    maxConcurrent: config.MAX_CONCURRENT_INVOCATIONS,
-    flushPolicy: config.BATCH_FLUSH_POLICY,
-    retry: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS },
+    ...app.settings.batcher,
     invoke,
     onFlush: (event: FlushEvent) => {
       metrics.batchSize.observe(event.items)

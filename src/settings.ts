@@ -30,6 +30,7 @@ export interface Settings {
   endpointNames: string[]
   /** The SageMaker model of transform jobs that name none: SAGEMAKER_MODEL_NAME, else the local model in local mode; undefined = the request must name one. */
   defaultJobModel: string | undefined
+  /** BATCH_*, QUEUE_*, TENANT_WEIGHTS, MAX_CONCURRENT_INVOCATIONS and RETRY_*, as the realtime plugin's MicroBatcher takes them. */
   batcher: BatcherSettings
   /**
    * Body limits of the real-time routes (bytes). One text (summarize) becomes one item, whose

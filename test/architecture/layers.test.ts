@@ -8,7 +8,7 @@
  */
 import t from 'tap'
 import { readdir, readFile } from 'node:fs/promises'
-import { dirname, join, normalize, relative, sep } from 'node:path'
+import { dirname, join, normalize, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 
@@ -96,9 +96,9 @@ function layerOf (path: string): LayerName | undefined {
 }
 
 async function tsFiles (folder: string): Promise<string[]> {
-  const entries = await readdir(join(ROOT, folder), { recursive: true, withFileTypes: true })
-  return entries.filter(e => e.isFile() && e.name.endsWith('.ts'))
-    .map(e => relative(ROOT, join(e.parentPath, e.name)).split(sep).join('/'))
+  // names relative to `folder` (Dirent.parentPath is missing before Node.js 20.12)
+  const names = await readdir(join(ROOT, folder), { recursive: true })
+  return names.filter(name => name.endsWith('.ts')).map(name => join(folder, name).split(sep).join('/'))
 }
 
 /** Every `file -> imported file` edge between project files (relative specifiers only). */

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Endpoint, Usage } from '../../schemas/endpoints.js'
-import { endpointNames, instanceLimits, isLocalMode, LOCAL_MODEL_NAME, type Config } from '../config.js'
+import { endpointNames, instanceLimits, type Config } from '../config.js'
 import { UsageArchive } from '../endpoints/archive.js'
 import type { InvocationLedger } from '../endpoints/invocations.js'
 import type { TenantCalls } from '../endpoints/tenant-calls.js'
@@ -43,9 +43,9 @@ export interface EndpointsPluginOptions {
 }
 
 /**
- * Decorates `app.endpoints` and `app.usage`, registers the endpoint and usage counters, and runs
- * the idle sweeper every ENDPOINT_SWEEP_INTERVAL_MS (unref'd: it never holds the process open;
- * stopped on close). Needs `app.metrics` and, for job usage and archived endpoints, `app.batchJobs`.
+ * Decorates `app.endpoints` and `app.usage`, registers the endpoint and usage counters, starts
+ * the idle sweeper (endpoints/sweeper.ts) every ENDPOINT_SWEEP_INTERVAL_MS once ready and stops
+ * it on close. Needs `app.metrics` and, for job usage and archived endpoints, `app.batchJobs`.
  */
 export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, bucket, s3, control, invocations, calls: tenantCalls, now = Date.now }) => {
   app.addSchema(Usage)
@@ -69,7 +69,6 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     control,
     prices,
     staticNames: endpointNames(config),
-    builtIn: isLocalMode(config) ? [LOCAL_MODEL_NAME] : [],
     ...(config.SAGEMAKER_MODEL_NAME !== undefined ? { staticModel: config.SAGEMAKER_MODEL_NAME } : {}),
     invocations,
     log: app.log.child({ component: 'endpoints' }),
@@ -107,16 +106,6 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     }, tenant, query)
   })
 
-  let timer: NodeJS.Timeout | undefined
-  let sweeping: Promise<void> | undefined
-  const sweep = async (): Promise<void> => {
-    try {
-      await endpoints.sweep()
-      gauges(await endpoints.list(admin))
-    } catch (err) {
-      app.log.warn({ err }, 'endpoint sweep failed; the next one retries')
-    }
-  }
   // each tenant's calls reach S3 once a minute (and on close), so every replica's report has them
   const callsTimer = tenantCalls === undefined
     ? undefined
@@ -124,19 +113,16 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
   callsTimer?.unref()
   if (config.ENDPOINT_SWEEP_INTERVAL_MS > 0) {
     app.addHook('onReady', async () => {
-      timer = setInterval(() => {
-        if (sweeping !== undefined) return
-        sweeping = sweep().finally(() => { sweeping = undefined })
-      }, config.ENDPOINT_SWEEP_INTERVAL_MS)
-      timer.unref()
+      endpoints.sweeper.start(config.ENDPOINT_SWEEP_INTERVAL_MS, async () => { gauges(await endpoints.list(admin)) })
     })
   }
   app.addHook('onClose', async () => {
-    if (timer !== undefined) clearInterval(timer)
+    // both timers stop before anything is awaited: no sweep or write starts while closing
+    const sweepStopped = endpoints.sweeper.stop()
     if (callsTimer !== undefined) clearInterval(callsTimer)
     await tenantCalls?.flush().catch((err: unknown) => { app.log.warn({ err }, 'could not record tenants\' calls on close') })
-    await sweeping
+    await sweepStopped
     // what this replica sent since its last write goes to the tags before it exits
-    await endpoints.flushAll(invocations.names())
+    await endpoints.activity.writeAllCounts(invocations.names())
   })
 }, { name: 'endpoints', dependencies: ['metrics', 'batch-jobs'] })

@@ -36,6 +36,8 @@ export interface EndpointsOptions {
   now?: () => number
   /** Called once per idle tear-down (metrics). */
   onIdleDelete?: (name: string) => void
+  /** Called with every listing (metrics). */
+  onList?: (endpoints: readonly Endpoint[]) => void
   /** Keeps the final usage of a deleted endpoint (S3), when a bucket is configured. */
   archive?: { put: (endpoint: Endpoint, deletedAt: string) => Promise<void> }
   /** The instances an admin may deploy or scale to (ADMIN_MAX_INSTANCE_COUNT); none = SageMaker's own limits only. */
@@ -56,7 +58,7 @@ export class Endpoints {
     const descriptions = new Descriptions({ control, log, cacheMs: opts.cacheMs, now })
     this.resolver = new Resolver({ descriptions, staticNames, ...(opts.staticModel !== undefined ? { staticModel: opts.staticModel } : {}) })
     this.activity = new Activity({ descriptions, invocations, staticNames, log, now })
-    this.views = new Views({ descriptions, activity: this.activity, invocations, prices: opts.prices, staticNames, now })
+    this.views = new Views({ descriptions, activity: this.activity, invocations, prices: opts.prices, staticNames, now, ...(opts.onList !== undefined ? { onList: opts.onList } : {}) })
     this.lifecycle = new Lifecycle({
       control,
       descriptions,

@@ -20,6 +20,8 @@ export interface ViewsOptions {
   /** SAGEMAKER_ENDPOINT_NAME (or the local model): shown with the managed ones. */
   staticNames: readonly string[]
   now: () => number
+  /** Called with every listing (metrics). */
+  onList?: (endpoints: readonly Endpoint[]) => void
 }
 
 /** 404 ENDPOINT_NOT_FOUND for `name`. */
@@ -35,6 +37,7 @@ export class Views {
   private readonly prices: PriceTable
   private readonly staticNames: readonly string[]
   private readonly now: () => number
+  private readonly onList: ((endpoints: readonly Endpoint[]) => void) | undefined
 
   constructor (opts: ViewsOptions) {
     this.descriptions = opts.descriptions
@@ -43,6 +46,7 @@ export class Views {
     this.prices = opts.prices
     this.staticNames = opts.staticNames
     this.now = opts.now
+    this.onList = opts.onList
   }
 
   /** One endpoint: a managed one or a static one (404 ENDPOINT_NOT_FOUND otherwise). */
@@ -64,6 +68,7 @@ export class Views {
       const found = await this.descriptions.describe(name, true)
       if (found !== undefined) out.push(this.view(found, await this.descriptions.servedVariant(found)))
     }
+    this.onList?.(out)
     return out
   }
 

@@ -13,7 +13,7 @@ const VARIANT = 'AllTraffic'
  * The built-in endpoint's instance type: the SageMaker Python SDK's name for local mode. No
  * price table has it, so no cost is estimated for it.
  */
-export const LOCAL_INSTANCE_TYPE = 'local'
+const LOCAL_INSTANCE_TYPE = 'local'
 
 /** The built-in model every fresh local stack has. */
 export function builtInModel (name: string, arn: string, now: number): ModelRecord {

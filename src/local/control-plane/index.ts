@@ -1,6 +1,6 @@
 // The local SageMaker control plane over AWS JSON 1.1 (X-Amz-Target "SageMaker.<Op>"): one
-// module per resource (transform jobs, models, endpoint configs and endpoints, tags), composed
-// here into one service the local SageMaker server mounts. Every reply and error is shaped as
+// module per resource (transform jobs, models, endpoint configs and endpoints, tags; built-in.ts
+// the model and endpoint every stack has), composed here into one service the local SageMaker server mounts. Every reply and error is shaped as
 // AWS's, so @aws-sdk/client-sagemaker and boto3 parse them (and run their waiters) unmodified.
 
 import type { S3Client } from '@aws-sdk/client-s3'

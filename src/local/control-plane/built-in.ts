@@ -4,7 +4,6 @@
 // (stack.ts); here it becomes describable like any endpoint, so the gateway lists and describes
 // it through DescribeEndpoint as an endpoint it did not deploy (SAGEMAKER_ENDPOINT_NAME in AWS).
 
-import { TAG } from '../../endpoints/tags.js'
 import { keyOf, type EndpointConfigRecord, type EndpointRecord, type ModelRecord, type ResourceStore } from './resource-store.js'
 
 /** The variant of the built-in endpoint (SageMaker's default name, as the runtime reports it). */
@@ -54,11 +53,13 @@ export function ensureBuiltInEndpoint (store: ResourceStore, name: string, arn: 
   }
   store.doc.endpointConfigs[keyOf(name)] ??= config
   store.doc.endpoints[keyOf(name)] = endpoint
-  // the gateway's capacity ledger (src/endpoints/tags.ts), held at zero: a local endpoint runs
-  // on no billed instance, so its instance time never accrues
+  // tagged as an operator tags an endpoint for the gateway: its capacity ledger
+  // (src/endpoints/tags.ts, t2t:billed-*) held at zero, since a local endpoint runs on no billed
+  // instance. Written out, not imported: the local stack imports nothing of the services above
+  // it (test/endpoints/unmanaged.test.ts checks the gateway reads them so)
   store.doc.tags[endpoint.arn] = [
-    { Key: TAG.accruedSeconds, Value: '0' },
-    { Key: TAG.billedCount, Value: '1' }
+    { Key: 't2t:billed-instance-seconds', Value: '0' },
+    { Key: 't2t:billed-count', Value: '1' }
   ]
   return true
 }

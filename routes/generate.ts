@@ -39,8 +39,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     }
     const crossError = crossCheckParameters(params, 'body')
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
-    const resolved = app.endpoints.resolveModel(body.model)
-    const model = typeof resolved === 'string' ? resolved : await resolved
+    const model = await app.endpoints.resolveModel(body.model)
     const single = typeof body.text_inputs === 'string'
     const inputs = typeof body.text_inputs === 'string' ? [body.text_inputs] : body.text_inputs
     const limit = app.config.GENERATE_MAX_ITEMS

@@ -31,8 +31,7 @@ const CHAT_EXAMPLE = chatCompletionObject({ ...EXAMPLE_ENV, id: 'chatcmpl-0b5e8f
  * other callers like /v1/summarize) and answers with OpenAI's object or event stream.
  */
 async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, work: GenerationRequest, request: FastifyRequest, reply: FastifyReply): Promise<{ model: string, choices: Choice[], usage: Usage } | undefined> {
-  const resolved = realtimeModel(app.endpoints, work.model)
-  const model = typeof resolved === 'string' ? resolved : await resolved
+  const model = await realtimeModel(app.endpoints, work.model)
   if (work.inputs.length > app.config.GENERATE_MAX_ITEMS) throw catalogError('INVALID_REQUEST', `prompt has ${work.inputs.length} items; the limit is ${app.config.GENERATE_MAX_ITEMS}`, { param: 'prompt' })
   const outcomes = await app.realtime.run({
     model,

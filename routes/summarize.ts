@@ -29,8 +29,7 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
     const { text, prompt, parameters = {} } = request.body
     const crossError = crossCheckParameters(parameters, 'body.parameters')
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
-    const resolved = app.endpoints.resolveModel(request.body.model)
-    const model = typeof resolved === 'string' ? resolved : await resolved
+    const model = await app.endpoints.resolveModel(request.body.model)
     const [outcome] = await app.realtime.run({
       model,
       params: parameters,

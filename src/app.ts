@@ -34,6 +34,7 @@ import { scoringPlugin } from './plugins/scoring.js'
 import { realtimePlugin } from './plugins/realtime.js'
 import { batchJobsPlugin } from './plugins/batch-jobs.js'
 import { endpointsPlugin } from './plugins/endpoints.js'
+import { usagePlugin } from './plugins/usage.js'
 import { InvocationLedger } from './endpoints/invocations.js'
 import { TenantCalls } from './endpoints/tenant-calls.js'
 import { ErrorResponse, OpenAiErrorResponse } from '../schemas/errors.js'
@@ -151,8 +152,9 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   const invocations = new InvocationLedger()
   const calls = new TenantCalls(clients.bucket === undefined ? undefined : { s3: clients.s3, bucket: clients.bucket, prefix: config.S3_PREFIX })
   await app.register(realtimePlugin, { calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
+  await app.register(endpointsPlugin, { config, ...clients, invocations })
   await app.register(batchJobsPlugin, { config, ...clients })
-  await app.register(endpointsPlugin, { config, ...clients, invocations, calls })
+  await app.register(usagePlugin, { config, ...clients, calls })
 
   // 4. the routes, one file per resource
   await app.register(opsRoutes)

@@ -3,7 +3,7 @@
  * non-admin tenant's transform jobs (and so its OpenAI batches) run only on the instance types
  * of TENANT_INSTANCE_TYPES, at most TENANT_MAX_INSTANCE_COUNT instances per job; an admin may
  * choose any type SageMaker has, at most ADMIN_MAX_INSTANCE_COUNT instances per job, endpoint
- * deployment or scale. Endpoints are deployed and scaled by admins only (endpoints/service.ts).
+ * deployment or scale. Endpoints are deployed and scaled by admins only (endpoints/lifecycle.ts).
  */
 import type { Tenant } from './tenants.js'
 

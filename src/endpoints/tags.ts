@@ -38,6 +38,8 @@ export interface EndpointMeta {
   invocations: number
   items: number
   ledger: CapacityLedger
+  /** The tags hold a capacity ledger (t2t:billed-count): the endpoint's instance time is accounted from them. */
+  ledgerKept: boolean
 }
 
 const int = (s: string | undefined): number | undefined => {
@@ -74,7 +76,8 @@ export function decodeMeta (tags: readonly Tag[] | undefined, count: number): En
       accruedSeconds: int(get(TAG.accruedSeconds)) ?? 0,
       count: int(get(TAG.billedCount)) ?? count,
       ...(sinceMs !== undefined ? { sinceMs } : {})
-    }
+    },
+    ledgerKept: get(TAG.billedCount) !== undefined
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Endpoint } from '../../schemas/endpoints.js'
-import { ModelNotServed, type Endpoints } from '../endpoints/service.js'
+import { ModelNotServed } from '../endpoints/resolver.js'
+import type { Endpoints } from '../endpoints/service.js'
 import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
 
 /**
@@ -28,13 +29,12 @@ export async function servingEndpoint (endpoints: Endpoints, model: string): Pro
 
 /**
  * The endpoint OpenAI's `model` names for real time, by the endpoints' own resolver (what
- * /v1/summarize uses); the resolver's ModelNotServed is OpenAI's model_not_found. A configured
- * name resolves synchronously, as on /v1/summarize.
+ * /v1/summarize uses); the resolver's ModelNotServed is OpenAI's model_not_found.
  */
-export function realtimeModel (endpoints: Pick<Endpoints, 'resolveModel'>, model: string | undefined): string | Promise<string> {
-  const resolved = endpoints.resolveModel(model)
-  if (typeof resolved === 'string') return resolved
-  return resolved.catch((err: unknown) => {
+export async function realtimeModel (endpoints: Pick<Endpoints, 'resolveModel'>, model: string | undefined): Promise<string> {
+  try {
+    return await endpoints.resolveModel(model)
+  } catch (err) {
     throw err instanceof ModelNotServed ? modelNotFound(err.model, err.reason, err) : err
-  })
+  }
 }

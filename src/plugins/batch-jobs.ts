@@ -89,4 +89,4 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
   app.decorate('batchJobs', () => services)
   // batch outputs being assembled finish before their S3 client goes (app.ts destroys it after)
   app.addHook('onClose', async () => { await batches.drain() })
-}, { name: 'batch-jobs' })
+}, { name: 'batch-jobs', dependencies: ['endpoints'] })

@@ -1,11 +1,13 @@
 /**
  * The Fastify plugins that decorate the app with a service, one name each, registered in order
  * by app.ts: security (keys, tenants, limits, shedding), metrics, realtime (the batcher),
- * scoring, batch-jobs, endpoints. Each receives its clients from app.ts.
+ * scoring, endpoints, batch-jobs, usage. Each receives its clients from app.ts and declares
+ * the plugins whose decorators it uses.
  */
 export { securityPlugin } from './security.js'
 export { metricsPlugin } from './metrics.js'
 export { realtimePlugin } from './realtime.js'
 export { scoringPlugin } from './scoring.js'
-export { batchJobsPlugin } from './batch-jobs.js'
 export { endpointsPlugin } from './endpoints.js'
+export { batchJobsPlugin } from './batch-jobs.js'
+export { usagePlugin } from './usage.js'

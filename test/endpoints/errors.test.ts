@@ -7,7 +7,8 @@ import { pino } from 'pino'
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { DEFAULT_PRICES } from '../../src/endpoints/prices.js'
 import { InvocationLedger } from '../../src/endpoints/invocations.js'
-import { Endpoints, ModelNotServed } from '../../src/endpoints/service.js'
+import { Endpoints } from '../../src/endpoints/service.js'
+import { ModelNotServed } from '../../src/endpoints/resolver.js'
 import { localApp } from '../helpers/local-app.js'
 
 const ADMIN = { id: 'ops', admin: true }

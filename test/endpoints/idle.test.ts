@@ -21,7 +21,7 @@ t.test('idle tear-down on a fake clock, across two replicas', async t => {
   const { sm, stack } = await openLocalStack(t, dir, { LOCAL_ENDPOINT_TRANSITION_MS: 1000 }, { controlPlane: { now } })
   const replica = (onIdleDelete?: (name: string) => void): { endpoints: Endpoints, ledger: InvocationLedger } => {
     const ledger = new InvocationLedger(now)
-    return { ledger, endpoints: new Endpoints({ control: sm, prices: DEFAULT_PRICES, staticNames: ['flan-t5-local'], builtIn: ['flan-t5-local'], invocations: ledger, log: pino({ level: 'silent' }), cacheMs: 0, now, ...(onIdleDelete !== undefined ? { onIdleDelete } : {}) }) }
+    return { ledger, endpoints: new Endpoints({ control: sm, prices: DEFAULT_PRICES, staticNames: ['flan-t5-local'], invocations: ledger, log: pino({ level: 'silent' }), cacheMs: 0, now, ...(onIdleDelete !== undefined ? { onIdleDelete } : {}) }) }
   }
   const deletedBy: string[] = []
   const a = replica((name) => { deletedBy.push(`a:${name}`) })
@@ -30,16 +30,16 @@ t.test('idle tear-down on a fake clock, across two replicas', async t => {
   await a.endpoints.deploy(ADMIN, { name: 'short-lived', model: { name: 'flan-t5-local' }, instanceType: 'ml.g5.xlarge', idleDeleteAfterMinutes: 5 })
   await a.endpoints.deploy(ADMIN, { name: 'kept', model: { name: 'flan-t5-local' }, instanceType: 'ml.g5.xlarge' })
   clock += 1000 // both InService at 10:00:01
-  t.same(await a.endpoints.sweep(), [], 'just InService: not idle')
+  t.same(await a.endpoints.sweeper.sweep(), [], 'just InService: not idle')
 
   clock += 4 * MINUTE // 10:04:01: b serves it, and writes its last-invoked tag
   b.ledger.record('short-lived', 3)
-  await b.endpoints.flush('short-lived')
+  await b.endpoints.activity.writeCounts('short-lived')
   clock += 4 * MINUTE // 10:08:01: 8 min since InService, but only 4 since b's invocation
-  t.same(await a.endpoints.sweep(), [], 'another replica\'s invocation keeps it')
+  t.same(await a.endpoints.sweeper.sweep(), [], 'another replica\'s invocation keeps it')
   clock += MINUTE + 1 // 10:09:02: 5 min and 1 s since the last invocation
-  t.same(await a.endpoints.sweep(), ['short-lived'], 'idle for 5 minutes: deleted')
-  t.same(await b.endpoints.sweep(), [], 'the other replica agrees (it finds it Deleting)')
+  t.same(await a.endpoints.sweeper.sweep(), ['short-lived'], 'idle for 5 minutes: deleted')
+  t.same(await b.endpoints.sweeper.sweep(), [], 'the other replica agrees (it finds it Deleting)')
   t.same(deletedBy, ['a:short-lived'], 'deleted once, counted once')
   t.equal(stack.jobs.resources.doc.endpoints['short-lived']?.status, 'Deleting')
   clock += 2000
@@ -54,7 +54,7 @@ t.test('idle tear-down on a fake clock, across two replicas', async t => {
   a.ledger.take('busy')
   a.ledger.record('busy', 1) // 90 s after InService, not flushed (the refresh is at most once a minute)
   clock += 60_000 // 150 s after InService, 60 s after the invocation
-  t.same(await a.endpoints.sweep(), [], 'an unflushed local invocation counts')
+  t.same(await a.endpoints.sweeper.sweep(), [], 'an unflushed local invocation counts')
 })
 
 t.test('for real: the gateway\'s sweeper deletes an idle endpoint and counts it', async t => {
@@ -77,7 +77,7 @@ t.test('for real: the gateway\'s sweeper deletes an idle endpoint and counts it'
   const control = createControlClient(stack.awsTarget)
   t.teardown(() => { control.destroy() })
   // this replica's unflushed invocation is written first, then backdated with the rest
-  await app.endpoints.flush('idle-real')
+  await app.endpoints.activity.writeCounts('idle-real')
   await control.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: TAG.lastInvokedAt, Value: longAgo }, { Key: TAG.billedSince, Value: longAgo }] }))
   let status: string | undefined
   for (let i = 0; i < 60; i++) {

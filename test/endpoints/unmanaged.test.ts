@@ -15,6 +15,7 @@ import { testConfig } from '../../src/config.js'
 import { startLocalStack } from '../../src/local/stack.js'
 import { createControlClient } from '../../src/sagemaker/clients.js'
 import { batchLine, openAiClient, uploadBatchFile, waitForBatch } from '../helpers/openai.js'
+import { localApp } from '../helpers/local-app.js'
 
 const ROLE = 'arn:aws:iam::000000000000:role/service-role/AmazonSageMaker-ExecutionRole'
 const CONTAINER = { Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04', ModelDataUrl: 's3://jumpstart-cache-prod-us-east-1/huggingface-infer/prepack/v1.0.2/infer-prepack-huggingface-text2text-flan-t5-xl.tar.gz' }
@@ -68,4 +69,36 @@ t.test('an endpoint the gateway did not deploy: `model` is the model its endpoin
   t.equal(await service('pinned-model').modelOf('their-endpoint'), 'pinned-model', 'SAGEMAKER_MODEL_NAME first')
   t.equal(await service('pinned-model').modelOf('no-such-endpoint'), undefined, 'an endpoint that does not exist has no model')
   t.match(await service('pinned-model').get('their-endpoint'), { model: 'their-model' }, 'the view says what SageMaker says')
+})
+
+t.test('the local stack\'s built-in endpoint, described by its control plane, is shown as it always was', async t => {
+  const { app } = await localApp(t)
+  const shown = {
+    name: 'flan-t5-local',
+    status: 'InService',
+    model: 'flan-t5-local',
+    instanceType: 'local',
+    instanceCount: 1,
+    createdAt: '1970-01-01T00:00:00.000Z',
+    managed: false,
+    usage: { instanceType: 'local', instanceCount: 1, instanceSeconds: 0, estimatedCostUsd: null, invocations: 0, items: 0, invocationsSaved: 0 }
+  }
+  const one = await app.inject({ method: 'GET', url: '/v1/endpoints/flan-t5-local' })
+  t.equal(one.statusCode, 200, one.body)
+  t.same(one.json(), shown, 'no instance time, no cost, no managed fields')
+  t.same((await app.inject({ method: 'GET', url: '/v1/endpoints' })).json().endpoints, [shown], 'listed the same way')
+  for (const [method, url, payload] of [['DELETE', '/v1/endpoints/flan-t5-local', undefined], ['POST', '/v1/endpoints/flan-t5-local/scale', { instanceCount: 2 }]] as const) {
+    const refused = await app.inject({ method, url, ...(payload !== undefined ? { payload } : {}) })
+    t.equal(refused.statusCode, 409, url)
+    t.match(refused.json(), { code: 'NOT_MANAGED', message: /^endpoint "flan-t5-local" was not deployed by this gateway; it cannot be (deleted|scaled) here$/ }, `${method} ${url}`)
+  }
+
+  const served = await app.inject({ method: 'POST', url: '/v1/generate', payload: { text_inputs: ['The bridge reopened today. Traffic was heavy.', 'Rain all week.'] } })
+  t.equal(served.statusCode, 200, served.body)
+  const after = (await app.inject({ method: 'GET', url: '/v1/endpoints/flan-t5-local' })).json()
+  // the batcher may send the two inputs in one invocation or two
+  t.same(after.usage, { ...shown.usage, invocations: after.usage.invocations, items: 2, invocationsSaved: 2 - after.usage.invocations }, 'this replica\'s calls counted; still no instance time')
+  t.ok(after.usage.invocations >= 1 && after.usage.invocations <= 2, `${after.usage.invocations as number} invocations`)
+  // as for any configured endpoint SageMaker describes (SAGEMAKER_ENDPOINT_NAME): this replica's last call
+  t.ok(Date.parse(after.lastInvokedAt as string) > 0, 'lastInvokedAt')
 })

@@ -45,7 +45,7 @@ t.test('an endpoint: InService time × instances across a scale, on a fake clock
   const dir = await tempDir(t, 't2t-usage-')
   const { sm } = await openLocalStack(t, dir, { LOCAL_ENDPOINT_TRANSITION_MS: transition }, { controlPlane: { now } })
   const invocations = new InvocationLedger(now)
-  const endpoints = new Endpoints({ control: sm, prices: DEFAULT_PRICES, staticNames: ['flan-t5-local'], builtIn: ['flan-t5-local'], invocations, log: pino({ level: 'silent' }), cacheMs: 0, now })
+  const endpoints = new Endpoints({ control: sm, prices: DEFAULT_PRICES, staticNames: ['flan-t5-local'], invocations, log: pino({ level: 'silent' }), cacheMs: 0, now })
 
   const { endpoint } = await endpoints.deploy(ADMIN, { name: 'metered', model: { name: 'flan-t5-local' }, instanceType: 'ml.g5.2xlarge', instanceCount: 1 })
   t.equal(endpoint.status, 'Creating')
@@ -69,8 +69,8 @@ t.test('an endpoint: InService time × instances across a scale, on a fake clock
   t.equal(after.usage.estimatedCostUsd, 3.7875)
 
   // a second replica (a restart, or another process) reads the same figures from the tags
-  await endpoints.flush('metered')
-  const replica = new Endpoints({ control: sm, prices: DEFAULT_PRICES, staticNames: ['flan-t5-local'], builtIn: ['flan-t5-local'], invocations: new InvocationLedger(now), log: pino({ level: 'silent' }), cacheMs: 0, now })
+  await endpoints.activity.writeCounts('metered')
+  const replica = new Endpoints({ control: sm, prices: DEFAULT_PRICES, staticNames: ['flan-t5-local'], invocations: new InvocationLedger(now), log: pino({ level: 'silent' }), cacheMs: 0, now })
   t.same((await replica.get('metered')).usage, after.usage, 'the same usage on every replica')
 
   const report = await usageReport({ prices: DEFAULT_PRICES, now, endpoints: async (tenant) => await replica.list(tenant) }, ADMIN, { from: '2025-06-01T00:00:00Z' })

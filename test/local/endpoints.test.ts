@@ -7,12 +7,14 @@
 import t from 'tap'
 import {
   CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, CreateTransformJobCommand, DeleteEndpointCommand,
-  DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeModelCommand, ListEndpointsCommand,
+  DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand, DescribeEndpointConfigCommand, DescribeModelCommand, ListEndpointsCommand,
   ListModelsCommand, ListTagsCommand, UpdateEndpointCommand, UpdateEndpointWeightsAndCapacitiesCommand,
   waitUntilEndpointDeleted, waitUntilEndpointInService
 } from '@aws-sdk/client-sagemaker'
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { LOCAL_CREDENTIALS } from '../../src/sagemaker/clients.js'
 import { openLocalStack, tempDir, transformJobInput } from '../helpers/local-sagemaker.js'
 
@@ -66,7 +68,8 @@ t.test('deploy, invoke, update, scale, delete: as model.deploy() and delete_endp
   t.equal(live.ProductionVariants?.[0]?.CurrentInstanceCount, 1)
   t.equal(live.EndpointConfigName, 'flan-cfg')
   t.match(await invoke('flan-ep'), /^\[\["The bridge reopened today\. Traffic"\]\]$/, 'InService: InvokeEndpoint reaches the model')
-  t.same((await sm.send(new ListEndpointsCommand({ StatusEquals: 'InService' }))).Endpoints?.map(e => e.EndpointName), ['flan-ep'])
+  // ListEndpoints lists every endpoint of the account, the stack's built-in one too (created at the epoch, so last by CreationTime)
+  t.same((await sm.send(new ListEndpointsCommand({ StatusEquals: 'InService' }))).Endpoints?.map(e => e.EndpointName), ['flan-ep', 'flan-t5-local'])
 
   // a restart keeps it
   await close()
@@ -120,4 +123,27 @@ t.test('validation in AWS\'s words; jobs take any model that exists', async t =>
   t.match(job.TransformJobArn, /transform-job\/with-my-model$/, 'a job over a created model')
   const noModel = await rejection(sm.send(new CreateTransformJobCommand(transformJobInput('no-model', 'in/', 'out2/', { ModelName: 'nobody' }))))
   t.same(noModel, { name: 'ValidationException', message: 'Could not find model "arn:aws:sagemaker:us-east-1:000000000000:model/nobody".' })
+})
+
+t.test('the built-in endpoint is an InService endpoint like any other, in every data directory', async t => {
+  const dir = await tempDir(t, 't2t-ep-built-in-')
+  const first = await openLocalStack(t, dir)
+  const described = await first.sm.send(new DescribeEndpointCommand({ EndpointName: 'flan-t5-local' }))
+  t.match(described, { EndpointName: 'flan-t5-local', EndpointConfigName: 'flan-t5-local', EndpointStatus: 'InService', ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 1 }] })
+  t.equal(described.CreationTime?.getTime(), 0, 'created at the epoch, as the gateway has always shown it')
+  const config = await first.sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'flan-t5-local' }))
+  t.match(config.ProductionVariants?.[0], { ModelName: 'flan-t5-local', InstanceType: 'local', InitialInstanceCount: 1 }, 'it serves the built-in model on the SageMaker SDK\'s local instance type')
+  const tags = (await first.sm.send(new ListTagsCommand({ ResourceArn: described.EndpointArn }))).Tags
+  t.same(tags, [{ Key: 't2t:billed-instance-seconds', Value: '0' }, { Key: 't2t:billed-count', Value: '1' }], 'a capacity ledger held at zero, and no managed-by tag')
+  await first.close()
+
+  // a data directory written before the endpoint was describable gets it on the next start
+  const file = join(dir, 'control-plane', 'resources.json')
+  const doc = JSON.parse(await readFile(file, 'utf8')) as { endpoints: Record<string, unknown>, endpointConfigs: Record<string, unknown>, tags: Record<string, unknown> }
+  doc.endpoints = {}
+  doc.endpointConfigs = {}
+  doc.tags = {}
+  await writeFile(file, JSON.stringify(doc))
+  const again = await openLocalStack(t, dir)
+  t.equal((await again.sm.send(new DescribeEndpointCommand({ EndpointName: 'flan-t5-local' }))).EndpointStatus, 'InService')
 })

@@ -1,14 +1,14 @@
 // One refusal of a `model` no endpoint serves (the endpoints' resolver), rendered by each
 // contract: the gateway's 400 naming body.model, OpenAI's 404 model_not_found naming `model`.
 import t from 'tap'
-import { ModelNotServed } from '../../src/endpoints/service.js'
+import { ModelNotServed } from '../../src/endpoints/resolver.js'
 import { catalogError } from '../../src/errors.js'
 import { realtimeModel } from '../../src/openai/models.js'
 import { localApp } from '../helpers/local-app.js'
 
 t.test('realtimeModel renders the resolver\'s ModelNotServed as OpenAI\'s model_not_found and nothing else', async t => {
-  const resolving = (answer: () => string | Promise<string>): { resolveModel: () => string | Promise<string> } => ({ resolveModel: answer })
-  t.equal(realtimeModel(resolving(() => 'flan-t5-local'), undefined), 'flan-t5-local', 'a configured name stays synchronous')
+  const resolving = (answer: () => Promise<string>): { resolveModel: () => Promise<string> } => ({ resolveModel: answer })
+  t.equal(await realtimeModel(resolving(async () => 'flan-t5-local'), undefined), 'flan-t5-local', 'a configured name')
   t.equal(await realtimeModel(resolving(async () => 'deployed'), 'deployed'), 'deployed')
   const refused = new ModelNotServed('gone', 'is Failed; it cannot serve requests')
   const err = await Promise.resolve(realtimeModel(resolving(async () => { throw refused }), 'gone')).catch((e: unknown) => e)

@@ -1,6 +1,6 @@
 // The local SageMaker control plane over AWS JSON 1.1 (X-Amz-Target "SageMaker.<Op>"): one
-// module per resource (transform jobs, models, endpoint configs and endpoints, tags), composed
-// here into one service the local SageMaker server mounts. Every reply and error is shaped as
+// module per resource (transform jobs, models, endpoint configs and endpoints, tags; built-in.ts
+// the model and endpoint every stack has), composed here into one service the local SageMaker server mounts. Every reply and error is shaped as
 // AWS's, so @aws-sdk/client-sagemaker and boto3 parse them (and run their waiters) unmodified.
 
 import type { S3Client } from '@aws-sdk/client-s3'
@@ -10,7 +10,8 @@ import { JobStore } from '../job-store.js'
 import type { AwsJsonService } from '../server.js'
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../wire.js'
 import { endpointOperations } from './endpoints.js'
-import { builtInModel, modelOperations } from './models.js'
+import { modelOperations } from './models.js'
+import { builtInModel, ensureBuiltInEndpoint } from './built-in.js'
 import { isObject, Reader, serializationError, validationError, Violations, type Json } from './requests.js'
 import { keyOf, ResourceStore } from './resource-store.js'
 import type { ContainerSpec } from '../../sagemaker/contracts/detect.js'
@@ -69,6 +70,8 @@ export async function createLocalControlPlane (options: ControlPlaneOptions): Pr
   const resources = await ResourceStore.open(options.dataDir, (store) => {
     store.doc.models[LOCAL_MODEL_NAME] = builtInModel(LOCAL_MODEL_NAME, arn('model', LOCAL_MODEL_NAME), now())
   })
+  // the runtime always serves the built-in endpoint, so the control plane always describes it
+  if (ensureBuiltInEndpoint(resources, LOCAL_MODEL_NAME, arn)) await resources.save()
   const tags = resources.doc.tags
   const tag = (resourceArn: string, input: Json): void => {
     const given = input.Tags

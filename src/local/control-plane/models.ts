@@ -126,17 +126,3 @@ export function modelOperations (ctx: ModelsContext): { operations: Operations, 
     }
   }
 }
-
-/** The built-in model every fresh local stack has (what the gateway's jobs use by default). */
-export function builtInModel (name: string, arn: string, now: number): ModelRecord {
-  return {
-    name,
-    arn,
-    createdAt: now,
-    spec: {
-      PrimaryContainer: { Image: 'local/extractive-lead:latest', Mode: 'SingleModel', Environment: {} },
-      ExecutionRoleArn: 'arn:aws:iam::000000000000:role/local-sagemaker',
-      EnableNetworkIsolation: false
-    }
-  }
-}

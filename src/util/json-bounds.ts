@@ -4,8 +4,9 @@
  * JSON.stringify, ajv, or any walker), so nothing here recurses.
  */
 
-/** Deepest nesting accepted in a JSON body or dataset line (objects and arrays, each counts 1). */
-export const MAX_JSON_DEPTH = 64
+import { MAX_JSON_DEPTH } from '../../schemas/json-bounds.js'
+
+export { MAX_JSON_DEPTH }
 
 /**
  * True when `text` nests objects/arrays deeper than `max`. One pass over the characters,

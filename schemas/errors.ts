@@ -1,3 +1,9 @@
+/**
+ * The error shapes a client can get (the gateway's own and OpenAI's), each with its rendering of
+ * a catalog error, and the error responses of every route in the OpenAPI document, built from
+ * the catalog table (error-catalog.ts). Imports nothing from src/: src/http/errors.ts and
+ * src/openai/errors.ts answer with these renderings.
+ */
 import { STATUS_CODES } from 'node:http'
 import { Type, type Static, type TRef } from 'typebox'
 import { ERROR_CATALOG, type ClientErrorFields, type ErrorCode } from './error-catalog.js'

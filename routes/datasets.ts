@@ -8,7 +8,7 @@ import { tenantOf } from '../src/plugins/security.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/jobs/datasets.js'
 import { isBodyStream } from '../src/http/body-budget.js'
 import { validatorCompiler } from '../src/http/validation.js'
-import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
+import { MAX_JSON_DEPTH } from '../schemas/json-bounds.js'
 
 /** Media types accepted for a dataset: NDJSON and its JSON Lines aliases. */
 export const DATASET_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonlines', 'application/x-jsonlines', 'application/jsonl']

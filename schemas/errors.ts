@@ -1,8 +1,8 @@
 /**
  * The error shapes a client can get (the gateway's own and OpenAI's), each with its rendering of
  * a catalog error, and the error responses of every route in the OpenAPI document, built from
- * the catalog table (error-catalog.ts). Imports nothing from src/: src/http/errors.ts and
- * src/openai/errors.ts answer with these renderings.
+ * the catalog table (error-catalog.ts). Imports nothing from src/: src/http/errors.ts answers
+ * with these renderings (useOpenAiErrors for the OpenAI-compatible routes).
  */
 import { STATUS_CODES } from 'node:http'
 import { Type, type Static, type TRef } from 'typebox'
@@ -48,7 +48,7 @@ export function gatewayErrorBody (clientError: ClientErrorFields): ErrorResponse
 const WwwAuthenticateHeader: HeaderDoc = { description: 'Always `Bearer`.', type: 'string', examples: ['Bearer'] }
 
 /**
- * OpenAI's error shape, answered by the OpenAI-compatible routes (src/openai/errors.ts).
+ * OpenAI's error shape, answered by the OpenAI-compatible routes (useOpenAiErrors, src/http/errors.ts).
  * https://platform.openai.com/docs/guides/error-codes
  */
 export const OpenAiErrorResponse = Type.Object({
@@ -87,7 +87,14 @@ function openAiTypeOf (status: number): string {
   return 'invalid_request_error'
 }
 
-/** Renders a catalog error in OpenAI's shape (served by src/openai/errors.ts). */
+/**
+ * Renders a catalog error in OpenAI's shape `{"error": {"message", "type", "param", "code"}}`,
+ * keeping the catalog's status, which OpenAI's client libraries map to their exception classes
+ * (400 BadRequestError, 401 AuthenticationError, 403 PermissionDeniedError, 404 NotFoundError,
+ * 409 ConflictError, 422 UnprocessableEntityError, 429 RateLimitError, >= 500
+ * InternalServerError). Reference: https://platform.openai.com/docs/guides/error-codes and the
+ * `openai` package's `APIError.generate`. Served by useOpenAiErrors (src/http/errors.ts).
+ */
 export function openAiErrorBody (clientError: ClientErrorFields): { error: OpenAiError } {
   return {
     error: {

@@ -10,7 +10,7 @@ import { catalogError, isCatalogError, isExpectedRefusal, type CatalogError } fr
 import { redactAws } from '../util/redact-aws.js'
 import { describeValidation, faultyField } from './validation.js'
 import { GENERATION_PARAMETER_NAMES } from '../../schemas/params.js'
-import { gatewayErrorBody } from '../../schemas/errors.js'
+import { gatewayErrorBody, openAiErrorBody } from '../../schemas/errors.js'
 
 /**
  * 400 code for a validation failure: generation-parameter problems get their own code —
@@ -73,6 +73,16 @@ export function installErrorHandler (scope: FastifyInstance, render: ErrorRender
     if (clientError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(clientError.retryAfterSeconds))
     void reply.code(clientError.statusCode).send(render(clientError))
   })
+}
+
+/**
+ * Makes every error of the routes in `scope` (an encapsulated route plugin, including the
+ * 401 and 429 of the app's auth and rate-limit hooks on those routes) answer in OpenAI's shape:
+ * the same catalog error, status, message and Retry-After, rendered as OpenAI's clients expect
+ * (schemas/errors.ts).
+ */
+export function useOpenAiErrors (scope: FastifyInstance): void {
+  installErrorHandler(scope, openAiErrorBody)
 }
 
 /** The error handler and the not-found handler of the app. */

@@ -17,7 +17,8 @@ import { splitLines } from '../sagemaker/lines.js'
 import { hasOwnParameters, IdSet, toJumpStartRecord } from './records.js'
 import { deleteObject, getText, moveObject, objectExists, putText, s3Failure } from '../sagemaker/s3-io.js'
 import { formatS3Uri, type S3Location } from '../sagemaker/s3-uri.js'
-import { exceedsJsonDepth, inexactInteger, inexactIntegerMessage, MAX_JSON_DEPTH } from '../util/json-bounds.js'
+import { exceedsJsonDepth, inexactInteger, inexactIntegerMessage } from '../util/json-bounds.js'
+import { MAX_JSON_DEPTH } from '../../schemas/json-bounds.js'
 
 /** Longest accepted line (bytes); longer ones are reported, never buffered. */
 export const MAX_DATASET_LINE_BYTES = 16 * 1024 * 1024

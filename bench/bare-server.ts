@@ -4,7 +4,7 @@
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { summarize } from '../src/local/engine.js'
-import { validatorCompiler } from '../src/http/validation.js'
+import { validatorCompiler } from '../src/util/validation.js'
 import { DEFAULT_PROMPT, SummarizeBody, SummarizeResponse } from '../schemas/realtime.js'
 
 const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>()

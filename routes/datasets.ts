@@ -7,7 +7,7 @@ import { catalogError, isCatalogError } from '../src/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/jobs/datasets.js'
 import { isBodyStream } from '../src/http/body-budget.js'
-import { validatorCompiler } from '../src/http/validation.js'
+import { validatorCompiler } from '../src/util/validation.js'
 import { MAX_JSON_DEPTH } from '../schemas/json-bounds.js'
 
 /** Media types accepted for a dataset: NDJSON and its JSON Lines aliases. */

@@ -10,7 +10,7 @@ import { tenantOf } from '../src/plugins/security.js'
 /** POST /v1/generate: the JumpStart body, each input micro-batched like a summarize call. */
 const generate: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/generate', {
-    bodyLimit: 6 * 1024 * 1024 + 64 * 1024,
+    bodyLimit: app.settings.bodyLimits.inputList,
     schema: {
       tags: ['real-time'],
       operationId: 'generate',

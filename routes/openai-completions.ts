@@ -61,7 +61,7 @@ async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, w
 /** POST /v1/completions and /v1/chat/completions, OpenAI-compatible, micro-batched. */
 const openAiCompletions: FastifyPluginAsyncTypebox = async (app) => {
   useOpenAiErrors(app)
-  const bodyLimit = 6 * 1024 * 1024 + 64 * 1024
+  const bodyLimit = app.settings.bodyLimits.inputList
 
   app.post('/v1/completions', {
     bodyLimit,

@@ -7,7 +7,7 @@ import { BEARER_AUTH, jsonResponse, mediaResponse } from '../schemas/responses.j
 import { catalogError, type CatalogError } from '../src/errors.js'
 import { isBodyStream } from '../src/http/body-budget.js'
 import { formParts, type FormLimits } from '../src/http/multipart.js'
-import { validatorCompiler } from '../src/http/validation.js'
+import { validatorCompiler } from '../src/util/validation.js'
 import { MAX_BATCH_REQUESTS } from '../src/openai/batch-lines.js'
 import { useOpenAiErrors } from '../src/http/errors.js'
 import { MAX_FILENAME, type FileObject } from '../src/openai/files.js'

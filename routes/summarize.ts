@@ -10,7 +10,7 @@ import { tenantOf } from '../src/plugins/security.js'
 /** POST /v1/summarize: one text, micro-batched with other callers. */
 const summarize: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/summarize', {
-    bodyLimit: app.config.BATCH_MAX_BYTES + 64 * 1024,
+    bodyLimit: app.settings.bodyLimits.oneText,
     schema: {
       tags: ['real-time'],
       operationId: 'summarize',

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import type { HeaderDoc } from './responses.js'
-import { SAGEMAKER_NAME_PATTERN_SOURCE } from '../src/sagemaker/rules.js'
+import { SAGEMAKER_NAME_PATTERN_SOURCE } from './sagemaker-names.js'
 
 /** SageMaker's endpoint (and model, endpoint config) name rule, as a JSON-schema pattern. */
 export const ENDPOINT_NAME_PATTERN = SAGEMAKER_NAME_PATTERN_SOURCE

@@ -4,7 +4,7 @@ import { RecordId } from './datasets.js'
 import { BootstrapOptions, EvaluationOptions } from './evaluate.js'
 import type { HeaderDoc } from './responses.js'
 import { UsageRef, type Usage } from './endpoints.js'
-import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN_SOURCE } from '../src/sagemaker/rules.js'
+import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN_SOURCE } from './sagemaker-names.js'
 
 /** Records per job submitted inline; bigger inputs go through POST /v1/datasets. */
 export const MAX_INLINE_RECORDS = 100_000

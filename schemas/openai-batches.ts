@@ -1,6 +1,9 @@
 import { Type } from 'typebox'
-import { BATCH_URLS } from '../src/openai/batch-lines.js'
 import { cursorPage } from './openai-files.js'
+
+/** The routes a batch line may call, and so the `endpoint` of a batch. */
+export const BATCH_URLS = ['/v1/completions', '/v1/chat/completions'] as const
+export type BatchUrl = typeof BATCH_URLS[number]
 
 const Timestamp = (description: string): ReturnType<typeof Type.Union> => Type.Union([Type.Integer(), Type.Null()], { description })
 

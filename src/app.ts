@@ -10,7 +10,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { DestinationStream } from 'pino'
-import { type Config, isLocalMode } from './config.js'
+import type { Config } from './config.js'
+import { deriveSettings, type Settings } from './settings.js'
 import { catalogError } from './errors.js'
 import type { InvokeFn } from './batching/batcher.js'
 import { createControlClient, createRuntimeClient, createS3Client, type AwsTarget } from './sagemaker/clients.js'
@@ -26,7 +27,7 @@ import { QuietRequestLog } from './http/request-log.js'
 import { useDepthCheckedJsonParser } from './http/json-body.js'
 import { registerOpenApi } from './http/openapi.js'
 import { sendRequestIds } from './http/request-id.js'
-import { validatorCompiler } from './http/validation.js'
+import { validatorCompiler } from './util/validation.js'
 import { securityPlugin } from './plugins/security.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { scoringPlugin } from './plugins/scoring.js'
@@ -58,6 +59,8 @@ export interface Lifecycle {
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config
+    /** What buildApp derived from `config` once: key ring, prices, mode, batcher options, body limits. */
+    settings: Settings
     lifecycle: Lifecycle
   }
 }
@@ -117,7 +120,9 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
 
   // 1. what every route shares: config, life cycle, validation, parsing, errors, the document
   app.decorate('config', config)
-  app.decorate('lifecycle', { state: 'starting', mode: isLocalMode(config) ? 'local' : 'aws' } satisfies Lifecycle)
+  const settings = deriveSettings(config)
+  app.decorate('settings', settings)
+  app.decorate('lifecycle', { state: 'starting', mode: settings.mode } satisfies Lifecycle)
   // first of all hooks: every answer carries it, refusals by the hooks below included
   sendRequestIds(app)
   app.setValidatorCompiler(validatorCompiler)
@@ -145,7 +150,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // count what each endpoint is sent and each tenant's calls, for usage and idle tear-down (endpoints plugin)
   const invocations = new InvocationLedger()
   const calls = new TenantCalls(clients.bucket === undefined ? undefined : { s3: clients.s3, bucket: clients.bucket, prefix: config.S3_PREFIX })
-  await app.register(realtimePlugin, { config, calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
+  await app.register(realtimePlugin, { calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
   await app.register(batchJobsPlugin, { config, ...clients })
   await app.register(endpointsPlugin, { config, ...clients, invocations, calls })
 

@@ -1,18 +1,30 @@
 import { envSchema } from 'env-schema'
 import { Type, type Static } from 'typebox'
 import { parseTenantWeights } from './batching/fair-queue.js'
-import { FLUSH_POLICIES } from './batching/flush-policy.js'
+import { BATCHER_DEFAULTS } from './batching/batcher.js'
+import { FLUSH_POLICIES, type FlushPolicy } from './batching/flush-policy.js'
 import { Keyring } from './tenants.js'
 import { parseInstanceTypes, type InstanceLimits } from './instance-limits.js'
 import { DEFAULT_INSTANCE_TYPE } from './jobs/requests.js'
-import { ENDPOINT_INSTANCE_TYPES, TRANSFORM_INSTANCE_TYPES } from './sagemaker/rules.js'
+import { ENDPOINT_INSTANCE_TYPES, SAGEMAKER_MAX_PAYLOAD_BYTES, TRANSFORM_INSTANCE_TYPES } from './sagemaker/rules.js'
 
-/** SageMaker's real-time payload ceiling (bytes): a list payload may never exceed it. */
-export const SAGEMAKER_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-/** SageMaker's real-time invocation ceiling (ms). */
-export const SAGEMAKER_MAX_INVOCATION_MS = 60_000
 /** Instance types a non-admin tenant's jobs may use by default: small CPU types and the one-GPU g5 sizes (the job default among them), about $0.1 to $1.5 an hour each. */
 export const DEFAULT_TENANT_INSTANCE_TYPES = ['ml.m5.large', 'ml.m5.xlarge', 'ml.c5.xlarge', 'ml.c5.2xlarge', 'ml.g5.xlarge', DEFAULT_INSTANCE_TYPE]
+/**
+ * The gateway's batcher defaults where they differ from a bare MicroBatcher's (BATCHER_DEFAULTS,
+ * which the other BATCH_*, QUEUE_MAX_SIZE, MAX_CONCURRENT_INVOCATIONS and RETRY_* defaults
+ * are): payloads of at most 5 MiB, under SageMaker's 6 MiB ceiling (SAGEMAKER_MAX_PAYLOAD_BYTES,
+ * the variable's maximum); the flush policy learns each endpoint (see the README's
+ * Benchmarks), where a bare batcher sends at once and so behaves under a fake clock as its
+ * inputs alone say; retries start at 25 ms, since a real-time caller waits for them and its
+ * deadline (REQUEST_TIMEOUT_MS), not a count, bounds them. QUEUE_MAX_PER_KEY's default is
+ * half of QUEUE_MAX_SIZE (queueMaxPerKey).
+ */
+export const GATEWAY_BATCHER_DEFAULTS = {
+  maxBytes: 5 * 1024 * 1024,
+  flushPolicy: 'learned',
+  retryBaseMs: 25
+} as const satisfies { maxBytes: number, flushPolicy: FlushPolicy, retryBaseMs: number }
 /** The model/endpoint name local mode serves. */
 export const LOCAL_MODEL_NAME = 'flan-t5-local'
 
@@ -30,18 +42,18 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_MAX: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests per tenant (or IP without auth) per minute. Unset = off. Per process unless REDIS_URL is set.' })),
   AUTH_FAILURES_MAX: Type.Integer({ default: 20, minimum: 0, description: 'Failed authentications per client address per minute; beyond it that address gets 429 on /v1 until the minute ends (other addresses, and so every key, are unaffected). 0 = off.' }),
   REDIS_URL: Type.Optional(Type.String({ description: 'redis://host:port: rate limits and failed-authentication counts are shared by every replica and survive restarts. Unset = per process.' })),
-  BATCH_MAX_SIZE: Type.Integer({ default: 32, minimum: 1, maximum: 1024, description: 'Items per endpoint invocation, at most.' }),
-  BATCH_MAX_WAIT_MS: Type.Integer({ default: 10, minimum: 0, maximum: 10_000, description: 'How long the first waiting item of a batch may wait for company (ms); under learned, how long a batch waits after the latest arrival for callers still coming back.' }),
-  BATCH_MAX_BYTES: Type.Integer({ default: 5 * 1024 * 1024, minimum: 1024, maximum: SAGEMAKER_MAX_PAYLOAD_BYTES, description: 'Payload bytes per invocation, at most (SageMaker caps it at 6 MiB).' }),
-  BATCH_FLUSH_POLICY: Type.Enum([...FLUSH_POLICIES], { default: FLUSH_POLICIES[0], description: 'learned (the default): learn the endpoint\'s latency curve and give every invocation slot an even share of the recent callers, waiting for company only while they are expected back (at most the learnt base latency, or while callers of an answered batch keep coming back); adaptive: flush at once while no invocation is in flight, else wait for size, bytes or BATCH_MAX_WAIT_MS; eager: flush whenever a slot is free; wait: always wait (see the Benchmarks section).' }),
-  QUEUE_MAX_SIZE: Type.Integer({ default: 1000, minimum: 1, description: 'Items waiting for an invocation, at most; beyond it 503 QUEUE_FULL.' }),
+  BATCH_MAX_SIZE: Type.Integer({ default: BATCHER_DEFAULTS.maxSize, minimum: 1, maximum: 1024, description: 'Items per endpoint invocation, at most.' }),
+  BATCH_MAX_WAIT_MS: Type.Integer({ default: BATCHER_DEFAULTS.maxWaitMs, minimum: 0, maximum: 10_000, description: 'How long the first waiting item of a batch may wait for company (ms); under learned, how long a batch waits after the latest arrival for callers still coming back.' }),
+  BATCH_MAX_BYTES: Type.Integer({ default: GATEWAY_BATCHER_DEFAULTS.maxBytes, minimum: 1024, maximum: SAGEMAKER_MAX_PAYLOAD_BYTES, description: 'Payload bytes per invocation, at most (SageMaker caps it at 6 MiB).' }),
+  BATCH_FLUSH_POLICY: Type.Enum([...FLUSH_POLICIES], { default: GATEWAY_BATCHER_DEFAULTS.flushPolicy, description: 'learned (the default): learn the endpoint\'s latency curve and give every invocation slot an even share of the recent callers, waiting for company only while they are expected back (at most the learnt base latency, or while callers of an answered batch keep coming back); adaptive: flush at once while no invocation is in flight, else wait for size, bytes or BATCH_MAX_WAIT_MS; eager: flush whenever a slot is free; wait: always wait (see the Benchmarks section).' }),
+  QUEUE_MAX_SIZE: Type.Integer({ default: BATCHER_DEFAULTS.maxQueue, minimum: 1, description: 'Items waiting for an invocation, at most; beyond it 503 QUEUE_FULL.' }),
   QUEUE_MAX_PER_KEY: Type.Optional(Type.Integer({ minimum: 1, description: 'Items one tenant (API key, or all keys of one `name:`) may have waiting, at most; beyond it 503 QUEUE_FULL for that tenant only. Default: half of QUEUE_MAX_SIZE (rounded up).' })),
   TENANT_WEIGHTS: Type.Optional(Type.String({ description: 'Batches take waiting items round-robin across tenants; `tenant:weight,...` gives a tenant more items per turn (default 1). The tenant is the name in API_KEYS (`name:key`), or `key-` + 12 hex of the SHA-256 of a bare key.' })),
-  MAX_CONCURRENT_INVOCATIONS: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Endpoint invocations in flight, at most.' }),
+  MAX_CONCURRENT_INVOCATIONS: Type.Integer({ default: BATCHER_DEFAULTS.maxConcurrent, minimum: 1, maximum: 256, description: 'Endpoint invocations in flight, at most.' }),
   REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, maximum: 600_000, description: 'Deadline of one real-time request (ms); 504 DEADLINE_EXCEEDED past it.' }),
-  RETRY_MAX_ATTEMPTS: Type.Integer({ default: 50, minimum: 1, maximum: 1000, description: 'A safety cap on attempts per invocation on throttling, 5xx and network errors; retries are bounded by the requests\' deadlines (REQUEST_TIMEOUT_MS), and this count is not meant to bind.' }),
-  RETRY_BASE_MS: Type.Integer({ default: 25, minimum: 1, description: 'Backoff base (ms); full jitter.' }),
-  RETRY_CAP_MS: Type.Integer({ default: 2000, minimum: 1, description: 'Backoff cap (ms).' }),
+  RETRY_MAX_ATTEMPTS: Type.Integer({ default: BATCHER_DEFAULTS.retry.maxAttempts, minimum: 1, maximum: 1000, description: 'A safety cap on attempts per invocation on throttling, 5xx and network errors; retries are bounded by the requests\' deadlines (REQUEST_TIMEOUT_MS), and this count is not meant to bind.' }),
+  RETRY_BASE_MS: Type.Integer({ default: GATEWAY_BATCHER_DEFAULTS.retryBaseMs, minimum: 1, description: 'Backoff base (ms); full jitter.' }),
+  RETRY_CAP_MS: Type.Integer({ default: BATCHER_DEFAULTS.retry.capMs, minimum: 1, description: 'Backoff cap (ms).' }),
   DATASET_UPLOADS_MAX: Type.Integer({ default: 4, minimum: 1, maximum: 256, description: 'Dataset uploads streaming at once, at most (each holds its multipart part buffers: 8 MiB parts, 2 in flight); beyond it 503 UPLOADS_BUSY.' }),
   BODY_BYTES_IN_FLIGHT_MAX: Type.Integer({ default: 64 * 1024 * 1024, minimum: 1024, description: 'Bytes of JSON request bodies read into memory at once, across all requests (counted from content-length before reading, or as chunked bytes arrive); beyond it 503 BODIES_BUSY with Retry-After, unread. Parsed bodies take a few times their bytes.' }),
   BODY_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 100, maximum: 3_600_000, description: 'A JSON request body must arrive whole within this (ms) of its first byte being expected; past it 408 REQUEST_TIMEOUT and the connection is closed.' }),
@@ -95,12 +107,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
   } catch (err) {
     throw new Error(`invalid configuration: ${describeEnvErrors(err, data)}`)
   }
+  let keys: Keyring
   try {
-    keyring(config)
+    keys = keyring(config)
   } catch (err) {
     throw new Error(`invalid configuration: ${(err as Error).message}`)
   }
-  const open = openAccessRefusal(config)
+  const open = openAccessRefusal(config, keys.enabled)
   if (open !== undefined) throw new Error(`invalid configuration: ${open}`)
   if (config.REDIS_URL !== undefined && !/^rediss?:\/\//.test(config.REDIS_URL)) {
     throw new Error(`invalid configuration: REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(config.REDIS_URL.replace(/\/\/[^@/]*@/, '//<credentials>@'))})`)
@@ -130,10 +143,10 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
 
 /**
  * Why this configuration must not start (undefined when it may): a non-loopback HOST with no
- * keys serves every /v1 route to anyone who can reach it, so it needs ALLOW_OPEN_ACCESS=true.
+ * keys (`auth` false) serves every /v1 route to anyone who can reach it, so it needs ALLOW_OPEN_ACCESS=true.
  */
-function openAccessRefusal (config: Config): string | undefined {
-  if (config.HOST === undefined || isLoopback(config.HOST) || config.ALLOW_OPEN_ACCESS || keyring(config).enabled) return undefined
+function openAccessRefusal (config: Config, auth: boolean): string | undefined {
+  if (config.HOST === undefined || isLoopback(config.HOST) || config.ALLOW_OPEN_ACCESS || auth) return undefined
   return `HOST=${config.HOST} is not a loopback address and neither API_KEYS nor ADMIN_API_KEYS is set, so every /v1 route would be open to anyone who can reach it. ` +
     'Set API_KEYS (comma-separated `tenant:key` or bare keys), or HOST=127.0.0.1, or ALLOW_OPEN_ACCESS=true to serve without keys on purpose'
 }

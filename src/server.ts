@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { keyring, isLocalMode, s3ForcePathStyle, loadConfig, type Config } from './config.js'
+import { isLocalMode, s3ForcePathStyle, loadConfig, type Config } from './config.js'
 import type { AwsTarget } from './sagemaker/clients.js'
 import { startLocalStack, type LocalStack } from './local/stack.js'
 import { DataDirError } from './local/data-dir.js'
@@ -29,7 +29,7 @@ async function main (): Promise<void> {
     aws = { region: config.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1', forcePathStyle: s3ForcePathStyle(config) }
   }
   const app = await buildApp(config, { aws })
-  const auth = keyring(config).enabled
+  const auth = app.settings.keyring.enabled
   // no keys means no auth: only the loopback interface is safe to bind then
   const host = config.HOST ?? (auth ? '0.0.0.0' : '127.0.0.1')
   if (!auth) {

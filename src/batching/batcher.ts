@@ -109,7 +109,12 @@ export interface BatcherOptions {
   batchIdPrefix?: string
 }
 
-/** The defaults of every limit in `BatcherOptions`. */
+/**
+ * The defaults of every limit in `BatcherOptions`: a bare batcher's (the unit tests build one).
+ * The gateway's configuration (src/config.ts) takes its defaults from here except where it runs
+ * otherwise (GATEWAY_BATCHER_DEFAULTS there): a learning flush policy, a 25 ms retry base,
+ * payloads of at most 5 MiB and a per-tenant bound of half the queue.
+ */
 export const BATCHER_DEFAULTS = {
   maxSize: 32,
   maxWaitMs: 10,

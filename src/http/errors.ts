@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import type { ErrorObject } from 'ajv'
 import { catalogError, isCatalogError, isExpectedRefusal, type CatalogError } from '../errors.js'
 import { redactAws } from '../util/redact-aws.js'
-import { describeValidation, faultyField } from './validation.js'
+import { describeValidation, faultyField } from '../util/validation.js'
 import { GENERATION_PARAMETER_NAMES } from '../../schemas/params.js'
 import { gatewayErrorBody, openAiErrorBody } from '../../schemas/errors.js'
 

@@ -1,8 +1,7 @@
 /**
  * The HTTP shell every route shares: error mapping (toClientError, for both error shapes) and
- * the handlers, validation messages, the OpenAPI document and Swagger UI, the matched-route
+ * the handlers, the OpenAPI document and Swagger UI, the matched-route
  * access rule, body budgets, JSON depth, the caller's cancel signal.
  */
 export { installErrorHandler, installErrorHandlers, toClientError, useOpenAiErrors } from './errors.js'
-export { validatorCompiler } from './validation.js'
 export { registerOpenApi } from './openapi.js'

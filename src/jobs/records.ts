@@ -7,7 +7,7 @@ import type { ValidateFunction } from 'ajv'
 import { Type } from 'typebox'
 import { RecordId } from '../../schemas/datasets.js'
 import { crossCheckParameters, GENERATION_PARAMETER_NAMES, GenerationParameterProperties, GenerationParameters } from '../../schemas/params.js'
-import { describeValidation, validatorCompiler } from '../http/validation.js'
+import { describeValidation, validatorCompiler } from '../util/validation.js'
 import { show } from '../util/json-bounds.js'
 
 /** A record ready for the job: its id and the JumpStart line (no newline). */

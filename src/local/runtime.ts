@@ -6,15 +6,15 @@
 // so the real SDK client raises the same exceptions it would against AWS.
 
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
+import { SAGEMAKER_MAX_PAYLOAD_BYTES, SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
 import { isTgiImage, type ContainerSpec } from '../sagemaker/contracts/detect.js'
 import { tgiLimits, type TgiLimits } from '../sagemaker/contracts/tgi.js'
 import { BatchSizeLog, ContainerRefusal, faultPattern, readPayload } from './container.js'
 import { TgiContainer, tokenDelayOf } from './tgi-container.js'
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './wire.js'
 
-/** InvokeEndpoint's payload limit: 6 MB (6,291,456 bytes). */
-export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+/** InvokeEndpoint's payload limit, SageMaker's (6,291,456 bytes: AWS's 413 names this number). */
+export const MAX_PAYLOAD_BYTES = SAGEMAKER_MAX_PAYLOAD_BYTES
 
 /** Production variant name JumpStart deployments use; echoed in `x-Amzn-Invoked-Production-Variant`. */
 export const DEFAULT_VARIANT_NAME = 'AllTraffic'

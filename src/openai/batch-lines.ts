@@ -8,15 +8,14 @@
 import type { ValidateFunction } from 'ajv'
 import { Type } from 'typebox'
 import { ChatCompletionBody, CompletionBody } from '../../schemas/openai.js'
-import { describeValidation, validatorCompiler } from '../http/validation.js'
+import { BATCH_URLS, type BatchUrl } from '../../schemas/openai-batches.js'
+import { describeValidation, validatorCompiler } from '../util/validation.js'
 import { canonicalJson } from '../jobs/manifest.js'
 import { show } from '../util/json-bounds.js'
 import { isCatalogError } from '../errors.js'
 import { chatCompletionRequest, completionRequest, type GenerationRequest } from './requests.js'
 
-/** The routes a batch line may call, and so the `endpoint` of a batch. */
-export const BATCH_URLS = ['/v1/completions', '/v1/chat/completions'] as const
-export type BatchUrl = typeof BATCH_URLS[number]
+export { BATCH_URLS, type BatchUrl } from '../../schemas/openai-batches.js'
 
 /** OpenAI's limit of requests in one batch file. */
 export const MAX_BATCH_REQUESTS = 50_000

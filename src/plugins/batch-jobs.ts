@@ -3,7 +3,6 @@ import { TransformJob } from '../../schemas/jobs.js'
 import { OpenAiBatch } from '../../schemas/openai-batches.js'
 import { OpenAiFile } from '../../schemas/openai-files.js'
 import type { Config } from '../config.js'
-import { instanceLimits, isLocalMode, LOCAL_MODEL_NAME } from '../config.js'
 import { catalogError } from '../errors.js'
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import type { FastifyInstance } from 'fastify'
@@ -12,7 +11,6 @@ import { Datasets } from '../jobs/datasets.js'
 import { S3Layout } from '../jobs/layout.js'
 import { S3AllowList } from '../sagemaker/s3-uri.js'
 import { TransformJobs } from '../jobs/transform-jobs.js'
-import { loadPriceTable } from '../endpoints/prices.js'
 import { Batches } from '../openai/batches.js'
 import { Files } from '../openai/files.js'
 import { servingEndpoint } from '../openai/models.js'
@@ -80,10 +78,10 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
     layout,
     allowList,
     datasets,
-    defaultModel: config.SAGEMAKER_MODEL_NAME ?? (isLocalMode(config) ? LOCAL_MODEL_NAME : undefined),
+    defaultModel: app.settings.defaultJobModel,
     log: app.log.child({ component: 'transform-jobs' }),
-    prices: loadPriceTable(config.PRICES_FILE),
-    instances: instanceLimits(config)
+    prices: app.settings.prices,
+    instances: app.settings.instances
   })
   const files = new Files(s3, layout)
   const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, endpoint) })

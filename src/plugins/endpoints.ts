@@ -1,11 +1,11 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Endpoint, Usage } from '../../schemas/endpoints.js'
-import { endpointNames, instanceLimits, isLocalMode, LOCAL_MODEL_NAME, type Config } from '../config.js'
+import { isLocalMode, LOCAL_MODEL_NAME, type Config } from '../config.js'
 import { UsageArchive } from '../endpoints/archive.js'
 import type { InvocationLedger } from '../endpoints/invocations.js'
 import type { TenantCalls } from '../endpoints/tenant-calls.js'
-import { loadPriceTable, type PriceTable } from '../endpoints/prices.js'
+import type { PriceTable } from '../endpoints/prices.js'
 import { usageReport } from '../endpoints/report.js'
 import { Endpoints } from '../endpoints/service.js'
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
@@ -50,7 +50,7 @@ export interface EndpointsPluginOptions {
 export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, bucket, s3, control, invocations, calls: tenantCalls, now = Date.now }) => {
   app.addSchema(Usage)
   app.addSchema(Endpoint)
-  const prices = loadPriceTable(config.PRICES_FILE)
+  const prices = app.settings.prices
   const registry = app.metrics.registry
   const calls = new Counter({ name: 't2t_endpoint_invocations_total', help: 'Successful endpoint invocations by endpoint.', labelNames: ['endpoint'], registers: [registry] })
   const items = new Counter({ name: 't2t_endpoint_items_total', help: 'Inputs carried by successful endpoint invocations, by endpoint.', labelNames: ['endpoint'], registers: [registry] })
@@ -68,7 +68,7 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
   const endpoints = new Endpoints({
     control,
     prices,
-    staticNames: endpointNames(config),
+    staticNames: app.settings.endpointNames,
     builtIn: isLocalMode(config) ? [LOCAL_MODEL_NAME] : [],
     ...(config.SAGEMAKER_MODEL_NAME !== undefined ? { staticModel: config.SAGEMAKER_MODEL_NAME } : {}),
     invocations,
@@ -77,7 +77,7 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     now,
     onIdleDelete: () => { idleDeleted.inc() },
     ...(archive !== undefined ? { archive } : {}),
-    instances: instanceLimits(config)
+    instances: app.settings.instances
   })
   const gauges = (list: Array<{ name: string, managed: boolean, usage: { instanceSeconds: number, estimatedCostUsd: number | null } }>): void => {
     for (const e of list) {

@@ -1,7 +1,5 @@
 import fp from 'fastify-plugin'
 import { MicroBatcher, type FlushEvent, type InvokeFn } from '../batching/batcher.js'
-import type { Config } from '../config.js'
-import { queueMaxPerKey, tenantWeights } from '../config.js'
 import { SHUTTING_DOWN_RETRY_AFTER_S } from '../http/drain.js'
 import type { TenantCalls } from '../endpoints/tenant-calls.js'
 import { createRealtime, type Realtime } from '../realtime/realtime.js'
@@ -13,23 +11,15 @@ declare module 'fastify' {
 }
 
 /**
- * Decorates `app.realtime`, the service of src/realtime/: builds its batcher from the config and
- * wires the batcher's flushes to metrics and the flush log line, the drain deadline to abort.
- * Needs `app.metrics` and the invoker (the SDK's, see sagemaker/runtime.ts).
+ * Decorates `app.realtime`, the service of src/realtime/: builds its batcher from the settings
+ * and wires the batcher's flushes to metrics and the flush log line, the drain deadline to abort.
+ * Needs `app.metrics`, `app.settings` and the invoker (the SDK's, see sagemaker/runtime.ts).
  */
-export const realtimePlugin = fp<{ config: Config, invoke: InvokeFn, calls?: TenantCalls }>(async (app, { config, invoke, calls }) => {
+export const realtimePlugin = fp<{ invoke: InvokeFn, calls?: TenantCalls }>(async (app, { invoke, calls }) => {
   const metrics = app.metrics
   const log = app.log.child({ component: 'batcher' })
   const batcher = new MicroBatcher({
-    maxSize: config.BATCH_MAX_SIZE,
-    maxWaitMs: config.BATCH_MAX_WAIT_MS,
-    maxBytes: config.BATCH_MAX_BYTES,
-    maxQueue: config.QUEUE_MAX_SIZE,
-    maxQueuePerKey: queueMaxPerKey(config),
-    tenantWeights: tenantWeights(config),
-    maxConcurrent: config.MAX_CONCURRENT_INVOCATIONS,
-    flushPolicy: config.BATCH_FLUSH_POLICY,
-    retry: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS },
+    ...app.settings.batcher,
     invoke,
     onFlush: (event: FlushEvent) => {
       metrics.batchSize.observe(event.items)

@@ -4,7 +4,7 @@ import helmet, { type HelmetOptions } from 'helmet'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import { Redis } from 'ioredis'
-import { keyring, type Config } from '../config.js'
+import type { Config } from '../config.js'
 import { catalogError } from '../errors.js'
 import { isProtectedRoute } from '../http/access.js'
 import { MemoryWindowCounter, RedisWindowCounter, type WindowCounter } from '../http/window-counter.js'
@@ -68,7 +68,7 @@ async function connectRedis (url: string): Promise<Redis> {
  * the router matched (http/access.ts).
  */
 export const securityPlugin = fp<{ config: Config }>(async (app, { config }) => {
-  const keys = keyring(config)
+  const keys = app.settings.keyring
   const redis = config.REDIS_URL === undefined ? undefined : await connectRedis(config.REDIS_URL)
   if (redis !== undefined) app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
   app.decorateRequest('tenant', null)

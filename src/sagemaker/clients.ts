@@ -3,7 +3,7 @@ import { Agent as HttpsAgent } from 'node:https'
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
 import { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { S3Client } from '@aws-sdk/client-s3'
-import { SAGEMAKER_MAX_INVOCATION_MS } from '../config.js'
+import { SAGEMAKER_MAX_INVOCATION_MS } from './rules.js'
 import { AbortableHttpHandler } from './abortable-handler.js'
 
 /**

@@ -1,22 +1,20 @@
 /**
  * SageMaker's own rules, defined once for the gateway (which checks requests before sending
- * them) and the local stack (which answers as SageMaker would): resource names, the payload
- * limits of Batch Transform and the instance types that exist.
+ * them) and the local stack (which answers as SageMaker would): resource names (their text is in
+ * schemas/sagemaker-names.ts, for the request schemas), the payload and time limits of real-time
+ * invocations and of Batch Transform, and the instance types that exist.
  */
 import { ProductionVariantInstanceType, TransformInstanceType } from '@aws-sdk/client-sagemaker'
+import { SAGEMAKER_NAME_PATTERN_SOURCE } from '../../schemas/sagemaker-names.js'
 
-/**
- * SageMaker's resource name rule (transform jobs, models, endpoint configs, endpoints):
- * letters, digits and inner hyphens, 1..63 characters, as the API's ValidationException
- * prints it (without the `$`).
- */
-export const SAGEMAKER_NAME_PATTERN_TEXT = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}'
-/** SAGEMAKER_NAME_PATTERN_TEXT anchored at both ends, as a JSON-schema `pattern`. */
-export const SAGEMAKER_NAME_PATTERN_SOURCE = `${SAGEMAKER_NAME_PATTERN_TEXT}$`
-/** SAGEMAKER_NAME_PATTERN_SOURCE as a RegExp. */
+export { SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN_SOURCE, SAGEMAKER_NAME_PATTERN_TEXT } from '../../schemas/sagemaker-names.js'
+/** SageMaker's resource name rule (schemas/sagemaker-names.ts) as a RegExp. */
 export const SAGEMAKER_NAME_PATTERN = new RegExp(SAGEMAKER_NAME_PATTERN_SOURCE)
-/** Longest SageMaker resource name. */
-export const SAGEMAKER_NAME_MAX = 63
+
+/** SageMaker's real-time payload ceiling (bytes): a list payload may never exceed it. */
+export const SAGEMAKER_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+/** SageMaker's real-time invocation ceiling (ms). */
+export const SAGEMAKER_MAX_INVOCATION_MS = 60_000
 
 /** MaxPayloadInMB when a transform job does not set it (SageMaker's default). */
 export const DEFAULT_MAX_PAYLOAD_MB = 6

@@ -6,7 +6,7 @@ import Fastify from 'fastify'
 import { catalogError } from '../../src/errors.js'
 import { openAiErrorBody } from '../../schemas/errors.js'
 import { installErrorHandlers, useOpenAiErrors } from '../../src/http/errors.js'
-import { validatorCompiler } from '../../src/http/validation.js'
+import { validatorCompiler } from '../../src/util/validation.js'
 
 t.test('catalog errors render in OpenAI\'s shape with its types and codes', async t => {
   t.same(openAiErrorBody(catalogError('UNAUTHORIZED', 'missing API key')), { error: { message: 'missing API key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } })

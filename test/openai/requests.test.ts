@@ -4,7 +4,7 @@
 // https://platform.openai.com/docs/api-reference/chat/object,
 // https://platform.openai.com/docs/api-reference/chat-streaming/streaming
 import t from 'tap'
-import { validatorCompiler } from '../../src/http/validation.js'
+import { validatorCompiler } from '../../src/util/validation.js'
 import { ChatCompletionBody, CompletionBody } from '../../schemas/openai.js'
 import {
   applyStop, chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, countWords,

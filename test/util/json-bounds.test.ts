@@ -1,7 +1,7 @@
 import t from 'tap'
 import { exceedsJsonDepth, preview } from '../../src/util/json-bounds.js'
 import { MAX_JSON_DEPTH } from '../../schemas/json-bounds.js'
-import { describeValidation } from '../../src/http/validation.js'
+import { describeValidation } from '../../src/util/validation.js'
 
 t.test('depth counts objects and arrays outside strings', async t => {
   t.equal(MAX_JSON_DEPTH, 64)

@@ -1,7 +1,13 @@
+/**
+ * The request validator (ajv, strict bodies) and the messages that name each offending field and
+ * value. A leaf, not part of src/http: the routes validate with it, and so do the services that
+ * check uploaded lines one by one (jobs/records.ts, openai/batch-lines.ts), which must not
+ * depend on the HTTP layer.
+ */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
-import { show } from '../util/json-bounds.js'
+import { show } from './json-bounds.js'
 
 // ajv-formats is CJS; under NodeNext its default import is module.exports, which has .default
 const addFormats = addFormatsModule.default

@@ -6,11 +6,9 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError, isCatalogError } from '../src/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
 import { DatasetInvalidError, MAX_DATASET_LINE_BYTES } from '../src/jobs/datasets.js'
-import { JobsError } from '../src/jobs/errors.js'
 import { isBodyStream } from '../src/http/body-budget.js'
-import { toClientError } from '../src/http/errors.js'
 import { validatorCompiler } from '../src/util/validation.js'
-import { MAX_JSON_DEPTH } from '../src/util/json-bounds.js'
+import { MAX_JSON_DEPTH } from '../schemas/json-bounds.js'
 
 /** Media types accepted for a dataset: NDJSON and its JSON Lines aliases. */
 export const DATASET_MEDIA_TYPES = ['application/x-ndjson', 'application/jsonlines', 'application/x-jsonlines', 'application/jsonl']
@@ -75,10 +73,9 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return await reply.code(201).send(created)
     } catch (err) {
       if (err instanceof DatasetInvalidError) {
-        const error = toClientError(err)
         const { errors, invalidLines } = err.detail
-        request.log.info({ code: error.code, invalidLines }, 'dataset rejected')
-        return await reply.code(400).send({ statusCode: 400, code: error.code, error: 'Bad Request', message: error.message, errors, invalidLines })
+        request.log.info({ code: err.code, invalidLines }, 'dataset rejected')
+        return await reply.code(400).send({ statusCode: 400, code: err.code, error: 'Bad Request', message: err.message, errors, invalidLines })
       }
       // a body left unread on the socket would keep the connection (and a later drain) waiting:
       // answer and close it
@@ -86,7 +83,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // the caller went away only if its stream broke before its end (readableAborted); an S3
       // failure is the catalog's UPSTREAM_ERROR and stays that (`destroyed` is also true after
       // a normal end on Node 20, which made every S3 failure look like a cancelled upload)
-      if (!isCatalogError(err) && !(err instanceof JobsError) && request.raw.readableAborted) {
+      if (!isCatalogError(err) && request.raw.readableAborted) {
         throw catalogError('CANCELLED', 'the client went away during the upload; nothing was stored', { cause: err })
       }
       throw err

@@ -3,7 +3,7 @@ import { Type } from 'typebox'
 import { JSON_BODY_ERRORS, openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { BATCH_EXAMPLE, BatchIdParams, CreateBatchBody, ListBatchesQuery, OpenAiBatchList } from '../schemas/openai-batches.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
-import { useOpenAiErrors } from '../src/openai/errors.js'
+import { useOpenAiErrors } from '../src/http/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
 
 const TAG = 'openai'

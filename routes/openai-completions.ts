@@ -5,7 +5,7 @@ import { JSON_BODY_ERRORS, openAiErrorResponses, V1_ERRORS } from '../schemas/er
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
-import { useOpenAiErrors } from '../src/openai/errors.js'
+import { useOpenAiErrors } from '../src/http/errors.js'
 import { realtimeModel } from '../src/openai/models.js'
 import {
   chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, eventStream, newEnvelope,

@@ -5,7 +5,7 @@ import { openAiErrorResponses, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import type { Endpoint } from '../schemas/endpoints.js'
 import { servingEndpoint } from '../src/openai/models.js'
-import { useOpenAiErrors } from '../src/openai/errors.js'
+import { useOpenAiErrors } from '../src/http/errors.js'
 import { tenantOf } from '../src/plugins/security.js'
 
 const EXAMPLE = { id: 'flan-t5-local', object: 'model', created: 0, owned_by: 'local' }

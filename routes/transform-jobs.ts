@@ -11,8 +11,6 @@ import {
 } from '../schemas/jobs.js'
 import type { JoinStats, ResultLine as ResultLineValue } from '../src/jobs/results.js'
 import { tenantOf } from '../src/plugins/security.js'
-import { JobsError } from '../src/jobs/errors.js'
-import { toClientError } from '../src/http/errors.js'
 
 const TAG = 'transform-jobs'
 /** What every route of a job backed by SageMaker and S3 can answer with, besides its own errors. */
@@ -27,7 +25,7 @@ async function * ndjson (first: IteratorResult<ResultLineValue>, rest: AsyncGene
   } catch (err) {
     // the 200 and its first lines are sent: the failure can only be told in the stream. One last
     // line without an id says so (the reader knows the results are incomplete), and it is logged
-    const failure = isCatalogError(err) || err instanceof JobsError ? toClientError(err) : catalogError('INTERNAL_ERROR', 'internal error', { cause: err })
+    const failure = isCatalogError(err) ? err : catalogError('INTERNAL_ERROR', 'internal error', { cause: err })
     log.error({ err, code: failure.code }, 'transform job results broke off')
     yield JSON.stringify({ error: { code: failure.code, message: `${failure.message}; the results above are incomplete` } }) + '\n'
   }

@@ -1,4 +1,7 @@
-/** Why a submission was rejected; stable strings the HTTP layer maps to status codes. */
+/**
+ * Why a submission was rejected; stable strings. The batcher is a library with no error catalog:
+ * the service that wraps it maps these to the catalog, once (src/realtime/errors.ts).
+ */
 export type BatcherErrorCode =
   | 'QUEUE_FULL'
   | 'DEADLINE_EXCEEDED'

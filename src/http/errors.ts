@@ -6,11 +6,11 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify'
 import type { ErrorObject } from 'ajv'
-import { catalogError, EXPECTED_REFUSALS, isCatalogError, type CatalogError, type ErrorCode } from '../errors.js'
+import { catalogError, isCatalogError, isExpectedRefusal, type CatalogError } from '../errors.js'
 import { redactAws } from '../util/redact-aws.js'
 import { describeValidation, faultyField } from '../util/validation.js'
-import { JobsError } from '../jobs/errors.js'
 import { GENERATION_PARAMETER_NAMES } from '../../schemas/params.js'
+import { gatewayErrorBody, openAiErrorBody } from '../../schemas/errors.js'
 
 /**
  * 400 code for a validation failure: generation-parameter problems get their own code —
@@ -27,13 +27,12 @@ function validationCode (errors: ErrorObject[]): 'INVALID_PARAMETERS' | 'INVALID
 }
 
 /**
- * Maps whatever was thrown to a catalog error: catalog errors as they are, the services' domain
- * errors to the catalog entry of their code, validation and Fastify's body errors with messages
- * naming the field; unknown errors become a bare 500.
+ * Maps whatever was thrown to a catalog error: catalog errors (what services throw) as they
+ * are, validation and Fastify's own errors with messages naming the field; unknown errors
+ * become a bare 500.
  */
 export function toClientError (thrown: FastifyError | Error, data?: unknown): CatalogError {
   if (isCatalogError(thrown)) return thrown
-  if (thrown instanceof JobsError) return catalogError(thrown.code, thrown.message, { cause: thrown.cause ?? thrown })
   const err = thrown as FastifyError
   if (err.validation !== undefined) {
     const errors = err.validation as ErrorObject[]
@@ -57,14 +56,6 @@ export function toClientError (thrown: FastifyError | Error, data?: unknown): Ca
 /** The body a client gets for an error, in the error shape of the routes that answer it. */
 export type ErrorRenderer = (clientError: CatalogError) => unknown
 
-/** The gateway's own error shape `{"statusCode","code","error","message"}`. */
-export const gatewayErrorBody: ErrorRenderer = (clientError) => ({
-  statusCode: clientError.statusCode,
-  code: clientError.code,
-  error: httpReason(clientError.statusCode),
-  message: clientError.message
-})
-
 /**
  * Sets the error handler of `scope` (the app, or one encapsulated route plugin with an error
  * shape of its own, as the OpenAI-compatible routes have): every error mapped by
@@ -76,12 +67,22 @@ export function installErrorHandler (scope: FastifyInstance, render: ErrorRender
     const data = parts[err.validationContext ?? 'body']
     const clientError = toClientError(err, data)
     // only failures carry a stack (redacted by the err serialiser); refusals and 4xx say what and why
-    if (EXPECTED_REFUSALS.has(clientError.code as ErrorCode)) request.log.warn({ code: clientError.code, statusCode: clientError.statusCode, reason: redactAws(clientError.message) }, 'request refused')
+    if (isExpectedRefusal(clientError)) request.log.warn({ code: clientError.code, statusCode: clientError.statusCode, reason: redactAws(clientError.message) }, 'request refused')
     else if (clientError.statusCode >= 500) request.log.error({ err: clientError.cause ?? err, code: clientError.code }, 'request failed')
     else request.log.info({ code: clientError.code, statusCode: clientError.statusCode }, 'request rejected')
     if (clientError.retryAfterSeconds !== undefined) void reply.header('retry-after', String(clientError.retryAfterSeconds))
     void reply.code(clientError.statusCode).send(render(clientError))
   })
+}
+
+/**
+ * Makes every error of the routes in `scope` (an encapsulated route plugin, including the
+ * 401 and 429 of the app's auth and rate-limit hooks on those routes) answer in OpenAI's shape:
+ * the same catalog error, status, message and Retry-After, rendered as OpenAI's clients expect
+ * (schemas/errors.ts).
+ */
+export function useOpenAiErrors (scope: FastifyInstance): void {
+  installErrorHandler(scope, openAiErrorBody)
 }
 
 /** The error handler and the not-found handler of the app. */
@@ -90,25 +91,4 @@ export function installErrorHandlers (app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` })
   })
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-  499: 'Client Closed Request',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout'
-}
-/** The reason phrase of an HTTP status, for the `error` member. */
-export function httpReason (status: number): string {
-  return REASONS[status] ?? 'Error'
 }

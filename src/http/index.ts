@@ -3,5 +3,5 @@
  * the handlers, the OpenAPI document and Swagger UI, the matched-route
  * access rule, body budgets, JSON depth, the caller's cancel signal.
  */
-export { installErrorHandler, installErrorHandlers, toClientError } from './errors.js'
+export { installErrorHandler, installErrorHandlers, toClientError, useOpenAiErrors } from './errors.js'
 export { registerOpenApi } from './openapi.js'

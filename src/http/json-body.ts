@@ -13,7 +13,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { catalogError } from '../errors.js'
-import { exceedsJsonDepth, inexactInteger, inexactIntegerMessage, MAX_JSON_DEPTH } from '../util/json-bounds.js'
+import { exceedsJsonDepth, inexactInteger, inexactIntegerMessage } from '../util/json-bounds.js'
+import { MAX_JSON_DEPTH } from '../../schemas/json-bounds.js'
 import { invalidUtf8Offset } from '../util/utf8.js'
 
 /** True when the matched route declares a body (its schema has one): an empty body is then refused. */

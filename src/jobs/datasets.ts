@@ -10,14 +10,15 @@ import { PassThrough } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import { MAX_LISTED_LINE_ERRORS, type DatasetLineError } from '../../schemas/datasets.js'
-import { JobsError } from './errors.js'
+import { Errors } from '../errors.js'
 import type { Tenant } from '../tenants.js'
 import type { S3Layout } from './layout.js'
 import { splitLines } from '../sagemaker/lines.js'
 import { hasOwnParameters, IdSet, toJumpStartRecord } from './records.js'
 import { deleteObject, getText, moveObject, objectExists, putText, s3Failure } from '../sagemaker/s3-io.js'
 import { formatS3Uri, type S3Location } from '../sagemaker/s3-uri.js'
-import { exceedsJsonDepth, inexactInteger, inexactIntegerMessage, MAX_JSON_DEPTH } from '../util/json-bounds.js'
+import { exceedsJsonDepth, inexactInteger, inexactIntegerMessage } from '../util/json-bounds.js'
+import { MAX_JSON_DEPTH } from '../../schemas/json-bounds.js'
 
 /** Longest accepted line (bytes); longer ones are reported, never buffered. */
 export const MAX_DATASET_LINE_BYTES = 16 * 1024 * 1024
@@ -42,9 +43,9 @@ export interface DatasetInvalid {
 }
 
 /** Thrown when the upload has bad lines or no records (DATASET_INVALID); nothing was kept. */
-export class DatasetInvalidError extends JobsError {
+export class DatasetInvalidError extends Errors.DATASET_INVALID {
   override name = 'DatasetInvalidError'
-  constructor (message: string, readonly detail: DatasetInvalid) { super('DATASET_INVALID', message) }
+  constructor (message: string, readonly detail: DatasetInvalid) { super(message) }
 }
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`

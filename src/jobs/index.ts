@@ -4,10 +4,10 @@
  * and their checks (requests.ts), the job as the API shows it (view.ts), references
  * (references.ts), the results join (results.ts), where everything lives in S3 (layout.ts,
  * manifest.ts) and the orchestration over SageMaker (transform-jobs.ts). It knows nothing of
- * HTTP: it throws JobsError (errors.ts), which the HTTP layer maps to the catalog; the AWS
- * adapters it uses live in src/sagemaker/.
+ * HTTP: like every service it throws catalog errors (src/errors.ts; the status is a column of the
+ * catalog, not the service's business), with the foreign AWS error as `cause`; the AWS adapters it
+ * uses live in src/sagemaker/.
  */
 export { Datasets, DatasetInvalidError, type DatasetInfo } from './datasets.js'
-export { JobsError, type JobsErrorCode } from './errors.js'
 export { S3Layout } from './layout.js'
 export { TransformJobs, type EvaluationInputs, type Submitted, type TransformJobsOptions } from './transform-jobs.js'

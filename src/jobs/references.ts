@@ -8,7 +8,8 @@ import { splitLines } from '../sagemaker/lines.js'
 import { getStream, listObjects } from '../sagemaker/s3-io.js'
 import { formatS3Uri, type S3Location } from '../sagemaker/s3-uri.js'
 import { exceedsJsonDepth, show } from '../util/json-bounds.js'
-import { jobsError } from './errors.js'
+import { MAX_JSON_DEPTH } from '../../schemas/json-bounds.js'
+import { catalogError } from '../errors.js'
 import { toReference } from './records.js'
 import { MAX_RECORD_BYTES } from './results.js'
 
@@ -23,7 +24,7 @@ export async function requireObjects (s3: S3Client, location: S3Location, field:
   for await (const obj of listObjects(s3, location.bucket, location.key)) {
     if (!obj.key.endsWith('/')) return
   }
-  throw jobsError('S3_OBJECT_NOT_FOUND', `${field} ${show(formatS3Uri(location))} matches no S3 object`)
+  throw catalogError('S3_OBJECT_NOT_FOUND', `${field} ${show(formatS3Uri(location))} matches no S3 object`)
 }
 
 /** Reads reference lines (`{"id","text"}` or `{"id","text_inputs"}`) from every object under `location`. */
@@ -37,10 +38,10 @@ export async function readReferences (s3: S3Client, location: S3Location, what: 
       for await (const line of splitLines(body, MAX_RECORD_BYTES)) {
         if (line.text !== undefined && line.text.trim() === '') continue
         let value: unknown
-        try { value = line.text === undefined || exceedsJsonDepth(line.text) ? undefined : JSON.parse(line.text) } catch { value = undefined }
+        try { value = line.text === undefined || exceedsJsonDepth(line.text, MAX_JSON_DEPTH) ? undefined : JSON.parse(line.text) } catch { value = undefined }
         const reference = toReference(value)
         if (reference === undefined) {
-          throw jobsError('INVALID_REQUEST', `${what}: ${formatS3Uri({ bucket: location.bucket, key: obj.key })} line ${line.number} is not {"id","text"} JSON`)
+          throw catalogError('INVALID_REQUEST', `${what}: ${formatS3Uri({ bucket: location.bucket, key: obj.key })} line ${line.number} is not {"id","text"} JSON`)
         }
         out.push(reference)
       }

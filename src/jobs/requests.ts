@@ -13,7 +13,7 @@ import { toPythonLiteral } from '../sagemaker/python-literal.js'
 import { DEFAULT_MAX_PAYLOAD_MB, MAX_PAYLOAD_TIMES_CONCURRENCY_MB } from '../sagemaker/rules.js'
 import { parseS3Uri, S3UriError, type S3AllowList, type S3Location } from '../sagemaker/s3-uri.js'
 import { show } from '../util/json-bounds.js'
-import { jobsError } from './errors.js'
+import { catalogError } from '../errors.js'
 import type { S3Layout } from './layout.js'
 import { IdSet } from './records.js'
 
@@ -68,7 +68,7 @@ export interface RequestChecks {
 /** Checks a body beyond its schema; throws INVALID_* naming the field and value. */
 export function checkJobRequest (body: CreateJobBody, tenant: Tenant, checks: RequestChecks): JobPlan {
   const model = body.model ?? checks.defaultModel
-  if (model === undefined) throw jobsError('INVALID_REQUEST', 'body.model is required: SAGEMAKER_MODEL_NAME is not set')
+  if (model === undefined) throw catalogError('INVALID_REQUEST', 'body.model is required: SAGEMAKER_MODEL_NAME is not set')
   const inputKind = exactlyOne(body.input, 'body.input')
   let records: CreateJobBody['input']['records']
   let inputLocation: S3Location | undefined
@@ -77,31 +77,31 @@ export function checkJobRequest (body: CreateJobBody, tenant: Tenant, checks: Re
     const ids = new IdSet()
     records?.forEach((r, i) => {
       const first = ids.add(r.id, i)
-      if (first !== undefined) throw jobsError('INVALID_REQUEST', `body.input.records[${i}].id ${show(r.id)} is duplicated (first at body.input.records[${first}])`)
+      if (first !== undefined) throw catalogError('INVALID_REQUEST', `body.input.records[${i}].id ${show(r.id)} is duplicated (first at body.input.records[${first}])`)
       const cross = crossCheckParameters(r.parameters ?? {}, `body.input.records[${i}].parameters`)
-      if (cross !== undefined) throw jobsError('INVALID_PARAMETERS', cross)
+      if (cross !== undefined) throw catalogError('INVALID_PARAMETERS', cross)
       // the record's line will carry the job-wide parameters under its own (see create)
       if (r.parameters !== undefined && Object.keys(r.parameters).length > 0) {
         const merged = crossCheckParameters({ ...body.parameters, ...r.parameters }, 'parameters')
-        if (merged !== undefined) throw jobsError('INVALID_PARAMETERS', `body.input.records[${i}].parameters over body.parameters: ${merged}`)
+        if (merged !== undefined) throw catalogError('INVALID_PARAMETERS', `body.input.records[${i}].parameters over body.parameters: ${merged}`)
       }
     })
   } else {
     // the objects are sent as they are: a prompt could only be applied by rewriting them
     if (body.prompt !== undefined && body.prompt !== '') {
-      throw jobsError('INVALID_REQUEST', 'body.prompt applies to input.records only; for an input.s3Uri, upload the dataset with POST /v1/datasets?prompt=...')
+      throw catalogError('INVALID_REQUEST', 'body.prompt applies to input.records only; for an input.s3Uri, upload the dataset with POST /v1/datasets?prompt=...')
     }
     inputLocation = allowedLocation(body.input.s3Uri as string, 'body.input.s3Uri', tenant, checks)
   }
   const cross = crossCheckParameters(body.parameters ?? {}, 'body.parameters')
-  if (cross !== undefined) throw jobsError('INVALID_PARAMETERS', cross)
+  if (cross !== undefined) throw catalogError('INVALID_PARAMETERS', cross)
   let referencesLocation: S3Location | undefined
   if (body.references !== undefined) {
     if (exactlyOne(body.references, 'body.references') === 'records') {
       const ids = new IdSet()
       body.references.records?.forEach((r, i) => {
         const first = ids.add(r.id, i)
-        if (first !== undefined) throw jobsError('INVALID_REQUEST', `body.references.records[${i}].id ${show(r.id)} is duplicated (first at body.references.records[${first}])`)
+        if (first !== undefined) throw catalogError('INVALID_REQUEST', `body.references.records[${i}].id ${show(r.id)} is duplicated (first at body.references.records[${first}])`)
       })
     } else {
       referencesLocation = allowedLocation(body.references.s3Uri as string, 'body.references.s3Uri', tenant, checks)
@@ -110,14 +110,14 @@ export function checkJobRequest (body: CreateJobBody, tenant: Tenant, checks: Re
   const payload = body.resources?.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB
   const concurrency = body.resources?.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS
   if (payload * concurrency > MAX_PAYLOAD_TIMES_CONCURRENCY_MB) {
-    throw jobsError('INVALID_REQUEST', `body.resources.maxPayloadMB (${payload}) x body.resources.maxConcurrentTransforms (${concurrency}) must be <= ${MAX_PAYLOAD_TIMES_CONCURRENCY_MB}`)
+    throw catalogError('INVALID_REQUEST', `body.resources.maxPayloadMB (${payload}) x body.resources.maxConcurrentTransforms (${concurrency}) must be <= ${MAX_PAYLOAD_TIMES_CONCURRENCY_MB}`)
   }
   if (checks.instances !== undefined) {
     const refused = instanceRefusal(checks.instances, tenant, {
       type: { field: body.resources?.instanceType !== undefined ? 'body.resources.instanceType' : `body.resources.instanceType (default ${DEFAULT_INSTANCE_TYPE})`, value: body.resources?.instanceType ?? DEFAULT_INSTANCE_TYPE },
       count: { field: 'body.resources.instanceCount', value: body.resources?.instanceCount ?? DEFAULT_INSTANCE_COUNT }
     })
-    if (refused !== undefined) throw jobsError('FORBIDDEN', refused)
+    if (refused !== undefined) throw catalogError('FORBIDDEN', refused)
   }
   return { model, ...(records !== undefined ? { records } : {}), ...(inputLocation !== undefined ? { inputLocation } : {}), ...(referencesLocation !== undefined ? { referencesLocation } : {}) }
 }
@@ -131,18 +131,18 @@ export function allowedLocation (uri: string, field: string, tenant: Tenant, che
   try {
     location = parseS3Uri(uri)
   } catch (err) {
-    if (err instanceof S3UriError) throw jobsError('INVALID_S3_URI', `${field}: ${err.message}`)
+    if (err instanceof S3UriError) throw catalogError('INVALID_S3_URI', `${field}: ${err.message}`)
     throw err
   }
   if (!checks.allowList.allows(location)) {
     const folder = checks.allowList.folderFor(location)
     // read as a key prefix, the folder's name without its slash also matches its siblings
-    if (folder !== undefined) throw jobsError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is read as a key prefix and would also match keys outside the allowed folder (every key starting with ${show(location.key)}); write the folder with its slash: ${show(folder)}`)
-    throw jobsError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is outside the allowed S3 prefixes: ${checks.allowList.describe()}`)
+    if (folder !== undefined) throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is read as a key prefix and would also match keys outside the allowed folder (every key starting with ${show(location.key)}); write the folder with its slash: ${show(folder)}`)
+    throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is outside the allowed S3 prefixes: ${checks.allowList.describe()}`)
   }
   const owner = checks.layout.ownerOf(location)
   if (!tenant.admin && owner.kind !== 'outside' && !(owner.kind === 'tenant' && owner.tenant === tenant.id)) {
-    throw jobsError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is not one of your datasets: inside ${checks.layout.rootUri} a job may read only datasets its own tenant uploaded (POST /v1/datasets)`)
+    throw catalogError('S3_URI_NOT_ALLOWED', `${field} ${show(uri)} is not one of your datasets: inside ${checks.layout.rootUri} a job may read only datasets its own tenant uploaded (POST /v1/datasets)`)
   }
   return location
 }
@@ -151,7 +151,7 @@ export function allowedLocation (uri: string, field: string, tenant: Tenant, che
 export function exactlyOne (value: { records?: unknown, s3Uri?: unknown }, field: string): 'records' | 's3Uri' {
   const has = (k: 'records' | 's3Uri'): boolean => value[k] !== undefined
   if (has('records') === has('s3Uri')) {
-    throw jobsError('INVALID_REQUEST', `${field} must have exactly one of records or s3Uri (got ${has('records') ? 'both' : 'neither'})`)
+    throw catalogError('INVALID_REQUEST', `${field} must have exactly one of records or s3Uri (got ${has('records') ? 'both' : 'neither'})`)
   }
   return has('records') ? 'records' : 's3Uri'
 }

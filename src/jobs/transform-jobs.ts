@@ -15,7 +15,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import type { CreateJobBody, JobList, JobReferences, JobStatus, TransformJob } from '../../schemas/jobs.js'
-import type { CatalogError } from '../errors.js'
+import { catalogError, type CatalogError } from '../errors.js'
 import type { PriceTable } from '../endpoints/prices.js'
 import { awsMessage, awsName, awsStatus, controlPlaneError, isResourceNotFound } from '../sagemaker/aws-errors.js'
 import { SAGEMAKER_NAME_PATTERN } from '../sagemaker/rules.js'
@@ -25,7 +25,6 @@ import { canSee, DEFAULT_TENANT_ID, type Tenant } from '../tenants.js'
 import { show } from '../util/json-bounds.js'
 import { redactAws } from '../util/redact-aws.js'
 import type { Datasets } from './datasets.js'
-import { jobsError, type JobsError } from './errors.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
 import { jumpStartLine } from './records.js'
@@ -116,7 +115,7 @@ export class TransformJobs {
       // JumpStart: with HYPER_PARAMS set, records' own parameters are not used. The lines are
       // sent as stored, so this combination would drop them in silence, on AWS as locally.
       if (Object.keys(jobParameters).length > 0 && own > 0) {
-        throw jobsError('INVALID_PARAMETERS', `body.parameters ${show(jobParameters)} cannot be combined with body.input.s3Uri ${show(formatS3Uri(plan.inputLocation))}: ` +
+        throw catalogError('INVALID_PARAMETERS', `body.parameters ${show(jobParameters)} cannot be combined with body.input.s3Uri ${show(formatS3Uri(plan.inputLocation))}: ` +
           `${own} of ${info?.records ?? own} records carry their own parameters, and with job-wide parameters (HYPER_PARAMS) JumpStart does not use a record's own. ` +
           'Drop body.parameters (each record keeps its own), or upload the dataset with the parameters in every line')
       }
@@ -202,7 +201,7 @@ export class TransformJobs {
   /** Describes a job this gateway has just created (its manifest is already known). */
   private async ownJob (name: string, manifest: Manifest, submission: Submission): Promise<TransformJob> {
     const description = await this.describe(name)
-    if (description === undefined) throw jobsError('UPSTREAM_ERROR', `SageMaker does not describe job ${JSON.stringify(name)} it has just created`)
+    if (description === undefined) throw catalogError('UPSTREAM_ERROR', `SageMaker does not describe job ${JSON.stringify(name)} it has just created`)
     return await this.toJob({ description, manifest, submission })
   }
 
@@ -232,7 +231,7 @@ export class TransformJobs {
         }))
       } catch (err) {
         if (awsName(err) === 'ValidationException' && token !== undefined) {
-          throw jobsError('INVALID_REQUEST', `querystring.nextToken ${show(token)} is not a token from this listing`, { cause: err })
+          throw catalogError('INVALID_REQUEST', `querystring.nextToken ${show(token)} is not a token from this listing`, { cause: err })
         }
         throw controlPlaneError('ListTransformJobs', err)
       }
@@ -250,7 +249,7 @@ export class TransformJobs {
     let job = await this.owned(name, tenant)
     const status = job.description.TransformJobStatus
     if (status === 'Completed' || status === 'Failed') {
-      throw jobsError('CONFLICT', `transform job ${show(name)} has already ended (${status}); there is nothing to stop`)
+      throw catalogError('CONFLICT', `transform job ${show(name)} has already ended (${status}); there is nothing to stop`)
     }
     if (status === 'InProgress') {
       try {
@@ -263,7 +262,7 @@ export class TransformJobs {
       job = await this.owned(name, tenant)
       const now = job.description.TransformJobStatus
       if (now === 'Completed' || now === 'Failed') {
-        throw jobsError('CONFLICT', `transform job ${show(name)} has already ended (${now}); there is nothing to stop`)
+        throw catalogError('CONFLICT', `transform job ${show(name)} has already ended (${now}); there is nothing to stop`)
       }
     }
     this.log.info({ job: name, status: job.description.TransformJobStatus }, 'transform job stop requested')
@@ -297,7 +296,7 @@ export class TransformJobs {
       }
     } else {
       if (owned.manifest.references === undefined) {
-        throw jobsError('INVALID_REQUEST', `transform job ${show(name)} was submitted without references; send body.references`)
+        throw catalogError('INVALID_REQUEST', `transform job ${show(name)} was submitted without references; send body.references`)
       }
       const stored = owned.manifest.references
       // a caller's s3Uri is checked again: a job submitted under an older, looser allow-list may name one no longer allowed
@@ -317,7 +316,7 @@ export class TransformJobs {
     if (predictions.length === 0) {
       // ROUGE 0 over nothing would read as a model that scored 0: it is a job with no output
       const status = owned.description.TransformJobStatus ?? 'ended'
-      throw jobsError('NO_PREDICTIONS', `transform job ${show(name)} is ${status} but its output holds no prediction for any of its ${records} records; there is nothing to evaluate`)
+      throw catalogError('NO_PREDICTIONS', `transform job ${show(name)} is ${status} but its output holds no prediction for any of its ${records} records; there is nothing to evaluate`)
     }
     return { predictions, references }
   }
@@ -376,7 +375,7 @@ export class TransformJobs {
     const name = owned.description.TransformJobName ?? owned.manifest.name
     const status = owned.description.TransformJobStatus ?? 'InProgress'
     if (!TERMINAL.has(status)) {
-      throw jobsError('JOB_NOT_COMPLETE', `transform job ${show(name)} is ${status}; results are available once it has ended`)
+      throw catalogError('JOB_NOT_COMPLETE', `transform job ${show(name)} is ${status}; results are available once it has ended`)
     }
     const reason = owned.description.FailureReason
     const missing = (): { code: string, message: string } => {
@@ -393,16 +392,16 @@ export class TransformJobs {
   private async replay (name: string, description: DescribeTransformJobResponse, hash: string, tenant: Tenant): Promise<TransformJob> {
     const owned = await this.ownedFrom(description)
     if (owned === undefined) {
-      throw jobsError('CONFLICT', `a transform job named ${show(name)} already exists and was not created by this gateway; choose another name`)
+      throw catalogError('CONFLICT', `a transform job named ${show(name)} already exists and was not created by this gateway; choose another name`)
     }
     // SageMaker's job names are the account's: another tenant's job holds the name, and the
     // answer says no more of it than that
     if ((owned.manifest.owner ?? DEFAULT_TENANT_ID) !== tenant.id) {
-      throw jobsError('CONFLICT', `a transform job named ${show(name)} already exists; choose another name`)
+      throw catalogError('CONFLICT', `a transform job named ${show(name)} already exists; choose another name`)
     }
     if (owned.manifest.requestHash !== hash) {
       const via = owned.manifest.idempotencyKey !== undefined ? 'Idempotency-Key' : 'name'
-      throw jobsError('CONFLICT', `transform job ${show(name)} already exists for a different request (same ${via}); use a new ${via} for a new job`)
+      throw catalogError('CONFLICT', `transform job ${show(name)} already exists for a different request (same ${via}); use a new ${via} for a new job`)
     }
     this.log.info({ job: name }, 'transform job repeat: returning the existing job')
     return await this.toJob(owned)
@@ -417,24 +416,24 @@ export class TransformJobs {
     }
   }
 
-  private createError (err: unknown, model: string): JobsError | CatalogError {
+  private createError (err: unknown, model: string): CatalogError {
     const name = awsName(err)
     const message = awsMessage(err)
     // AWS answers an unknown model with ValidationException "Could not find model <arn>"
     if (name === 'ResourceNotFound' || /could not find model/i.test(message)) {
-      return jobsError('INVALID_REQUEST', `body.model ${show(model)}: SageMaker has no such model`, { cause: err })
+      return catalogError('INVALID_REQUEST', `body.model ${show(model)}: SageMaker has no such model`, { cause: err })
     }
     // SageMaker's validation messages are about the caller's request (model, instance type)
     if (name === 'ValidationException') {
       // ARNs carry the account id: keep them out of what the client sees
       const safe = redactAws(message).slice(0, 300)
-      return jobsError('INVALID_REQUEST', `SageMaker rejected the job: ${safe}`, { cause: err })
+      return catalogError('INVALID_REQUEST', `SageMaker rejected the job: ${safe}`, { cause: err })
     }
     return controlPlaneError('CreateTransformJob', err)
   }
 
-  private notFound (name: string): JobsError {
-    return jobsError('JOB_NOT_FOUND', `no transform job named ${show(name)}`)
+  private notFound (name: string): CatalogError {
+    return catalogError('JOB_NOT_FOUND', `no transform job named ${show(name)}`)
   }
 
   /** DescribeTransformJob; undefined when there is no such job. */

@@ -17,7 +17,6 @@ import { Value } from 'typebox/value'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { TransformJob } from '../../schemas/jobs.js'
 import { catalogError, isCatalogError } from '../errors.js'
-import { JobsError } from '../jobs/errors.js'
 import { canSee, type Tenant } from '../tenants.js'
 import type { S3Layout } from '../jobs/layout.js'
 import { splitLines } from '../sagemaker/lines.js'
@@ -201,7 +200,7 @@ export class Batches {
         // some jobs run: the batch fails as a whole, and those are stopped
         this.opts.log.error({ err, batch: id, job: job.name }, 'batch job submission failed; stopping the batch')
         await this.stopJobs(tenant, manifest.jobs.slice(0, i).map(j => j.name))
-        const message = isCatalogError(err) || err instanceof JobsError ? err.message : 'the transform job could not be submitted'
+        const message = isCatalogError(err) ? err.message : 'the transform job could not be submitted'
         const result: BatchResult = { status: 'failed', finished_at: Math.floor(Date.now() / 1000), finalizing_at: Math.floor(Date.now() / 1000), completed: 0, failed: records.length, errors: [{ code: 'job_submission_failed', message: `group ${i} (${job.name}): ${message}`, line: null, param: null }] }
         await putText(s3, layout.bucket, keys.result, JSON.stringify(result) + '\n', 'application/json')
         break
@@ -302,7 +301,7 @@ export class Batches {
         await this.opts.jobs.stop(tenant, name)
       } catch (err) {
         // an ended job keeps what it did: its results go into the output
-        if (err instanceof JobsError && err.code === 'CONFLICT') return
+        if (isCatalogError(err) && err.code === 'CONFLICT') return
         throw err
       }
     }))

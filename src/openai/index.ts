@@ -1,14 +1,13 @@
 /**
  * The OpenAI-compatible API, gateway side: what /v1/completions, /v1/chat/completions,
- * /v1/models, /v1/files and /v1/batches need beyond their routes. It owns OpenAI's error shape
- * (errors.ts), OpenAI request bodies mapped to micro-batcher work with refusals, parameter
- * mapping and chat flattening, and OpenAI's response objects and stream events (requests.ts,
- * pure), batch input lines and their grouping into transform jobs (batch-lines.ts, pure),
- * output and error files and the batch status (batch-output.ts, pure), and the files and
- * batches services over S3 and the batch-jobs service (files.ts, batches.ts), and the endpoint a
- * `model` names (models.ts). Real time goes
- * through plugins/realtime, batches through src/jobs/.
+ * /v1/models, /v1/files and /v1/batches need beyond their routes (OpenAI's error shape and its
+ * rendering are schemas/errors.ts, the routes' handler src/http/errors.ts). It owns OpenAI
+ * request bodies mapped to micro-batcher work with refusals, parameter mapping and chat
+ * flattening, and OpenAI's response objects and stream events (requests.ts, pure), batch input
+ * lines and their grouping into transform jobs (batch-lines.ts, pure), output and error files
+ * and the batch status (batch-output.ts, pure), and the files and batches services over S3 and
+ * the batch-jobs service (files.ts, batches.ts), and the endpoint a `model` names (models.ts).
+ * Real time goes through app.realtime (src/realtime/), batches through src/jobs/.
  */
-export { openAiErrorBody, useOpenAiErrors, type OpenAiError } from './errors.js'
 export { Batches, type BatchObject } from './batches.js'
 export { Files, type FileObject } from './files.js'

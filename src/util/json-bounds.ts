@@ -4,14 +4,11 @@
  * JSON.stringify, ajv, or any walker), so nothing here recurses.
  */
 
-/** Deepest nesting accepted in a JSON body or dataset line (objects and arrays, each counts 1). */
-export const MAX_JSON_DEPTH = 64
-
 /**
  * True when `text` nests objects/arrays deeper than `max`. One pass over the characters,
  * skipping strings; it does not validate JSON (the parser does that afterwards).
  */
-export function exceedsJsonDepth (text: string, max: number = MAX_JSON_DEPTH): boolean {
+export function exceedsJsonDepth (text: string, max: number): boolean {
   let depth = 0
   let inString = false
   for (let i = 0; i < text.length; i++) {
@@ -101,7 +98,7 @@ const MAYBE_BIG_INTEGER = /\d{16}|\d[eE]/
  * The first integer in `value` beyond ±MAX_EXACT_INTEGER, which JSON.parse has already rounded
  * (9007199254740993 reads as …992), and its path (`.input.records[1].id`; `` for the value
  * itself); undefined when there is none. `text` is the JSON it was parsed from: without a run
- * of 16 digits or an exponent in it nothing is walked. Iterative (values nest up to MAX_JSON_DEPTH).
+ * of 16 digits or an exponent in it nothing is walked. Iterative (values nest up to MAX_JSON_DEPTH, schemas/json-bounds.ts).
  */
 export function inexactInteger (text: string, value: unknown): { path: string, value: number } | undefined {
   if (!MAYBE_BIG_INTEGER.test(text)) return undefined

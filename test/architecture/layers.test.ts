@@ -22,7 +22,7 @@ interface Layer {
 }
 
 type LayerName = 'schemas' | 'util' | 'catalog' | 'identity' | 'batching' | 'evaluation' | 'sagemaker' |
-  'endpoints' | 'jobs' | 'openai' | 'realtime' | 'config' | 'local' | 'http' | 'plugins' | 'routes' | 'app' | 'server' | 'cli'
+  'endpoints' | 'jobs' | 'openai' | 'realtime' | 'scoring' | 'config' | 'local' | 'http' | 'plugins' | 'routes' | 'app' | 'server' | 'cli'
 
 /** Lowest first. */
 const LAYERS: Record<LayerName, Layer> = {
@@ -31,7 +31,7 @@ const LAYERS: Record<LayerName, Layer> = {
   schemas: { paths: ['schemas/'], may: [] },
   // helpers with no home of their own: a leaf everyone may use
   util: { paths: ['src/util/'], may: [] },
-  // the error catalog (codes and statuses; its table moves to schemas/ in part B of issue 22)
+  // the error catalog's errors, built from its table (schemas/error-catalog.ts)
   catalog: { paths: ['src/errors.ts'], may: ['schemas', 'util'] },
   // who a caller is and what instances a tenant may use: plain data every service checks against
   identity: { paths: ['src/tenants.ts', 'src/instance-limits.ts'], may: ['util'] },
@@ -49,8 +49,10 @@ const LAYERS: Record<LayerName, Layer> = {
   endpoints: { paths: ['src/endpoints/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker'] },
   jobs: { paths: ['src/jobs/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'endpoints'] },
   openai: { paths: ['src/openai/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'endpoints', 'jobs'] },
-  // the real-time service around the batcher (admission, outcomes), if it has a folder
+  // the real-time service around the batcher (admission, outcomes, the batcher's errors in the catalog)
   realtime: { paths: ['src/realtime/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'endpoints'] },
+  // the scoring service around evaluation (worker pool, evaluation's errors in the catalog)
+  scoring: { paths: ['src/scoring/'], may: ['schemas', 'util', 'catalog', 'evaluation'] },
   // the env schema and what is derived from it once at boot (settings.ts): it reads the
   // services' own parsers and defaults (price table, job instance type), so it sits above them
   // and below everything that is given a configuration
@@ -61,12 +63,12 @@ const LAYERS: Record<LayerName, Layer> = {
   local: { paths: ['src/local/'], may: ['schemas', 'util', 'sagemaker', 'config'] },
   // what every route shares: it maps the services' errors (so it sits above them), never
   // reaches into plugins or routes
-  http: { paths: ['src/http/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'config'] },
+  http: { paths: ['src/http/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config'] },
   // plugins only wire services (and HTTP hooks) onto the app; routes are registered by app.ts
-  plugins: { paths: ['src/plugins/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'config', 'http'] },
-  routes: { paths: ['routes/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'config', 'http', 'plugins'] },
+  plugins: { paths: ['src/plugins/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http'] },
+  routes: { paths: ['routes/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http', 'plugins'] },
   // buildApp: the ordered list of registrations; no process handling
-  app: { paths: ['src/app.ts'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'config', 'http', 'plugins', 'routes', 'local'] },
+  app: { paths: ['src/app.ts'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http', 'plugins', 'routes', 'local'] },
   // the process entry: config, the local stack when no AWS endpoint is set, listen
   server: { paths: ['src/server.ts'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'config', 'local', 'app'] },
   // a client of the gateway over HTTP: the contract's schemas, local ROUGE (`evaluate`), the
@@ -75,13 +77,7 @@ const LAYERS: Record<LayerName, Layer> = {
 }
 
 /** Imports that break the table today, each with its reason; `to` is a path prefix. */
-const KNOWN_EXCEPTIONS: ReadonlyArray<{ from: string, to: string }> = [
-  // part B of issue 22 removes this: the error catalog's table moves to a leaf in schemas/
-  { from: 'schemas/errors.ts', to: 'src/' },
-  // useOpenAiErrors installs an HTTP error handler from the OpenAI layer (the error rule's
-  // ground, part B of issue 22): it belongs in src/http or routes/
-  { from: 'src/openai/errors.ts', to: 'src/http/errors.ts' }
-]
+const KNOWN_EXCEPTIONS: ReadonlyArray<{ from: string, to: string }> = []
 
 /** The layer of a project path (`src/jobs/view.ts`), or undefined when the table has none. */
 function layerOf (path: string): LayerName | undefined {

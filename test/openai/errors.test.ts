@@ -4,8 +4,8 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { catalogError } from '../../src/errors.js'
-import { openAiErrorBody, useOpenAiErrors } from '../../src/openai/errors.js'
-import { installErrorHandlers } from '../../src/http/errors.js'
+import { openAiErrorBody } from '../../schemas/errors.js'
+import { installErrorHandlers, useOpenAiErrors } from '../../src/http/errors.js'
 import { validatorCompiler } from '../../src/util/validation.js'
 
 t.test('catalog errors render in OpenAI\'s shape with its types and codes', async t => {

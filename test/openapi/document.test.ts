@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { catalogError, Errors, type ErrorCode } from '../../src/errors.js'
-import { openAiErrorBody } from '../../src/openai/errors.js'
+import { openAiErrorBody } from '../../schemas/errors.js'
 import { localApp } from '../helpers/local-app.js'
 
 interface Media { schema?: Schema, example?: unknown, examples?: Record<string, { summary?: string, value: unknown }> }

@@ -2,7 +2,7 @@
 // on every route that takes a JSON body (read from the served OpenAPI document) and on each
 // dataset line.
 import t from 'tap'
-import { MAX_JSON_DEPTH } from '../../src/util/json-bounds.js'
+import { MAX_JSON_DEPTH } from '../../schemas/json-bounds.js'
 import { localApp } from '../helpers/local-app.js'
 
 const deepArray = (depth: number): string => '['.repeat(depth) + '1' + ']'.repeat(depth)

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { exceedsJsonDepth, MAX_JSON_DEPTH, preview } from '../../src/util/json-bounds.js'
+import { exceedsJsonDepth, preview } from '../../src/util/json-bounds.js'
+import { MAX_JSON_DEPTH } from '../../schemas/json-bounds.js'
 import { describeValidation } from '../../src/util/validation.js'
 
 t.test('depth counts objects and arrays outside strings', async t => {

@@ -1,0 +1,24 @@
+import { BatcherError } from '../batching/errors.js'
+import { catalogError, type CatalogError } from '../errors.js'
+
+/** Whole seconds a client is told to wait for `ms` (the batcher's hint; 1 s when it gave none). */
+const SECONDS = (ms: number | undefined): number => Math.max(1, Math.ceil((ms ?? 1000) / 1000))
+
+/**
+ * Maps a batcher rejection to the catalog: the one place the batcher's own errors meet the
+ * catalog (the HTTP status lives there, not in the batcher, which is a library). Anything else
+ * thrown is a bare INTERNAL_ERROR. `shutdownRetryAfterS` is the Retry-After a shutdown gives
+ * (owned by the drain, http/drain.ts).
+ */
+export function batcherErrorToCatalog (err: unknown, shutdownRetryAfterS: number): CatalogError {
+  if (!(err instanceof BatcherError)) return catalogError('INTERNAL_ERROR', 'internal error', { cause: err })
+  switch (err.code) {
+    case 'QUEUE_FULL': return catalogError('QUEUE_FULL', err.message, { cause: err, retryAfterSeconds: SECONDS(err.retryAfterMs) })
+    case 'ENDPOINT_UNAVAILABLE': return catalogError('ENDPOINT_UNAVAILABLE', err.message, { cause: err, retryAfterSeconds: SECONDS(err.retryAfterMs) })
+    case 'SHUTTING_DOWN': return catalogError('SHUTTING_DOWN', err.message, { cause: err, retryAfterSeconds: shutdownRetryAfterS })
+    case 'DEADLINE_EXCEEDED': return catalogError('DEADLINE_EXCEEDED', err.message, { cause: err })
+    case 'MODEL_ERROR': return catalogError('MODEL_ERROR', err.message, { cause: err })
+    case 'PAYLOAD_TOO_LARGE': return catalogError('PAYLOAD_TOO_LARGE', err.message, { cause: err })
+    case 'CANCELLED': return catalogError('CANCELLED', err.message, { cause: err })
+  }
+}

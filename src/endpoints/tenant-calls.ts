@@ -3,7 +3,7 @@
  * invocations mix every tenant's inputs, so those are the admins' view): per endpoint, the
  * requests a tenant made and the inputs of them that were answered, counted per UTC hour.
  *
- * Counted in memory where the calls happen (plugins/realtime.ts) and written to S3 once a
+ * Counted in memory where the calls happen (realtime/realtime.ts) and written to S3 once a
  * minute and on close, one object per tenant, UTC day and replica:
  * `<S3_PREFIX>/usage/tenants/<tenant>/<yyyy-mm-dd>/<replica>.json` holding
  * `{"hours":{"<yyyy-mm-ddThh>":{"<endpoint>":{"requests":n,"items":n}}}}`. A replica writes only

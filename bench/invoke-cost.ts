@@ -38,7 +38,7 @@ export async function runInvokeCostBench (sagemakerUrl: string, model: string, i
   const runtime = createRuntimeClient({ region: 'us-east-1', sagemakerEndpoint: sagemakerUrl, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } }, 4)
   const invoke = createInvoker(runtime)
   const signal = new AbortController().signal
-  const invokeRequest = (): InvokeRequest => ({ model, params: {}, inputs, body, signal, deadline: Date.now() + 60_000, batchId: 'bench', attempt: 1 })
+  const invokeRequest = (): InvokeRequest => ({ endpoint: model, params: {}, inputs, body, signal, deadline: Date.now() + 60_000, batchId: 'bench', attempt: 1 })
   try {
     // alternate twice and keep the lower figure of each: the machine is shared
     const rawRuns: number[] = []

@@ -26,7 +26,7 @@ export function createRawInvoker (sagemakerUrl: string, maxSockets: number): Inv
   return async (req) => {
     let res: { status: number, body: Buffer }
     try {
-      res = await postJson(agent, new URL(`/endpoints/${encodeURIComponent(req.model)}/invocations`, sagemakerUrl), req.body, req.signal)
+      res = await postJson(agent, new URL(`/endpoints/${encodeURIComponent(req.endpoint)}/invocations`, sagemakerUrl), req.body, req.signal)
     } catch (err) {
       throw new InvokeError(req.signal.aborted ? 'fatal' : 'retryable', (err as Error).message, { cause: err })
     }

@@ -39,13 +39,13 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     }
     const crossError = crossCheckParameters(params, 'body')
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
-    const model = await app.endpoints.resolveModel(body.model)
+    const endpoint = await app.endpoints.resolveEndpoint(body.model)
     const single = typeof body.text_inputs === 'string'
     const inputs = typeof body.text_inputs === 'string' ? [body.text_inputs] : body.text_inputs
     const limit = app.config.GENERATE_MAX_ITEMS
     if (inputs.length > limit) throw catalogError('BATCH_TOO_LARGE', `body.text_inputs has ${inputs.length} items; the limit is ${limit}`)
     const outcomes = await app.realtime.run({
-      model, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
+      endpoint, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
     })
     if (single) {
       const [outcome] = outcomes

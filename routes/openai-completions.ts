@@ -6,7 +6,7 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 import { useOpenAiErrors } from '../src/http/errors.js'
-import { realtimeModel } from '../src/openai/models.js'
+import { realtimeEndpoint } from '../src/openai/models.js'
 import {
   chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, eventStream, newEnvelope,
   streamChunks, toChoices, usageOf, type Choice, type GenerationRequest, type Usage
@@ -31,10 +31,10 @@ const CHAT_EXAMPLE = chatCompletionObject({ ...EXAMPLE_ENV, id: 'chatcmpl-0b5e8f
  * other callers like /v1/summarize) and answers with OpenAI's object or event stream.
  */
 async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, work: GenerationRequest, request: FastifyRequest, reply: FastifyReply): Promise<{ model: string, choices: Choice[], usage: Usage } | undefined> {
-  const model = await realtimeModel(app.endpoints, work.model)
+  const endpoint = await realtimeEndpoint(app.endpoints, work.model)
   if (work.inputs.length > app.config.GENERATE_MAX_ITEMS) throw catalogError('INVALID_REQUEST', `prompt has ${work.inputs.length} items; the limit is ${app.config.GENERATE_MAX_ITEMS}`, { param: 'prompt' })
   const outcomes = await app.realtime.run({
-    model,
+    endpoint,
     params: work.params,
     inputs: work.inputs,
     deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
@@ -50,10 +50,10 @@ async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, w
   })
   const choices = toChoices(perPrompt, work.n, work.stop)
   const usage = usageOf(work.inputs, choices)
-  if (!work.stream) return { model, choices, usage }
+  if (!work.stream) return { model: endpoint, choices, usage }
   // the whole stream is known before its first byte: errors above are ordinary responses
   await reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache')
-    .send(eventStream(streamChunks(kind, newEnvelope(kind, model), choices, usage, work.includeUsage)))
+    .send(eventStream(streamChunks(kind, newEnvelope(kind, endpoint), choices, usage, work.includeUsage)))
   return undefined
 }
 

@@ -29,9 +29,9 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
     const { text, prompt, parameters = {} } = request.body
     const crossError = crossCheckParameters(parameters, 'body.parameters')
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
-    const model = await app.endpoints.resolveModel(request.body.model)
+    const endpoint = await app.endpoints.resolveEndpoint(request.body.model)
     const [outcome] = await app.realtime.run({
-      model,
+      endpoint,
       params: parameters,
       inputs: [(prompt ?? DEFAULT_PROMPT) + text],
       deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
@@ -39,7 +39,7 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       tenant: tenantOf(request).id
     })
     if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
-    return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model }
+    return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model: endpoint }
   })
 }
 export default summarize

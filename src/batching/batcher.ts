@@ -10,9 +10,10 @@ import { LatencyModel, type LatencyFit } from './latency-model.js'
 import { ArrivalRate, RecentMax } from './population.js'
 import { assemblePayload, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, payloadTail, type Params } from './payload.js'
 
-/** One invocation of the endpoint: a list payload of inputs that share a model and params. */
+/** One invocation of the endpoint: a list payload of inputs that share an endpoint and params. */
 export interface InvokeRequest {
-  model: string
+  /** The SageMaker endpoint to invoke (EndpointName). */
+  endpoint: string
   /** Normalised: keys sorted, values as submitted. */
   params: Params
   /** In arrival order; the result must have one entry per input, in the same order. */
@@ -45,7 +46,8 @@ export interface CancelSignal {
 
 /** One caller's text and what it should be generated with. */
 export interface SubmitOptions {
-  model: string
+  /** The SageMaker endpoint the input is for: inputs share a payload only with the same endpoint and params. */
+  endpoint: string
   params: Params
   input: string
   /** Epoch ms after which the caller no longer wants an answer. */
@@ -64,7 +66,7 @@ export type FlushOutcome = 'ok' | 'retryable' | 'model_error' | 'fatal' | 'abort
 /** Reported once per invocation (every retry and bisection step included): one log line, one metrics update. */
 export interface FlushEvent {
   batchId: string
-  model: string
+  endpoint: string
   /** Inputs in the payload. */
   items: number
   /** UTF-8 bytes of the JSON payload. */
@@ -138,7 +140,7 @@ const LATENCY_EWMA_ALPHA = 0.2
 
 interface Partition {
   readonly key: string
-  readonly model: string
+  readonly endpoint: string
   readonly params: Params
   // bytes of the payload with no inputs: `{"text_inputs":[],...params}`
   readonly overhead: number
@@ -183,7 +185,7 @@ interface Item extends HeapEntry {
 /** A logical flush: the items dispatched together, holding one slot through retries and bisection. */
 interface Flight {
   readonly batchId: string
-  readonly model: string
+  readonly endpoint: string
   readonly params: Params
   readonly overhead: number
   readonly tail: string
@@ -198,7 +200,7 @@ interface Flight {
 
 /**
  * Coalesces concurrent single-text submissions into list invocations, one partition per
- * (model, params), and hands each caller its own result.
+ * (endpoint, params), and hands each caller its own result.
  *
  * Decisions:
  * - A batch keeps its slot while it backs off before a retry. Retries happen because the
@@ -229,7 +231,7 @@ export class MicroBatcher {
   readonly #partitions = new Map<string, Partition>()
   // the flights holding a slot
   readonly #flights = new Set<Flight>()
-  // per model: its endpoint's latency curve, learnt from answered invocations
+  // per endpoint: its latency curve, learnt from answered invocations
   readonly #latency = new Map<string, LatencyModel>()
   // items waiting per lane (key, '' without one); lanes with none are absent
   readonly #queuedPerKey = new Map<string, number>()
@@ -289,9 +291,9 @@ export class MicroBatcher {
     return Math.min(overall, this.#maxQueuePerKey - (this.#queuedPerKey.get(key) ?? 0))
   }
 
-  /** The latency curve learnt for `model`'s endpoint so far; undefined before its first answer. */
-  latencyFit (model: string): LatencyFit | undefined {
-    return this.#latency.get(model)?.fit()
+  /** The latency curve learnt for `endpoint` so far; undefined before its first answer. */
+  latencyFit (endpoint: string): LatencyFit | undefined {
+    return this.#latency.get(endpoint)?.fit()
   }
 
   /** Queue one text; resolves with its generated sequences or rejects with a `BatcherError`. */
@@ -303,7 +305,7 @@ export class MicroBatcher {
     }
     // also catches NaN
     if (!(opts.deadline > now)) return Promise.reject(new BatcherError('DEADLINE_EXCEEDED', 'deadline passed before it was queued'))
-    const key = partitionKey(opts.model, opts.params)
+    const key = partitionKey(opts.endpoint, opts.params)
     const existing = this.#partitions.get(key)
     const overhead = existing?.overhead ?? payloadOverheadBytes(opts.params)
     const encoded = JSON.stringify(opts.input)
@@ -325,7 +327,7 @@ export class MicroBatcher {
     if (partition === undefined) {
       partition = {
         key,
-        model: opts.model,
+        endpoint: opts.endpoint,
         params: normaliseParams(opts.params),
         overhead,
         tail: payloadTail(opts.params),
@@ -362,7 +364,7 @@ export class MicroBatcher {
       home.queue.push(item)
       home.queuedBytes += bytes
       this.#queuedPerKey.set(lane, (this.#queuedPerKey.get(lane) ?? 0) + 1)
-      home.recent.observe(home.queue.size + home.inFlightItems, now, this.#populationWindowMs(home.model))
+      home.recent.observe(home.queue.size + home.inFlightItems, now, this.#populationWindowMs(home.endpoint))
       home.arrivals.arrive(now)
       this.#deadlines.push(item)
       this.#depth++
@@ -423,14 +425,14 @@ export class MicroBatcher {
   #decisions (now: number): Array<{ partition: Partition, next: Item, decision: FlushDecision }> {
     let totalPopulation = 0
     for (const partition of this.#partitions.values()) {
-      const population = partition.recent.value(now, this.#populationWindowMs(partition.model))
+      const population = partition.recent.value(now, this.#populationWindowMs(partition.endpoint))
       if (population === 0 && partition.queue.size === 0 && partition.inFlightItems === 0) this.#partitions.delete(partition.key)
       totalPopulation += population
     }
     // per busy slot, ms until its answer is expected (first send + the learnt latency)
     const busyFreeInMs: number[] = []
     for (const flight of this.#flights) {
-      const expected = this.#latency.get(flight.model)?.predict(flight.items.length)
+      const expected = this.#latency.get(flight.endpoint)?.predict(flight.items.length)
       busyFreeInMs.push(expected === undefined ? Number.POSITIVE_INFINITY : flight.started + expected - now)
     }
     const out: Array<{ partition: Partition, next: Item, decision: FlushDecision }> = []
@@ -438,7 +440,7 @@ export class MicroBatcher {
       const next = partition.queue.peek()
       if (next === undefined) continue
       const queued = partition.queue.size
-      const population = Math.max(queued + partition.inFlightItems, partition.recent.value(now, this.#populationWindowMs(partition.model)))
+      const population = Math.max(queued + partition.inFlightItems, partition.recent.value(now, this.#populationWindowMs(partition.endpoint)))
       const decision = decideFlush(this.#policy, {
         now,
         queued,
@@ -456,7 +458,7 @@ export class MicroBatcher {
         maxSize: this.#maxSize,
         maxWaitMs: this.#maxWaitMs,
         meanLatencyMs: this.#latencyMs,
-        fit: this.latencyFit(partition.model),
+        fit: this.latencyFit(partition.endpoint),
         draining: this.#draining
       })
       out.push({ partition, next, decision })
@@ -476,8 +478,8 @@ export class MicroBatcher {
   }
 
   /** ms over which a partition's population is remembered: two invocations of a full batch, as learnt. */
-  #populationWindowMs (model: string): number {
-    const full = this.#latency.get(model)?.predict(this.#maxSize)
+  #populationWindowMs (endpoint: string): number {
+    const full = this.#latency.get(endpoint)?.predict(this.#maxSize)
     if (full === undefined) return POPULATION_WINDOW_MAX_MS
     return Math.min(POPULATION_WINDOW_MAX_MS, Math.max(POPULATION_WINDOW_MIN_MS, 2 * full))
   }
@@ -509,7 +511,7 @@ export class MicroBatcher {
     if (taken.length === 0) return
     const flight: Flight = {
       batchId: `${this.#batchIdPrefix}-${++this.#batchSeq}`,
-      model: partition.model,
+      endpoint: partition.endpoint,
       params: partition.params,
       overhead: partition.overhead,
       tail: partition.tail,
@@ -577,7 +579,7 @@ export class MicroBatcher {
             now: this.#clock.now(),
             backoffMs: backoffMs(this.#retry, attempt, this.#random, result.retryAfterMs),
             floorMs: result.retryAfterMs ?? 0,
-            attemptMs: this.#latency.get(flight.model)?.predict(pending.length) ?? 0,
+            attemptMs: this.#latency.get(flight.endpoint)?.predict(pending.length) ?? 0,
             deadlines: pending.map((item) => item.deadline)
           })
           pending.forEach((item, i) => { if (!plan.keep[i]) this.#reject(item, unavailable(`no retry could be answered before the deadline (${item.deadline - this.#clock.now()} ms left)`)) })
@@ -617,7 +619,7 @@ export class MicroBatcher {
     let result: AttemptResult
     try {
       const value = await this.#invoke({
-        model: flight.model,
+        endpoint: flight.endpoint,
         params: flight.params,
         inputs: items.map((item) => item.input),
         body: assemblePayload(items.map((item) => item.encoded), flight.tail),
@@ -639,14 +641,14 @@ export class MicroBatcher {
     const latencyMs = this.#clock.now() - started
     if (result.outcome === 'ok' || result.outcome === 'model_error') {
       this.#latencyMs = this.#latencyMs === 0 ? latencyMs : this.#latencyMs + LATENCY_EWMA_ALPHA * (latencyMs - this.#latencyMs)
-      let model = this.#latency.get(flight.model)
-      if (model === undefined) {
-        model = new LatencyModel()
-        this.#latency.set(flight.model, model)
+      let curve = this.#latency.get(flight.endpoint)
+      if (curve === undefined) {
+        curve = new LatencyModel()
+        this.#latency.set(flight.endpoint, curve)
       }
-      model.observe(items.length, latencyMs)
+      curve.observe(items.length, latencyMs)
     }
-    const event: FlushEvent = { batchId, model: flight.model, items: items.length, bytes, attempt, latencyMs, outcome: result.outcome, bisected }
+    const event: FlushEvent = { batchId, endpoint: flight.endpoint, items: items.length, bytes, attempt, latencyMs, outcome: result.outcome, bisected }
     if (result.outcome === 'aborted') event.message = 'every item left before the endpoint answered'
     else if (result.outcome !== 'ok') event.message = result.message
     if (this.#onFlush !== undefined) {

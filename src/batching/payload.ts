@@ -9,13 +9,13 @@ export function normaliseParams (params: Params): Params {
 }
 
 /**
- * The partition of a (model, params) pair: equal keys share a payload.
+ * The partition of an (endpoint, params) pair: equal keys share a payload.
  * Values are compared exactly as they serialise (1 === 1.0, but 1 !== "1" and true !== "true");
  * we do not drop keys equal to a JumpStart default, because defaults differ between model
  * versions and a wrong guess would merge requests the endpoint treats differently.
  */
-export function partitionKey (model: string, params: Params): string {
-  return JSON.stringify([model, Object.entries(normaliseParams(params))])
+export function partitionKey (endpoint: string, params: Params): string {
+  return JSON.stringify([endpoint, Object.entries(normaliseParams(params))])
 }
 
 /** The request body the endpoint receives: `{"text_inputs":[...],...params}`, params in sorted key order. */

@@ -34,11 +34,11 @@ export class InvocationLedger {
         // an endpoint deleted under queued requests answers "not found": say so without AWS's
         // account details (the batcher turns a fatal error into 503 ENDPOINT_UNAVAILABLE)
         if (err instanceof InvokeError && err.kind === 'fatal' && /not found/i.test(err.message)) {
-          throw new InvokeError('fatal', `endpoint ${JSON.stringify(req.model)} is not serving (deleted or being deleted)`, { cause: err })
+          throw new InvokeError('fatal', `endpoint ${JSON.stringify(req.endpoint)} is not serving (deleted or being deleted)`, { cause: err })
         }
         throw err
       }
-      this.record(req.model, req.inputs.length)
+      this.record(req.endpoint, req.inputs.length)
       return out
     }
   }

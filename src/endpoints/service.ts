@@ -73,8 +73,8 @@ export class Endpoints {
     this.sweeper = new IdleSweeper({ descriptions, lifecycle: this.lifecycle, invocations, log, now, ...(opts.onIdleDelete !== undefined ? { onIdleDelete: opts.onIdleDelete } : {}) })
   }
 
-  /** The endpoint a real-time `model` names (Resolver.resolve). */
-  async resolveModel (model: string | undefined): Promise<string> {
+  /** The endpoint a real-time request's `model` field names (Resolver.resolve). */
+  async resolveEndpoint (model: string | undefined): Promise<string> {
     return await this.resolver.resolve(model)
   }
 

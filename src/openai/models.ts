@@ -31,9 +31,9 @@ export async function servingEndpoint (endpoints: Endpoints, model: string): Pro
  * The endpoint OpenAI's `model` names for real time, by the endpoints' own resolver (what
  * /v1/summarize uses); the resolver's ModelNotServed is OpenAI's model_not_found.
  */
-export async function realtimeModel (endpoints: Pick<Endpoints, 'resolveModel'>, model: string | undefined): Promise<string> {
+export async function realtimeEndpoint (endpoints: Pick<Endpoints, 'resolveEndpoint'>, model: string | undefined): Promise<string> {
   try {
-    return await endpoints.resolveModel(model)
+    return await endpoints.resolveEndpoint(model)
   } catch (err) {
     throw err instanceof ModelNotServed ? modelNotFound(err.model, err.reason, err) : err
   }

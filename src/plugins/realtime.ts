@@ -26,7 +26,7 @@ export const realtimePlugin = fp<{ invoke: InvokeFn, calls?: TenantCalls }>(asyn
       metrics.invocations.inc({ outcome: event.outcome })
       metrics.invocationSeconds.observe({ outcome: event.outcome }, event.latencyMs / 1000)
       // one line per flush, never per item, and never the texts
-      log.info({ batchId: event.batchId, model: event.model, items: event.items, bytes: event.bytes, attempt: event.attempt, latencyMs: Math.round(event.latencyMs), outcome: event.outcome, bisected: event.bisected }, 'flush')
+      log.info({ batchId: event.batchId, endpoint: event.endpoint, items: event.items, bytes: event.bytes, attempt: event.attempt, latencyMs: Math.round(event.latencyMs), outcome: event.outcome, bisected: event.bisected }, 'flush')
     }
   })
   metrics.sources.queueDepth = () => batcher.depth

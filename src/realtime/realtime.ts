@@ -18,7 +18,7 @@ export interface Realtime {
    * own queue bound) has no room for settles with QUEUE_FULL for every item. A single input is
    * the batcher's to refuse.
    */
-  run: (opts: { model: string, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal, tenant?: string }) => Promise<ItemOutcome[]>
+  run: (opts: { endpoint: string, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal, tenant?: string }) => Promise<ItemOutcome[]>
   /** Stops intake, flushes the queue and waits for in-flight invocations. */
   drain: () => Promise<void>
   batcher: MicroBatcher
@@ -40,7 +40,7 @@ export function createRealtime ({ batcher, calls, onItem, shutdownRetryAfterS }:
   const toCatalog = (err: unknown): CatalogError => batcherErrorToCatalog(err, shutdownRetryAfterS)
   return {
     batcher,
-    async run ({ model, params, inputs, deadline, signal, tenant }) {
+    async run ({ endpoint, params, inputs, deadline, signal, tenant }) {
       if (inputs.length > 1 && inputs.length > batcher.room()) {
         throw toCatalog(new BatcherError('QUEUE_FULL', `the queue cannot take ${inputs.length} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS }))
       }
@@ -51,8 +51,8 @@ export function createRealtime ({ batcher, calls, onItem, shutdownRetryAfterS }:
           return { ok: false, error: toCatalog(full) }
         })
       }
-      const settled = await Promise.allSettled(inputs.map(input => batcher.submit({ model, params, input, deadline, signal, key: tenant })))
-      if (tenant !== undefined) calls?.record(tenant, model, settled.filter(s => s.status === 'fulfilled').length)
+      const settled = await Promise.allSettled(inputs.map(input => batcher.submit({ endpoint, params, input, deadline, signal, key: tenant })))
+      if (tenant !== undefined) calls?.record(tenant, endpoint, settled.filter(s => s.status === 'fulfilled').length)
       return settled.map((s): ItemOutcome => {
         if (s.status === 'fulfilled') {
           onItem('ok')

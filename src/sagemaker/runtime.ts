@@ -25,7 +25,7 @@ export function createInvoker ({ client, handler }: RuntimeClient): InvokeFn {
     let raw: Uint8Array | undefined
     try {
       const out = await client.send(new InvokeEndpointCommand({
-        EndpointName: req.model,
+        EndpointName: req.endpoint,
         ContentType: 'application/json',
         Accept: 'application/json',
         Body: body

@@ -25,7 +25,7 @@ t.test('inputs keep arrival order and results map back with no cross-talk under 
   const submitted: Array<{ input: string, tracked: Tracked<string[]> }> = []
   for (let i = 0; i < 300; i++) {
     const input = `text-${i}`
-    submitted.push({ input, tracked: submit(input, { model: models[i % 3], params: { n: i % 2 } }) })
+    submitted.push({ input, tracked: submit(input, { endpoint: models[i % 3], params: { n: i % 2 } }) })
     // a few arrivals per ms, and answers out of order, reversing each batch's results would show
     if (i % 5 === 4) {
       await tick(1)
@@ -52,11 +52,11 @@ t.test('partitions: same model and params share a payload, anything else never d
   submit('1', { params: { a: 1, b: 2 } })
   submit('2', { params: { b: 2, a: 1 } })
   submit('3', { params: { a: 1, b: '2' } })
-  submit('4', { params: { a: 1, b: 2 }, model: 'other' })
+  submit('4', { params: { a: 1, b: 2 }, endpoint: 'other' })
   submit('5', { params: { a: 1 } })
   submit('6', { params: { a: 1.0, b: 2 } })
   await tick(5)
-  const payloads = calls.map((c) => [c.req.model, JSON.stringify(c.req.params), c.req.inputs.join(',')])
+  const payloads = calls.map((c) => [c.req.endpoint, JSON.stringify(c.req.params), c.req.inputs.join(',')])
   t.same(payloads, [
     ['m', '{"a":1,"b":2}', '1,2,6'],
     ['m', '{"a":1,"b":"2"}', '3'],
@@ -145,7 +145,7 @@ t.test('maxBytes counts UTF-8 bytes, and an item whose payload would overflow wa
 t.test('an item too large for any payload is rejected PAYLOAD_TOO_LARGE at once, never queued', async (t) => {
   const { batcher, clock, calls, tick } = setup({ maxBytes: 30 })
   let error: unknown
-  const p = batcher.submit({ model: 'm', params: {}, input: 'x'.repeat(11), deadline: clock.now + 1000 })
+  const p = batcher.submit({ endpoint: 'm', params: {}, input: 'x'.repeat(11), deadline: clock.now + 1000 })
   p.catch((e: unknown) => { error = e })
   await Promise.resolve()
   t.ok(error instanceof BatcherError)
@@ -154,7 +154,7 @@ t.test('an item too large for any payload is rejected PAYLOAD_TOO_LARGE at once,
   t.equal(batcher.depth, 0)
   t.equal(clock.countTimers(), 0)
   // 18 + 12 = 30: exactly at the limit is allowed
-  const ok = batcher.submit({ model: 'm', params: {}, input: 'x'.repeat(10), deadline: clock.now + 1000 })
+  const ok = batcher.submit({ endpoint: 'm', params: {}, input: 'x'.repeat(10), deadline: clock.now + 1000 })
   await tick()
   t.equal(calls.length, 1)
   echo(calls[0])
@@ -181,16 +181,16 @@ t.test("'eager': an idle slot takes a partition at once; busy slots let batches 
 
 t.test('at most maxConcurrent batches in flight; a freed slot goes to the oldest ready partition', async (t) => {
   const { calls, submit, tick, batcher } = setup({ flushPolicy: 'eager', maxConcurrent: 2 })
-  submit('a1', { model: 'a' })
-  submit('b1', { model: 'b' })
+  submit('a1', { endpoint: 'a' })
+  submit('b1', { endpoint: 'b' })
   await tick()
   t.equal(calls.length, 2)
   t.equal(batcher.inFlight, 2)
-  submit('c1', { model: 'c' })
+  submit('c1', { endpoint: 'c' })
   await tick(1)
-  submit('a2', { model: 'a' })
+  submit('a2', { endpoint: 'a' })
   await tick(1)
-  submit('a3', { model: 'a' })
+  submit('a3', { endpoint: 'a' })
   t.equal(batcher.depth, 3)
   echo(calls[0])
   await tick()
@@ -205,16 +205,16 @@ t.test('at most maxConcurrent batches in flight; a freed slot goes to the oldest
 
 t.test('fairness: a rare parameter set is not starved by a busy one', async (t) => {
   const { calls, submit, tick } = setup({ flushPolicy: 'eager', maxConcurrent: 1, maxSize: 4 })
-  submit('busy-0', { model: 'busy' })
+  submit('busy-0', { endpoint: 'busy' })
   await tick()
-  for (let i = 1; i <= 12; i++) submit(`busy-${i}`, { model: 'busy' })
+  for (let i = 1; i <= 12; i++) submit(`busy-${i}`, { endpoint: 'busy' })
   await tick(1)
-  submit('rare', { model: 'rare' })
-  for (let i = 13; i <= 20; i++) submit(`busy-${i}`, { model: 'busy' })
+  submit('rare', { endpoint: 'rare' })
+  for (let i = 13; i <= 20; i++) submit(`busy-${i}`, { endpoint: 'busy' })
   const served: string[] = []
   for (let i = 0; i < 8 && calls.length > served.length; i++) {
     const call = calls[served.length]
-    served.push(call.req.model)
+    served.push(call.req.endpoint)
     echo(call)
     await tick()
   }
@@ -251,7 +251,7 @@ t.test('QUEUE_FULL: over maxQueue waiting items, rejected at once with a Retry-A
   t.equal(batcher.depth, 3)
   const timers = clock.countTimers()
   let error: BatcherError | undefined
-  batcher.submit({ model: 'm', params: {}, input: 'over', deadline: clock.now + 60_000 }).catch((e: BatcherError) => { error = e })
+  batcher.submit({ endpoint: 'm', params: {}, input: 'over', deadline: clock.now + 60_000 }).catch((e: BatcherError) => { error = e })
   await Promise.resolve()
   t.equal(error?.code, 'QUEUE_FULL')
   // 3 queued items = 2 payloads of maxSize 2, one slot: 2 waves x 3000 ms
@@ -265,13 +265,13 @@ t.test('QUEUE_FULL without any latency sample suggests the 1 s floor', async (t)
   const { submit, tick, batcher, clock } = setup({ flushPolicy: 'wait', maxWaitMs: 50, maxQueue: 1 })
   submit('a')
   await tick()
-  await t.rejects(batcher.submit({ model: 'm', params: {}, input: 'b', deadline: clock.now + 1000 }), { code: 'QUEUE_FULL', retryAfterMs: 1000 })
+  await t.rejects(batcher.submit({ endpoint: 'm', params: {}, input: 'b', deadline: clock.now + 1000 }), { code: 'QUEUE_FULL', retryAfterMs: 1000 })
 })
 
 t.test('drain: stops intake, flushes without waiting, respects maxConcurrent, resolves when idle', async (t) => {
   const { calls, submit, tick, batcher } = setup({ flushPolicy: 'wait', maxWaitMs: 60_000, maxConcurrent: 1 })
-  const a = submit('a', { model: 'x' })
-  const b = submit('b', { model: 'y' })
+  const a = submit('a', { endpoint: 'x' })
+  const b = submit('b', { endpoint: 'y' })
   await tick(5)
   t.equal(calls.length, 0)
   let drained = false
@@ -296,7 +296,7 @@ t.test('drain: stops intake, flushes without waiting, respects maxConcurrent, re
 t.test('drain on an idle batcher resolves at once', async (t) => {
   const { batcher } = setup()
   await batcher.drain()
-  await t.rejects(batcher.submit({ model: 'm', params: {}, input: 'x', deadline: Date.now() + 1000 }), { code: 'SHUTTING_DOWN' })
+  await t.rejects(batcher.submit({ endpoint: 'm', params: {}, input: 'x', deadline: Date.now() + 1000 }), { code: 'SHUTTING_DOWN' })
 })
 
 t.test('abort: rejects queued and in-flight items SHUTTING_DOWN and aborts their invocations', async (t) => {
@@ -328,7 +328,7 @@ t.test('onFlush reports each invocation once with its measurements', async (t) =
   await tick()
   t.same(events, [{
     batchId: 'b-1',
-    model: 'm',
+    endpoint: 'm',
     items: 2,
     bytes: Buffer.byteLength('{"text_inputs":["hello","wörld"],"top_k":3}'),
     attempt: 1,
@@ -350,7 +350,7 @@ t.test('a throwing onFlush does not break batching', async (t) => {
 t.test('depth and inFlight count waiting items and busy slots', async (t) => {
   const { calls, submit, tick, batcher } = setup({ flushPolicy: 'eager', maxConcurrent: 1 })
   submit('a')
-  submit('b', { model: 'n' })
+  submit('b', { endpoint: 'n' })
   t.same([batcher.depth, batcher.inFlight], [2, 0])
   await tick()
   t.same([batcher.depth, batcher.inFlight], [1, 1])
@@ -398,7 +398,7 @@ t.test('options are validated and defaulted', async (t) => {
 t.test('runs on the real clock by default, leaving no timer behind', async (t) => {
   const batcher = new MicroBatcher({ invoke: async (req) => req.inputs.map((input) => [input.length.toString()]) })
   // eager: dispatched on the microtask after submit, so nothing here waits for real time
-  const results = await Promise.all(['a', 'bb', 'ccc'].map(async (input) => await batcher.submit({ model: 'm', params: {}, input, deadline: Date.now() + 60_000 })))
+  const results = await Promise.all(['a', 'bb', 'ccc'].map(async (input) => await batcher.submit({ endpoint: 'm', params: {}, input, deadline: Date.now() + 60_000 })))
   t.same(results, [['1'], ['2'], ['3']])
   await batcher.drain()
   t.same([batcher.depth, batcher.inFlight], [0, 0])

@@ -160,7 +160,7 @@ t.test('cancelling every in-flight item aborts the invocation and frees its slot
   submit('a', { signal: ca.signal })
   submit('b', { signal: cb.signal })
   await tick()
-  const next = submit('next', { model: 'other' })
+  const next = submit('next', { endpoint: 'other' })
   ca.abort()
   cb.abort()
   t.equal(calls[0].req.signal.aborted, true)
@@ -190,8 +190,8 @@ t.test('a settled item lets go of its signal', async (t) => {
 
 t.test('drain still honours deadlines of items waiting for a slot', async (t) => {
   const { calls, submit, tick, batcher } = setup({ flushPolicy: 'wait', maxWaitMs: 60_000, maxConcurrent: 1 })
-  submit('a', { model: 'x' })
-  const b = submit('b', { model: 'y', deadline: T0 + 20 })
+  submit('a', { endpoint: 'x' })
+  const b = submit('b', { endpoint: 'y', deadline: T0 + 20 })
   let drained = false
   void batcher.drain().then(() => { drained = true })
   await tick(20)

@@ -155,7 +155,7 @@ t.test('a batch whose items all leave during the backoff frees its slot at once'
   const cancel = new AbortController()
   submit('a', { signal: cancel.signal })
   await tick()
-  const other = submit('other', { model: 'n' })
+  const other = submit('other', { endpoint: 'n' })
   calls[0].reject(throttled())
   await tick(100)
   t.equal(batcher.inFlight, 1)
@@ -195,11 +195,11 @@ t.test('fatal: the whole batch fails ENDPOINT_UNAVAILABLE with the message kept,
 
 t.test('an invoke that throws synchronously or throws a non-Error is fatal too', async (t) => {
   const sync = new MicroBatcher({ invoke: () => { throw new Error('boom') }, clock: { now: () => T0, setTimeout: () => 0, clearTimeout: () => {} } })
-  await t.rejects(sync.submit({ model: 'm', params: {}, input: 'x', deadline: T0 + 1000 }), { code: 'ENDPOINT_UNAVAILABLE', message: 'boom' })
+  await t.rejects(sync.submit({ endpoint: 'm', params: {}, input: 'x', deadline: T0 + 1000 }), { code: 'ENDPOINT_UNAVAILABLE', message: 'boom' })
   // a dependency may throw anything, not only Errors
   // eslint-disable-next-line no-throw-literal -- the case under test: a non-Error thrown
   const weird = new MicroBatcher({ invoke: async () => { throw 'socket hang up' }, clock: { now: () => T0, setTimeout: () => 0, clearTimeout: () => {} } })
-  await t.rejects(weird.submit({ model: 'm', params: {}, input: 'x', deadline: T0 + 1000 }), { code: 'ENDPOINT_UNAVAILABLE', message: 'socket hang up' })
+  await t.rejects(weird.submit({ endpoint: 'm', params: {}, input: 'x', deadline: T0 + 1000 }), { code: 'ENDPOINT_UNAVAILABLE', message: 'socket hang up' })
 })
 
 t.test('poison bisection: one bad input among 32 costs 11 invocations and fails alone', async (t) => {
@@ -309,10 +309,10 @@ t.test('bisection stays in the batch slot: other partitions wait, never two invo
       return req.inputs.map((input) => [input])
     }
   })
-  const opts = { model: 'm', params: {}, deadline: T0 + 60_000 }
+  const opts = { endpoint: 'm', params: {}, deadline: T0 + 60_000 }
   const settled = [batcher.submit({ ...opts, input: 'a' }), batcher.submit({ ...opts, input: 'x' })]
   await clock.tickAsync(1)
-  settled.push(batcher.submit({ ...opts, model: 'other', input: 'o' }))
+  settled.push(batcher.submit({ ...opts, endpoint: 'other', input: 'o' }))
   const all = Promise.allSettled(settled)
   await clock.runAllAsync()
   const outcomes = await all

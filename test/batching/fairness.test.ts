@@ -158,7 +158,7 @@ async function keyBP99 (flood: boolean): Promise<{ p99: number, bOk: number, aFu
   for (let at = 0; at < endMs; at += 7) {
     if (flood && at > START_MS && Math.floor(at / 2000) !== Math.floor((at - 7) / 2000)) {
       for (let i = 0; i < 3000; i++) {
-        h.batcher.submit({ model: 'm', params: {}, input: 'flood', deadline: h.clock.now + 60_000, key: 'a' })
+        h.batcher.submit({ endpoint: 'm', params: {}, input: 'flood', deadline: h.clock.now + 60_000, key: 'a' })
           .catch((err: { code?: string }) => { if (err.code === 'QUEUE_FULL') aFull++ })
       }
     }

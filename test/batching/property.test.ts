@@ -115,7 +115,7 @@ async function run (s: Scenario, judged: Limits = s): Promise<string[]> {
       const record = records.get(input)
       if (record === undefined) { violations.push(`unknown input ${input}`); continue }
       record.sends++
-      if (record.model !== req.model || record.paramsJson !== JSON.stringify(req.params)) violations.push(`${input} sent in the ${req.model} ${JSON.stringify(req.params)} partition`)
+      if (record.model !== req.endpoint || record.paramsJson !== JSON.stringify(req.params)) violations.push(`${input} sent in the ${req.endpoint} ${JSON.stringify(req.params)} partition`)
       if (record.deadline <= now) violations.push(`${input} sent at ${now - T0} past its deadline ${record.deadline - T0}`)
       if (record.cancelledAt !== undefined) violations.push(`${input} sent after it was cancelled`)
       if (record.settlements > 0) violations.push(`${input} sent after it settled`)
@@ -178,7 +178,7 @@ async function run (s: Scenario, judged: Limits = s): Promise<string[]> {
     records.set(input, record)
     clock.setTimeout(() => {
       const controller = new AbortController()
-      batcher.submit({ model, params, input, deadline: record.deadline, signal: controller.signal }).then(
+      batcher.submit({ endpoint: model, params, input, deadline: record.deadline, signal: controller.signal }).then(
         (value) => { record.settlements++; record.value = value; record.settledAt = clock.now },
         (error: BatcherError) => { record.settlements++; record.error = error; record.settledAt = clock.now }
       )

@@ -64,7 +64,7 @@ t.test('names the gateway does not own', async t => {
   t.match(await service(foreign.control).delete(ADMIN, 'theirs').catch((e: unknown) => e), { code: 'NOT_MANAGED', statusCode: 409 })
   t.match(await service(foreign.control).scale(ADMIN, 'theirs', 2).catch((e: unknown) => e), { code: 'NOT_MANAGED' })
   t.notOk(foreign.sent.includes('DeleteEndpoint'), 'never deleted')
-  const notServed = await Promise.resolve(service(foreign.control).resolveModel('theirs')).catch((e: unknown) => e)
+  const notServed = await Promise.resolve(service(foreign.control).resolveEndpoint('theirs')).catch((e: unknown) => e)
   t.match(notServed, { code: 'INVALID_REQUEST', statusCode: 400, message: /^body\.model "theirs" is not served here/ }, 'an account endpoint the gateway did not deploy is not a model')
   t.ok(notServed instanceof ModelNotServed, 'the resolver\'s own refusal, which each contract renders')
   t.match(notServed, { model: 'theirs', reason: /^is not served here; available: prod-flan/, param: 'model' })

@@ -57,7 +57,7 @@ export function setup (options: Partial<BatcherOptions> = {}, answer?: (req: Inv
     return tracked
   }
   const submit = (input: string, extra: Partial<SubmitOptions> = {}): Tracked<string[]> =>
-    track(batcher.submit({ model: 'm', params: {}, input, deadline: clock.now + 60_000, ...extra }))
+    track(batcher.submit({ endpoint: 'm', params: {}, input, deadline: clock.now + 60_000, ...extra }))
   // runs microtasks, then timers due within ms
   const tick = async (ms = 0): Promise<void> => { await clock.tickAsync(ms) }
   return { clock, calls, events, batcher, submit, track, tick }
@@ -103,7 +103,7 @@ export function closedLoop (h: ReturnType<typeof setup>, opts: { clients: number
       const started = h.clock.now
       let code: string | undefined
       try {
-        await h.batcher.submit({ model: 'm', params: {}, input: 'x', deadline: started + 60_000, ...opts.submit })
+        await h.batcher.submit({ endpoint: 'm', params: {}, input: 'x', deadline: started + 60_000, ...opts.submit })
       } catch (err) {
         code = (err as BatcherError).code
       }

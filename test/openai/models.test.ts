@@ -3,19 +3,19 @@
 import t from 'tap'
 import { ModelNotServed } from '../../src/endpoints/resolver.js'
 import { catalogError } from '../../src/errors.js'
-import { realtimeModel } from '../../src/openai/models.js'
+import { realtimeEndpoint } from '../../src/openai/models.js'
 import { localApp } from '../helpers/local-app.js'
 
-t.test('realtimeModel renders the resolver\'s ModelNotServed as OpenAI\'s model_not_found and nothing else', async t => {
-  const resolving = (answer: () => Promise<string>): { resolveModel: () => Promise<string> } => ({ resolveModel: answer })
-  t.equal(await realtimeModel(resolving(async () => 'flan-t5-local'), undefined), 'flan-t5-local', 'a configured name')
-  t.equal(await realtimeModel(resolving(async () => 'deployed'), 'deployed'), 'deployed')
+t.test('realtimeEndpoint renders the resolver\'s ModelNotServed as OpenAI\'s model_not_found and nothing else', async t => {
+  const resolving = (answer: () => Promise<string>): { resolveEndpoint: () => Promise<string> } => ({ resolveEndpoint: answer })
+  t.equal(await realtimeEndpoint(resolving(async () => 'flan-t5-local'), undefined), 'flan-t5-local', 'a configured name')
+  t.equal(await realtimeEndpoint(resolving(async () => 'deployed'), 'deployed'), 'deployed')
   const refused = new ModelNotServed('gone', 'is Failed; it cannot serve requests')
-  const err = await Promise.resolve(realtimeModel(resolving(async () => { throw refused }), 'gone')).catch((e: unknown) => e)
+  const err = await Promise.resolve(realtimeEndpoint(resolving(async () => { throw refused }), 'gone')).catch((e: unknown) => e)
   t.match(err, { code: 'ENDPOINT_NOT_FOUND', statusCode: 404, param: 'model', message: 'model "gone" is Failed; it cannot serve requests' })
   t.equal((err as Error).cause, refused, 'the resolver\'s refusal is the cause')
   const busy = catalogError('ENDPOINT_UNAVAILABLE', 'endpoint "x" is Creating', { retryAfterSeconds: 5 })
-  t.equal(await Promise.resolve(realtimeModel(resolving(async () => { throw busy }), 'x')).catch((e: unknown) => e), busy, 'other refusals pass as they are')
+  t.equal(await Promise.resolve(realtimeEndpoint(resolving(async () => { throw busy }), 'x')).catch((e: unknown) => e), busy, 'other refusals pass as they are')
 })
 
 t.test('an unknown model over HTTP: 400 on /v1/summarize and /v1/generate, 404 model_not_found on OpenAI\'s routes', async t => {

@@ -14,7 +14,7 @@ function service (options: Parameters<typeof setup>[0] = {}) {
   const items: string[] = []
   const realtime = createRealtime({ batcher: h.batcher, onItem: (outcome) => { items.push(outcome) }, shutdownRetryAfterS: 7 })
   const run = (inputs: string[], tenant?: string) =>
-    realtime.run({ model: 'm', params: {}, inputs, deadline: h.clock.now + 60_000, signal, ...(tenant !== undefined ? { tenant } : {}) })
+    realtime.run({ endpoint: 'm', params: {}, inputs, deadline: h.clock.now + 60_000, signal, ...(tenant !== undefined ? { tenant } : {}) })
   return { ...h, items, realtime, run }
 }
 

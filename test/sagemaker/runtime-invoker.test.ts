@@ -49,7 +49,7 @@ t.test('the gateway invoker over the real SDK: each call has its own abort signa
   t.teardown(async () => { runtime.client.destroy(); await stack.close() })
   const invoke = createInvoker(runtime)
   const request = (input: string, signal: AbortSignal): InvokeRequest => ({
-    model: 'm', params: {}, inputs: [input], body: JSON.stringify({ text_inputs: [input] }), signal, deadline: Date.now() + 10_000, batchId: input, attempt: 1
+    endpoint: 'm', params: {}, inputs: [input], body: JSON.stringify({ text_inputs: [input] }), signal, deadline: Date.now() + 10_000, batchId: input, attempt: 1
   })
   const kept = new AbortController()
   const dropped = new AbortController()

@@ -56,7 +56,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // the body is a stream, checked line by line in the handler; the query is validated as usual
     validatorCompiler: (route) => route.httpPart === 'body' ? () => true : validatorCompiler(route)
   }, async (request, reply) => {
-    const { datasets } = app.batchJobs()
+    const { datasets } = app.bucketServices()
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
     const body: unknown = request.body
     if (!DATASET_MEDIA_TYPES.includes(mediaType) || !isBodyStream(body)) {

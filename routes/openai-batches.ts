@@ -29,7 +29,7 @@ const openAiBatchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().batches.create(tenantOf(request), request.body)
+    return await app.bucketServices().batches.create(tenantOf(request), request.body)
   })
 
   app.get('/v1/batches', {
@@ -46,7 +46,7 @@ const openAiBatchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().batches.list(tenantOf(request), request.query)
+    return await app.bucketServices().batches.list(tenantOf(request), request.query)
   })
 
   app.get('/v1/batches/:batch_id', {
@@ -63,7 +63,7 @@ const openAiBatchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().batches.get(tenantOf(request), request.params.batch_id)
+    return await app.bucketServices().batches.get(tenantOf(request), request.params.batch_id)
   })
 
   app.post('/v1/batches/:batch_id/cancel', {
@@ -80,7 +80,7 @@ const openAiBatchesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().batches.cancel(tenantOf(request), request.params.batch_id)
+    return await app.bucketServices().batches.cancel(tenantOf(request), request.params.batch_id)
   })
 }
 export default openAiBatchesRoutes

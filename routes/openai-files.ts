@@ -63,7 +63,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // the form is read as a stream in the handler
     validatorCompiler: (route) => route.httpPart === 'body' ? () => true : validatorCompiler(route)
   }, async (request, reply) => {
-    const { files } = app.batchJobs()
+    const { files } = app.bucketServices()
     const body: unknown = request.body
     if (!isBodyStream(body)) throw unsupportedMediaType(request.headers['content-type'])
     if (uploading >= maxUploads) {
@@ -126,7 +126,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().files.list(tenantOf(request), request.query)
+    return await app.bucketServices().files.list(tenantOf(request), request.query)
   })
 
   app.get('/v1/files/:file_id', {
@@ -143,7 +143,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().files.get(tenantOf(request), request.params.file_id)
+    return await app.bucketServices().files.get(tenantOf(request), request.params.file_id)
   })
 
   app.get('/v1/files/:file_id/content', {
@@ -160,7 +160,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const body = await app.batchJobs().files.content(tenantOf(request), request.params.file_id)
+    const body = await app.bucketServices().files.content(tenantOf(request), request.params.file_id)
     return await reply.type('application/x-ndjson').send(body)
   })
 
@@ -178,7 +178,7 @@ const openAiFilesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().files.delete(tenantOf(request), request.params.file_id)
+    return await app.bucketServices().files.delete(tenantOf(request), request.params.file_id)
   })
 }
 export default openAiFilesRoutes

@@ -54,7 +54,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const { jobs } = app.batchJobs()
+    const { jobs } = app.bucketServices()
     const { job, replayed } = await jobs.create(tenantOf(request), request.body, request.headers['idempotency-key'])
     void reply.header('location', `/v1/transform-jobs/${encodeURIComponent(job.name)}`)
     if (replayed) void reply.header('idempotent-replayed', 'true')
@@ -75,7 +75,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().jobs.list(tenantOf(request), request.query)
+    return await app.bucketServices().jobs.list(tenantOf(request), request.query)
   })
 
   app.get('/v1/transform-jobs/:name', {
@@ -92,7 +92,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    return await app.batchJobs().jobs.get(tenantOf(request), request.params.name)
+    return await app.bucketServices().jobs.get(tenantOf(request), request.params.name)
   })
 
   app.post('/v1/transform-jobs/:name/stop', {
@@ -109,7 +109,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const job = await app.batchJobs().jobs.stop(tenantOf(request), request.params.name)
+    const job = await app.bucketServices().jobs.stop(tenantOf(request), request.params.name)
     return await reply.code(202).send(job)
   })
 
@@ -135,7 +135,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const stats: JoinStats = { records: 0, missing: 0, stray: 0, reordered: 0 }
-    const { lines } = await app.batchJobs().jobs.results(tenantOf(request), request.params.name, stats)
+    const { lines } = await app.bucketServices().jobs.results(tenantOf(request), request.params.name, stats)
     // read the first line before answering, so S3 failures at the start are a clean 502
     const first = await lines.next()
     const started = Date.now()
@@ -163,7 +163,7 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { references, ...options } = request.body
-    const inputs = await app.batchJobs().jobs.evaluationInputs(tenantOf(request), request.params.name, references)
+    const inputs = await app.bucketServices().jobs.evaluationInputs(tenantOf(request), request.params.name, references)
     return await app.scoring.score({ ...options, ...inputs })
   })
 }

@@ -3,7 +3,7 @@
  * registrations (no listen, no process handling; server.ts does that). The picture:
  *
  *   client ──HTTP──> routes/ ──> plugins/realtime (batching/) ──> sagemaker/ runtime (InvokeEndpoint)
- *                           └──> plugins/batch-jobs ──> sagemaker/ control plane + S3 (Batch Transform)
+ *                           └──> plugins/bucket-services ──> sagemaker/ control plane + S3 (Batch Transform)
  *                           └──> plugins/scoring (evaluation/, ROUGE)
  *                           └──> plugins/endpoints (endpoints/: deploy, scale, tear down, usage and cost)
  */
@@ -32,7 +32,7 @@ import { securityPlugin } from './plugins/security.js'
 import { metricsPlugin } from './plugins/metrics.js'
 import { scoringPlugin } from './plugins/scoring.js'
 import { realtimePlugin } from './plugins/realtime.js'
-import { batchJobsPlugin } from './plugins/batch-jobs.js'
+import { bucketServicesPlugin } from './plugins/bucket-services.js'
 import { endpointsPlugin } from './plugins/endpoints.js'
 import { usagePlugin } from './plugins/usage.js'
 import { InvocationLedger } from './endpoints/invocations.js'
@@ -145,7 +145,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // 3. the services the routes use, each a plugin that decorates the app and closes on onClose
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })
-  // the S3 and control-plane clients of the batch-jobs and endpoints services; destroyed after
+  // the S3 and control-plane clients of the bucket services and the endpoints service; destroyed after
   // every plugin's own onClose (hooks run in registration order, this one is added last)
   const clients = { bucket: options.aws.bucket ?? config.S3_BUCKET, s3: createS3Client(options.aws), control: createControlClient(options.aws) }
   // count what each endpoint is sent and each tenant's calls, for usage and idle tear-down (endpoints plugin)
@@ -153,7 +153,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   const calls = new TenantCalls(clients.bucket === undefined ? undefined : { s3: clients.s3, bucket: clients.bucket, prefix: config.S3_PREFIX })
   await app.register(realtimePlugin, { calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
   await app.register(endpointsPlugin, { config, ...clients, invocations })
-  await app.register(batchJobsPlugin, { config, ...clients })
+  await app.register(bucketServicesPlugin, { config, ...clients })
   await app.register(usagePlugin, { config, ...clients, calls })
 
   // 4. the routes, one file per resource

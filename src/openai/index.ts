@@ -6,7 +6,7 @@
  * flattening, and OpenAI's response objects and stream events (requests.ts, pure), batch input
  * lines and their grouping into transform jobs (batch-lines.ts, pure), output and error files
  * and the batch status (batch-output.ts, pure), and the files and batches services over S3 and
- * the batch-jobs service (files.ts, batches.ts), and the endpoint a `model` names (models.ts).
+ * the bucket services (files.ts, batches.ts: they store in S3 beside datasets and transform jobs), and the endpoint a `model` names (models.ts).
  * Real time goes through app.realtime (src/realtime/), batches through src/jobs/.
  */
 export { Batches, type BatchObject } from './batches.js'

@@ -33,12 +33,12 @@ export interface UsagePluginOptions {
 /**
  * Decorates `app.usage` (GET /v1/usage): the endpoints' and the transform jobs' usage, the
  * archived usage of deleted endpoints and each tenant's calls, which it writes to S3 once a
- * minute and on close. Needs `app.endpoints`, `app.settings.prices` and `app.batchJobs`.
+ * minute and on close. Needs `app.endpoints`, `app.settings.prices` and `app.bucketServices`.
  */
 export const usagePlugin = fp<UsagePluginOptions>(async (app, { config, bucket, s3, calls: tenantCalls, now = Date.now }) => {
   const archive = bucket === undefined ? undefined : new UsageArchive(s3, bucket, config.S3_PREFIX)
   app.decorate('usage', async (tenant: Tenant, query: { from?: string, to?: string }) => {
-    const batch = bucket === undefined ? undefined : app.batchJobs()
+    const batch = bucket === undefined ? undefined : app.bucketServices()
     return await usageReport({
       prices: app.settings.prices,
       now,
@@ -59,4 +59,4 @@ export const usagePlugin = fp<UsagePluginOptions>(async (app, { config, bucket, 
     if (callsTimer !== undefined) clearInterval(callsTimer)
     await tenantCalls?.flush().catch((err: unknown) => { app.log.warn({ err }, 'could not record tenants\' calls on close') })
   })
-}, { name: 'usage', dependencies: ['endpoints', 'batch-jobs'] })
+}, { name: 'usage', dependencies: ['endpoints', 'bucket-services'] })

@@ -162,7 +162,7 @@ t.test('batches: a tenant pages through its own with `after`, reading only its i
   for (const key of [KEY_A, KEY_B]) {
     for (const until = Date.now() + 60_000; ;) {
       const statuses = (await app.inject({ url: '/v1/batches?limit=100', headers: as(key) })).json().data.map((b: { status: string }) => b.status)
-      await app.batchJobs().batches.drain()
+      await app.bucketServices().batches.drain()
       if (statuses.every((s: string) => s === 'completed')) break
       if (Date.now() > until) throw new Error(`batches still ${String(statuses)}`)
       await new Promise(resolve => setTimeout(resolve, 50))

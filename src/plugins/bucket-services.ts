@@ -15,8 +15,11 @@ import { Batches } from '../openai/batches.js'
 import { Files } from '../openai/files.js'
 import { servingEndpoint } from '../openai/models.js'
 
-/** Datasets and transform jobs, and OpenAI's files and batches on them: what /v1/datasets, /v1/transform-jobs, /v1/files and /v1/batches use. */
-export interface BatchServices {
+/**
+ * The services that keep their state in the S3 bucket: datasets and transform jobs, and OpenAI's
+ * files and batches on them (what /v1/datasets, /v1/transform-jobs, /v1/files and /v1/batches use).
+ */
+export interface BucketServices {
   datasets: Datasets
   jobs: TransformJobs
   layout: S3Layout
@@ -26,12 +29,12 @@ export interface BatchServices {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The batch services; throws 503 JOBS_NOT_CONFIGURED when no bucket is configured. */
-    batchJobs: () => BatchServices
+    /** The bucket services; throws 503 JOBS_NOT_CONFIGURED when no bucket is configured. */
+    bucketServices: () => BucketServices
   }
 }
 
-export interface BatchJobsPluginOptions {
+export interface BucketServicesPluginOptions {
   config: Config
   /** The local stack's bucket in local mode, else S3_BUCKET; none = no batch services. */
   bucket: string | undefined
@@ -49,17 +52,17 @@ async function modelBehind (app: FastifyInstance, endpoint: string): Promise<str
 }
 
 /**
- * Decorates `app.batchJobs`. Without a bucket, real time still works and the batch routes answer
+ * Decorates `app.bucketServices`. Without a bucket, real time still works and the routes of these services answer
  * 503 naming the missing variable. A bad ALLOWED_S3_PREFIXES stops the boot (configuration is
  * checked before serving).
  */
-export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, bucket, s3, control }) => {
+export const bucketServicesPlugin = fp<BucketServicesPluginOptions>(async (app, { config, bucket, s3, control }) => {
   // shared by every job response (and listed once in the OpenAPI components)
   app.addSchema(TransformJob)
   app.addSchema(OpenAiFile)
   app.addSchema(OpenAiBatch)
   if (bucket === undefined) {
-    app.decorate('batchJobs', (): BatchServices => {
+    app.decorate('bucketServices', (): BucketServices => {
       throw catalogError('JOBS_NOT_CONFIGURED', 'datasets and transform jobs need an S3 bucket: set S3_BUCKET')
     })
     return
@@ -85,8 +88,8 @@ export const batchJobsPlugin = fp<BatchJobsPluginOptions>(async (app, { config, 
   })
   const files = new Files(s3, layout)
   const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, endpoint) })
-  const services: BatchServices = { datasets, jobs, layout, files, batches }
-  app.decorate('batchJobs', () => services)
+  const services: BucketServices = { datasets, jobs, layout, files, batches }
+  app.decorate('bucketServices', () => services)
   // batch outputs being assembled finish before their S3 client goes (app.ts destroys it after)
   app.addHook('onClose', async () => { await batches.drain() })
-}, { name: 'batch-jobs', dependencies: ['endpoints'] })
+}, { name: 'bucket-services', dependencies: ['endpoints'] })

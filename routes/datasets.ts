@@ -32,7 +32,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['datasets'],
       operationId: 'createDataset',
-      summary: 'Upload a dataset for batch jobs (NDJSON, streamed)',
+      summary: 'Upload a dataset for transform jobs (NDJSON, streamed)',
       description: 'Each line is `{"id","text","parameters"?}` or the JumpStart form `{"id","text_inputs",...params}`; the `prompt` query is prepended to `text`. ' +
         'Lines are streamed to S3 by multipart upload as JumpStart JSON Lines, never held whole in memory. Every line is checked (valid JSON, `id` present and unique, ' +
         `non-empty text, known parameters, at most ${MAX_DATASET_LINE_BYTES} bytes, nesting at most ${MAX_JSON_DEPTH} levels); if any fails, the upload is aborted, nothing is kept, and the 400 lists the first 100 bad lines. Blank lines are skipped.`,

@@ -36,7 +36,7 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'real-time', description: 'Micro-batched real-time inference' },
         { name: 'openai', description: 'OpenAI-compatible routes (the openai client libraries work against /v1): completions, chat, models, files and batches (on Batch Transform); OpenAI\'s objects and error shape' },
-        { name: 'datasets', description: 'NDJSON datasets streamed to S3 for batch jobs' },
+        { name: 'datasets', description: 'NDJSON datasets streamed to S3 for transform jobs' },
         { name: 'transform-jobs', description: 'SageMaker Batch Transform jobs: submit, poll, list, stop, results, evaluation' },
         { name: 'evaluation', description: "ROUGE identical to Google's rouge-score" },
         { name: 'endpoints', description: 'Real-time endpoints as a resource: deploy, list, scale, tear down (admins manage; everyone uses)' },

@@ -1,5 +1,5 @@
 /**
- * Batch jobs, gateway side: the service behind /v1/datasets and /v1/transform-jobs (and the
+ * Transform jobs, gateway side: the service behind /v1/datasets and /v1/transform-jobs (and the
  * OpenAI-compatible batches). It owns dataset uploads (datasets.ts, records.ts), job requests
  * and their checks (requests.ts), the job as the API shows it (view.ts), references
  * (references.ts), the results join (results.ts), where everything lives in S3 (layout.ts,

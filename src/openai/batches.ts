@@ -198,7 +198,7 @@ export class Batches {
           throw err
         }
         // some jobs run: the batch fails as a whole, and those are stopped
-        this.opts.log.error({ err, batch: id, job: job.name }, 'batch job submission failed; stopping the batch')
+        this.opts.log.error({ err, batch: id, job: job.name }, 'transform job submission failed; stopping the OpenAI batch')
         await this.stopJobs(tenant, manifest.jobs.slice(0, i).map(j => j.name))
         const message = isCatalogError(err) ? err.message : 'the transform job could not be submitted'
         const result: BatchResult = { status: 'failed', finished_at: Math.floor(Date.now() / 1000), finalizing_at: Math.floor(Date.now() / 1000), completed: 0, failed: records.length, errors: [{ code: 'job_submission_failed', message: `group ${i} (${job.name}): ${message}`, line: null, param: null }] }

@@ -36,7 +36,7 @@ declare module 'fastify' {
 
 export interface BucketServicesPluginOptions {
   config: Config
-  /** The local stack's bucket in local mode, else S3_BUCKET; none = no batch services. */
+  /** The local stack's bucket in local mode, else S3_BUCKET; none = no bucket services. */
   bucket: string | undefined
   /** The SDK clients the services use (built and destroyed by app.ts). */
   s3: S3Client

@@ -5,9 +5,10 @@
  * request bodies mapped to micro-batcher work with refusals, parameter mapping and chat
  * flattening, and OpenAI's response objects and stream events (requests.ts, pure), batch input
  * lines and their grouping into transform jobs (batch-lines.ts, pure), output and error files
- * and the batch status (batch-output.ts, pure), and the files and batches services over S3 and
- * the bucket services (files.ts, batches.ts: they store in S3 beside datasets and transform jobs), and the endpoint a `model` names (models.ts).
- * Real time goes through app.realtime (src/realtime/), batches through src/jobs/.
+ * and the OpenAI batch's status (batch-output.ts, pure), the files and OpenAI batches services
+ * (files.ts, batches.ts: bucket services, stored in S3 beside datasets and transform jobs), and
+ * the endpoint a `model` names (models.ts). Real time goes through app.realtime (src/realtime/),
+ * OpenAI batches through src/jobs/ as transform jobs.
  */
 export { Batches, type BatchObject } from './batches.js'
 export { Files, type FileObject } from './files.js'

@@ -29,16 +29,16 @@ async function cpuPerCall (calls: number, fn: () => Promise<unknown>): Promise<n
  * The endpoint runs in another process (the gateway's local SageMaker), so this process's CPU
  * is the client side alone: what each invocation costs the gateway, whatever the batch size.
  */
-export async function runInvokeCostBench (sagemakerUrl: string, model: string, items = 13, calls = 8000): Promise<InvokeCost> {
+export async function runInvokeCostBench (sagemakerUrl: string, endpoint: string, items = 13, calls = 8000): Promise<InvokeCost> {
   const inputs = Array.from({ length: items }, (_, i) => `${i}. ${TEXT}`)
   const body = JSON.stringify({ text_inputs: inputs })
-  const url = new URL(`/endpoints/${encodeURIComponent(model)}/invocations`, sagemakerUrl)
+  const url = new URL(`/endpoints/${encodeURIComponent(endpoint)}/invocations`, sagemakerUrl)
   const agent = new Agent({ keepAlive: true, maxSockets: 6 })
   const raw = async (): Promise<unknown> => await postJson(agent, url, body)
   const runtime = createRuntimeClient({ region: 'us-east-1', sagemakerEndpoint: sagemakerUrl, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } }, 4)
   const invoke = createInvoker(runtime)
   const signal = new AbortController().signal
-  const invokeRequest = (): InvokeRequest => ({ endpoint: model, params: {}, inputs, body, signal, deadline: Date.now() + 60_000, batchId: 'bench', attempt: 1 })
+  const invokeRequest = (): InvokeRequest => ({ endpoint, params: {}, inputs, body, signal, deadline: Date.now() + 60_000, batchId: 'bench', attempt: 1 })
   try {
     // alternate twice and keep the lower figure of each: the machine is shared
     const rawRuns: number[] = []

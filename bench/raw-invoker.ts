@@ -20,7 +20,7 @@ export async function postJson (agent: Agent, url: URL, body: string, signal?: A
   })
 }
 
-/** An InvokeFn over node:http to `<sagemakerUrl>/endpoints/<model>/invocations`. */
+/** An InvokeFn over node:http to `<sagemakerUrl>/endpoints/<endpoint>/invocations`. */
 export function createRawInvoker (sagemakerUrl: string, maxSockets: number): InvokeFn {
   const agent = new Agent({ keepAlive: true, maxSockets })
   return async (req) => {

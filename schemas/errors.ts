@@ -24,12 +24,12 @@ export const ErrorResponse = Type.Object({
 export type ErrorResponse = Static<typeof ErrorResponse>
 
 /** The HTTP status of a catalog code, read from the catalog itself. */
-export function statusOf (code: ErrorCode): number {
+function statusOf (code: ErrorCode): number {
   return ERROR_CATALOG[code].status
 }
 
 /** The reason phrase of an HTTP status, for the `error` member (499 is nginx's, unknown to node:http). */
-export function httpReason (status: number): string {
+function httpReason (status: number): string {
   if (status === 499) return 'Client Closed Request'
   return STATUS_CODES[status] ?? 'Error'
 }

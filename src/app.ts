@@ -2,10 +2,11 @@
  * buildApp(config): the whole gateway as a Fastify instance, assembled as an ordered list of
  * registrations (no listen, no process handling; server.ts does that). The picture:
  *
- *   client ──HTTP──> routes/ ──> plugins/realtime (batching/) ──> sagemaker/ runtime (InvokeEndpoint)
- *                           └──> plugins/bucket-services ──> sagemaker/ control plane + S3 (Batch Transform)
- *                           └──> plugins/scoring (evaluation/, ROUGE)
- *                           └──> plugins/endpoints (endpoints/: deploy, scale, tear down, usage and cost)
+ *   client ──HTTP──> routes/ ──> realtime/ (batching/, the micro-batcher) ──> sagemaker/ runtime (InvokeEndpoint)
+ *                           └──> bucket services: jobs/, openai/ files and batches ──> sagemaker/ control plane + S3 (Batch Transform)
+ *                           └──> scoring/ (evaluation/, ROUGE)
+ *                           └──> endpoints/ (deploy, scale, tear down, usage and cost; plugins/usage writes the reports)
+ *   (each service is decorated on the app by its plugin in plugins/)
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -146,9 +147,14 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(metricsPlugin)
   await app.register(scoringPlugin, { config })
   // the S3 and control-plane clients of the bucket services and the endpoints service; destroyed after
-  // every plugin's own onClose (hooks run in registration order, this one is added last)
+  // every service plugin's own onClose writes (onClose hooks run in reverse order of registration,
+  // so this one, added before the services, runs after theirs)
   const clients = { bucket: options.aws.bucket ?? config.S3_BUCKET, s3: createS3Client(options.aws), control: createControlClient(options.aws) }
-  // count what each endpoint is sent and each tenant's calls, for usage and idle tear-down (endpoints plugin)
+  app.addHook('onClose', async () => {
+    clients.s3.destroy()
+    clients.control.destroy()
+  })
+  // count what each endpoint is sent (endpoints plugin: idle tear-down, usage) and each tenant's calls (usage plugin)
   const invocations = new InvocationLedger()
   const calls = new TenantCalls(clients.bucket === undefined ? undefined : { s3: clients.s3, bucket: clients.bucket, prefix: config.S3_PREFIX })
   await app.register(realtimePlugin, { calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
@@ -193,10 +199,6 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
     const batcher = app.realtime.drain()
     if (!await app.shutdown.settle()) app.log.warn({ inFlight: app.shutdown.inFlight }, 'drain deadline passed: work still running was answered 503 SHUTTING_DOWN')
     await batcher
-  })
-  app.addHook('onClose', async () => {
-    clients.s3.destroy()
-    clients.control.destroy()
   })
   return app
 }

@@ -7,7 +7,7 @@
 import type { InvokeFn } from '../batching/batcher.js'
 import { InvokeError } from '../batching/errors.js'
 
-/** Unflushed calls to one endpoint from this replica. */
+/** Calls not yet written to tags to one endpoint from this replica. */
 export interface PendingCalls {
   invocations: number
   items: number
@@ -57,17 +57,17 @@ export class InvocationLedger {
     this.listeners.push(listener)
   }
 
-  /** Endpoints with unflushed calls. */
+  /** Endpoints with calls not yet written to tags. */
   names (): string[] {
     return [...this.pending.keys()]
   }
 
-  /** Unflushed calls to `endpoint` (undefined: none since the last take). */
+  /** Calls not yet written to tags to `endpoint` (undefined: none since the last take). */
   peek (endpoint: string): PendingCalls | undefined {
     return this.pending.get(endpoint)
   }
 
-  /** Removes and returns the unflushed calls (put them back with `restore` if writing fails). */
+  /** Removes and returns the calls not yet written (put them back with `restore` if writing fails). */
   take (endpoint: string): PendingCalls | undefined {
     const p = this.pending.get(endpoint)
     this.pending.delete(endpoint)

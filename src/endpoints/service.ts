@@ -46,9 +46,9 @@ export interface EndpointsOptions {
 
 /** The endpoints service: its parts, and the calls the routes make on them. */
 export class Endpoints {
-  readonly resolver: Resolver
-  readonly views: Views
-  readonly lifecycle: Lifecycle
+  private readonly resolver: Resolver
+  private readonly views: Views
+  private readonly lifecycle: Lifecycle
   readonly activity: Activity
   readonly sweeper: IdleSweeper
 

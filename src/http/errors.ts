@@ -2,7 +2,8 @@
  * What a client sees when something goes wrong, in one place: every thrown error is mapped to
  * a catalog error (validation failures with messages naming the field and value, Fastify's own
  * body errors, foreign errors as a bare 500), logged at the level its kind deserves, and sent
- * in the one error shape `{"statusCode","code","error","message"}`.
+ * in the gateway's error shape `{"statusCode","code","error","message"}`, or in OpenAI's on the
+ * OpenAI-compatible routes (useOpenAiErrors).
  */
 import type { FastifyError, FastifyInstance } from 'fastify'
 import type { ErrorObject } from 'ajv'

@@ -90,6 +90,6 @@ export const bucketServicesPlugin = fp<BucketServicesPluginOptions>(async (app, 
   const batches = new Batches({ s3, layout, files, jobs, log: app.log.child({ component: 'batches' }), modelOf: async (_tenant, endpoint) => await modelBehind(app, endpoint) })
   const services: BucketServices = { datasets, jobs, layout, files, batches }
   app.decorate('bucketServices', () => services)
-  // batch outputs being assembled finish before their S3 client goes (app.ts destroys it after)
+  // OpenAI batch outputs being assembled finish before their S3 client goes (app.ts destroys it after every service's onClose)
   app.addHook('onClose', async () => { await batches.drain() })
 }, { name: 'bucket-services', dependencies: ['endpoints'] })

@@ -79,6 +79,8 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     // after each sweep, a listing refreshes the gauges
     app.addHook('onReady', async () => { endpoints.sweeper.start(config.ENDPOINT_SWEEP_INTERVAL_MS, async () => { await endpoints.list(admin) }) })
   }
+  // no sweep starts once closing has begun (a sweep deletes endpoints; onClose hooks run late)
+  app.addHook('preClose', async () => { await endpoints.sweeper.stop() })
   app.addHook('onClose', async () => {
     await endpoints.sweeper.stop()
     // what this replica sent since its last write goes to the tags before it exits

@@ -4,7 +4,7 @@
  * the micro-batcher (a list is queued whole or refused whole; a tenant's own queue bound) and
  * the one mapping of the batcher's BatcherError to the catalog (errors.ts): the batcher is a
  * library with no catalog, and this is the edge of the service that wraps it. It knows nothing
- * of HTTP or Fastify; plugins/realtime.ts builds the batcher from the config and wires it.
+ * of HTTP or Fastify; plugins/realtime.ts builds the batcher from app.settings and wires it.
  */
 export { batcherErrorToCatalog } from './errors.js'
 export { createRealtime, type ItemOutcome, type Realtime, type RealtimeOptions } from './realtime.js'

@@ -52,9 +52,9 @@ t.test('idle tear-down on a fake clock, across two replicas', async t => {
   await a.endpoints.get('busy')
   clock += 90_000
   a.ledger.take('busy')
-  a.ledger.record('busy', 1) // 90 s after InService, not flushed (the refresh is at most once a minute)
+  a.ledger.record('busy', 1) // 90 s after InService, not yet written to tags (the refresh is at most once a minute)
   clock += 60_000 // 150 s after InService, 60 s after the invocation
-  t.same(await a.endpoints.sweeper.sweep(), [], 'an unflushed local invocation counts')
+  t.same(await a.endpoints.sweeper.sweep(), [], 'a local invocation not yet written counts')
 })
 
 t.test('for real: the gateway\'s sweeper deletes an idle endpoint and counts it', async t => {
@@ -76,7 +76,7 @@ t.test('for real: the gateway\'s sweeper deletes an idle endpoint and counts it'
   const { createControlClient } = await import('../../src/sagemaker/clients.js')
   const control = createControlClient(stack.awsTarget)
   t.teardown(() => { control.destroy() })
-  // this replica's unflushed invocation is written first, then backdated with the rest
+  // this replica's invocation not yet written is written first, then backdated with the rest
   await app.endpoints.activity.writeCounts('idle-real')
   await control.send(new AddTagsCommand({ ResourceArn: arn, Tags: [{ Key: TAG.lastInvokedAt, Value: longAgo }, { Key: TAG.billedSince, Value: longAgo }] }))
   let status: string | undefined

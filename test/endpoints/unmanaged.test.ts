@@ -71,7 +71,7 @@ t.test('an endpoint the gateway did not deploy: `model` is the model its endpoin
   t.match(await service('pinned-model').get('their-endpoint'), { model: 'their-model' }, 'the view says what SageMaker says')
 })
 
-t.test('the local stack\'s built-in endpoint, described by its control plane, is shown as it always was', async t => {
+t.test('the local stack\'s built-in endpoint, described by its control plane, is shown with the fields it always had (and lastInvokedAt, as every endpoint)', async t => {
   const { app } = await localApp(t)
   const shown = {
     name: 'flan-t5-local',

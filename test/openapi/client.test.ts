@@ -100,7 +100,7 @@ check(codeOf(unauthorized.error) === 'UNAUTHORIZED' && unauthorized.response.hea
 const invalid = await client.POST('/v1/summarize', { body: { text: TEXT, parameters: { num_beams: 2, num_return_sequences: 3 } } })
 check(codeOf(invalid.error) === 'INVALID_PARAMETERS' && invalid.response.status === 400, 'num_beams < num_return_sequences: 400 INVALID_PARAMETERS')
 
-// --- a batch job with inline records ------------------------------------------------------
+// --- a transform job with inline records ------------------------------------------------------
 const records = [
   { id: 1, text: 'The river rose four metres overnight. The bridge stays closed until Friday.' },
   { id: 'b', text: 'Shares of the airline fell sharply. Analysts blamed fuel costs.' }

@@ -7,7 +7,7 @@ import { post } from '../helpers/http.js'
 
 const RECORDS = 60
 
-t.test('crash: kill -9 mid batch job, start again; the job completes with every id once, in order', async t => {
+t.test('crash: kill -9 mid transform job, start again; the job completes with every id once, in order', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 't2t-crash-'))
   t.teardown(async () => { await rm(dataDir, { recursive: true, force: true }) })
   // each model call of the job takes ~100 ms for 4 records: 15 calls, ~1.5 s of work

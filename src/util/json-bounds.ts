@@ -122,5 +122,8 @@ export function inexactInteger (text: string, value: unknown): { path: string, v
 
 /** The message for an integer inexactInteger found at `field`: what happened and what to send instead. */
 export function inexactIntegerMessage (field: string, value: number): string {
-  return `${field} is an integer beyond ±${MAX_EXACT_INTEGER} (2^53 - 1); JSON numbers that large are not kept exactly (it reads as ${String(value)}): send it as a string`
+  // an id may be a string and is then kept exactly; a number the model takes (a seed, a
+  // length) must be a number, so the advice for it is the range
+  const advice = /(^|\.)id$/.test(field) ? 'send it as a string' : `send a number within ±${MAX_EXACT_INTEGER}`
+  return `${field} is an integer beyond ±${MAX_EXACT_INTEGER} (2^53 - 1); JSON numbers that large are not kept exactly (it reads as ${String(value)}): ${advice}`
 }

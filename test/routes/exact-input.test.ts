@@ -88,7 +88,7 @@ t.test('an integer beyond 2^53 - 1 written with an exponent is refused as the di
   for (const [written, reads] of [['9.007199254740993e15', '9007199254740992'], ['1e21', '1e+21'], ['-2E+16', '-20000000000000000']]) {
     const body = await app.inject({ method: 'POST', url: '/v1/summarize', headers: { 'content-type': 'application/json' }, payload: `{"text": "x", "parameters": {"seed": ${written}}}` })
     t.equal(body.statusCode, 400, `${written} in a body: ${body.body}`)
-    t.equal(body.json().message, `body.parameters.seed is an integer beyond ±9007199254740991 (2^53 - 1); JSON numbers that large are not kept exactly (it reads as ${reads}): send it as a string`)
+    t.equal(body.json().message, `body.parameters.seed is an integer beyond ±9007199254740991 (2^53 - 1); JSON numbers that large are not kept exactly (it reads as ${reads}): send a number within ±9007199254740991`, 'a seed must stay a number: the advice is the range, not a string')
     const dataset = await app.inject({ method: 'POST', url: '/v1/datasets', headers: { 'content-type': 'application/x-ndjson' }, payload: `{"id": ${written}, "text": "One."}\n{"id": 2, "text": "Two."}\n` })
     t.equal(dataset.statusCode, 400, `${written} in a dataset line: ${dataset.body}`)
     t.same(dataset.json().errors, [{ line: 1, message: `line.id is an integer beyond ±9007199254740991 (2^53 - 1); JSON numbers that large are not kept exactly (it reads as ${reads}): send it as a string` }])

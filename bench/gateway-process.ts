@@ -16,6 +16,18 @@ export interface GatewayProcess {
 
 /** A free loopback port (bound then released). */
 export async function freePort (): Promise<number> {
+  // the kernel may hand a just-released port out again: two ports picked one after the other
+  // for one gateway (its own and its local SageMaker's) must differ
+  for (let attempt = 0; ; attempt++) {
+    const port = await releasedPort()
+    if (!handedOut.has(port) || attempt >= 100) { handedOut.add(port); return port }
+  }
+}
+
+// every port freePort gave in this process
+const handedOut = new Set<number>()
+
+async function releasedPort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -26,11 +38,29 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** How often a process that lost its port to another between freePort and listen is started again. */
+export const PORT_RACE_ATTEMPTS = 3
+
+/** True for a start that failed because its port was taken after freePort released it. */
+export function lostPortRace (err: unknown): boolean {
+  return err instanceof Error && err.message.includes('EADDRINUSE')
+}
+
 /** Path of the compiled server entry next to this compiled file (dist/bench -> dist/src). */
 export const SERVER_ENTRY = fileURLToPath(new URL('../src/server.js', import.meta.url))
 
 /** Starts `node dist/src/server.js` (or `entry` with `args`) with env, waits for /ready (or `readyPath`), returns a handle. */
 export async function startGateway (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[], dataDir?: string, args?: (port: number) => string[], readyPath?: string } = {}): Promise<GatewayProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, opts)
+    } catch (err) {
+      if (!lostPortRace(err) || attempt >= PORT_RACE_ATTEMPTS) throw err
+    }
+  }
+}
+
+async function startOnce (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[], dataDir?: string, args?: (port: number) => string[], readyPath?: string }): Promise<GatewayProcess> {
   const port = await freePort()
   // a given dataDir belongs to the caller (restarts reuse it); a fresh one is removed on stop
   const ownDir = opts.dataDir === undefined

@@ -11,6 +11,8 @@ export interface GatewayProcess {
   url: string
   dataDir: string
   child: ChildProcess
+  /** The port each of StartOptions.portVariables was given. */
+  ports: Readonly<Record<string, number>>
   stop: () => Promise<number | null>
 }
 
@@ -39,10 +41,10 @@ async function releasedPort (): Promise<number> {
 }
 
 /** How often a process that lost its port to another between freePort and listen is started again. */
-export const PORT_RACE_ATTEMPTS = 3
+const PORT_RACE_ATTEMPTS = 3
 
 /** True for a start that failed because its port was taken after freePort released it. */
-export function lostPortRace (err: unknown): boolean {
+function lostPortRace (err: unknown): boolean {
   return err instanceof Error && err.message.includes('EADDRINUSE')
 }
 
@@ -50,17 +52,22 @@ export function lostPortRace (err: unknown): boolean {
 export const SERVER_ENTRY = fileURLToPath(new URL('../src/server.js', import.meta.url))
 
 /** Starts `node dist/src/server.js` (or `entry` with `args`) with env, waits for /ready (or `readyPath`), returns a handle. */
-export async function startGateway (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[], dataDir?: string, args?: (port: number) => string[], readyPath?: string } = {}): Promise<GatewayProcess> {
+export async function startGateway (env: Record<string, string | number>, opts: StartOptions = {}): Promise<GatewayProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(env, opts)
+      const ports: Record<string, number> = {}
+      for (const name of opts.portVariables ?? []) ports[name] = await freePort()
+      return { ...await startOnce({ ...env, ...ports }, opts), ports }
     } catch (err) {
       if (!lostPortRace(err) || attempt >= PORT_RACE_ATTEMPTS) throw err
     }
   }
 }
 
-async function startOnce (env: Record<string, string | number>, opts: { entry?: string, execArgv?: string[], dataDir?: string, args?: (port: number) => string[], readyPath?: string }): Promise<GatewayProcess> {
+/** How to start the gateway process; `portVariables` are env variables given a fresh free port at every attempt (a second listener of the process). */
+export interface StartOptions { entry?: string, execArgv?: string[], dataDir?: string, args?: (port: number) => string[], readyPath?: string, portVariables?: readonly string[] }
+
+async function startOnce (env: Record<string, string | number>, opts: StartOptions): Promise<Omit<GatewayProcess, 'ports'>> {
   const port = await freePort()
   // a given dataDir belongs to the caller (restarts reuse it); a fresh one is removed on stop
   const ownDir = opts.dataDir === undefined

@@ -35,6 +35,7 @@ import { scoringPlugin } from './plugins/scoring.js'
 import { realtimePlugin } from './plugins/realtime.js'
 import { bucketServicesPlugin } from './plugins/bucket-services.js'
 import { endpointsPlugin } from './plugins/endpoints.js'
+import { UsageArchive } from './endpoints/archive.js'
 import { usagePlugin } from './plugins/usage.js'
 import { InvocationLedger } from './endpoints/invocations.js'
 import { TenantCalls } from './endpoints/tenant-calls.js'
@@ -158,9 +159,11 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   const invocations = new InvocationLedger()
   const calls = new TenantCalls(clients.bucket === undefined ? undefined : { s3: clients.s3, bucket: clients.bucket, prefix: config.S3_PREFIX })
   await app.register(realtimePlugin, { calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
-  await app.register(endpointsPlugin, { config, ...clients, invocations })
+  // deleted endpoints' usage: written by the endpoints service, read by the usage report
+  const archive = clients.bucket === undefined ? undefined : new UsageArchive(clients.s3, clients.bucket, config.S3_PREFIX)
+  await app.register(endpointsPlugin, { config, control: clients.control, archive, invocations })
   await app.register(bucketServicesPlugin, { config, ...clients })
-  await app.register(usagePlugin, { config, ...clients, calls })
+  await app.register(usagePlugin, { bucket: clients.bucket, archive, calls })
 
   // 4. the routes, one file per resource
   await app.register(opsRoutes)

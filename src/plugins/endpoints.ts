@@ -2,11 +2,10 @@ import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import { Endpoint, Usage } from '../../schemas/endpoints.js'
 import type { Config } from '../config.js'
-import { UsageArchive } from '../endpoints/archive.js'
+import type { UsageArchive } from '../endpoints/archive.js'
 import type { InvocationLedger } from '../endpoints/invocations.js'
 import { Endpoints } from '../endpoints/service.js'
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
-import type { S3Client } from '@aws-sdk/client-s3'
 import type { Tenant } from '../tenants.js'
 
 declare module 'fastify' {
@@ -18,11 +17,10 @@ declare module 'fastify' {
 
 export interface EndpointsPluginOptions {
   config: Config
-  /** The local stack's bucket in local mode, else S3_BUCKET; none = no usage archive of deleted endpoints. */
-  bucket: string | undefined
-  /** The SDK clients the service uses (built and destroyed by app.ts). */
-  s3: S3Client
+  /** The control-plane client the service uses (built and destroyed by app.ts). */
   control: SageMakerClient
+  /** Where a deleted endpoint's usage is kept (app.ts; none without a bucket). */
+  archive: UsageArchive | undefined
   /** The ledger the realtime invoker was wrapped with (app.ts). */
   invocations: InvocationLedger
   /** Clock of the service and its sweeper (tests pin it). */
@@ -34,7 +32,7 @@ export interface EndpointsPluginOptions {
  * gauges follow every listing), starts the idle sweeper (endpoints/sweeper.ts) every
  * ENDPOINT_SWEEP_INTERVAL_MS once ready and stops it on close. Needs `app.metrics`.
  */
-export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, bucket, s3, control, invocations, now = Date.now }) => {
+export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, control, archive, invocations, now = Date.now }) => {
   app.addSchema(Usage)
   app.addSchema(Endpoint)
   const registry = app.metrics.registry
@@ -57,7 +55,6 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     }
   }
 
-  const archive = bucket === undefined ? undefined : new UsageArchive(s3, bucket, config.S3_PREFIX)
   const endpoints = new Endpoints({
     control,
     prices: app.settings.prices,
@@ -82,7 +79,6 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
   // no sweep starts once closing has begun (a sweep deletes endpoints; onClose hooks run late)
   app.addHook('preClose', async () => { await endpoints.sweeper.stop() })
   app.addHook('onClose', async () => {
-    await endpoints.sweeper.stop()
     // what this replica sent since its last write goes to the tags before it exits
     await endpoints.activity.writeAllCounts(invocations.names())
   })

@@ -1,7 +1,5 @@
 import fp from 'fastify-plugin'
-import type { S3Client } from '@aws-sdk/client-s3'
-import type { Config } from '../config.js'
-import { UsageArchive } from '../endpoints/archive.js'
+import type { UsageArchive } from '../endpoints/archive.js'
 import { usageReport } from '../endpoints/report.js'
 import type { TenantCalls } from '../endpoints/tenant-calls.js'
 import type { Tenant } from '../tenants.js'
@@ -19,11 +17,10 @@ declare module 'fastify' {
 }
 
 export interface UsagePluginOptions {
-  config: Config
   /** The local stack's bucket in local mode, else S3_BUCKET; none = no usage archive, no job usage. */
   bucket: string | undefined
-  /** The S3 client of the archive (built and destroyed by app.ts). */
-  s3: S3Client
+  /** The archived usage of deleted endpoints (app.ts; none without a bucket). */
+  archive: UsageArchive | undefined
   /** Each tenant's real-time calls, counted by the realtime plugin (app.ts); written to S3 here. */
   calls?: TenantCalls
   /** Clock of the report (tests pin it). */
@@ -35,8 +32,7 @@ export interface UsagePluginOptions {
  * archived usage of deleted endpoints and each tenant's calls, which it writes to S3 once a
  * minute and on close. Needs `app.endpoints`, `app.settings.prices` and `app.bucketServices`.
  */
-export const usagePlugin = fp<UsagePluginOptions>(async (app, { config, bucket, s3, calls: tenantCalls, now = Date.now }) => {
-  const archive = bucket === undefined ? undefined : new UsageArchive(s3, bucket, config.S3_PREFIX)
+export const usagePlugin = fp<UsagePluginOptions>(async (app, { bucket, archive, calls: tenantCalls, now = Date.now }) => {
   app.decorate('usage', async (tenant: Tenant, query: { from?: string, to?: string }) => {
     const batch = bucket === undefined ? undefined : app.bucketServices()
     return await usageReport({

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { freePort, lostPortRace, PORT_RACE_ATTEMPTS, startGateway, type GatewayProcess } from '../../bench/gateway-process.js'
+import { startGateway, type GatewayProcess } from '../../bench/gateway-process.js'
 
 const SERVER_TS = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
 
@@ -18,20 +18,9 @@ export interface SpawnedGateway extends GatewayProcess {
 
 /** Spawns `src/server.ts` in local mode with env on top of quiet defaults. */
 export async function spawnGateway (env: Record<string, string | number> = {}, dataDir?: string): Promise<SpawnedGateway> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await spawnOnce(env, dataDir)
-    } catch (err) {
-      // the local SageMaker's port, too, can be taken between freePort and listen
-      if (!lostPortRace(err) || attempt >= PORT_RACE_ATTEMPTS) throw err
-    }
-  }
-}
-
-async function spawnOnce (env: Record<string, string | number>, dataDir: string | undefined): Promise<SpawnedGateway> {
-  const localPort = await freePort()
-  const gw = await startGateway({ LOCAL_SAGEMAKER_PORT: localPort, ...env }, { entry: SERVER_TS, execArgv: ['--import', 'tsx'], dataDir })
-  const localUrl = `http://127.0.0.1:${localPort}`
+  // the local SageMaker's port is picked afresh with the gateway's at every start attempt
+  const gw = await startGateway(env, { entry: SERVER_TS, execArgv: ['--import', 'tsx'], dataDir, portVariables: ['LOCAL_SAGEMAKER_PORT'] })
+  const localUrl = `http://127.0.0.1:${gw.ports.LOCAL_SAGEMAKER_PORT}`
   const pid = gw.child.pid as number
   return {
     ...gw,

@@ -19,6 +19,8 @@ export const TAG = {
   lastInvokedAt: 't2t:last-invoked-at',
   invocations: 't2t:invocations',
   items: 't2t:items',
+  // the container contract chosen explicitly at deploy (src/sagemaker/contracts); absent: detected from the model
+  contract: 't2t:contract',
   // the capacity ledger (usage.ts): seconds accrued before the current segment, its start and count
   accruedSeconds: 't2t:billed-instance-seconds',
   billedSince: 't2t:billed-since',
@@ -33,6 +35,8 @@ export interface EndpointMeta {
   model?: string
   modelCreated: boolean
   instanceType?: string
+  /** The contract named at deploy (TAG.contract), unvalidated: the reader checks it is one it knows. */
+  contract?: string
   idleMinutes?: number
   lastInvokedMs?: number
   invocations: number
@@ -68,6 +72,7 @@ export function decodeMeta (tags: readonly Tag[] | undefined, count: number): En
     ...(get(TAG.model) !== undefined ? { model: get(TAG.model) } : {}),
     modelCreated: get(TAG.modelCreated) === 'true',
     ...(get(TAG.instanceType) !== undefined ? { instanceType: get(TAG.instanceType) } : {}),
+    ...(get(TAG.contract) !== undefined ? { contract: get(TAG.contract) } : {}),
     ...(int(get(TAG.idleMinutes)) !== undefined ? { idleMinutes: int(get(TAG.idleMinutes)) } : {}),
     ...(time(get(TAG.lastInvokedAt)) !== undefined ? { lastInvokedMs: time(get(TAG.lastInvokedAt)) } : {}),
     invocations: int(get(TAG.invocations)) ?? 0,

@@ -14,6 +14,7 @@
  */
 import { normaliseParams } from '../../batching/payload.js'
 import { ResponseShapeError } from '../response-shapes.js'
+import { payloadParameters } from './parameters.js'
 import { jsonMember } from './classify.js'
 import { LineReader } from './lines.js'
 import { StreamFailure, type ContainerContract, type ContainerFailure, type StreamEvent, type StreamParser } from './types.js'
@@ -115,7 +116,7 @@ export function lmiRolling (maxRollingBatchSize = LMI_DEFAULT_MAX_ROLLING_BATCH_
     streams: true,
     buildPayload: (inputs, params, options = {}) => {
       if (inputs.length !== 1) throw new RangeError(`the lmi contract with rolling batch takes one input per invocation, got ${inputs.length}`)
-      return lmiPayload(inputs, normaliseParams(params), { list: false, stream: options.stream === true })
+      return lmiPayload(inputs, payloadParameters(normaliseParams(params)), { list: false, stream: options.stream === true })
     },
     parseResponse: parseRolling,
     streamParser: lmiStreamParser,
@@ -135,7 +136,7 @@ export function lmiDynamic (batchSize: number | undefined): ContainerContract {
     buildPayload: (inputs, params, options = {}) => {
       if (options.stream === true) throw new RangeError('the lmi contract with dynamic batching is not streamed by the gateway')
       if (batchSize !== undefined && inputs.length > batchSize) throw new RangeError(`the lmi contract takes at most ${batchSize} inputs per invocation (SERVING_BATCH_SIZE), got ${inputs.length}`)
-      return lmiPayload(inputs, normaliseParams(params), { list: true, stream: false })
+      return lmiPayload(inputs, payloadParameters(normaliseParams(params)), { list: true, stream: false })
     },
     parseResponse: parseDynamic,
     streamParser: undefined,

@@ -16,6 +16,7 @@
  */
 import { normaliseParams } from '../../batching/payload.js'
 import { ResponseShapeError } from '../response-shapes.js'
+import { payloadParameters } from './parameters.js'
 import { jsonMember } from './classify.js'
 import { positiveIntegerEnv } from './env.js'
 import { SseReader, type ServerSentEvent } from './lines.js'
@@ -156,7 +157,7 @@ export function tgiContract (maxConcurrentRequests = TGI_DEFAULT_MAX_CONCURRENT_
     streams: true,
     buildPayload: (inputs, params, options = {}) => {
       if (inputs.length !== 1) throw new RangeError(`the tgi contract takes one input per invocation, got ${inputs.length}`)
-      return tgiPayload(inputs[0], normaliseParams(params), options.stream === true)
+      return tgiPayload(inputs[0], payloadParameters(normaliseParams(params)), options.stream === true)
     },
     parseResponse: parseTgiResponse,
     streamParser: tgiStreamParser,

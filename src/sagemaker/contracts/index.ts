@@ -10,3 +10,4 @@ export { tgiContract, tgiLimits, tgiStreamParser, type TgiLimits } from './tgi.j
 export { lmiDynamic, lmiRolling, lmiStreamParser } from './lmi.js'
 export { detectContract, imageRepository, type ContainerSpec, type Detection } from './detect.js'
 export { translateParameters, payloadParameters, type ExtraParameters, type ParameterLimits, type Translated } from './parameters.js'
+export { modelContract } from './model-contract.js'

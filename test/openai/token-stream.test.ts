@@ -86,7 +86,6 @@ t.test('a refusal before any token rejects the whole request and closes the othe
   async function * slow (): AsyncGenerator<TokenEvent, void, undefined> {
     try { yield { type: 'token', text: 'a' }; yield { type: 'done', text: 'a' } } finally { closed = true }
   }
-  // eslint-disable-next-line require-yield
   async function * refused (): AsyncGenerator<TokenEvent, void, undefined> { throw catalogError('INVALID_PARAMETERS', 'no') }
   await t.rejects(primeStreams([{ index: 0, events: slow() }, { index: 1, events: refused() }]), { code: 'INVALID_PARAMETERS' })
   t.ok(closed)

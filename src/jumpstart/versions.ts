@@ -4,8 +4,8 @@
  * version (`utils.get_latest_version`: `max(versions, key=packaging.version.Version)`); anything
  * else is the PEP 440 specifier `==<version>` (`SpecifierSet(f"=={version_str}")`), so `1.*` is
  * the highest 1.x.y, `1.2.*` the highest 1.2.y, and `1.2` matches `1.2.0` (release segments
- * compared with zero padding). JumpStart versions are plain release numbers (`2.3.7`); a version
- * that is not one takes part only in an exact match of its own text.
+ * compared with zero padding). JumpStart versions are plain release numbers (`2.3.7`); one that is
+ * not (a pre-release) is never selected.
  */
 import { JUMPSTART_VERSION_PATTERN } from '../../schemas/endpoints.js'
 
@@ -45,8 +45,6 @@ export function selectVersion (wanted: string, available: readonly string[]): st
     // PEP 440 prefix matching: the candidate's release, padded with zeros, starts with the prefix
     matching = releases.filter(({ r }) => prefix.every((n, i) => (r[i] ?? 0) === n))
   } else {
-    const exact = available.find(v => v === wanted)
-    if (exact !== undefined && releaseOf(exact) === undefined) return exact
     const want = wanted.split('.').map(Number)
     matching = releases.filter(({ r }) => compareReleases(r, want) === 0)
   }

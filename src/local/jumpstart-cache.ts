@@ -44,6 +44,16 @@ export function localContentBucket (region: string): string {
 const ecr = (region: string, image: string): string => `${DLC_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${image}`
 const envVar = (name: string, type: 'text' | 'int', value: string | number, required: boolean): Record<string, unknown> =>
   ({ name, type, default: value, scope: 'container', required_for_model_class: required })
+/** The SageMaker inference toolkit's settings every FLAN-T5 spec carries, 1.x and 2.x alike. */
+const TOOLKIT_ENV = [
+  envVar('SAGEMAKER_PROGRAM', 'text', 'inference.py', true),
+  envVar('SAGEMAKER_SUBMIT_DIRECTORY', 'text', '/opt/ml/model/code', false),
+  envVar('SAGEMAKER_CONTAINER_LOG_LEVEL', 'text', '20', false),
+  envVar('SAGEMAKER_MODEL_SERVER_TIMEOUT', 'text', '3600', false),
+  envVar('ENDPOINT_SERVER_TIMEOUT', 'int', 3600, true),
+  envVar('MODEL_CACHE_ROOT', 'text', '/opt/ml/model', true),
+  envVar('SAGEMAKER_ENV', 'text', '1', true)
+]
 const specKey = (modelId: string, version: string): string => `community_models/${modelId}/specs_v${version}.json`
 const short = (modelId: string): string => modelId.replace('huggingface-text2text-', '')
 
@@ -74,16 +84,7 @@ export function localSpec (modelId: string, version: string, region: string): Re
       hosting_script_key: 'source-directory-tarballs/huggingface/inference/text2text/v1.1.2/sourcedir.tar.gz',
       hosting_prepacked_artifact_key: `huggingface-infer/prepack/v${version}/infer-prepack-${modelId}.tar.gz`,
       hosting_prepacked_artifact_version: version,
-      inference_environment_variables: [
-        envVar('SAGEMAKER_PROGRAM', 'text', 'inference.py', true),
-        envVar('SAGEMAKER_SUBMIT_DIRECTORY', 'text', '/opt/ml/model/code', false),
-        envVar('SAGEMAKER_CONTAINER_LOG_LEVEL', 'text', '20', false),
-        envVar('SAGEMAKER_MODEL_SERVER_TIMEOUT', 'text', '3600', false),
-        envVar('ENDPOINT_SERVER_TIMEOUT', 'int', 3600, true),
-        envVar('MODEL_CACHE_ROOT', 'text', '/opt/ml/model', true),
-        envVar('SAGEMAKER_ENV', 'text', '1', true),
-        envVar('SAGEMAKER_MODEL_SERVER_WORKERS', 'int', 1, true)
-      ],
+      inference_environment_variables: [...TOOLKIT_ENV, envVar('SAGEMAKER_MODEL_SERVER_WORKERS', 'int', 1, true)],
       hosting_instance_type_variants: {
         regional_aliases: { [region]: { gpu_ecr_uri_1: ecr(region, HF_INFERENCE_GPU), cpu_ecr_uri_1: ecr(region, HF_INFERENCE_CPU) } },
         variants: Object.fromEntries([
@@ -103,13 +104,7 @@ export function localSpec (modelId: string, version: string, region: string): Re
     hosting_prepacked_artifact_version: '2.0.0',
     hosting_use_script_uri: false,
     inference_environment_variables: [
-      envVar('SAGEMAKER_PROGRAM', 'text', 'inference.py', true),
-      envVar('SAGEMAKER_SUBMIT_DIRECTORY', 'text', '/opt/ml/model/code', false),
-      envVar('SAGEMAKER_CONTAINER_LOG_LEVEL', 'text', '20', false),
-      envVar('SAGEMAKER_MODEL_SERVER_TIMEOUT', 'text', '3600', false),
-      envVar('ENDPOINT_SERVER_TIMEOUT', 'int', 3600, true),
-      envVar('MODEL_CACHE_ROOT', 'text', '/opt/ml/model', true),
-      envVar('SAGEMAKER_ENV', 'text', '1', true),
+      ...TOOLKIT_ENV,
       envVar('HF_MODEL_ID', 'text', '/opt/ml/model', true),
       envVar('SM_NUM_GPUS', 'text', '1', true),
       envVar('MAX_INPUT_LENGTH', 'text', '1024', true),

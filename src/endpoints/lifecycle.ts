@@ -31,6 +31,9 @@ import { MANAGED_BY, ledgerTags, TAG, tagMap } from './tags.js'
 import { rescale } from './usage.js'
 import { notFound, type Views } from './views.js'
 
+/** The JumpStart version a deploy that names none gets: the newest, as the SDK's `model_version=None`. */
+const DEFAULT_JUMPSTART_VERSION = '*'
+
 /** The one production variant a gateway deployment has. */
 export const VARIANT_NAME = 'AllTraffic'
 
@@ -80,7 +83,9 @@ export interface Deployed {
 
 /** Fingerprint of a deploy request (defaults applied, keys sorted), kept in a tag. */
 export function deployHash (body: DeployBody): string {
-  const normalised = { ...body, instanceCount: body.instanceCount ?? 1 }
+  // a JumpStart version left out is `*` (ajv applies no schema default inside a union)
+  const model = 'jumpstart' in body.model ? { ...body.model, jumpstart: { ...body.model.jumpstart, version: body.model.jumpstart.version ?? DEFAULT_JUMPSTART_VERSION } } : body.model
+  const normalised = { ...body, model, instanceCount: body.instanceCount ?? 1 }
   const canonical = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(canonical)
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : 1).map(([k, x]) => [k, canonical(x)]))
@@ -255,7 +260,7 @@ export class Lifecycle {
       return { container: { Image: m.image, ModelDataUrl: m.modelDataUrl, ...(m.environment !== undefined ? { Environment: m.environment } : {}) }, role: m.role, imageField: 'body.model.image' }
     }
     if (this.opts.jumpstart === undefined) throw catalogError('INVALID_REQUEST', 'body.model.jumpstart: this gateway has no JumpStart catalog to resolve model ids from; deploy a container (body.model.image) instead')
-    const requestedVersion = m.jumpstart.version ?? '*'
+    const requestedVersion = m.jumpstart.version ?? DEFAULT_JUMPSTART_VERSION
     const plan = await this.opts.jumpstart.resolve(m.jumpstart.modelId, requestedVersion, body.instanceType)
     const data = plan.modelData.kind === 'url'
       ? { ModelDataUrl: plan.modelData.url }

@@ -86,6 +86,11 @@ t.test('version "*" deploys 2.x on TGI and "1.*" the newest 1.x on the list cont
   const again = await app.inject({ method: 'POST', url: '/v1/endpoints', payload: deployBody('flan-js-tgi', { modelId: LARGE, version: '*' }) })
   t.equal(again.statusCode, 202)
   t.equal(again.headers['idempotent-replayed'], 'true', 'the same request again is a replay')
+  const noVersion = await app.inject({ method: 'POST', url: '/v1/endpoints', payload: deployBody('flan-js-tgi', { modelId: LARGE }) })
+  t.equal(noVersion.statusCode, 202, `no version is "*": the same request ${noVersion.body}`)
+  t.equal(noVersion.headers['idempotent-replayed'], 'true')
+  const other = await app.inject({ method: 'POST', url: '/v1/endpoints', payload: deployBody('flan-js-tgi', { modelId: LARGE, version: '1.*' }) })
+  t.equal(other.statusCode, 409, 'another version under the same name is another request')
 
   const deleted = await app.inject({ method: 'DELETE', url: '/v1/endpoints/flan-js-tgi' })
   t.equal(deleted.statusCode, 202, deleted.body)

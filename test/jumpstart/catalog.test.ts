@@ -76,6 +76,14 @@ t.test('specs the gateway cannot deploy are refused with the field to change', a
   t.throws(() => deployPlan({ ...SPEC, hosting_instance_type_variants: undefined, hosting_ecr_specs: { framework: 'huggingface' } }, 'eu-west-1', 'ml.g5.2xlarge', BUCKET), { field: 'instanceType', message: /hosting_ecr_specs/ })
 })
 
+t.test('S3 unreachable: 502 naming the catalog, the network error kept as the cause', async t => {
+  const dead = createS3Client({ region: 'eu-west-1', s3Endpoint: 'http://127.0.0.1:9', credentials: LOCAL_CREDENTIALS })
+  t.teardown(() => { dead.destroy() })
+  const err = await new JumpStartCatalog({ s3: dead, region: 'eu-west-1' }).resolve('acme-text2text-small', '*', 'ml.g5.2xlarge').catch((e: unknown) => e)
+  t.match(err, { code: 'UPSTREAM_ERROR', statusCode: 502, message: 'the JumpStart catalog of eu-west-1 cannot be read (s3://jumpstart-cache-prod-eu-west-1/models_manifest.json)' })
+  t.match((err as Error).cause, { code: 'ECONNREFUSED' })
+})
+
 t.test('the catalog in S3: manifest, then the spec it names; cached; errors name the field', async t => {
   const local = await localS3(t)
   const s3 = createS3Client({ region: 'eu-west-1', s3Endpoint: local.url, credentials: LOCAL_CREDENTIALS })

@@ -4,15 +4,17 @@
  * through the gateway or with the SageMaker Python SDK pointed at the local S3, runs offline.
  *
  * The objects follow the format of JumpStart's public bucket as aws/sagemaker-python-sdk reads
- * it (sagemaker-core/src/sagemaker/core/jumpstart/, src/sagemaker/jumpstart/ before v3):
- * - `models_manifest.json`: a list of `{model_id, version, min_version, spec_key}`
- *   (types.py `JumpStartModelHeader.from_json`; key: constants.py `JUMPSTART_DEFAULT_MANIFEST_FILE_S3_KEY`);
- * - one spec file per version (types.py `JumpStartMetadataBaseFields.from_json`): hosting
- *   artefact keys, `inference_environment_variables` (`JumpStartEnvironmentVariable`: name,
- *   type, default, scope, required_for_model_class) and `hosting_instance_type_variants`
- *   (`regional_aliases` of `$alias` image URIs per region, `variants` per instance family or
- *   type, `JumpStartInstanceTypeVariants`), shaped like the SDK's own FLAN-T5 fixtures
- *   (tests/unit/sagemaker/jumpstart/constants.py, `huggingface-text2text-flan-t5-base` 2.2.3).
+ * it (at a24812666d258d9d19c9a82d0c9385ca0bd3ba01, sagemaker-core/src/sagemaker/core/jumpstart/):
+ * - `models_manifest.json` (constants.py:118 `JUMPSTART_DEFAULT_MANIFEST_FILE_S3_KEY`): a list of
+ *   `{model_id, version, min_version, spec_key}` (types.py:201-211 `JumpStartModelHeader.from_json`);
+ * - one spec file per version (types.py:1300-1420 `JumpStartMetadataBaseFields.from_json`):
+ *   hosting artefact keys, `inference_environment_variables` (types.py:363-374
+ *   `JumpStartEnvironmentVariable.from_json`: name, type, default, scope,
+ *   required_for_model_class) and `hosting_instance_type_variants` (types.py:513-525:
+ *   `regional_aliases` of `$alias` image URIs per region, `variants` per instance family or
+ *   type, read by `_get_regional_property`, types.py:854-923), shaped like the SDK's own FLAN-T5
+ *   fixture (tests/unit/sagemaker/jumpstart/constants.py at 8326c232e7cd5f18688772e7516cf792b993b685,
+ *   lines 5766-6340: `huggingface-text2text-flan-t5-base` 2.2.3).
  *
  * FLAN-T5 1.x versions run on the Hugging Face inference image with JumpStart's inference.py
  * (the list contract); 2.x versions on TGI (`huggingface-pytorch-tgi-inference`), which the

@@ -1,7 +1,8 @@
 /**
  * Local mode's own JumpStart content bucket, `jumpstart-cache-prod-<region>`, seeded at every
- * stack start (the same objects written again: idempotent), so deploying by JumpStart model id,
- * through the gateway or with the SageMaker Python SDK pointed at the local S3, runs offline.
+ * stack start (the same objects written again: idempotent), so deploying by JumpStart model id
+ * through the gateway runs offline, and a client reading the bucket as the SDK does (boto3,
+ * test/conformance/jumpstart_cache.py) finds what it finds on AWS.
  *
  * The objects follow the format of JumpStart's public bucket as aws/sagemaker-python-sdk reads
  * it (at a24812666d258d9d19c9a82d0c9385ca0bd3ba01, sagemaker-core/src/sagemaker/core/jumpstart/):

@@ -17,7 +17,8 @@ const endpointsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: [TAG],
       operationId: 'deployEndpoint',
       summary: 'Deploy a real-time endpoint',
-      description: 'CreateModel (for a container; an existing model is used as is), CreateEndpointConfig and CreateEndpoint, each tagged managed-by=text2text-gateway. ' +
+      description: 'CreateModel (for a container, or a JumpStart model id and version resolved in the gateway\'s region as the SageMaker Python SDK resolves them; an existing model is used as is), CreateEndpointConfig and CreateEndpoint, each tagged managed-by=text2text-gateway. ' +
+        'A container whose contract the gateway cannot detect from its image needs `contract` (else 400 naming body.model.image); an unknown JumpStart model id or version is a 400 naming body.model.jumpstart.modelId or .version with what exists, and JumpStart\'s bucket unreadable a 502. ' +
         'The endpoint is Creating; poll GET /v1/endpoints/{name} (the Location header) until InService: from then on it is a `model` for /v1/summarize and /v1/generate on every replica, without a restart. ' +
         'A repeat of the same request returns the existing endpoint (Idempotent-Replayed: true); a different request for an existing name is a 409. ' +
         'With `idleDeleteAfterMinutes`, it is deleted after that long without an invocation. SageMaker bills its instances from creation to deletion: see `usage` (an estimate). ' + ADMIN_ONLY,

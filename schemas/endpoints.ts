@@ -6,6 +6,12 @@ import { SAGEMAKER_NAME_PATTERN_SOURCE } from './sagemaker-names.js'
 export const ENDPOINT_NAME_PATTERN = SAGEMAKER_NAME_PATTERN_SOURCE
 /** Instance types the gateway deploys on: `ml.<family>.<size>`, sizes as SageMaker names them. */
 export const INSTANCE_TYPE_PATTERN = '^ml\\.[a-z][a-z0-9]*\\.(medium|large|xlarge|[1-9][0-9]?xlarge)$'
+/** SageMaker's execution role ARN rule (CreateModel ExecutionRoleArn). */
+const ROLE_PATTERN = '^arn:aws[a-z-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$'
+/** A JumpStart version: `*`, an exact version, or a prefix ending in `.*` (src/jumpstart/versions.ts). */
+export const JUMPSTART_VERSION_PATTERN = '^(\\*|[0-9]+(\\.[0-9]+)*(\\.\\*)?)$'
+/** The container contracts a deploy may name (src/sagemaker/contracts/types.ts ContractName). */
+export const CONTRACT_NAMES = ['jumpstart-list', 'tgi', 'lmi'] as const
 /** Shortest idle time before a tear-down (minutes): last-invoked times are refreshed once a minute per replica. */
 export const MIN_IDLE_DELETE_MINUTES = 2
 
@@ -49,6 +55,15 @@ export const Endpoint = Type.Object({
   idleDeleteAfterMinutes: Type.Optional(Type.Integer({ description: 'Deleted after this long without an invocation.' })),
   lastInvokedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Last invocation through any replica, to within a minute.' })),
   failureReason: Type.Optional(Type.String({ description: 'SageMaker\'s reason, when Failed.' })),
+  jumpstart: Type.Optional(Type.Object({
+    modelId: Type.String({ examples: ['huggingface-text2text-flan-t5-large'] }),
+    version: Type.String({ description: 'The version deployed (what `*` or `1.*` resolved to then).', examples: ['2.3.7'] }),
+    requestedVersion: Type.String({ description: 'The version as the deploy request named it.', examples: ['*'] })
+  }, { description: 'Deployed by JumpStart model id: which model and version it runs.' })),
+  contract: Type.Optional(Type.Object({
+    name: Type.Enum(CONTRACT_NAMES, { description: 'The container contract: what request the endpoint takes and what it answers (README, Container contracts).' }),
+    source: Type.Enum(['explicit', 'detected'], { description: '`explicit`: chosen by the deploy request\'s `contract`; `detected`: read from the image and environment at deploy.' })
+  }, { description: 'The container contract, when the gateway deployed the endpoint from a container or a JumpStart id (an existing model\'s is detected when it is used).' })),
   usage: UsageRef
 }, { $id: 'Endpoint', title: 'Endpoint', description: 'A SageMaker real-time endpoint the gateway serves.', examples: [ENDPOINT_EXAMPLE] })
 // `usage` is a reference to the shared Usage schema, which Static<> cannot see through
@@ -65,13 +80,23 @@ export const ExistingModel = Type.Object({
 export const ContainerModel = Type.Object({
   image: Type.String({ minLength: 1, maxLength: 255, pattern: '^\\S+$', description: 'Inference image URI (ECR), e.g. a JumpStart Hugging Face text2text image.' }),
   modelDataUrl: Type.String({ minLength: 6, maxLength: 1024, pattern: '^(https|s3)://([^/]+)/?(.*)$', description: 'Model artefacts (s3:// model.tar.gz) the role can read.' }),
-  role: Type.String({ minLength: 20, maxLength: 2048, pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$', description: 'IAM role SageMaker assumes to pull the image and read the model data.' }),
+  role: Type.String({ minLength: 20, maxLength: 2048, pattern: ROLE_PATTERN, description: 'IAM role SageMaker assumes to pull the image and read the model data.' }),
   environment: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', maxLength: 1024 }), Type.String({ maxLength: 1024 }), { description: 'Container environment (SAGEMAKER_PROGRAM, ...).' }))
 }, { additionalProperties: false, title: 'ContainerModel' })
 
+export const JumpStartModel = Type.Object({
+  jumpstart: Type.Object({
+    modelId: Type.String({ minLength: 1, maxLength: 256, pattern: '^[a-z0-9][a-z0-9._-]*$', description: 'A JumpStart model id, as the SageMaker Python SDK takes it.', examples: ['huggingface-text2text-flan-t5-large'] }),
+    version: Type.Optional(Type.String({ maxLength: 64, pattern: JUMPSTART_VERSION_PATTERN, default: '*', description: '`*` (default) the newest version, `1.*` the newest 1.x, or an exact version such as `2.3.7` (the SDK\'s `model_version`).', examples: ['*', '1.*', '2.3.7'] }))
+  }, { additionalProperties: false }),
+  role: Type.String({ minLength: 20, maxLength: 2048, pattern: ROLE_PATTERN, description: 'IAM role SageMaker assumes to pull the image and read the model data (JumpStart\'s buckets are public to every account).' }),
+  environment: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', maxLength: 1024 }), Type.String({ maxLength: 1024 }), { description: 'Container environment over the model\'s defaults (a key given here wins, as the SDK\'s `env`).' }))
+}, { additionalProperties: false, title: 'JumpStartModel' })
+
 export const DeployBody = Type.Object({
   name: Name,
-  model: Type.Union([ExistingModel, ContainerModel], { description: 'An existing model by name, or a container: the gateway then creates a model named like the endpoint (so it is also a model for transform jobs) and deletes it with the endpoint.' }),
+  model: Type.Union([ExistingModel, ContainerModel, JumpStartModel], { description: 'An existing model by name; a container; or a JumpStart model id and version, resolved in the gateway\'s region as the SageMaker Python SDK resolves it (image, model data, default environment from the model\'s spec in `jumpstart-cache-prod-<region>`). For a container or a JumpStart id the gateway creates a model named like the endpoint (so it is also a model for transform jobs) and deletes it with the endpoint.' }),
+  contract: Type.Optional(Type.Enum(CONTRACT_NAMES, { description: 'The container contract, for an image the gateway does not recognise (without it such a container is refused with 400 naming body.model.image); written on the endpoint and used instead of detection. See README, Container contracts.' })),
   instanceType: Type.String({ pattern: INSTANCE_TYPE_PATTERN, maxLength: 64, description: 'ml.<family>.<size>, e.g. ml.g5.2xlarge.', examples: ['ml.g5.2xlarge'] }),
   instanceCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Default 1; at most ADMIN_MAX_INSTANCE_COUNT (default 10; 403 FORBIDDEN beyond).' })),
   idleDeleteAfterMinutes: Type.Optional(Type.Integer({ minimum: MIN_IDLE_DELETE_MINUTES, maximum: 60 * 24 * 30, description: `Delete the endpoint (and what the gateway created with it) after this many minutes without an invocation; at least ${MIN_IDLE_DELETE_MINUTES}.` }))
@@ -80,7 +105,8 @@ export const DeployBody = Type.Object({
   title: 'DeployBody',
   examples: [
     { name: 'flan-t5-xl-demo', model: { image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04', modelDataUrl: 's3://jumpstart-cache-prod-us-east-1/huggingface-infer/prepack/v1.0.2/infer-prepack-huggingface-text2text-flan-t5-xl.tar.gz', role: 'arn:aws:iam::111122223333:role/service-role/AmazonSageMaker-ExecutionRole', environment: { SAGEMAKER_PROGRAM: 'inference.py' } }, instanceType: 'ml.g5.2xlarge', instanceCount: 1, idleDeleteAfterMinutes: 30 },
-    { name: 'flan-t5-reuse', model: { name: 'flan-t5-xl-model' }, instanceType: 'ml.g5.xlarge' }
+    { name: 'flan-t5-reuse', model: { name: 'flan-t5-xl-model' }, instanceType: 'ml.g5.xlarge' },
+    { name: 'flan-t5-large', model: { jumpstart: { modelId: 'huggingface-text2text-flan-t5-large', version: '*' }, role: 'arn:aws:iam::111122223333:role/service-role/AmazonSageMaker-ExecutionRole' }, instanceType: 'ml.g5.2xlarge' }
   ]
 })
 export type DeployBody = Static<typeof DeployBody>

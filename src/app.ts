@@ -161,7 +161,7 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   await app.register(realtimePlugin, { calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
   // deleted endpoints' usage: written by the endpoints service, read by the usage report
   const archive = clients.bucket === undefined ? undefined : new UsageArchive(clients.s3, clients.bucket, config.S3_PREFIX)
-  await app.register(endpointsPlugin, { config, control: clients.control, archive, invocations })
+  await app.register(endpointsPlugin, { config, control: clients.control, s3: clients.s3, region: options.aws.region, archive, invocations })
   await app.register(bucketServicesPlugin, { config, ...clients })
   await app.register(usagePlugin, { bucket: clients.bucket, archive, calls })
 

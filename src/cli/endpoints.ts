@@ -19,8 +19,8 @@ export const ENDPOINTS_USAGE = `usage: text2text-gateway endpoints <subcommand> 
 Real-time endpoints on a running gateway (deploy, scale and delete need an admin key).
 
 subcommands:
-  deploy <name>          deploy an endpoint (--model NAME, or --image/--model-data-url/--role)
-                         and wait until it is InService (--no-wait to return at once)
+  deploy <name>          deploy an endpoint (--model NAME, --image/--model-data-url/--role, or
+                         --jumpstart MODEL_ID --role) and wait until it is InService (--no-wait to return at once)
   list                   the endpoints the gateway serves
   describe <name>        one endpoint: status, instances, usage so far
   scale <name> <count>   change its instance count (at least 1)
@@ -40,8 +40,13 @@ options:
   --model NAME           an existing SageMaker model, or:
   --image URI            an inference image, with
   --model-data-url URL   the model artefacts (s3://.../model.tar.gz) and
-  --role ARN             the IAM role SageMaker uses to read them
-  --env KEY=VALUE        container environment (repeatable)
+  --role ARN             the IAM role SageMaker uses to read them, or:
+  --jumpstart MODEL_ID   a JumpStart model id (huggingface-text2text-flan-t5-large), with --role;
+                         its image, model data and environment come from JumpStart's catalog
+  --version VERSION      the JumpStart version: * (default, the newest), 1.* or 2.3.7
+  --env KEY=VALUE        container environment (repeatable; over a JumpStart model's defaults)
+  --contract NAME        the container contract of an image the gateway does not recognise:
+                         jumpstart-list, tgi or lmi
   --idle-delete-after MINUTES
                          delete it after this long without an invocation
   --no-wait              return once the deployment started
@@ -120,6 +125,8 @@ function details (e: Endpoint): string {
     ['status', e.status],
     ['failure', e.failureReason],
     ['model', e.model],
+    ['jumpstart', e.jumpstart === undefined ? undefined : `${e.jumpstart.modelId} ${e.jumpstart.version}${e.jumpstart.requestedVersion !== e.jumpstart.version ? ` (asked: ${e.jumpstart.requestedVersion})` : ''}`],
+    ['contract', e.contract === undefined ? undefined : `${e.contract.name} (${e.contract.source})`],
     ['instances', `${e.instanceCount} x ${e.instanceType}`],
     ['managed', e.managed ? 'yes (deployed by this gateway)' : 'no'],
     ['created', shortDate(e.createdAt)],
@@ -184,6 +191,9 @@ async function deployCommand (argv: string[], ctx: CliContext): Promise<number> 
     image: { type: 'string' },
     'model-data-url': { type: 'string' },
     role: { type: 'string' },
+    jumpstart: { type: 'string' },
+    version: { type: 'string' },
+    contract: { type: 'string' },
     env: { type: 'string', multiple: true },
     'idle-delete-after': { type: 'string' },
     'no-wait': { type: 'boolean', default: false },
@@ -194,28 +204,35 @@ async function deployCommand (argv: string[], ctx: CliContext): Promise<number> 
   const [name = ''] = positionalsOf(positionals, ['endpoint name'], command)
   const instanceType = values['instance-type']
   if (instanceType === undefined) throw new UsageError('--instance-type is required (e.g. ml.g5.2xlarge)', command)
-  const container = values.image !== undefined || values['model-data-url'] !== undefined || values.role !== undefined
-  if (container === (values.model !== undefined)) throw new UsageError('give either --model NAME, or --image, --model-data-url and --role', command)
+  const container = values.image !== undefined || values['model-data-url'] !== undefined
+  const sources = [values.model !== undefined, container, values.jumpstart !== undefined].filter(Boolean).length
+  if (sources !== 1 || (values.model !== undefined && values.role !== undefined)) throw new UsageError('give either --model NAME, or --image, --model-data-url and --role, or --jumpstart MODEL_ID and --role', command)
+  if (values.version !== undefined && values.jumpstart === undefined) throw new UsageError('--version goes with --jumpstart MODEL_ID', command)
+  const environment: Record<string, string> = {}
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--env expects KEY=VALUE, got ${JSON.stringify(pair)}`, command)
+    environment[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  const env = Object.keys(environment).length > 0 ? { environment } : {}
+  if (values.model !== undefined && Object.keys(env).length > 0) throw new UsageError('--env goes with --image or --jumpstart (an existing model keeps its own environment)', command)
   let model: Record<string, unknown>
   if (values.model !== undefined) {
     model = { name: values.model }
+  } else if (values.jumpstart !== undefined) {
+    if (values.role === undefined) throw new UsageError('--role is required with --jumpstart', command)
+    model = { jumpstart: { modelId: values.jumpstart, version: values.version ?? '*' }, role: values.role, ...env }
   } else {
     for (const flag of ['image', 'model-data-url', 'role'] as const) {
       if (values[flag] === undefined) throw new UsageError(`--${flag} is required with --image/--model-data-url/--role`, command)
     }
-    const environment: Record<string, string> = {}
-    for (const pair of values.env ?? []) {
-      const eq = pair.indexOf('=')
-      if (eq <= 0) throw new UsageError(`--env expects KEY=VALUE, got ${JSON.stringify(pair)}`, command)
-      environment[pair.slice(0, eq)] = pair.slice(eq + 1)
-    }
-    model = { image: values.image, modelDataUrl: values['model-data-url'], role: values.role, ...(Object.keys(environment).length > 0 ? { environment } : {}) }
+    model = { image: values.image, modelDataUrl: values['model-data-url'], role: values.role, ...env }
   }
   const instanceCount = integerOption(values['instance-count'], '--instance-count', 1, 100, command)
   const idle = integerOption(values['idle-delete-after'], '--idle-delete-after', 2, 60 * 24 * 30, command)
   const timeoutMs = secondsOption(values.timeout, '--timeout', command)
   const gateway = new Gateway(connection(values.url, ctx.env, command))
-  const body = { name, model, instanceType, ...(instanceCount !== undefined ? { instanceCount } : {}), ...(idle !== undefined ? { idleDeleteAfterMinutes: idle } : {}) }
+  const body = { name, model, instanceType, ...(values.contract !== undefined ? { contract: values.contract } : {}), ...(instanceCount !== undefined ? { instanceCount } : {}), ...(idle !== undefined ? { idleDeleteAfterMinutes: idle } : {}) }
   let endpoint = (await gateway.json('POST', 'v1/endpoints', isEndpoint, { json: body, context: `deploying ${name}` })).value
   if (!values['no-wait']) endpoint = await waitInService(gateway, name, ctx, timeoutMs)
   print(endpoint, values.json, ctx)

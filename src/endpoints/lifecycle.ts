@@ -17,16 +17,22 @@ import {
   type ProductionVariantInstanceType, type SageMakerClient, type Tag
 } from '@aws-sdk/client-sagemaker'
 import type { FastifyBaseLogger } from 'fastify'
-import type { DeployBody, Endpoint } from '../../schemas/endpoints.js'
+import type { CONTRACT_NAMES, DeployBody, Endpoint } from '../../schemas/endpoints.js'
 import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
 import { awsMessage, awsName, controlPlaneError, isResourceNotFound as isNotFound, type AwsLikeError } from '../sagemaker/aws-errors.js'
 import { instanceRefusal, type InstanceChoice, type InstanceLimits } from '../instance-limits.js'
+import type { DeployPlan } from '../jumpstart/specs.js'
+import { detectContract, type ContainerSpec } from '../sagemaker/contracts/detect.js'
+import type { ContractName } from '../sagemaker/contracts/types.js'
 import type { Tenant } from '../tenants.js'
 import type { Activity } from './activity.js'
 import { show, type Described, type Descriptions } from './descriptions.js'
 import { MANAGED_BY, ledgerTags, TAG, tagMap } from './tags.js'
 import { rescale } from './usage.js'
 import { notFound, type Views } from './views.js'
+
+/** The JumpStart version a deploy that names none gets: the newest, as the SDK's `model_version=None`. */
+const DEFAULT_JUMPSTART_VERSION = '*'
 
 /** The one production variant a gateway deployment has. */
 export const VARIANT_NAME = 'AllTraffic'
@@ -48,6 +54,25 @@ export interface LifecycleOptions {
   archive?: { put: (endpoint: Endpoint, deletedAt: string) => Promise<void> }
   /** The instances an admin may deploy or scale to (ADMIN_MAX_INSTANCE_COUNT); none = SageMaker's own limits only. */
   instances?: InstanceLimits
+  /** Resolves a JumpStart model id and version in the gateway's region (src/jumpstart); none: such deploys are refused. */
+  jumpstart?: JumpStartResolver
+}
+
+/** What deploying by JumpStart id needs: the image, model data and environment of a model id and version. */
+export interface JumpStartResolver {
+  resolve: (modelId: string, version: string, instanceType: string) => Promise<DeployPlan>
+}
+
+/** A contract the deploy request names: the schema's list is the contracts module's (compile-time check). */
+const contractName = (name: typeof CONTRACT_NAMES[number]): ContractName => name
+
+/** The model the gateway creates for a container or JumpStart deploy. */
+interface NewModel {
+  container: ContainerSpec & { ModelDataUrl?: string, ModelDataSource?: { S3DataSource: { S3Uri: string, S3DataType: 'S3Prefix', CompressionType: 'None' } } }
+  role: string
+  /** The request field that names the image, for messages. */
+  imageField: string
+  jumpstart?: DeployPlan & { requestedVersion: string }
 }
 
 /** The result of a deploy: the endpoint and whether it already existed (a repeat). */
@@ -58,7 +83,9 @@ export interface Deployed {
 
 /** Fingerprint of a deploy request (defaults applied, keys sorted), kept in a tag. */
 export function deployHash (body: DeployBody): string {
-  const normalised = { ...body, instanceCount: body.instanceCount ?? 1 }
+  // a JumpStart version left out is `*` (ajv applies no schema default inside a union)
+  const model = 'jumpstart' in body.model ? { ...body.model, jumpstart: { ...body.model.jumpstart, version: body.model.jumpstart.version ?? DEFAULT_JUMPSTART_VERSION } } : body.model
+  const normalised = { ...body, model, instanceCount: body.instanceCount ?? 1 }
   const canonical = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(canonical)
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a < b ? -1 : 1).map(([k, x]) => [k, canonical(x)]))
@@ -100,18 +127,19 @@ export class Lifecycle {
     if (existing !== undefined) return { endpoint: this.replay(existing, hash), replayed: true }
 
     const count = body.instanceCount ?? 1
-    const fromContainer = 'image' in body.model
-    const modelName = 'image' in body.model ? name : body.model.name
-    const common: Tag[] = [MANAGED_BY, { Key: TAG.requestHash, Value: hash }]
     const created: Array<() => Promise<void>> = []
+    const newModel = await this.newModel(body)
+    const detected = newModel === undefined ? undefined : this.contractOf(newModel, body)
+    const fromContainer = newModel !== undefined
+    const modelName = 'name' in body.model ? body.model.name : name
+    const common: Tag[] = [MANAGED_BY, { Key: TAG.requestHash, Value: hash }]
     try {
-      if ('image' in body.model) {
-        const m = body.model
+      if (newModel !== undefined) {
         await this.createOrAdopt('CreateModel', hash, async () => {
           await this.control.send(new CreateModelCommand({
             ModelName: modelName,
-            PrimaryContainer: { Image: m.image, ModelDataUrl: m.modelDataUrl, ...(m.environment !== undefined ? { Environment: m.environment } : {}) },
-            ExecutionRoleArn: m.role,
+            PrimaryContainer: newModel.container,
+            ExecutionRoleArn: newModel.role,
             Tags: common
           }))
         }, async () => (await this.control.send(new DescribeModelCommand({ ModelName: modelName }))).ModelArn, 'model')
@@ -137,7 +165,10 @@ export class Lifecycle {
           { Key: TAG.modelCreated, Value: String(fromContainer) },
           { Key: TAG.instanceType, Value: body.instanceType },
           { Key: TAG.billedCount, Value: String(count) },
-          ...(body.idleDeleteAfterMinutes !== undefined ? [{ Key: TAG.idleMinutes, Value: String(body.idleDeleteAfterMinutes) }] : [])
+          ...(body.idleDeleteAfterMinutes !== undefined ? [{ Key: TAG.idleMinutes, Value: String(body.idleDeleteAfterMinutes) }] : []),
+          ...(body.contract !== undefined ? [{ Key: TAG.contract, Value: contractName(body.contract) }] : []),
+          ...(detected !== undefined ? [{ Key: TAG.detectedContract, Value: detected }] : []),
+          ...jumpstartTags(newModel?.jumpstart)
         ]
       }))
     } catch (err) {
@@ -154,7 +185,7 @@ export class Lifecycle {
       throw this.deployError(err, body)
     }
     this.descriptions.forget(name)
-    this.log.info({ endpoint: name, model: modelName, instanceType: body.instanceType, instanceCount: count, owner: tenant.id }, 'endpoint deployment started')
+    this.log.info({ endpoint: name, model: modelName, ...(newModel?.jumpstart !== undefined ? { jumpstart: `${newModel.jumpstart.modelId}@${newModel.jumpstart.version}`, image: newModel.container.Image } : {}), instanceType: body.instanceType, instanceCount: count, owner: tenant.id }, 'endpoint deployment started')
     const endpoint = await this.descriptions.describe(name, true)
     if (endpoint === undefined) throw catalogError('UPSTREAM_ERROR', `SageMaker does not describe endpoint ${show(name)} it has just created`)
     return { endpoint: this.views.view(endpoint), replayed: false }
@@ -219,6 +250,38 @@ export class Lifecycle {
     this.log.info({ endpoint: name, reason, instanceSeconds: final.usage.instanceSeconds, estimatedCostUsd: final.usage.estimatedCostUsd }, 'endpoint deleted')
     const after = await this.descriptions.describe(name, true)
     return after !== undefined ? this.views.view(after) : { ...final, status: 'Deleting' }
+  }
+
+  /** The container a deploy creates a model from (a container, or a JumpStart id resolved now); undefined for an existing model. */
+  private async newModel (body: DeployBody): Promise<NewModel | undefined> {
+    const m = body.model
+    if ('name' in m) return undefined
+    if ('image' in m) {
+      return { container: { Image: m.image, ModelDataUrl: m.modelDataUrl, ...(m.environment !== undefined ? { Environment: m.environment } : {}) }, role: m.role, imageField: 'body.model.image' }
+    }
+    if (this.opts.jumpstart === undefined) throw catalogError('INVALID_REQUEST', 'body.model.jumpstart: this gateway has no JumpStart catalog to resolve model ids from; deploy a container (body.model.image) instead')
+    const requestedVersion = m.jumpstart.version ?? DEFAULT_JUMPSTART_VERSION
+    const plan = await this.opts.jumpstart.resolve(m.jumpstart.modelId, requestedVersion, body.instanceType)
+    const data = plan.modelData.kind === 'url'
+      ? { ModelDataUrl: plan.modelData.url }
+      // an S3 prefix of uncompressed artefacts, as the SDK deploys one (factory/model.py _add_model_data_to_kwargs)
+      : { ModelDataSource: { S3DataSource: { S3Uri: plan.modelData.uri, S3DataType: 'S3Prefix' as const, CompressionType: 'None' as const } } }
+    // the caller's keys win over the model's defaults, as the SDK's `env` does (update_dict_if_key_not_present)
+    const environment = { ...plan.environment, ...m.environment }
+    return { container: { Image: plan.image, ...data, ...(Object.keys(environment).length > 0 ? { Environment: environment } : {}) }, role: m.role, imageField: 'body.model.jumpstart.modelId', jumpstart: { ...plan, requestedVersion } }
+  }
+
+  /**
+   * The contract `model`'s container speaks (detect.ts), undefined when the request names it
+   * (body.contract); an image detection does not know, without body.contract, is a 400: the
+   * contract is an explicit choice, never a guess that fails on the first request.
+   */
+  private contractOf (model: NewModel, body: DeployBody): ContractName | undefined {
+    if (body.contract !== undefined) return undefined
+    const detection = detectContract(model.container)
+    if (detection.known) return detection.contract.name
+    const subject = model.jumpstart === undefined ? show(model.container.Image ?? '') : `${show(model.jumpstart.modelId)} (version ${model.jumpstart.version}, image ${model.container.Image ?? ''})`
+    throw catalogError('INVALID_REQUEST', `${model.imageField} ${subject}: ${detection.reason}. Name its contract with body.contract (jumpstart-list, tgi or lmi) to deploy it`)
   }
 
   private async requireManaged (name: string, what: string): Promise<Described> {
@@ -287,6 +350,9 @@ export class Lifecycle {
     const message = awsMessage(err)
     if (name === 'ValidationException') {
       // AWS: "Could not access model data at s3://... Please ensure that the role ... exists and ... has s3:GetObject"
+      if ('jumpstart' in body.model && /model data|image/i.test(message)) {
+        return catalogError('INVALID_REQUEST', `body.model.jumpstart.modelId ${show(body.model.jumpstart.modelId)}: SageMaker cannot use what JumpStart names for it with body.model.role: ${safe(message)}`, { cause: err })
+      }
       if (/model data/i.test(message) && 'modelDataUrl' in body.model) {
         return catalogError('INVALID_REQUEST', `body.model.modelDataUrl ${show(body.model.modelDataUrl)}: SageMaker cannot read it with body.model.role: ${safe(message)}`, { cause: err })
       }
@@ -301,6 +367,16 @@ export class Lifecycle {
     }
     return controlPlaneError('CreateEndpoint', err)
   }
+}
+
+/** The tags that say which JumpStart model and version an endpoint runs. */
+function jumpstartTags (plan: (DeployPlan & { requestedVersion: string }) | undefined): Tag[] {
+  if (plan === undefined) return []
+  return [
+    { Key: TAG.jumpstartModel, Value: plan.modelId },
+    { Key: TAG.jumpstartVersion, Value: plan.version },
+    { Key: TAG.jumpstartRequested, Value: plan.requestedVersion }
+  ]
 }
 
 /** 403 FORBIDDEN unless `tenant` is an admin (endpoints are shared by every tenant). */

@@ -15,7 +15,7 @@ import type { Tenant } from '../tenants.js'
 import { Activity } from './activity.js'
 import { Descriptions } from './descriptions.js'
 import type { InvocationLedger } from './invocations.js'
-import { Lifecycle, type Deployed } from './lifecycle.js'
+import { Lifecycle, type Deployed, type JumpStartResolver } from './lifecycle.js'
 import type { PriceTable } from './prices.js'
 import { Resolver } from './resolver.js'
 import { IdleSweeper } from './sweeper.js'
@@ -42,6 +42,8 @@ export interface EndpointsOptions {
   archive?: { put: (endpoint: Endpoint, deletedAt: string) => Promise<void> }
   /** The instances an admin may deploy or scale to (ADMIN_MAX_INSTANCE_COUNT); none = SageMaker's own limits only. */
   instances?: InstanceLimits
+  /** Resolves deploys by JumpStart model id (src/jumpstart). */
+  jumpstart?: JumpStartResolver
 }
 
 /** The endpoints service: its parts, and the calls the routes make on them. */
@@ -68,7 +70,8 @@ export class Endpoints {
       log,
       now,
       ...(opts.archive !== undefined ? { archive: opts.archive } : {}),
-      ...(opts.instances !== undefined ? { instances: opts.instances } : {})
+      ...(opts.instances !== undefined ? { instances: opts.instances } : {}),
+      ...(opts.jumpstart !== undefined ? { jumpstart: opts.jumpstart } : {})
     })
     this.sweeper = new IdleSweeper({ descriptions, lifecycle: this.lifecycle, invocations, log, now, ...(opts.onIdleDelete !== undefined ? { onIdleDelete: opts.onIdleDelete } : {}) })
   }

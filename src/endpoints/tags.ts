@@ -21,6 +21,12 @@ export const TAG = {
   items: 't2t:items',
   // the container contract chosen explicitly at deploy (src/sagemaker/contracts); absent: detected from the model
   contract: 't2t:contract',
+  // the contract detected from the image and environment at deploy, shown by the view (the real-time path detects its own)
+  detectedContract: 't2t:detected-contract',
+  // deployed by JumpStart model id (src/jumpstart): the id, the version deployed, the version asked for (`*`, `1.*`)
+  jumpstartModel: 't2t:jumpstart-model',
+  jumpstartVersion: 't2t:jumpstart-version',
+  jumpstartRequested: 't2t:jumpstart-requested-version',
   // the capacity ledger (usage.ts): seconds accrued before the current segment, its start and count
   accruedSeconds: 't2t:billed-instance-seconds',
   billedSince: 't2t:billed-since',
@@ -37,6 +43,10 @@ export interface EndpointMeta {
   instanceType?: string
   /** The contract named at deploy (TAG.contract), unvalidated: the reader checks it is one it knows. */
   contract?: string
+  /** The contract detected at deploy (TAG.detectedContract), unvalidated. */
+  detectedContract?: string
+  /** The JumpStart model and version deployed, when deployed by id. */
+  jumpstart?: { modelId: string, version: string, requestedVersion: string }
   idleMinutes?: number
   lastInvokedMs?: number
   invocations: number
@@ -73,6 +83,8 @@ export function decodeMeta (tags: readonly Tag[] | undefined, count: number): En
     modelCreated: get(TAG.modelCreated) === 'true',
     ...(get(TAG.instanceType) !== undefined ? { instanceType: get(TAG.instanceType) } : {}),
     ...(get(TAG.contract) !== undefined ? { contract: get(TAG.contract) } : {}),
+    ...(get(TAG.detectedContract) !== undefined ? { detectedContract: get(TAG.detectedContract) } : {}),
+    ...(get(TAG.jumpstartModel) !== undefined ? { jumpstart: { modelId: get(TAG.jumpstartModel) ?? '', version: get(TAG.jumpstartVersion) ?? '', requestedVersion: get(TAG.jumpstartRequested) ?? '' } } : {}),
     ...(int(get(TAG.idleMinutes)) !== undefined ? { idleMinutes: int(get(TAG.idleMinutes)) } : {}),
     ...(time(get(TAG.lastInvokedAt)) !== undefined ? { lastInvokedMs: time(get(TAG.lastInvokedAt)) } : {}),
     invocations: int(get(TAG.invocations)) ?? 0,

@@ -3,7 +3,7 @@
  * one by name, the list a tenant may see, with usage so far (this replica's unwritten calls
  * included). Managed endpoints, and the configured (static) ones SageMaker describes.
  */
-import type { Endpoint, EndpointStatus } from '../../schemas/endpoints.js'
+import { CONTRACT_NAMES, type Endpoint, type EndpointStatus } from '../../schemas/endpoints.js'
 import { catalogError, type CatalogError } from '../errors.js'
 import type { Tenant } from '../tenants.js'
 import type { Activity } from './activity.js'
@@ -27,6 +27,16 @@ export interface ViewsOptions {
 /** 404 ENDPOINT_NOT_FOUND for `name`. */
 export function notFound (name: string): CatalogError {
   return catalogError('ENDPOINT_NOT_FOUND', `no endpoint named ${show(name)} (deployed by this gateway or in SAGEMAKER_ENDPOINT_NAME)`)
+}
+
+type ContractName = typeof CONTRACT_NAMES[number]
+const isContractName = (s: string | undefined): s is ContractName => (CONTRACT_NAMES as readonly string[]).includes(s ?? '')
+
+/** The view's `contract`: the explicit choice first, else the one detected at deploy; tags naming no known contract show none. */
+function contractView (explicit: string | undefined, detected: string | undefined): Pick<Endpoint, 'contract'> {
+  if (isContractName(explicit)) return { contract: { name: explicit, source: 'explicit' } }
+  if (isContractName(detected)) return { contract: { name: detected, source: 'detected' } }
+  return {}
 }
 
 /** Endpoint objects: one, the list, and the view of a description. */
@@ -101,6 +111,8 @@ export class Views {
       ...(m.idleMinutes !== undefined ? { idleDeleteAfterMinutes: m.idleMinutes } : {}),
       ...(lastInvoked > 0 ? { lastInvokedAt: new Date(lastInvoked).toISOString() } : {}),
       ...(d.FailureReason !== undefined && d.FailureReason !== '' ? { failureReason: d.FailureReason } : {}),
+      ...(m.jumpstart !== undefined ? { jumpstart: m.jumpstart } : {}),
+      ...contractView(m.contract, m.detectedContract),
       usage: endpointUsage(this.prices, instanceType, ledger, until, { invocations: m.invocations + (pending?.invocations ?? 0), items: m.items + (pending?.items ?? 0) })
     }
   }

@@ -4,6 +4,7 @@ import { LOCAL_MODEL_NAME } from '../config.js'
 import { createS3Client, LOCAL_CREDENTIALS, type AwsTarget } from '../sagemaker/clients.js'
 import { createLocalControlPlane, type ControlPlaneOptions, type LocalControlPlane } from './control-plane/index.js'
 import { ensureWritableDataDir } from './data-dir.js'
+import { seedJumpStartCache } from './jumpstart-cache.js'
 import { startLocalS3, type LocalS3, type S3RequestObserver } from './s3.js'
 import { startLocalSageMaker, type AwsJsonService, type LocalSageMaker } from './server.js'
 import { LOCAL_REGION } from './wire.js'
@@ -43,6 +44,8 @@ export async function startLocalStack (config: Config, overrides: LocalStackOver
   let jobs: LocalControlPlane | undefined
   let sagemaker: LocalSageMaker
   try {
+    // JumpStart's content bucket of the local region, so deploys by model id run offline
+    await seedJumpStartCache(jobsS3, LOCAL_REGION)
     jobs = await createLocalControlPlane({
       ...overrides.controlPlane,
       dataDir,

@@ -6,6 +6,8 @@ import type { UsageArchive } from '../endpoints/archive.js'
 import type { InvocationLedger } from '../endpoints/invocations.js'
 import { Endpoints } from '../endpoints/service.js'
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { JumpStartCatalog } from '../jumpstart/catalog.js'
 import type { Tenant } from '../tenants.js'
 
 declare module 'fastify' {
@@ -19,6 +21,9 @@ export interface EndpointsPluginOptions {
   config: Config
   /** The control-plane client the service uses (built and destroyed by app.ts). */
   control: SageMakerClient
+  /** The S3 client JumpStart's catalog is read with (app.ts), and the region whose catalog it is. */
+  s3: S3Client
+  region: string
   /** Where a deleted endpoint's usage is kept (app.ts; none without a bucket). */
   archive: UsageArchive | undefined
   /** The ledger the realtime invoker was wrapped with (app.ts). */
@@ -32,7 +37,7 @@ export interface EndpointsPluginOptions {
  * gauges follow every listing), starts the idle sweeper (endpoints/sweeper.ts) every
  * ENDPOINT_SWEEP_INTERVAL_MS once ready and stops it on close. Needs `app.metrics`.
  */
-export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, control, archive, invocations, now = Date.now }) => {
+export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, control, s3, region, archive, invocations, now = Date.now }) => {
   app.addSchema(Usage)
   app.addSchema(Endpoint)
   const registry = app.metrics.registry
@@ -67,7 +72,8 @@ export const endpointsPlugin = fp<EndpointsPluginOptions>(async (app, { config, 
     onIdleDelete: () => { idleDeleted.inc() },
     onList: gauges,
     ...(archive !== undefined ? { archive } : {}),
-    instances: app.settings.instances
+    instances: app.settings.instances,
+    jumpstart: new JumpStartCatalog({ s3, region })
   })
   const admin: Tenant = { id: 'sweeper', admin: true }
 

@@ -99,11 +99,38 @@ export function faultyField (errors: ErrorObject[]): string | undefined {
 }
 
 /**
+ * `errors` without those of the union branches an object plainly was not meant for: when exactly
+ * one branch of an anyOf has no unknown key at the union's value (e.g. a `model` with `jumpstart`
+ * and `role` is the JumpStart branch, not the container or the existing-model one), only that
+ * branch's errors name what to fix; otherwise every branch's are kept.
+ */
+function withoutOtherBranches (errors: ErrorObject[]): ErrorObject[] {
+  let out = errors
+  for (const union of errors.filter(e => e.keyword === 'anyOf')) {
+    const prefix = `${union.schemaPath}/`
+    const branchOf = (e: ErrorObject): number | undefined => e.schemaPath.startsWith(prefix) ? Number(e.schemaPath.slice(prefix.length).split('/')[0]) : undefined
+    const unknownKeys = new Map<number, number>()
+    for (const e of out) {
+      const b = branchOf(e)
+      if (b === undefined) continue
+      const unknown = e.keyword === 'additionalProperties' && e.instancePath === union.instancePath ? 1 : 0
+      unknownKeys.set(b, (unknownKeys.get(b) ?? 0) + unknown)
+    }
+    const fitting = [...unknownKeys].filter(([, n]) => n === 0).map(([b]) => b)
+    if (fitting.length !== 1 || unknownKeys.size < 2) continue
+    out = out.filter(e => { const b = branchOf(e); return b === undefined || b === fitting[0] })
+  }
+  return out
+}
+
+/**
  * One message for a failed validation, naming each offending field and value. Union
  * (anyOf) failures collapse to "must be string or array" unless a branch matched the
- * value's type and failed on something more specific (e.g. an empty array).
+ * value's type and failed on something more specific (e.g. an empty array); an object that
+ * fits one branch's keys gets that branch's messages only.
  */
-export function describeValidation (errors: ErrorObject[], context: string, data: unknown): { message: string, paths: string[] } {
+export function describeValidation (all: ErrorObject[], context: string, data: unknown): { message: string, paths: string[] } {
+  const errors = withoutOtherBranches(all)
   const unionPaths = new Set(errors.filter(e => e.keyword === 'anyOf' || e.keyword === 'oneOf').map(e => e.instancePath))
   const messages: string[] = []
   const paths: string[] = []

@@ -21,7 +21,7 @@ interface Layer {
   may: readonly LayerName[]
 }
 
-type LayerName = 'schemas' | 'util' | 'catalog' | 'identity' | 'batching' | 'evaluation' | 'sagemaker' |
+type LayerName = 'schemas' | 'util' | 'catalog' | 'identity' | 'batching' | 'evaluation' | 'sagemaker' | 'jumpstart' |
   'endpoints' | 'jobs' | 'openai' | 'realtime' | 'scoring' | 'config' | 'local' | 'http' | 'plugins' | 'routes' | 'app' | 'server' | 'cli'
 
 /** Lowest first. */
@@ -42,33 +42,37 @@ const LAYERS: Record<LayerName, Layer> = {
   // AWS adapters and codecs: the invoker implements the batcher's InvokeFn (and its errors),
   // S3 I/O wraps foreign errors into the catalog; no service logic, no configuration
   sagemaker: { paths: ['src/sagemaker/'], may: ['schemas', 'util', 'catalog', 'batching'] },
+  // JumpStart's public catalog read as the SageMaker Python SDK reads it (manifest, spec files,
+  // version wildcards) and what a spec gives a deploy (image, model data, environment): reads S3
+  // through the AWS adapters, knows nothing of endpoints, which use it to deploy by model id
+  jumpstart: { paths: ['src/jumpstart/'], may: ['schemas', 'util', 'catalog', 'sagemaker'] },
   // services: no HTTP (DESIGN: "endpoint lifecycle and usage/cost (service; no HTTP)"), no
   // plugins, no configuration (they take their options from the plugins that build them);
   // among themselves endpoints < jobs (job usage needs the price table) < openai (files and
   // batches are datasets and transform jobs)
-  endpoints: { paths: ['src/endpoints/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker'] },
-  jobs: { paths: ['src/jobs/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'endpoints'] },
-  openai: { paths: ['src/openai/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'endpoints', 'jobs'] },
+  endpoints: { paths: ['src/endpoints/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'jumpstart'] },
+  jobs: { paths: ['src/jobs/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'jumpstart', 'endpoints'] },
+  openai: { paths: ['src/openai/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'jumpstart', 'endpoints', 'jobs'] },
   // the real-time service around the batcher (admission, outcomes, the batcher's errors in the catalog)
-  realtime: { paths: ['src/realtime/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'endpoints'] },
+  realtime: { paths: ['src/realtime/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'jumpstart', 'endpoints'] },
   // the scoring service around evaluation (worker pool, evaluation's errors in the catalog)
   scoring: { paths: ['src/scoring/'], may: ['schemas', 'util', 'catalog', 'evaluation'] },
   // the env schema and what is derived from it once at boot (settings.ts): it reads the
   // services' own parsers and defaults (price table, job instance type), so it sits above them
   // and below everything that is given a configuration
-  config: { paths: ['src/config.ts', 'src/config-table.ts', 'src/settings.ts'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'endpoints', 'jobs'] },
+  config: { paths: ['src/config.ts', 'src/config-table.ts', 'src/settings.ts'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'sagemaker', 'jumpstart', 'endpoints', 'jobs'] },
   // the SageMaker-compatible local stack answers as AWS would: it shares SageMaker's rules and
   // codecs and takes its settings from the env schema; production code above does not import it
   // (only the process entry, which starts it, and buildApp, which may be handed it)
   local: { paths: ['src/local/'], may: ['schemas', 'util', 'sagemaker', 'config'] },
   // what every route shares: it maps the services' errors (so it sits above them), never
   // reaches into plugins or routes
-  http: { paths: ['src/http/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config'] },
+  http: { paths: ['src/http/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'jumpstart', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config'] },
   // plugins only wire services (and HTTP hooks) onto the app; routes are registered by app.ts
-  plugins: { paths: ['src/plugins/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http'] },
-  routes: { paths: ['routes/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http', 'plugins'] },
+  plugins: { paths: ['src/plugins/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'jumpstart', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http'] },
+  routes: { paths: ['routes/'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'jumpstart', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http', 'plugins'] },
   // buildApp: the ordered list of registrations; no process handling
-  app: { paths: ['src/app.ts'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http', 'plugins', 'routes', 'local'] },
+  app: { paths: ['src/app.ts'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'jumpstart', 'endpoints', 'jobs', 'openai', 'realtime', 'scoring', 'config', 'http', 'plugins', 'routes', 'local'] },
   // the process entry: config, the local stack when no AWS endpoint is set, listen
   server: { paths: ['src/server.ts'], may: ['schemas', 'util', 'catalog', 'identity', 'batching', 'evaluation', 'sagemaker', 'config', 'local', 'app'] },
   // a client of the gateway over HTTP: the contract's schemas, local ROUGE (`evaluate`), the

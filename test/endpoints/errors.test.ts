@@ -13,6 +13,8 @@ import { localApp } from '../helpers/local-app.js'
 
 const ADMIN = { id: 'ops', admin: true }
 const CONTAINER = { image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/hf:1', modelDataUrl: 's3://private-bucket/flan/model.tar.gz', role: 'arn:aws:iam::123456789012:role/NoS3' }
+/** An image the gateway does not recognise deploys only with its contract named (test/endpoints/contract-option.test.ts). */
+const CONTRACT = 'jumpstart-list' as const
 
 /** A control plane that answers every command by name from `answers` (an Error is thrown). */
 function fakeControl (answers: Record<string, unknown>): { control: SageMakerClient, sent: string[] } {
@@ -34,12 +36,12 @@ const service = (control: SageMakerClient): Endpoints => new Endpoints({ control
 
 t.test('a role that cannot read the model data or pull the image: 400 naming the field, no account id', async t => {
   const noData = fakeControl({ CreateModel: awsError('ValidationException', 'Could not access model data at s3://private-bucket/flan/model.tar.gz. Please ensure that the role "arn:aws:iam::123456789012:role/NoS3" exists and that its trust relationship policy allows the action "sts:AssumeRole" for the service principal "sagemaker.amazonaws.com". Also ensure that the role has "s3:GetObject" permissions and that the object is located in us-east-1.') })
-  const err = await service(noData.control).deploy(ADMIN, { name: 'flan', model: CONTAINER, instanceType: 'ml.g5.2xlarge' }).catch((e: unknown) => e)
+  const err = await service(noData.control).deploy(ADMIN, { name: 'flan', model: CONTAINER, contract: CONTRACT, instanceType: 'ml.g5.2xlarge' }).catch((e: unknown) => e)
   t.match(err, { code: 'INVALID_REQUEST', statusCode: 400, message: /^body\.model\.modelDataUrl "s3:\/\/private-bucket\/flan\/model\.tar\.gz": SageMaker cannot read it with body\.model\.role: Could not access model data/ })
   t.notMatch((err as Error).message, /123456789012/, 'no account id')
 
   const noImage = fakeControl({ CreateModel: awsError('ValidationException', 'Requested image 763104351884.dkr.ecr.us-east-1.amazonaws.com/hf:1 not found.') })
-  t.match(await service(noImage.control).deploy(ADMIN, { name: 'flan', model: CONTAINER, instanceType: 'ml.g5.2xlarge' }).catch((e: unknown) => e),
+  t.match(await service(noImage.control).deploy(ADMIN, { name: 'flan', model: CONTAINER, contract: CONTRACT, instanceType: 'ml.g5.2xlarge' }).catch((e: unknown) => e),
     { code: 'INVALID_REQUEST', message: /^body\.model\.image "763104351884\.dkr\.ecr\.us-east-1\.amazonaws\.com\/hf:1": SageMaker cannot pull it/ })
 })
 
@@ -51,7 +53,7 @@ t.test('out of instance quota at CreateEndpoint: 503 with Retry-After, and the m
     DeleteEndpointConfig: {},
     DeleteModel: {}
   })
-  t.match(await service(control).deploy(ADMIN, { name: 'flan', model: CONTAINER, instanceType: 'ml.g5.2xlarge' }).catch((e: unknown) => e), { code: 'SAGEMAKER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 60 })
+  t.match(await service(control).deploy(ADMIN, { name: 'flan', model: CONTAINER, contract: CONTRACT, instanceType: 'ml.g5.2xlarge' }).catch((e: unknown) => e), { code: 'SAGEMAKER_UNAVAILABLE', statusCode: 503, retryAfterSeconds: 60 })
   t.same(sent, ['DescribeEndpoint', 'CreateModel', 'CreateEndpointConfig', 'CreateEndpoint', 'DeleteEndpointConfig', 'DeleteModel'], 'rolled back, newest first')
 })
 

@@ -6,6 +6,7 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 import { tenantOf } from '../src/plugins/security.js'
+import { translateParameters } from '../src/sagemaker/contracts/parameters.js'
 
 /** POST /v1/generate: the JumpStart body, each input micro-batched like a summarize call. */
 const generate: FastifyPluginAsyncTypebox = async (app) => {
@@ -44,8 +45,9 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     const inputs = typeof body.text_inputs === 'string' ? [body.text_inputs] : body.text_inputs
     const limit = app.config.GENERATE_MAX_ITEMS
     if (inputs.length > limit) throw catalogError('BATCH_TOO_LARGE', `body.text_inputs has ${inputs.length} items; the limit is ${limit}`)
+    const translated = translateParameters(endpoint.contract, params, 'body', {}, endpoint.limits)
     const outcomes = await app.realtime.run({
-      endpoint, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
+      endpoint, params: translated.params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
     })
     if (single) {
       const [outcome] = outcomes

@@ -6,6 +6,7 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 import { tenantOf } from '../src/plugins/security.js'
+import { translateParameters } from '../src/sagemaker/contracts/parameters.js'
 
 /** POST /v1/summarize: one text, micro-batched with other callers. */
 const summarize: FastifyPluginAsyncTypebox = async (app) => {
@@ -30,16 +31,17 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
     const crossError = crossCheckParameters(parameters, 'body.parameters')
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
     const endpoint = await app.endpoints.resolveEndpoint(request.body.model)
+    const { params } = translateParameters(endpoint.contract, parameters, 'body.parameters', {}, endpoint.limits)
     const [outcome] = await app.realtime.run({
       endpoint,
-      params: parameters,
+      params,
       inputs: [(prompt ?? DEFAULT_PROMPT) + text],
       deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
       signal: callerGone(reply),
       tenant: tenantOf(request).id
     })
     if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
-    return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model: endpoint }
+    return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model: endpoint.name }
   })
 }
 export default summarize

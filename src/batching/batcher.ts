@@ -291,6 +291,11 @@ export class MicroBatcher {
     return Math.min(overall, this.#maxQueuePerKey - (this.#queuedPerKey.get(key) ?? 0))
   }
 
+  /** Items of `key` waiting (not in flight). */
+  queued (key: string): number {
+    return this.#queuedPerKey.get(key) ?? 0
+  }
+
   /** The latency curve learnt for `endpoint` so far; undefined before its first answer. */
   latencyFit (endpoint: string): LatencyFit | undefined {
     return this.#latency.get(endpoint)?.fit()

@@ -16,7 +16,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['real-time'],
       operationId: 'generate',
       summary: 'Real-time inference with the JumpStart body',
-      description: 'The JumpStart text2text body: `text_inputs` is one string or a list, generation parameters sit beside it. Each input is micro-batched like a POST /v1/summarize call (no prompt is added). ' +
+      description: 'The JumpStart text2text body: `text_inputs` is one string or a list, generation parameters sit beside it. Each input is micro-batched like a POST /v1/summarize call (no prompt is added); on an endpoint of a single-input contract (TGI) each input is its own invocation. ' +
         'A string is answered with its sequences; a list is answered in input order, an item the model failed on is null with an entry in `errors` — 502 only when every item failed. ' +
         'A list is admitted whole or refused whole (503 QUEUE_FULL); more than GENERATE_MAX_ITEMS items is a 413.',
       security: BEARER_AUTH,

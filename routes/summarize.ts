@@ -17,7 +17,8 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'summarize',
       summary: 'Summarise one text',
       description: 'The prompt (default "Briefly summarize this text: ") is prepended to `text`; the request is coalesced with concurrent ones that use the same model and parameters into one list payload to the endpoint ' +
-        '(micro-batching), so a caller waits at most BATCH_MAX_WAIT_MS for company. `summary` is `generated_texts[0]`. ' +
+        '(micro-batching), so a caller waits at most BATCH_MAX_WAIT_MS for company; on an endpoint of a single-input contract (TGI, what JumpStart FLAN-T5 2.x deploys) it is one invocation of its own, within the endpoint\'s concurrency bound. `summary` is `generated_texts[0]`. ' +
+        'Parameters are translated into the endpoint\'s contract; one it cannot honour is a 400 INVALID_PARAMETERS naming it, and an input the container refuses (TGI\'s 422) a 400 INVALID_REQUEST. ' +
         'Overload is refused early with 503 and Retry-After rather than queued past REQUEST_TIMEOUT_MS (504).',
       security: BEARER_AUTH,
       body: SummarizeBody,

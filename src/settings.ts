@@ -4,7 +4,7 @@
  * configuration again. loadConfig has already checked every value these come from (a bad one
  * stops the boot naming the variable); a bad PRICES_FILE stops buildApp.
  */
-import type { BatcherOptions } from './batching/batcher.js'
+import type { BatcherSettings } from './batching/batcher.js'
 import { endpointContracts, endpointNames, instanceLimits, isLocalMode, keyring, LOCAL_MODEL_NAME, queueMaxPerKey, tenantWeights, type Config } from './config.js'
 import { loadPriceTable, type PriceTable } from './endpoints/prices.js'
 import type { InstanceLimits } from './instance-limits.js'
@@ -14,9 +14,6 @@ import type { ExplicitContractName } from './sagemaker/contracts/explicit.js'
 
 /** Bytes a real-time JSON body may hold beyond the texts it carries (keys, prompt, parameters, escapes). */
 export const BODY_ENVELOPE_BYTES = 64 * 1024
-
-/** The micro-batcher's limits and policies, as the gateway runs it (the rest of BatcherOptions is wiring). */
-export type BatcherSettings = Required<Omit<BatcherOptions, 'invoke' | 'clock' | 'random' | 'onFlush' | 'batchIdPrefix'>>
 
 export interface Settings {
   /** `local`: no SAGEMAKER_ENDPOINT_NAME, the embedded local stack serves everything; else `aws`. */

@@ -111,6 +111,9 @@ export interface BatcherOptions {
   batchIdPrefix?: string
 }
 
+/** A batcher's limits and policies, every one set (the rest of BatcherOptions is wiring): what the gateway's settings hold. */
+export type BatcherSettings = Required<Omit<BatcherOptions, 'invoke' | 'clock' | 'random' | 'onFlush' | 'batchIdPrefix'>>
+
 /**
  * The defaults of every limit in `BatcherOptions`: a bare batcher's (the unit tests build one).
  * The gateway's configuration (src/config.ts) takes its defaults from here except where it runs

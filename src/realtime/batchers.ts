@@ -16,7 +16,7 @@ import { RETRY_AFTER_FLOOR_MS } from '../batching/backoff.js'
 import { BatcherError } from '../batching/errors.js'
 import type { ResolvedEndpoint } from '../endpoints/resolver.js'
 import type { ContainerContract } from '../sagemaker/contracts/types.js'
-import type { BatcherSettings } from '../settings.js'
+import type { BatcherSettings } from '../batching/batcher.js'
 
 /**
  * Bytes a contract's body may exceed the list body of the same inputs and parameters by, which

@@ -3,7 +3,7 @@ import { MicroBatcher, type BatcherOptions, type FlushEvent, type InvokeFn, type
 import type { BatcherError } from '../../src/batching/errors.js'
 import { BATCHER_DEFAULTS } from '../../src/batching/batcher.js'
 import { Batchers } from '../../src/realtime/batchers.js'
-import type { BatcherSettings } from '../../src/settings.js'
+import type { BatcherSettings } from '../../src/batching/batcher.js'
 
 // The batcher tests' harness: a MicroBatcher on a fake clock whose invocations the test
 // answers (or that answer themselves after a fake latency).

@@ -11,12 +11,11 @@
  * They share one queue bound: QUEUE_MAX_SIZE (and QUEUE_MAX_PER_KEY per tenant) hold across all
  * of them together, so N endpoints never multiply the gateway's queue.
  */
-import { MicroBatcher, type BatcherOptions, type InvokeFn, type SubmitOptions } from '../batching/batcher.js'
+import { MicroBatcher, type BatcherOptions, type BatcherSettings, type InvokeFn, type SubmitOptions } from '../batching/batcher.js'
 import { RETRY_AFTER_FLOOR_MS } from '../batching/backoff.js'
 import { BatcherError } from '../batching/errors.js'
 import type { ResolvedEndpoint } from '../endpoints/resolver.js'
 import type { ContainerContract } from '../sagemaker/contracts/types.js'
-import type { BatcherSettings } from '../batching/batcher.js'
 
 /**
  * Bytes a contract's body may exceed the list body of the same inputs and parameters by, which

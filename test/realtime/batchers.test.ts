@@ -139,3 +139,24 @@ t.test('a contract\'s body exceeds the list body the batcher sized by at most CO
   t.match(tooBig, { code: 'PAYLOAD_TOO_LARGE' }, 'a TGI input that fits the list body but not with the margin is refused before sending')
   t.equal(h.calls.length, 0)
 })
+
+t.test('an LMI dynamic-batch endpoint: its own list batcher, at most SERVING_BATCH_SIZE inputs per payload', async t => {
+  const h = setupBatchers({ maxSize: 32, maxConcurrent: 1 })
+  const ep: ResolvedEndpoint = { name: 'lmi-ep', contract: lmiDynamic(2), limits: {}, instances: 1 }
+  const deadline = h.clock.now + 60_000
+  const first = h.batchers.submit(ep, { params: {}, input: 'first', deadline })
+  await h.tick(0)
+  const rest = Array.from({ length: 5 }, (_, i) => h.batchers.submit(ep, { params: {}, input: `in ${i}`, deadline }))
+  t.not(h.batchers.of(ep), h.batchers.list, 'not the jumpstart-list batcher: its body is LMI\'s')
+  t.same(h.contracts, ['lmi'])
+  const sizes: number[] = []
+  for (let i = 0; i < 10 && h.calls.length > 0; i++) {
+    for (const call of h.calls.splice(0)) {
+      sizes.push(call.req.inputs.length)
+      echo(call)
+    }
+    await h.tick(0)
+  }
+  t.same(sizes, [1, 2, 2, 1], 'the waiting five go two at a time')
+  t.same(await Promise.all([first, ...rest]), [['FIRST'], ...Array.from({ length: 5 }, (_, i) => [`IN ${i}`])])
+})

@@ -45,7 +45,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     const inputs = typeof body.text_inputs === 'string' ? [body.text_inputs] : body.text_inputs
     const limit = app.config.GENERATE_MAX_ITEMS
     if (inputs.length > limit) throw catalogError('BATCH_TOO_LARGE', `body.text_inputs has ${inputs.length} items; the limit is ${limit}`)
-    const translated = translateParameters(endpoint.contract, params, 'body', {}, endpoint.limits)
+    const translated = translateParameters(endpoint.contract, params, 'body', body.truncate === undefined ? {} : { truncate: body.truncate }, endpoint.limits)
     const outcomes = await app.realtime.run({
       endpoint, params: translated.params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
     })

@@ -28,11 +28,13 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const { text, prompt, parameters = {} } = request.body
+    const { text, prompt, parameters = {}, truncate } = request.body
     const crossError = crossCheckParameters(parameters, 'body.parameters')
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
     const endpoint = await app.endpoints.resolveEndpoint(request.body.model)
-    const { params } = translateParameters(endpoint.contract, parameters, 'body.parameters', {}, endpoint.limits)
+    // truncate sits beside `parameters`, not in it (it is not one of JumpStart's)
+    const field = (name: string): string => name === 'truncate' ? 'body.truncate' : `body.parameters.${name}`
+    const { params } = translateParameters(endpoint.contract, parameters, field, truncate === undefined ? {} : { truncate }, endpoint.limits)
     const [outcome] = await app.realtime.run({
       endpoint,
       params,

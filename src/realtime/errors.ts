@@ -9,8 +9,8 @@ const SECONDS = (ms: number | undefined): number => Math.max(1, Math.ceil((ms ??
  * Maps a batcher rejection to the catalog: the one place the batcher's own errors meet the
  * catalog (the HTTP status lives there, not in the batcher, which is a library). Anything else
  * thrown is a bare INTERNAL_ERROR. A single-input container's refusal of its input (InputRefused,
- * TGI's 422 validation) is the caller's 400 INVALID_REQUEST, not the model's 502. `shutdownRetryAfterS` is the Retry-After a shutdown gives
- * (owned by the drain, http/drain.ts).
+ * TGI's 422 validation) is the caller's 400 INVALID_REQUEST, not the model's 502.
+ * `shutdownRetryAfterS` is the Retry-After a shutdown gives (owned by the drain, http/drain.ts).
  */
 export function batcherErrorToCatalog (err: unknown, shutdownRetryAfterS: number): CatalogError {
   if (!(err instanceof BatcherError)) return catalogError('INTERNAL_ERROR', 'internal error', { cause: err })

@@ -5,6 +5,7 @@ import type { CatalogError } from '../../src/errors.js'
 import { echo, setupBatchers } from '../helpers/batching.js'
 import type { ResolvedEndpoint } from '../../src/endpoints/resolver.js'
 import { jumpstartList } from '../../src/sagemaker/contracts/jumpstart-list.js'
+import { InputRefused } from '../../src/sagemaker/contracts/classify.js'
 
 // The real-time service without HTTP: list admission over a batcher on a fake clock, and the
 // one mapping of the batcher's errors to the catalog (status, code, Retry-After).
@@ -79,6 +80,8 @@ t.test('the batcher\'s errors in the catalog: one row each, Retry-After where th
     t.equal(mapped.cause, thrown, `${thrown.code} keeps the batcher's error as cause`)
     if (expected.retryAfterSeconds === undefined) t.equal(mapped.retryAfterSeconds, undefined, `${thrown.code} has no Retry-After`)
   }
+  const refused = new BatcherError('MODEL_ERROR', 'Input validation error: `inputs` must have less than 60 tokens. Given: 61 (model status 422)', { cause: new InputRefused('too long') })
+  t.match(batcherErrorToCatalog(refused, 7), { code: 'INVALID_REQUEST', statusCode: 400, message: 'the endpoint refused this input: Input validation error: `inputs` must have less than 60 tokens. Given: 61 (model status 422)' }, 'a single-input container\'s refusal of the input is the caller\'s 400')
   const foreign = new Error('boom')
   t.match(batcherErrorToCatalog(foreign, 7), { code: 'INTERNAL_ERROR', statusCode: 500, message: 'internal error', cause: foreign }, 'anything else is a bare 500')
 })

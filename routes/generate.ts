@@ -6,6 +6,7 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 import { tenantOf } from '../src/plugins/security.js'
+import { translateParameters } from '../src/sagemaker/contracts/parameters.js'
 
 /** POST /v1/generate: the JumpStart body, each input micro-batched like a summarize call. */
 const generate: FastifyPluginAsyncTypebox = async (app) => {
@@ -15,7 +16,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['real-time'],
       operationId: 'generate',
       summary: 'Real-time inference with the JumpStart body',
-      description: 'The JumpStart text2text body: `text_inputs` is one string or a list, generation parameters sit beside it. Each input is micro-batched like a POST /v1/summarize call (no prompt is added). ' +
+      description: 'The JumpStart text2text body: `text_inputs` is one string or a list, generation parameters sit beside it. Each input is micro-batched like a POST /v1/summarize call (no prompt is added); on an endpoint of a single-input contract (TGI) each input is its own invocation. ' +
         'A string is answered with its sequences; a list is answered in input order, an item the model failed on is null with an entry in `errors` — 502 only when every item failed. ' +
         'A list is admitted whole or refused whole (503 QUEUE_FULL); more than GENERATE_MAX_ITEMS items is a 413.',
       security: BEARER_AUTH,
@@ -44,8 +45,9 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     const inputs = typeof body.text_inputs === 'string' ? [body.text_inputs] : body.text_inputs
     const limit = app.config.GENERATE_MAX_ITEMS
     if (inputs.length > limit) throw catalogError('BATCH_TOO_LARGE', `body.text_inputs has ${inputs.length} items; the limit is ${limit}`)
+    const translated = translateParameters(endpoint.contract, params, 'body', body.truncate === undefined ? {} : { truncate: body.truncate }, endpoint.limits)
     const outcomes = await app.realtime.run({
-      endpoint, params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
+      endpoint, params: translated.params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
     })
     if (single) {
       const [outcome] = outcomes

@@ -8,7 +8,7 @@ import { callerGone } from '../src/http/caller.js'
 import { useOpenAiErrors } from '../src/http/errors.js'
 import { realtimeEndpoint } from '../src/openai/models.js'
 import {
-  chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, eventStream, newEnvelope,
+  chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, contractParameters, eventStream, newEnvelope,
   streamChunks, toChoices, usageOf, type Choice, type GenerationRequest, type Usage
 } from '../src/openai/requests.js'
 import { tenantOf } from '../src/plugins/security.js'
@@ -35,7 +35,7 @@ async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, w
   if (work.inputs.length > app.config.GENERATE_MAX_ITEMS) throw catalogError('INVALID_REQUEST', `prompt has ${work.inputs.length} items; the limit is ${app.config.GENERATE_MAX_ITEMS}`, { param: 'prompt' })
   const outcomes = await app.realtime.run({
     endpoint,
-    params: work.params,
+    params: contractParameters(work, endpoint.contract, endpoint.limits),
     inputs: work.inputs,
     deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
     signal: callerGone(reply),
@@ -50,10 +50,10 @@ async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, w
   })
   const choices = toChoices(perPrompt, work.n, work.stop)
   const usage = usageOf(work.inputs, choices)
-  if (!work.stream) return { model: endpoint, choices, usage }
+  if (!work.stream) return { model: endpoint.name, choices, usage }
   // the whole stream is known before its first byte: errors above are ordinary responses
   await reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache')
-    .send(eventStream(streamChunks(kind, newEnvelope(kind, endpoint), choices, usage, work.includeUsage)))
+    .send(eventStream(streamChunks(kind, newEnvelope(kind, endpoint.name), choices, usage, work.includeUsage)))
   return undefined
 }
 

@@ -6,6 +6,7 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 import { tenantOf } from '../src/plugins/security.js'
+import { translateParameters } from '../src/sagemaker/contracts/parameters.js'
 
 /** POST /v1/summarize: one text, micro-batched with other callers. */
 const summarize: FastifyPluginAsyncTypebox = async (app) => {
@@ -16,7 +17,8 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'summarize',
       summary: 'Summarise one text',
       description: 'The prompt (default "Briefly summarize this text: ") is prepended to `text`; the request is coalesced with concurrent ones that use the same model and parameters into one list payload to the endpoint ' +
-        '(micro-batching), so a caller waits at most BATCH_MAX_WAIT_MS for company. `summary` is `generated_texts[0]`. ' +
+        '(micro-batching), so a caller waits at most BATCH_MAX_WAIT_MS for company; on an endpoint of a single-input contract (TGI, what JumpStart FLAN-T5 2.x deploys) it is one invocation of its own, within the endpoint\'s concurrency bound. `summary` is `generated_texts[0]`. ' +
+        'Parameters are translated into the endpoint\'s contract; one it cannot honour is a 400 INVALID_PARAMETERS naming it, and an input the container refuses (TGI\'s 422) a 400 INVALID_REQUEST. ' +
         'Overload is refused early with 503 and Retry-After rather than queued past REQUEST_TIMEOUT_MS (504).',
       security: BEARER_AUTH,
       body: SummarizeBody,
@@ -26,20 +28,23 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const { text, prompt, parameters = {} } = request.body
+    const { text, prompt, parameters = {}, truncate } = request.body
     const crossError = crossCheckParameters(parameters, 'body.parameters')
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
     const endpoint = await app.endpoints.resolveEndpoint(request.body.model)
+    // truncate sits beside `parameters`, not in it (it is not one of JumpStart's)
+    const field = (name: string): string => name === 'truncate' ? 'body.truncate' : `body.parameters.${name}`
+    const { params } = translateParameters(endpoint.contract, parameters, field, truncate === undefined ? {} : { truncate }, endpoint.limits)
     const [outcome] = await app.realtime.run({
       endpoint,
-      params: parameters,
+      params,
       inputs: [(prompt ?? DEFAULT_PROMPT) + text],
       deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
       signal: callerGone(reply),
       tenant: tenantOf(request).id
     })
     if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
-    return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model: endpoint }
+    return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model: endpoint.name }
   })
 }
 export default summarize

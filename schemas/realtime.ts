@@ -4,13 +4,17 @@ import { GenerationParameterProperties, GenerationParameters } from './params.js
 /** Prepended to `text` by /v1/summarize when the caller sends no `prompt`. */
 export const DEFAULT_PROMPT = 'Briefly summarize this text: '
 
+/** TGI's `truncate`, the one input-side parameter: a caller's explicit consent to lose the start of a long input. */
+const Truncate = Type.Integer({ minimum: 1, description: 'Endpoints of the tgi contract only: keep only the last `truncate` tokens of each input (words in local mode), as TGI\'s own `truncate` does. Without it an input longer than the container\'s MAX_INPUT_LENGTH is a 400; on any other contract it is a 400 naming it.' })
+
 const Model = Type.String({ minLength: 1, maxLength: 63, description: 'Endpoint to use; defaults to the first configured one.', examples: ['flan-t5-local'] })
 
 export const SummarizeBody = Type.Object({
   text: Type.String({ minLength: 1, description: 'The text to summarise.', examples: ['The city council voted on Tuesday to extend the tram line to the airport. Construction starts next spring.'] }),
   model: Type.Optional(Model),
   prompt: Type.Optional(Type.String({ description: `Prepended to text. Default ${JSON.stringify(DEFAULT_PROMPT)}; send "" for none.` })),
-  parameters: Type.Optional(GenerationParameters)
+  parameters: Type.Optional(GenerationParameters),
+  truncate: Type.Optional(Truncate)
 }, { additionalProperties: false, title: 'SummarizeRequest', examples: [{ text: 'The city council voted on Tuesday to extend the tram line to the airport. Construction starts next spring.', parameters: { max_length: 50 } }] })
 export type SummarizeBody = Static<typeof SummarizeBody>
 
@@ -27,7 +31,8 @@ export const GenerateBody = Type.Object({
     Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })
   ], { description: 'One input, or a list answered in input order.' }),
   model: Type.Optional(Model),
-  ...GenerationParameterProperties
+  ...GenerationParameterProperties,
+  truncate: Type.Optional(Truncate)
 }, {
   additionalProperties: false,
   title: 'GenerateRequest',

@@ -158,7 +158,13 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // count what each endpoint is sent (endpoints plugin: idle tear-down, usage) and each tenant's calls (usage plugin)
   const invocations = new InvocationLedger()
   const calls = new TenantCalls(clients.bucket === undefined ? undefined : { s3: clients.s3, bucket: clients.bucket, prefix: config.S3_PREFIX })
-  await app.register(realtimePlugin, { calls, invoke: invocations.wrap(options.invoke ?? createInvoker(createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS))) })
+  // one runtime client: its sockets cover the list batcher's invocations and one single-input endpoint's
+  const runtime = createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS + config.REALTIME_MAX_CONCURRENT_PER_ENDPOINT)
+  await app.register(realtimePlugin, {
+    calls,
+    invokerFor: (contract) => invocations.wrap(createInvoker(runtime, contract)),
+    ...(options.invoke !== undefined ? { listInvoke: invocations.wrap(options.invoke) } : {})
+  })
   // deleted endpoints' usage: written by the endpoints service, read by the usage report
   const archive = clients.bucket === undefined ? undefined : new UsageArchive(clients.s3, clients.bucket, config.S3_PREFIX)
   await app.register(endpointsPlugin, { config, control: clients.control, s3: clients.s3, region: options.aws.region, archive, invocations })

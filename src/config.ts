@@ -6,6 +6,7 @@ import { FLUSH_POLICIES, type FlushPolicy } from './batching/flush-policy.js'
 import { Keyring } from './tenants.js'
 import { parseInstanceTypes, type InstanceLimits } from './instance-limits.js'
 import { DEFAULT_INSTANCE_TYPE } from './jobs/requests.js'
+import { EXPLICIT_CONTRACT_NAMES, parseEndpointContracts, type ExplicitContractName } from './sagemaker/contracts/explicit.js'
 import { ENDPOINT_INSTANCE_TYPES, SAGEMAKER_MAX_PAYLOAD_BYTES, TRANSFORM_INSTANCE_TYPES } from './sagemaker/rules.js'
 
 /** Instance types a non-admin tenant's jobs may use by default: small CPU types and the one-GPU g5 sizes (the job default among them), about $0.1 to $1.5 an hour each. */
@@ -25,6 +26,13 @@ export const GATEWAY_BATCHER_DEFAULTS = {
   flushPolicy: 'learned',
   retryBaseMs: 25
 } as const satisfies { maxBytes: number, flushPolicy: FlushPolicy, retryBaseMs: number }
+/**
+ * Default cap on one single-input endpoint's invocations in flight: each holds a socket and an
+ * input until its whole generation ends, so the cap bounds the gateway's own sockets and memory
+ * per endpoint; TGI's default admits 128 per instance, more than one gateway process needs.
+ */
+export const DEFAULT_MAX_CONCURRENT_PER_ENDPOINT = 64
+
 /** The model/endpoint name local mode serves. */
 export const LOCAL_MODEL_NAME = 'flan-t5-local'
 
@@ -90,6 +98,9 @@ export const ConfigSchema = Type.Object({
   // endpoints and usage (issue 14)
   PRICES_FILE: Type.Optional(Type.String({ description: 'JSON price table `{"source","date","region","hourlyUsd":{"ml.g5.2xlarge":1.515,...}}` for usage cost estimates. Default: the built-in (unverified) us-east-1 on-demand table.' })),
   ENDPOINT_SWEEP_INTERVAL_MS: Type.Integer({ default: 60_000, minimum: 0, description: 'How often a replica looks for endpoints idle past their idleDeleteAfterMinutes and deletes them (ms); 0 = never.' }),
+  // container contracts (issue 23)
+  ENDPOINT_CONTRACTS: Type.Optional(Type.String({ description: `The container contract of endpoints the gateway did not deploy, \`endpoint=contract,...\` (${EXPLICIT_CONTRACT_NAMES.join(', ')}): it wins over detection from the endpoint's model (DescribeModel's image); an endpoint deployed with a contract keeps that one. Unset: detected, and an image the gateway does not know is refused naming the endpoint.` })),
+  REALTIME_MAX_CONCURRENT_PER_ENDPOINT: Type.Integer({ default: DEFAULT_MAX_CONCURRENT_PER_ENDPOINT, minimum: 1, maximum: 1024, description: 'Invocations in flight to one single-input endpoint (TGI, LMI rolling batch), at most: the endpoint\'s instances × its container\'s MAX_CONCURRENT_REQUESTS (OPTION_MAX_ROLLING_BATCH_SIZE), capped by this. List endpoints use MAX_CONCURRENT_INVOCATIONS.' }),
   ENDPOINT_CACHE_MS: Type.Integer({ default: 5000, minimum: 0, maximum: 60_000, description: 'How long a replica reuses an endpoint\'s description when routing real-time requests to it (ms).' })
 })
 export type Config = Static<typeof ConfigSchema>
@@ -130,6 +141,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     instanceLimits(config)
   } catch (err) {
     throw new Error(`invalid configuration: ${(err as Error).message}`)
+  }
+  try {
+    endpointContracts(config)
+  } catch (err) {
+    throw new Error(`invalid configuration: ENDPOINT_CONTRACTS: ${(err as Error).message}`)
   }
   if (config.TENANT_WEIGHTS !== undefined) {
     try {
@@ -222,4 +238,9 @@ export function instanceLimits (config: Config): InstanceLimits {
   }
   if (!tenantTypes.includes(DEFAULT_INSTANCE_TYPE)) throw new Error(`TENANT_INSTANCE_TYPES must include ${DEFAULT_INSTANCE_TYPE}: jobs that name no instance type and every OpenAI batch run on it`)
   return { tenantTypes, tenantMaxCount: config.TENANT_MAX_INSTANCE_COUNT, adminMaxCount: config.ADMIN_MAX_INSTANCE_COUNT }
+}
+
+/** ENDPOINT_CONTRACTS as endpoint name → contract name (empty when unset); throws naming a bad entry. */
+export function endpointContracts (config: Config): Map<string, ExplicitContractName> {
+  return config.ENDPOINT_CONTRACTS === undefined ? new Map() : parseEndpointContracts(config.ENDPOINT_CONTRACTS)
 }

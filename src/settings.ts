@@ -4,18 +4,16 @@
  * configuration again. loadConfig has already checked every value these come from (a bad one
  * stops the boot naming the variable); a bad PRICES_FILE stops buildApp.
  */
-import type { BatcherOptions } from './batching/batcher.js'
-import { endpointNames, instanceLimits, isLocalMode, keyring, LOCAL_MODEL_NAME, queueMaxPerKey, tenantWeights, type Config } from './config.js'
+import type { BatcherSettings } from './batching/batcher.js'
+import { endpointContracts, endpointNames, instanceLimits, isLocalMode, keyring, LOCAL_MODEL_NAME, queueMaxPerKey, tenantWeights, type Config } from './config.js'
 import { loadPriceTable, type PriceTable } from './endpoints/prices.js'
 import type { InstanceLimits } from './instance-limits.js'
 import { SAGEMAKER_MAX_PAYLOAD_BYTES } from './sagemaker/rules.js'
 import type { Keyring } from './tenants.js'
+import type { ExplicitContractName } from './sagemaker/contracts/explicit.js'
 
 /** Bytes a real-time JSON body may hold beyond the texts it carries (keys, prompt, parameters, escapes). */
 export const BODY_ENVELOPE_BYTES = 64 * 1024
-
-/** The micro-batcher's limits and policies, as the gateway runs it (the rest of BatcherOptions is wiring). */
-export type BatcherSettings = Required<Omit<BatcherOptions, 'invoke' | 'clock' | 'random' | 'onFlush' | 'batchIdPrefix'>>
 
 export interface Settings {
   /** `local`: no SAGEMAKER_ENDPOINT_NAME, the embedded local stack serves everything; else `aws`. */
@@ -30,6 +28,8 @@ export interface Settings {
   endpointNames: string[]
   /** The SageMaker model of transform jobs that name none: SAGEMAKER_MODEL_NAME, else the local model in local mode; undefined = the request must name one. */
   defaultJobModel: string | undefined
+  /** ENDPOINT_CONTRACTS: endpoint name → the contract chosen for it (empty: every contract is detected). */
+  endpointContracts: ReadonlyMap<string, ExplicitContractName>
   /** BATCH_*, QUEUE_*, TENANT_WEIGHTS, MAX_CONCURRENT_INVOCATIONS and RETRY_*, as the realtime plugin's MicroBatcher takes them. */
   batcher: BatcherSettings
   /**
@@ -49,6 +49,7 @@ export function deriveSettings (config: Config): Settings {
     prices: loadPriceTable(config.PRICES_FILE),
     instances: instanceLimits(config),
     endpointNames: endpointNames(config),
+    endpointContracts: endpointContracts(config),
     defaultJobModel: config.SAGEMAKER_MODEL_NAME ?? (mode === 'local' ? LOCAL_MODEL_NAME : undefined),
     batcher: {
       maxSize: config.BATCH_MAX_SIZE,

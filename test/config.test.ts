@@ -1,5 +1,5 @@
 import t from 'tap'
-import { loadConfig } from '../src/config.js'
+import { endpointContracts, loadConfig } from '../src/config.js'
 import { spawnGateway } from './helpers/process.js'
 
 t.test('a non-loopback HOST without keys stops the boot unless ALLOW_OPEN_ACCESS=true', async t => {
@@ -20,4 +20,14 @@ t.test('a non-loopback HOST without keys stops the boot unless ALLOW_OPEN_ACCESS
 t.test('the process exits 1 with the message, before listening', async t => {
   const started = spawnGateway({ HOST: '0.0.0.0' })
   await t.rejects(started, /exited with 1: text2text-gateway: invalid configuration: HOST=0\.0\.0\.0 is not a loopback address/)
+})
+
+t.test('ENDPOINT_CONTRACTS: endpoint=contract pairs, checked at boot naming the bad entry', async t => {
+  t.same([...endpointContracts(loadConfig({ ENDPOINT_CONTRACTS: 'my-ep=tgi, other=jumpstart-list,,x=lmi-rolling' }))], [['my-ep', 'tgi'], ['other', 'jumpstart-list'], ['x', 'lmi-rolling']])
+  t.same([...endpointContracts(loadConfig({}))], [], 'unset: every contract is detected')
+  t.throws(() => loadConfig({ ENDPOINT_CONTRACTS: 'my-ep=tgi,other=vllm' }), /^invalid configuration: ENDPOINT_CONTRACTS: entry "other=vllm": contract "vllm" is not one of jumpstart-list, tgi, lmi-rolling, lmi-dynamic$/)
+  t.throws(() => loadConfig({ ENDPOINT_CONTRACTS: 'my-ep' }), /ENDPOINT_CONTRACTS: entry "my-ep" is not endpoint=contract/)
+  t.throws(() => loadConfig({ ENDPOINT_CONTRACTS: '=tgi' }), /ENDPOINT_CONTRACTS: entry "=tgi" is not endpoint=contract/)
+  t.throws(() => loadConfig({ ENDPOINT_CONTRACTS: 'a=tgi,a=lmi-rolling' }), /ENDPOINT_CONTRACTS: entry "a=lmi-rolling": endpoint "a" is named twice/)
+  t.throws(() => loadConfig({ REALTIME_MAX_CONCURRENT_PER_ENDPOINT: '0' }), /REALTIME_MAX_CONCURRENT_PER_ENDPOINT must be >= 1 \(got "0"\)/)
 })

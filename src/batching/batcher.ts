@@ -111,6 +111,9 @@ export interface BatcherOptions {
   batchIdPrefix?: string
 }
 
+/** A batcher's limits and policies, every one set (the rest of BatcherOptions is wiring): what the gateway's settings hold. */
+export type BatcherSettings = Required<Omit<BatcherOptions, 'invoke' | 'clock' | 'random' | 'onFlush' | 'batchIdPrefix'>>
+
 /**
  * The defaults of every limit in `BatcherOptions`: a bare batcher's (the unit tests build one).
  * The gateway's configuration (src/config.ts) takes its defaults from here except where it runs
@@ -289,6 +292,11 @@ export class MicroBatcher {
     const overall = this.#maxQueue - this.#depth
     if (key === undefined) return overall
     return Math.min(overall, this.#maxQueuePerKey - (this.#queuedPerKey.get(key) ?? 0))
+  }
+
+  /** Items of `key` waiting (not in flight). */
+  queued (key: string): number {
+    return this.#queuedPerKey.get(key) ?? 0
   }
 
   /** The latency curve learnt for `endpoint` so far; undefined before its first answer. */

@@ -1,11 +1,18 @@
 /**
- * Which endpoint a real-time `model` names, and which SageMaker model an endpoint serves: the
- * only part of the endpoints service on the real-time path. A configured (static) name resolves
- * without a call to SageMaker; any other name is a managed endpoint, read through the
- * descriptions' cache (on any replica: the state is SageMaker's).
+ * Which endpoint a real-time `model` names and which container contract it speaks, and which
+ * SageMaker model an endpoint serves: the only part of the endpoints service on the real-time
+ * path. A configured (static) name is described once, on first use, and kept for the life of
+ * the process; any other name is a managed endpoint, read through the descriptions' cache (on
+ * any replica: the state is SageMaker's), its contract detected once per endpoint config.
  */
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { catalogError, Errors, type CatalogError } from '../errors.js'
-import { SERVING, show, type Descriptions } from './descriptions.js'
+import { EXPLICIT_CONTRACT_NAMES, explicitContract, isExplicitContractName, type ExplicitContractName } from '../sagemaker/contracts/explicit.js'
+import { modelContract } from '../sagemaker/contracts/model-contract.js'
+import type { ParameterLimits } from '../sagemaker/contracts/parameters.js'
+import type { TgiLimits } from '../sagemaker/contracts/tgi.js'
+import type { ContainerContract } from '../sagemaker/contracts/types.js'
+import { SERVING, show, type Described, type Descriptions } from './descriptions.js'
 
 /** Retry-After (s) for a request to an endpoint that is Creating or Updating. */
 const NOT_READY_RETRY_S = 5
@@ -14,9 +21,10 @@ const TRANSIENT: ReadonlySet<string> = new Set(['Creating', 'Updating', 'SystemU
 
 /**
  * The resolver's refusal of a real-time `model` that no endpoint here serves: unknown, not
- * deployed by the gateway, or in a status that never serves. As thrown it is the gateway's own
- * answer, 400 INVALID_REQUEST naming body.model; `model` and `reason` let a contract that answers
- * otherwise render it its own way (OpenAI's 404 model_not_found, src/openai/models.ts).
+ * deployed by the gateway, in a status that never serves, or of a contract the gateway cannot
+ * tell. As thrown it is the gateway's own answer, 400 INVALID_REQUEST naming body.model; `model`
+ * and `reason` let a contract that answers otherwise render it its own way (OpenAI's 404
+ * model_not_found, src/openai/models.ts).
  */
 export class ModelNotServed extends Errors.INVALID_REQUEST implements CatalogError {
   readonly param = 'model'
@@ -26,44 +34,89 @@ export class ModelNotServed extends Errors.INVALID_REQUEST implements CatalogErr
   }
 }
 
+/** The endpoint a real-time request goes to, and how to talk to it. */
+export interface ResolvedEndpoint {
+  /** The SageMaker endpoint name (EndpointName). */
+  name: string
+  /** What its container speaks: explicit (tag, ENDPOINT_CONTRACTS) or detected from its model. */
+  contract: ContainerContract
+  /** The container's parameter limits (TGI's MAX_STOP_SEQUENCES, MAX_BEST_OF); empty for the others. */
+  limits: ParameterLimits
+  /** Instances serving it (the first variant's CurrentInstanceCount when it was resolved; at least 1). */
+  instances: number
+}
+
 export interface ResolverOptions {
   descriptions: Descriptions
+  /** DescribeModel, for the contract of an endpoint's model. */
+  control: SageMakerClient
   /** SAGEMAKER_ENDPOINT_NAME (or the local model): always valid; the first is the default. */
   staticNames: readonly string[]
   /** SAGEMAKER_MODEL_NAME: the SageMaker model behind the static names, when set. */
   staticModel?: string
+  /** ENDPOINT_CONTRACTS: the contract of endpoints the gateway did not deploy, by name. */
+  endpointContracts?: ReadonlyMap<string, ExplicitContractName>
 }
 
-/** Resolves real-time names to endpoints, and endpoints to the models they serve. */
+/** A contract as the resolver found it, or why it could not. */
+type Found = { ok: true, contract: ContainerContract, tgi?: TgiLimits } | { ok: false, reason: string }
+
+const HOW_TO_CHOOSE = `choose it with ENDPOINT_CONTRACTS (endpoint=contract, one of ${EXPLICIT_CONTRACT_NAMES.join(', ')}) or deploy it through POST /v1/endpoints with the contract option`
+
+function parameterLimits (tgi: TgiLimits | undefined): ParameterLimits {
+  return tgi === undefined ? {} : { maxStopSequences: tgi.maxStopSequences, maxBestOf: tgi.maxBestOf }
+}
+
+/** Resolves real-time names to endpoints and their contracts, and endpoints to the models they serve. */
 export class Resolver {
   private readonly descriptions: Descriptions
+  private readonly control: SageMakerClient
   private readonly staticNames: readonly string[]
   private readonly staticModel: string | undefined
+  private readonly endpointContracts: ReadonlyMap<string, ExplicitContractName>
+  /** static name → its resolution, for the life of the process (first use describes it). */
+  private readonly statics = new Map<string, Promise<ResolvedEndpoint>>()
+  /**
+   * managed name (lower case) → its resolution for one state of the endpoint: its endpoint
+   * config and last modification (an endpoint's model changes only by UpdateEndpoint, which
+   * changes both; a scale changes the second, so the instance count follows).
+   */
+  private readonly managed = new Map<string, { state: string, value: Promise<ResolvedEndpoint> }>()
 
   constructor (opts: ResolverOptions) {
     this.descriptions = opts.descriptions
+    this.control = opts.control
     this.staticNames = opts.staticNames
     this.staticModel = opts.staticModel
+    this.endpointContracts = opts.endpointContracts ?? new Map()
   }
 
   /**
-   * Resolves a real-time `model` to the endpoint to invoke: a static name (none: the first), or
-   * a managed endpoint that is InService. Creating or Updating: 503 ENDPOINT_UNAVAILABLE with
-   * Retry-After; anything else: ModelNotServed (a 400 naming the choices).
+   * Resolves a real-time `model` to the endpoint to invoke and its contract: a static name
+   * (none: the first), or a managed endpoint that is InService. Creating or Updating: 503
+   * ENDPOINT_UNAVAILABLE with Retry-After; anything else, or a contract that cannot be told:
+   * ModelNotServed (a 400 naming the choices, or how to choose the contract).
    */
-  async resolve (model: string | undefined): Promise<string> {
-    if (model === undefined) return this.staticNames[0] as string
-    if (this.staticNames.includes(model)) return model
-    const found = await this.descriptions.cached(model)
+  async resolve (model: string | undefined): Promise<ResolvedEndpoint> {
+    const name = model ?? this.staticNames[0] as string
+    if (this.staticNames.includes(name)) return await this.resolveStatic(name)
+    const found = await this.descriptions.cached(name)
     if (found === undefined || !found.meta.managed) {
-      throw new ModelNotServed(model, `is not served here; available: ${this.staticNames.join(', ')} and the InService endpoints of GET /v1/endpoints`)
+      throw new ModelNotServed(name, `is not served here; available: ${this.staticNames.join(', ')} and the InService endpoints of GET /v1/endpoints`)
     }
     const status = found.description.EndpointStatus ?? 'Creating'
-    if (SERVING.has(status)) return found.description.EndpointName ?? model
     if (TRANSIENT.has(status)) {
-      throw catalogError('ENDPOINT_UNAVAILABLE', `endpoint ${show(model)} is ${status}; it serves once InService`, { retryAfterSeconds: NOT_READY_RETRY_S })
+      throw catalogError('ENDPOINT_UNAVAILABLE', `endpoint ${show(name)} is ${status}; it serves once InService`, { retryAfterSeconds: NOT_READY_RETRY_S })
     }
-    throw new ModelNotServed(model, `is ${status}; it cannot serve requests`)
+    if (!SERVING.has(status)) throw new ModelNotServed(name, `is ${status}; it cannot serve requests`)
+    const key = name.toLowerCase()
+    const state = `${found.description.EndpointConfigName ?? ''}\n${found.description.LastModifiedTime?.getTime() ?? ''}`
+    const known = this.managed.get(key)
+    if (known !== undefined && known.state === state) return await known.value
+    const value = this.withContract(found.description.EndpointName ?? name, name, found)
+    this.managed.set(key, { state, value })
+    value.catch(() => { if (this.managed.get(key)?.value === value) this.managed.delete(key) })
+    return await value
   }
 
   /**
@@ -78,5 +131,48 @@ export class Resolver {
     if (found === undefined) return undefined
     if (!found.meta.managed && this.staticModel !== undefined && this.staticNames.includes(name)) return this.staticModel
     return (await this.descriptions.servedVariant(found)).model
+  }
+
+  /** A static name: described and its contract found on first use, then kept (no control-plane call on the hot path). */
+  private async resolveStatic (name: string): Promise<ResolvedEndpoint> {
+    let value = this.statics.get(name)
+    if (value === undefined) {
+      value = (async () => {
+        const found = await this.descriptions.describe(name)
+        if (found === undefined) throw new ModelNotServed(name, 'is configured (SAGEMAKER_ENDPOINT_NAME) but SageMaker has no such endpoint')
+        return await this.withContract(found.description.EndpointName ?? name, name, found)
+      })()
+      this.statics.set(name, value)
+      // a failure (the control plane, a missing endpoint) is not kept: the next request asks again
+      const pending = value
+      pending.catch(() => { if (this.statics.get(name) === pending) this.statics.delete(name) })
+    }
+    return await value
+  }
+
+  /** The resolution of a described endpoint, or ModelNotServed saying why its contract is unknown. */
+  private async withContract (name: string, asked: string, found: Described): Promise<ResolvedEndpoint> {
+    const contract = await this.contractOf(name, found)
+    if (!contract.ok) throw new ModelNotServed(asked, `is an endpoint whose container contract the gateway cannot tell: ${contract.reason}; ${HOW_TO_CHOOSE}`)
+    const instances = Math.max(1, found.description.ProductionVariants?.[0]?.CurrentInstanceCount ?? 1)
+    return { name, contract: contract.contract, limits: parameterLimits(contract.tgi), instances }
+  }
+
+  /** In this order: the endpoint's tag (chosen at deploy), ENDPOINT_CONTRACTS, its model's image (DescribeModel). */
+  private async contractOf (name: string, found: Described): Promise<Found> {
+    const tagged = found.meta.contract
+    if (tagged !== undefined) {
+      if (!isExplicitContractName(tagged)) return { ok: false, reason: `its tag t2t:contract says ${show(tagged)}, not one of ${EXPLICIT_CONTRACT_NAMES.join(', ')}` }
+      return { ok: true, ...explicitContract(tagged) }
+    }
+    const configured = this.endpointContracts.get(name)
+    if (configured !== undefined) return { ok: true, ...explicitContract(configured) }
+    let model = (await this.descriptions.servedVariant(found)).model
+    if (model === undefined && this.staticNames.includes(name)) model = this.staticModel
+    if (model === undefined) return { ok: false, reason: 'SageMaker names no model for it (its endpoint config is gone)' }
+    const detection = await modelContract(this.control, model)
+    if (detection === undefined) return { ok: false, reason: `its model ${show(model)} no longer exists` }
+    if (!detection.known) return { ok: false, reason: detection.reason }
+    return { ok: true, contract: detection.contract, ...(detection.tgi !== undefined ? { tgi: detection.tgi } : {}) }
   }
 }

@@ -12,12 +12,13 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { DeployBody, Endpoint } from '../../schemas/endpoints.js'
 import type { InstanceLimits } from '../instance-limits.js'
 import type { Tenant } from '../tenants.js'
+import type { ExplicitContractName } from '../sagemaker/contracts/explicit.js'
 import { Activity } from './activity.js'
 import { Descriptions } from './descriptions.js'
 import type { InvocationLedger } from './invocations.js'
 import { Lifecycle, type Deployed, type JumpStartResolver } from './lifecycle.js'
 import type { PriceTable } from './prices.js'
-import { Resolver } from './resolver.js'
+import { Resolver, type ResolvedEndpoint } from './resolver.js'
 import { IdleSweeper } from './sweeper.js'
 import { Views } from './views.js'
 
@@ -29,6 +30,8 @@ export interface EndpointsOptions {
   staticNames: readonly string[]
   /** SAGEMAKER_MODEL_NAME: the SageMaker model behind the static names, when set. */
   staticModel?: string
+  /** ENDPOINT_CONTRACTS: the contract of endpoints the gateway did not deploy, by name. */
+  endpointContracts?: ReadonlyMap<string, ExplicitContractName>
   invocations: InvocationLedger
   log: FastifyBaseLogger
   /** ms a description is reused for routing; a few seconds. */
@@ -58,7 +61,13 @@ export class Endpoints {
     const { control, log, staticNames, invocations } = opts
     const now = opts.now ?? Date.now
     const descriptions = new Descriptions({ control, log, cacheMs: opts.cacheMs, now })
-    this.resolver = new Resolver({ descriptions, staticNames, ...(opts.staticModel !== undefined ? { staticModel: opts.staticModel } : {}) })
+    this.resolver = new Resolver({
+      descriptions,
+      control,
+      staticNames,
+      ...(opts.staticModel !== undefined ? { staticModel: opts.staticModel } : {}),
+      ...(opts.endpointContracts !== undefined ? { endpointContracts: opts.endpointContracts } : {})
+    })
     this.activity = new Activity({ descriptions, invocations, staticNames, log, now })
     this.views = new Views({ descriptions, activity: this.activity, invocations, prices: opts.prices, staticNames, now, ...(opts.onList !== undefined ? { onList: opts.onList } : {}) })
     this.lifecycle = new Lifecycle({
@@ -76,8 +85,8 @@ export class Endpoints {
     this.sweeper = new IdleSweeper({ descriptions, lifecycle: this.lifecycle, invocations, log, now, ...(opts.onIdleDelete !== undefined ? { onIdleDelete: opts.onIdleDelete } : {}) })
   }
 
-  /** The endpoint a real-time request's `model` field names (Resolver.resolve). */
-  async resolveEndpoint (model: string | undefined): Promise<string> {
+  /** The endpoint a real-time request's `model` field names, and its contract (Resolver.resolve). */
+  async resolveEndpoint (model: string | undefined): Promise<ResolvedEndpoint> {
     return await this.resolver.resolve(model)
   }
 

@@ -151,7 +151,7 @@ export const loadSheddingPlugin = fp<{ config: Config }>(async (app, { config })
   if (limits.eventLoopDelayMs === 0 && limits.rssBytes === 0 && limits.heapUsedBytes === 0) return
   const ownLoad = (): OwnLoad[] => {
     const loads: OwnLoad[] = []
-    if (app.hasDecorator('realtime')) loads.push({ name: 'queue (items waiting, QUEUE_MAX_SIZE)', used: app.realtime.batcher.depth, max: config.QUEUE_MAX_SIZE })
+    if (app.hasDecorator('realtime')) loads.push({ name: 'queue (items waiting, QUEUE_MAX_SIZE)', used: app.realtime.depth, max: config.QUEUE_MAX_SIZE })
     if (app.hasDecorator('bodyBudget')) loads.push({ name: 'bodies in flight (bytes, BODY_BYTES_IN_FLIGHT_MAX)', used: app.bodyBudget.used, max: app.bodyBudget.max })
     return loads
   }

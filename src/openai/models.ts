@@ -31,7 +31,7 @@ export async function servingEndpoint (endpoints: Endpoints, model: string): Pro
  * The endpoint OpenAI's `model` names for real time, by the endpoints' own resolver (what
  * /v1/summarize uses); the resolver's ModelNotServed is OpenAI's model_not_found.
  */
-export async function realtimeEndpoint (endpoints: Pick<Endpoints, 'resolveEndpoint'>, model: string | undefined): Promise<string> {
+export async function realtimeEndpoint<T> (endpoints: { resolveEndpoint: (model: string | undefined) => Promise<T> }, model: string | undefined): Promise<T> {
   try {
     return await endpoints.resolveEndpoint(model)
   } catch (err) {

@@ -8,13 +8,17 @@
  * Decisions (the README's "OpenAI-compatible routes" has them for users):
  *  - max_tokens (or max_completion_tokens) → max_length; n → num_return_sequences, and without
  *    sampling also num_beams = n; temperature > 0 → do_sample + temperature; top_p only with
- *    sampling (1 accepted as its no-op); seed → seed; stop is applied to the output here.
+ *    sampling (1 accepted as its no-op); seed → seed; stop is applied to the output here, and
+ *    also sent to a contract that takes it (contractParameters).
  *  - finish_reason is always 'stop': JumpStart does not say whether max_length ended a text.
  *  - usage counts whitespace-separated words, an estimate (no tokenizer of the model here).
  */
 import { randomUUID } from 'node:crypto'
 import { catalogError, type CatalogError } from '../errors.js'
 import { crossCheckParameters, type GenerationParameters } from '../../schemas/params.js'
+import type { Params } from '../batching/payload.js'
+import { translateParameters, type ParameterLimits } from '../sagemaker/contracts/parameters.js'
+import type { ContainerContract } from '../sagemaker/contracts/types.js'
 import { FLATTENING_RULE, type ChatCompletionBody, type ChatCompletionResponse, type CompletionBody, type CompletionResponse } from '../../schemas/openai.js'
 
 /** What the batcher needs for one OpenAI request: every prompt is one item. */
@@ -28,6 +32,8 @@ export interface GenerationRequest {
   stop: string[]
   stream: boolean
   includeUsage: boolean
+  /** The field the caller sent the output bound in (`max_tokens`, or `max_completion_tokens` on chat). */
+  maxTokensField: 'max_tokens' | 'max_completion_tokens'
 }
 
 export type FinishReason = 'stop' | 'length'
@@ -155,14 +161,14 @@ function toParams (body: CompletionBody | ChatCompletionBody, maxTokens: number 
   return { params, n }
 }
 
-function common (body: CompletionBody | ChatCompletionBody, maxTokens: number | null | undefined, inputs: string[]): GenerationRequest {
+function common (body: CompletionBody | ChatCompletionBody, maxTokens: number | null | undefined, inputs: string[], maxTokensField: GenerationRequest['maxTokensField'] = 'max_tokens'): GenerationRequest {
   const stream = body.stream === true
   if (!stream && body.stream_options !== undefined && body.stream_options !== null) {
     throw invalid('stream_options', 'stream_options is only allowed with stream: true')
   }
   const { params, n } = toParams(body, maxTokens)
   const stop = body.stop === undefined || body.stop === null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop
-  return { model: body.model, inputs, params, n, stop, stream, includeUsage: stream && body.stream_options?.include_usage === true }
+  return { model: body.model, inputs, params, n, stop, stream, includeUsage: stream && body.stream_options?.include_usage === true, maxTokensField }
 }
 
 /**
@@ -187,7 +193,32 @@ export function chatCompletionRequest (body: ChatCompletionBody): GenerationRequ
   if (a !== undefined && b !== undefined && a !== b) {
     throw invalid('max_completion_tokens', `max_completion_tokens (${b}) and max_tokens (${a}) differ; send one`)
   }
-  return common(body, a ?? b, [flattenMessages(body.messages)])
+  return common(body, a ?? b, [flattenMessages(body.messages)], a === undefined && b !== undefined ? 'max_completion_tokens' : 'max_tokens')
+}
+
+/** The OpenAI field each public parameter of `toParams` came from, so a refusal names what the caller sent. */
+function openAiField (work: Pick<GenerationRequest, 'maxTokensField'>, name: string): string {
+  switch (name) {
+    case 'max_length': return work.maxTokensField
+    case 'num_return_sequences': case 'num_beams': return 'n'
+    case 'do_sample': case 'temperature': return 'temperature'
+    default: return name
+  }
+}
+
+/**
+ * The endpoint contract's parameters for OpenAI work (translateParameters, refusals naming the
+ * OpenAI field: `n`, not num_return_sequences). `stop` goes to a contract that takes it (TGI,
+ * LMI) and is still applied to the output (toChoices): TGI's generated_text keeps the stop
+ * sequence, OpenAI's text does not. The list contract takes none: the output is cut as before.
+ */
+export function contractParameters (work: GenerationRequest, contract: Pick<ContainerContract, 'name'>, limits: ParameterLimits): Params {
+  if (contract.name === 'tgi' && work.n > 1 && work.params.do_sample !== true) {
+    // toParams asked for beams, which TGI does not have; its several sequences come from sampling
+    throw catalogError('INVALID_PARAMETERS', `n ${work.n} is not supported by this endpoint's tgi contract without sampling (TGI returns several choices only by sampling, best_of): set temperature > 0`, { param: 'n' })
+  }
+  const extra = contract.name === 'jumpstart-list' ? {} : { stop: work.stop }
+  return translateParameters(contract, work.params, (name) => openAiField(work, name), extra, limits).params
 }
 
 /**

@@ -7,4 +7,5 @@
  * of HTTP or Fastify; plugins/realtime.ts builds the batcher from app.settings and wires it.
  */
 export { batcherErrorToCatalog } from './errors.js'
+export { Batchers, CONTRACT_BODY_MARGIN_BYTES, endpointConcurrency, type BatchersOptions } from './batchers.js'
 export { createRealtime, type ItemOutcome, type Realtime, type RealtimeOptions } from './realtime.js'

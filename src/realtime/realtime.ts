@@ -1,32 +1,37 @@
-import type { CancelSignal, MicroBatcher } from '../batching/batcher.js'
+import type { CancelSignal } from '../batching/batcher.js'
 import { RETRY_AFTER_FLOOR_MS } from '../batching/backoff.js'
 import { BatcherError } from '../batching/errors.js'
 import type { Params } from '../batching/payload.js'
 import type { CatalogError } from '../errors.js'
+import type { ResolvedEndpoint } from '../endpoints/resolver.js'
 import type { TenantCalls } from '../endpoints/tenant-calls.js'
+import type { Batchers } from './batchers.js'
 import { batcherErrorToCatalog } from './errors.js'
 
 /** One item's outcome: its sequences, or the catalog error it failed with. */
 export type ItemOutcome = { ok: true, texts: string[] } | { ok: false, error: CatalogError }
 
-/** What the routes use: real-time generation through the micro-batcher. */
+/** What the routes use: real-time generation through the micro-batchers. */
 export interface Realtime {
   /**
-   * Runs each input through the batcher; settles once every item has an outcome. A list is
-   * admitted whole or refused whole, never half-queued: one the queue has no room for rejects
-   * with QUEUE_FULL; one `tenant` (the caller's key id, which gets its turn among tenants and its
-   * own queue bound) has no room for settles with QUEUE_FULL for every item. A single input is
-   * the batcher's to refuse.
+   * Runs each input through the batcher of `endpoint` (by its contract, batchers.ts); `params`
+   * are the contract's own (translateParameters). Settles once every item has an outcome. A
+   * list is admitted whole or refused whole, never half-queued: one the queue has no room for
+   * rejects with QUEUE_FULL; one `tenant` (the caller's key id, which gets its turn among tenants
+   * and its own queue bound) has no room for settles with QUEUE_FULL for every item. A single
+   * input is the batcher's to refuse.
    */
-  run: (opts: { endpoint: string, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal, tenant?: string }) => Promise<ItemOutcome[]>
-  /** Stops intake, flushes the queue and waits for in-flight invocations. */
+  run: (opts: { endpoint: ResolvedEndpoint, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal, tenant?: string }) => Promise<ItemOutcome[]>
+  /** Stops intake, flushes the queues and waits for in-flight invocations. */
   drain: () => Promise<void>
-  batcher: MicroBatcher
+  /** Items waiting in every batcher (QUEUE_MAX_SIZE bounds it). */
+  readonly depth: number
+  batchers: Batchers
 }
 
 /** What the real-time service is built on; the plugin (plugins/realtime.ts) wires these. */
 export interface RealtimeOptions {
-  batcher: MicroBatcher
+  batchers: Batchers
   /** counts the calls each tenant made per endpoint (usage) */
   calls?: TenantCalls
   /** called once per item with its final outcome: 'ok' or the catalog code in lower case (t2t_items_total) */
@@ -35,24 +40,25 @@ export interface RealtimeOptions {
   shutdownRetryAfterS: number
 }
 
-/** The real-time service: list admission over the batcher, and its errors as catalog errors. */
-export function createRealtime ({ batcher, calls, onItem, shutdownRetryAfterS }: RealtimeOptions): Realtime {
+/** The real-time service: list admission over the batchers, and their errors as catalog errors. */
+export function createRealtime ({ batchers, calls, onItem, shutdownRetryAfterS }: RealtimeOptions): Realtime {
   const toCatalog = (err: unknown): CatalogError => batcherErrorToCatalog(err, shutdownRetryAfterS)
   return {
-    batcher,
+    batchers,
+    get depth () { return batchers.depth },
     async run ({ endpoint, params, inputs, deadline, signal, tenant }) {
-      if (inputs.length > 1 && inputs.length > batcher.room()) {
+      if (inputs.length > 1 && inputs.length > batchers.room()) {
         throw toCatalog(new BatcherError('QUEUE_FULL', `the queue cannot take ${inputs.length} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS }))
       }
-      if (tenant !== undefined && inputs.length > 1 && inputs.length > batcher.room(tenant)) {
+      if (tenant !== undefined && inputs.length > 1 && inputs.length > batchers.room(tenant)) {
         const full = new BatcherError('QUEUE_FULL', `this key cannot queue ${inputs.length} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS })
         return inputs.map(() => {
           onItem('queue_full')
           return { ok: false, error: toCatalog(full) }
         })
       }
-      const settled = await Promise.allSettled(inputs.map(input => batcher.submit({ endpoint, params, input, deadline, signal, key: tenant })))
-      if (tenant !== undefined) calls?.record(tenant, endpoint, settled.filter(s => s.status === 'fulfilled').length)
+      const settled = await Promise.allSettled(inputs.map(input => batchers.submit(endpoint, { params, input, deadline, signal, key: tenant })))
+      if (tenant !== undefined) calls?.record(tenant, endpoint.name, settled.filter(s => s.status === 'fulfilled').length)
       return settled.map((s): ItemOutcome => {
         if (s.status === 'fulfilled') {
           onItem('ok')
@@ -63,6 +69,6 @@ export function createRealtime ({ batcher, calls, onItem, shutdownRetryAfterS }:
         return { ok: false, error }
       })
     },
-    drain: async () => await batcher.drain()
+    drain: async () => await batchers.drain()
   }
 }

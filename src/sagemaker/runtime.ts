@@ -4,7 +4,10 @@ import type { InvokeFn, InvokeRequest } from '../batching/batcher.js'
 import type { RuntimeClient } from './clients.js'
 import { classifyContractError } from './contracts/classify.js'
 import { jumpstartList } from './contracts/jumpstart-list.js'
+import { sequencesPerInput } from './contracts/parameters.js'
+import type { ContainerContract } from './contracts/types.js'
 import { ResponseShapeError } from './response-shapes.js'
+import { SAGEMAKER_MAX_PAYLOAD_BYTES } from './rules.js'
 
 /** Maps an SDK or network error to the batcher's three kinds for today's list container, keeping the original as cause. */
 export function classifyInvokeError (err: unknown, aborted: boolean): InvokeError {
@@ -12,15 +15,34 @@ export function classifyInvokeError (err: unknown, aborted: boolean): InvokeErro
 }
 
 /**
- * The one code path to the model: sends the batcher's assembled JSON list payload, aborted
- * when the batcher gives up on it (every caller gone), and reads the answer by the
- * jumpstart-list contract (any response shape JumpStart containers produce). Other contracts
- * (contracts/) are chosen per endpoint once the resolver knows an endpoint's contract.
+ * The request body of `req` for `contract`: the batcher's own body for the list contract (the
+ * one its limits were checked on); the contract's payload for any other, which the realtime
+ * service's batchers size with a margin (src/realtime/batchers.ts) and which is checked here
+ * against SageMaker's ceiling once more, so no body over it ever leaves.
  */
-export function createInvoker ({ client, handler }: RuntimeClient): InvokeFn {
+function bodyOf (contract: ContainerContract, req: InvokeRequest): Buffer {
+  if (contract === jumpstartList) return Buffer.from(req.body, 'utf8')
+  let text: string
+  try {
+    text = contract.buildPayload(req.inputs, req.params)
+  } catch (err) {
+    throw new InvokeError('fatal', `the ${contract.name} contract cannot carry this payload: ${(err as Error).message}`, { cause: err })
+  }
+  const body = Buffer.from(text, 'utf8')
+  if (body.length > SAGEMAKER_MAX_PAYLOAD_BYTES) throw new InvokeError('model', `the ${contract.name} payload is ${body.length} bytes, over SageMaker's ${SAGEMAKER_MAX_PAYLOAD_BYTES}-byte limit`)
+  return body
+}
+
+/**
+ * The one code path to the model: sends one payload of the batcher's, aborted when the batcher
+ * gives up on it (every caller gone), built, read and its errors classified by the endpoint's
+ * container contract (default: jumpstart-list, the batcher's own list body, any response shape
+ * JumpStart containers produce).
+ */
+export function createInvoker ({ client, handler }: RuntimeClient, contract: ContainerContract = jumpstartList): InvokeFn {
   return async (req: InvokeRequest): Promise<string[][]> => {
     // a fresh buffer per send: the handler finds req.signal by this object's identity
-    const body = Buffer.from(req.body, 'utf8')
+    const body = bodyOf(contract, req)
     handler.bind(body, req.signal)
     let raw: Uint8Array | undefined
     try {
@@ -32,7 +54,7 @@ export function createInvoker ({ client, handler }: RuntimeClient): InvokeFn {
       }))
       raw = out.Body
     } catch (err) {
-      throw classifyInvokeError(err, req.signal.aborted)
+      throw classifyContractError(contract, err, req.signal.aborted)
     }
     let parsed: unknown
     try {
@@ -40,9 +62,8 @@ export function createInvoker ({ client, handler }: RuntimeClient): InvokeFn {
     } catch (err) {
       throw new InvokeError('model', 'the endpoint returned a body that is not JSON', { cause: err })
     }
-    const k = typeof req.params.num_return_sequences === 'number' ? req.params.num_return_sequences : 1
     try {
-      return jumpstartList.parseResponse(parsed, req.inputs.length, k)
+      return contract.parseResponse(parsed, req.inputs.length, sequencesPerInput(contract, req.params))
     } catch (err) {
       if (err instanceof ResponseShapeError) throw new InvokeError('model', err.message, { cause: err })
       throw err

@@ -1,9 +1,15 @@
 import FakeTimers, { type TimerId } from '@sinonjs/fake-timers'
-import { MicroBatcher, type BatcherOptions, type FlushEvent, type InvokeRequest, type SubmitOptions } from '../../src/batching/batcher.js'
+import { MicroBatcher, type BatcherOptions, type FlushEvent, type InvokeFn, type InvokeRequest, type SubmitOptions } from '../../src/batching/batcher.js'
 import type { BatcherError } from '../../src/batching/errors.js'
+import { BATCHER_DEFAULTS } from '../../src/batching/batcher.js'
+import { Batchers } from '../../src/realtime/batchers.js'
+import type { BatcherSettings } from '../../src/batching/batcher.js'
 
 // The batcher tests' harness: a MicroBatcher on a fake clock whose invocations the test
 // answers (or that answer themselves after a fake latency).
+
+/** The fake clock the harness runs on. */
+export type FakeClock = ReturnType<typeof FakeTimers.createClock>
 
 // epoch ms the fake clock starts at; times in assertions are relative to it
 export const T0 = 1_700_000_000_000
@@ -34,20 +40,36 @@ export function setup (options: Partial<BatcherOptions> = {}, answer?: (req: Inv
   const calls: Call[] = []
   const events: FlushEvent[] = []
   const batcher = new MicroBatcher({
-    invoke: async (req) => await new Promise<string[][]>((resolve, reject) => {
-      calls.push({ req, at: clock.now - T0, resolve, reject })
-      if (answer !== undefined) {
-        clock.setTimeout(() => {
-          try { resolve(answer(req)) } catch (err) { reject(err) }
-        }, typeof latencyMs === 'number' ? latencyMs : latencyMs(req))
-      }
-    }),
-    clock: { now: () => clock.now, setTimeout: (cb, ms) => clock.setTimeout(cb, ms), clearTimeout: (h) => { clock.clearTimeout(h as TimerId) } },
-    onFlush: (event) => { events.push(event) },
+    invoke: recordingInvoker(clock, calls, answer, latencyMs),
+    ...fakeWiring(clock, events),
     batchIdPrefix: 'b',
-    random: () => 0.5,
     ...options
   })
+  return harness(clock, calls, events, batcher)
+}
+
+/** An invoker that records each call in `calls` and, with `answer`, answers it `latencyMs` later. */
+export function recordingInvoker (clock: FakeClock, calls: Call[], answer?: (req: InvokeRequest) => string[][], latencyMs: number | ((req: InvokeRequest) => number) = 0): InvokeFn {
+  return async (req) => await new Promise<string[][]>((resolve, reject) => {
+    calls.push({ req, at: clock.now - T0, resolve, reject })
+    if (answer !== undefined) {
+      clock.setTimeout(() => {
+        try { resolve(answer(req)) } catch (err) { reject(err) }
+      }, typeof latencyMs === 'number' ? latencyMs : latencyMs(req))
+    }
+  })
+}
+
+/** A batcher's clock, jitter and flush events on the fake clock. */
+export function fakeWiring (clock: FakeClock, events: FlushEvent[]): Pick<BatcherOptions, 'clock' | 'random' | 'onFlush'> {
+  return {
+    clock: { now: () => clock.now, setTimeout: (cb, ms) => clock.setTimeout(cb, ms), clearTimeout: (h) => { clock.clearTimeout(h as TimerId) } },
+    onFlush: (event) => { events.push(event) },
+    random: () => 0.5
+  }
+}
+
+function harness (clock: FakeClock, calls: Call[], events: FlushEvent[], batcher: MicroBatcher) {
   const track = <T>(promise: Promise<T>): Tracked<T> => {
     const tracked: Tracked<T> = { state: 'pending' }
     promise.then(
@@ -154,4 +176,28 @@ export function directCeiling (opts: { clients: number, slots: number, maxSize: 
     for (let t = opts.latencyMs(batch) + opts.netMs(); t <= opts.horizonMs; t += opts.latencyMs(batch) + opts.netMs()) items += batch
   }
   return items / opts.horizonMs
+}
+
+/**
+ * The real-time service's batchers (src/realtime/batchers.ts) on a fake clock: every batcher's
+ * invocations are recorded in `calls` (answered by the test, or by `answer`); `batcher` is the
+ * shared list one. `settings` override BATCHER_DEFAULTS.
+ */
+export function setupBatchers (settings: Partial<BatcherSettings> = {}, answer?: (req: InvokeRequest) => string[][], latencyMs: number | ((req: InvokeRequest) => number) = 0) {
+  const clock = FakeTimers.createClock(T0)
+  const calls: Call[] = []
+  const events: FlushEvent[] = []
+  const invoke = recordingInvoker(clock, calls, answer, latencyMs)
+  const contracts: string[] = []
+  const batchers = new Batchers({
+    settings: { ...BATCHER_DEFAULTS, retry: { ...BATCHER_DEFAULTS.retry }, tenantWeights: new Map(), ...settings },
+    listInvoke: invoke,
+    invokerFor: (contract) => {
+      contracts.push(contract.name)
+      return invoke
+    },
+    maxConcurrentPerEndpoint: 8,
+    wiring: fakeWiring(clock, events)
+  })
+  return { ...harness(clock, calls, events, batchers.list), batchers, contracts }
 }

@@ -7,9 +7,12 @@ import t from 'tap'
 import { validatorCompiler } from '../../src/util/validation.js'
 import { ChatCompletionBody, CompletionBody } from '../../schemas/openai.js'
 import {
-  applyStop, chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, countWords,
+  applyStop, chatCompletionObject, chatCompletionRequest, completionObject, completionRequest, contractParameters, countWords,
   eventStream, flattenMessages, newEnvelope, streamChunks, toChoices, usageOf
 } from '../../src/openai/requests.js'
+import { jumpstartList } from '../../src/sagemaker/contracts/jumpstart-list.js'
+import { lmiRolling } from '../../src/sagemaker/contracts/lmi.js'
+import { tgiContract } from '../../src/sagemaker/contracts/tgi.js'
 
 // the gateway's own body validator, as Fastify runs it
 const check = (schema: unknown) => {
@@ -128,4 +131,21 @@ t.test('response objects and stream chunks have OpenAI\'s shape', async t => {
   ])
   const text = eventStream([{ a: 1 }])
   t.equal(text, 'data: {"a":1}\n\ndata: [DONE]\n\n')
+})
+
+t.test('contractParameters: the endpoint contract\'s parameters, refusals naming the OpenAI field, stop sent where the contract takes it', async t => {
+  const tgi = tgiContract()
+  const sampled = completionRequest({ model: 'm', prompt: 'x', n: 2, temperature: 0.5, max_tokens: 9, stop: ['.', '!'] })
+  t.same(contractParameters(sampled, tgi, {}), { max_new_tokens: 9, do_sample: true, temperature: 0.5, best_of: 2, details: true, stop: '[".","!"]' }, 'TGI: best_of for n, stop sent (and still applied to the output by toChoices)')
+  t.same(contractParameters(sampled, jumpstartList, {}), sampled.params, 'the list contract: the public parameters as before, no stop sent')
+
+  const greedy = completionRequest({ model: 'm', prompt: 'x', n: 2 })
+  t.throws(() => contractParameters(greedy, tgi, {}), { code: 'INVALID_PARAMETERS', param: 'n', message: /^n 2 is not supported by this endpoint's tgi contract without sampling .*set temperature > 0$/ })
+  t.throws(() => contractParameters(greedy, lmiRolling(), {}), { code: 'INVALID_PARAMETERS', param: 'n', message: /^n 2 is not supported by this endpoint's lmi contract \(an LMI answer holds one sequence per input\)$/ })
+  t.throws(() => contractParameters(sampled, tgi, { maxStopSequences: 1 }), { param: 'stop', message: /^stop \[".","!"\] is not supported by this endpoint's tgi contract \(the container's MAX_STOP_SEQUENCES is 1\)$/ })
+  const seeded = completionRequest({ model: 'm', prompt: 'x', n: 2, temperature: 1, seed: 7 })
+  t.throws(() => contractParameters(seeded, tgi, {}), { param: 'seed', message: /^seed 7 is not supported by this endpoint's tgi contract/ })
+  const tooMany = chatCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 3, temperature: 1, max_completion_tokens: 4 })
+  t.throws(() => contractParameters(tooMany, tgi, { maxBestOf: 2 }), { param: 'n', message: /^n 3 is not supported by this endpoint's tgi contract \(the container's MAX_BEST_OF is 2\)$/ })
+  t.same(contractParameters(chatCompletionRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_completion_tokens: 4 }), tgi, {}), { max_new_tokens: 4 })
 })

@@ -2,19 +2,24 @@ import t from 'tap'
 import { BatcherError, InvokeError } from '../../src/batching/errors.js'
 import { batcherErrorToCatalog, createRealtime } from '../../src/realtime/index.js'
 import type { CatalogError } from '../../src/errors.js'
-import { echo, setup } from '../helpers/batching.js'
+import { echo, setupBatchers } from '../helpers/batching.js'
+import type { ResolvedEndpoint } from '../../src/endpoints/resolver.js'
+import { jumpstartList } from '../../src/sagemaker/contracts/jumpstart-list.js'
+import { InputRefused } from '../../src/sagemaker/contracts/classify.js'
 
 // The real-time service without HTTP: list admission over a batcher on a fake clock, and the
 // one mapping of the batcher's errors to the catalog (status, code, Retry-After).
 
 const signal = new AbortController().signal
 
-function service (options: Parameters<typeof setup>[0] = {}) {
-  const h = setup({ maxWaitMs: 10, ...options })
+const LIST: ResolvedEndpoint = { name: 'm', contract: jumpstartList, limits: {}, instances: 1 }
+
+function service (options: Parameters<typeof setupBatchers>[0] = {}) {
+  const h = setupBatchers({ maxWaitMs: 10, ...options })
   const items: string[] = []
-  const realtime = createRealtime({ batcher: h.batcher, onItem: (outcome) => { items.push(outcome) }, shutdownRetryAfterS: 7 })
-  const run = (inputs: string[], tenant?: string) =>
-    realtime.run({ endpoint: 'm', params: {}, inputs, deadline: h.clock.now + 60_000, signal, ...(tenant !== undefined ? { tenant } : {}) })
+  const realtime = createRealtime({ batchers: h.batchers, onItem: (outcome) => { items.push(outcome) }, shutdownRetryAfterS: 7 })
+  const run = (inputs: string[], tenant?: string, endpoint: ResolvedEndpoint = LIST) =>
+    realtime.run({ endpoint, params: {}, inputs, deadline: h.clock.now + 60_000, signal, ...(tenant !== undefined ? { tenant } : {}) })
   return { ...h, items, realtime, run }
 }
 
@@ -75,6 +80,8 @@ t.test('the batcher\'s errors in the catalog: one row each, Retry-After where th
     t.equal(mapped.cause, thrown, `${thrown.code} keeps the batcher's error as cause`)
     if (expected.retryAfterSeconds === undefined) t.equal(mapped.retryAfterSeconds, undefined, `${thrown.code} has no Retry-After`)
   }
+  const refused = new BatcherError('MODEL_ERROR', 'Input validation error: `inputs` must have less than 60 tokens. Given: 61 (model status 422)', { cause: new InputRefused('too long') })
+  t.match(batcherErrorToCatalog(refused, 7), { code: 'INVALID_REQUEST', statusCode: 400, message: 'the endpoint refused this input: Input validation error: `inputs` must have less than 60 tokens. Given: 61 (model status 422)' }, 'a single-input container\'s refusal of the input is the caller\'s 400')
   const foreign = new Error('boom')
   t.match(batcherErrorToCatalog(foreign, 7), { code: 'INTERNAL_ERROR', statusCode: 500, message: 'internal error', cause: foreign }, 'anything else is a bare 500')
 })

@@ -16,10 +16,13 @@ async function queueFullItems (app: FastifyInstance): Promise<number> {
 t.test('with the queue full: a list is refused whole (503 QUEUE_FULL, nothing sent), a single input as /v1/summarize is', async t => {
   // one slow slot, one item per invocation: the first call is in flight, the next two fill the queue
   const { app, stack } = await localApp(t, { QUEUE_MAX_SIZE: 2, QUEUE_MAX_PER_KEY: 2, MAX_CONCURRENT_INVOCATIONS: 1, BATCH_MAX_SIZE: 1, LOCAL_LATENCY_BASE_MS: 1500, REQUEST_TIMEOUT_MS: 20_000 })
+  // a configured endpoint is described on first use (its contract); here it is known already,
+  // so the three callers below reach the batcher one after another
+  await app.endpoints.resolveEndpoint(undefined)
   stack.sagemaker.resetStats()
   const filling = Array.from({ length: 3 }, async (_, i) => await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: `${i}. ${TEXT}`, prompt: '' } }))
-  for (let i = 0; i < 200 && app.realtime.batcher.depth < 2; i++) await new Promise(resolve => setTimeout(resolve, 10))
-  t.equal(app.realtime.batcher.depth, 2, 'the queue is full')
+  for (let i = 0; i < 200 && app.realtime.depth < 2; i++) await new Promise(resolve => setTimeout(resolve, 10))
+  t.equal(app.realtime.depth, 2, 'the queue is full')
 
   const list = await app.inject({ method: 'POST', url: '/v1/generate', payload: { text_inputs: ['One.', 'Two.'] } })
   t.equal(list.statusCode, 503)

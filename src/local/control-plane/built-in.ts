@@ -14,6 +14,20 @@ const VARIANT = 'AllTraffic'
  */
 const LOCAL_INSTANCE_TYPE = 'local'
 
+/**
+ * The built-in model's container as DescribeModel shows it: JumpStart FLAN-T5 1.x's (the Hugging
+ * Face inference image running JumpStart's inference.py), the list contract the runtime serves
+ * it by, so the gateway detects its contract as it would on AWS.
+ */
+const BUILT_IN_CONTAINER = {
+  Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04',
+  Mode: 'SingleModel',
+  Environment: { SAGEMAKER_PROGRAM: 'inference.py' }
+}
+
+/** The image data directories written before BUILT_IN_CONTAINER gave the built-in model. */
+const LEGACY_IMAGE = 'local/extractive-lead:latest'
+
 /** The built-in model every fresh local stack has. */
 export function builtInModel (name: string, arn: string, now: number): ModelRecord {
   return {
@@ -21,11 +35,20 @@ export function builtInModel (name: string, arn: string, now: number): ModelReco
     arn,
     createdAt: now,
     spec: {
-      PrimaryContainer: { Image: 'local/extractive-lead:latest', Mode: 'SingleModel', Environment: {} },
+      PrimaryContainer: { ...BUILT_IN_CONTAINER, Environment: { ...BUILT_IN_CONTAINER.Environment } },
       ExecutionRoleArn: 'arn:aws:iam::000000000000:role/local-sagemaker',
       EnableNetworkIsolation: false
     }
   }
+}
+
+/** Gives a built-in model stored with the legacy image BUILT_IN_CONTAINER; returns whether it changed it. */
+export function upgradeBuiltInModel (store: ResourceStore, name: string): boolean {
+  const model = store.doc.models[keyOf(name)]
+  const container = model?.spec.PrimaryContainer as { Image?: string } | undefined
+  if (model === undefined || container?.Image !== LEGACY_IMAGE) return false
+  model.spec = { ...model.spec, PrimaryContainer: { ...BUILT_IN_CONTAINER, Environment: { ...BUILT_IN_CONTAINER.Environment } } }
+  return true
 }
 
 /**

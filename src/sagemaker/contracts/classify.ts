@@ -16,15 +16,29 @@ const RETRYABLE_NAMES = new Set([
   'TimeoutError', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND'
 ])
 
+/**
+ * A single-input container refused its one input as invalid (TGI's 422: too long, a bad
+ * parameter): the caller's fault, answered 400, not the model's 502. A `model` kind for the
+ * batcher (this item fails alone, nothing is retried).
+ */
+export class InputRefused extends InvokeError {
+  constructor (message: string, options: { cause?: unknown } = {}) {
+    super('model', message, options)
+  }
+}
+
 /** Maps an SDK or network error to the batcher's three kinds, keeping the original as cause. */
-export function classifyContractError (contract: Pick<ContainerContract, 'mapContainerError'>, err: unknown, aborted: boolean): InvokeError {
+export function classifyContractError (contract: Pick<ContainerContract, 'mapContainerError' | 'takesList'>, err: unknown, aborted: boolean): InvokeError {
   const e = (err ?? {}) as AwsLikeError
   const name = e.name ?? 'Error'
   if (name === 'ModelError') {
     const failure = contract.mapContainerError(e.OriginalStatusCode, e.OriginalMessage)
     const status = e.OriginalStatusCode === undefined ? '' : ` (model status ${e.OriginalStatusCode})`
     // SageMaker's own message carries the account id and a CloudWatch console URL
-    return new InvokeError(failure.kind, redactAws(`${failure.message ?? e.message ?? 'the model failed'}${status}`), { cause: err })
+    const message = redactAws(`${failure.message ?? e.message ?? 'the model failed'}${status}`)
+    // a list's refusal is bisected down to its input and answered 502 MODEL_ERROR, as it always was
+    if (failure.kind === 'model' && failure.callerFault && !contract.takesList) return new InputRefused(message, { cause: err })
+    return new InvokeError(failure.kind, message, { cause: err })
   }
   if (aborted) return new InvokeError('fatal', 'invocation abandoned: no caller is waiting for it', { cause: err })
   const status = e.$metadata?.httpStatusCode ?? 0

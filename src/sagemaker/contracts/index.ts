@@ -4,10 +4,11 @@
  * contract from its model's image and environment.
  */
 export { StreamFailure, type ContainerContract, type ContainerFailure, type ContractName, type StreamEvent, type StreamParser } from './types.js'
-export { classifyContractError } from './classify.js'
+export { classifyContractError, InputRefused } from './classify.js'
 export { jumpstartList } from './jumpstart-list.js'
 export { tgiContract, tgiLimits, tgiStreamParser, type TgiLimits } from './tgi.js'
 export { lmiDynamic, lmiRolling, lmiStreamParser } from './lmi.js'
 export { detectContract, imageRepository, type ContainerSpec, type Detection } from './detect.js'
-export { translateParameters, payloadParameters, type ExtraParameters, type ParameterLimits, type Translated } from './parameters.js'
+export { translateParameters, payloadParameters, sequencesPerInput, type ExtraParameters, type ParameterLimits, type Translated } from './parameters.js'
 export { modelContract } from './model-contract.js'
+export { EXPLICIT_CONTRACT_NAMES, explicitContract, isExplicitContractName, parseEndpointContracts, type ExplicitContractName } from './explicit.js'

@@ -49,8 +49,16 @@ export interface ParameterLimits {
 
 const show = (v: unknown): string => JSON.stringify(v)
 
-function refuse (at: string, name: string, value: unknown, contract: string, why: string): never {
-  throw catalogError('INVALID_PARAMETERS', `${at}.${name} ${show(value)} is not supported by this endpoint's ${contract} contract (${why})`, { param: `${at}.${name}` })
+/**
+ * Where the parameters sit in the caller's request: a path (`body.parameters`: a refusal names
+ * `body.parameters.<name>`), or a function giving the field the caller actually sent for a
+ * public parameter (the OpenAI routes: `n` for num_return_sequences).
+ */
+export type ParameterPath = string | ((name: string) => string)
+
+function refuse (at: ParameterPath, name: string, value: unknown, contract: string, why: string): never {
+  const field = typeof at === 'string' ? `${at}.${name}` : at(name)
+  throw catalogError('INVALID_PARAMETERS', `${field} ${show(value)} is not supported by this endpoint's ${contract} contract (${why})`, { param: field })
 }
 
 /** True when the caller asks for sampling by any of the parameters that imply it (TGI's rule). */
@@ -58,13 +66,13 @@ function sampling (p: GenerationParameters): boolean {
   return p.do_sample === true || p.temperature !== undefined || p.top_k !== undefined || (p.top_p !== undefined && p.top_p < 1)
 }
 
-function forList (p: GenerationParameters, extra: ExtraParameters, at: string): Translated {
+function forList (p: GenerationParameters, extra: ExtraParameters, at: ParameterPath): Translated {
   if (extra.stop !== undefined && extra.stop.length > 0) refuse(at, 'stop', extra.stop, 'jumpstart-list', 'JumpStart\'s list container takes no stop sequences')
   if (extra.truncate !== undefined) refuse(at, 'truncate', extra.truncate, 'jumpstart-list', 'JumpStart\'s list container cannot truncate an input')
   return { params: { ...p }, sequences: p.num_return_sequences ?? 1 }
 }
 
-function forTgi (p: GenerationParameters, extra: ExtraParameters, at: string, limits: ParameterLimits): Translated {
+function forTgi (p: GenerationParameters, extra: ExtraParameters, at: ParameterPath, limits: ParameterLimits): Translated {
   const c = 'tgi'
   if (p.num_beams !== undefined && p.num_beams > 1) refuse(at, 'num_beams', p.num_beams, c, 'TGI has no beam search; sample with do_sample instead')
   if (p.early_stopping === true) refuse(at, 'early_stopping', p.early_stopping, c, 'it steers beam search, which TGI does not have')
@@ -94,7 +102,7 @@ function forTgi (p: GenerationParameters, extra: ExtraParameters, at: string, li
   return { params: out, sequences: k }
 }
 
-function forLmi (p: GenerationParameters, extra: ExtraParameters, at: string): Translated {
+function forLmi (p: GenerationParameters, extra: ExtraParameters, at: ParameterPath): Translated {
   const c = 'lmi'
   if ((p.num_return_sequences ?? 1) > 1) refuse(at, 'num_return_sequences', p.num_return_sequences, c, 'an LMI answer holds one sequence per input')
   if (p.batch_size !== undefined) refuse(at, 'batch_size', p.batch_size, c, 'LMI batches by itself')
@@ -111,10 +119,11 @@ function forLmi (p: GenerationParameters, extra: ExtraParameters, at: string): T
 
 /**
  * The public parameters `p` (validated by the schema, cross-checked) as contract `contract`'s
- * payload parameters. `at` is the path of `p` in the caller's request (`body.parameters`), so a
- * refusal names the field the caller sent. Throws INVALID_PARAMETERS.
+ * payload parameters. `at` is the path of `p` in the caller's request (`body.parameters`), or
+ * the caller's name of each parameter, so a refusal names the field the caller sent. Throws
+ * INVALID_PARAMETERS.
  */
-export function translateParameters (contract: Pick<ContainerContract, 'name'>, p: GenerationParameters, at: string, extra: ExtraParameters = {}, limits: ParameterLimits = {}): Translated {
+export function translateParameters (contract: Pick<ContainerContract, 'name'>, p: GenerationParameters, at: ParameterPath, extra: ExtraParameters = {}, limits: ParameterLimits = {}): Translated {
   switch (contract.name) {
     case 'jumpstart-list': return forList(p, extra, at)
     case 'tgi': return forTgi(p, extra, at, limits)
@@ -132,4 +141,14 @@ export function payloadParameters (params: Params): Record<string, unknown> {
     out[key] = LIST_VALUED_PARAMETERS.has(key) && typeof value === 'string' ? JSON.parse(value) as unknown : value
   }
   return out
+}
+
+/**
+ * Sequences per input a contract's answer holds for payload parameters `params` (translated):
+ * num_return_sequences for the list contract, best_of for TGI, one for LMI. The invoker reads
+ * the answer by it; translateParameters' `sequences` says the same before the payload exists.
+ */
+export function sequencesPerInput (contract: Pick<ContainerContract, 'name'>, params: Params): number {
+  const k = contract.name === 'jumpstart-list' ? params.num_return_sequences : contract.name === 'tgi' ? params.best_of : 1
+  return typeof k === 'number' ? k : 1
 }

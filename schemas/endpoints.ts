@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox'
 import type { HeaderDoc } from './responses.js'
 import { SAGEMAKER_NAME_PATTERN_SOURCE } from './sagemaker-names.js'
+import { CONTRACT_NAMES } from './contracts.js'
 
 /** SageMaker's endpoint (and model, endpoint config) name rule, as a JSON-schema pattern. */
 export const ENDPOINT_NAME_PATTERN = SAGEMAKER_NAME_PATTERN_SOURCE
@@ -10,8 +11,6 @@ export const INSTANCE_TYPE_PATTERN = '^ml\\.[a-z][a-z0-9]*\\.(medium|large|xlarg
 const ROLE_PATTERN = '^arn:aws[a-z-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$'
 /** A JumpStart version: `*`, an exact version, or a prefix ending in `.*` (src/jumpstart/versions.ts). */
 export const JUMPSTART_VERSION_PATTERN = '^(\\*|[0-9]+(\\.[0-9]+)*(\\.\\*)?)$'
-/** The container contracts a deploy may name (src/sagemaker/contracts/types.ts ContractName). */
-export const CONTRACT_NAMES = ['jumpstart-list', 'tgi', 'lmi'] as const
 /** Shortest idle time before a tear-down (minutes): last-invoked times are refreshed once a minute per replica. */
 export const MIN_IDLE_DELETE_MINUTES = 2
 

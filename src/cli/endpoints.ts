@@ -46,7 +46,7 @@ options:
   --version VERSION      the JumpStart version: * (default, the newest), 1.* or 2.3.7
   --env KEY=VALUE        container environment (repeatable; over a JumpStart model's defaults)
   --contract NAME        the container contract of an image the gateway does not recognise:
-                         jumpstart-list, tgi or lmi
+                         jumpstart-list, tgi, lmi-rolling or lmi-dynamic
   --idle-delete-after MINUTES
                          delete it after this long without an invocation
   --no-wait              return once the deployment started

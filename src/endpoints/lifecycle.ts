@@ -17,13 +17,14 @@ import {
   type ProductionVariantInstanceType, type SageMakerClient, type Tag
 } from '@aws-sdk/client-sagemaker'
 import type { FastifyBaseLogger } from 'fastify'
-import type { CONTRACT_NAMES, DeployBody, Endpoint } from '../../schemas/endpoints.js'
+import type { DeployBody, Endpoint } from '../../schemas/endpoints.js'
+import { CONTRACT_NAMES } from '../../schemas/contracts.js'
 import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
 import { awsMessage, awsName, controlPlaneError, isResourceNotFound as isNotFound, type AwsLikeError } from '../sagemaker/aws-errors.js'
 import { instanceRefusal, type InstanceChoice, type InstanceLimits } from '../instance-limits.js'
 import type { DeployPlan } from '../jumpstart/specs.js'
 import { detectContract, type ContainerSpec } from '../sagemaker/contracts/detect.js'
-import type { ContractName } from '../sagemaker/contracts/types.js'
+import { explicitNameOf, type ExplicitContractName } from '../sagemaker/contracts/explicit.js'
 import type { Tenant } from '../tenants.js'
 import type { Activity } from './activity.js'
 import { show, type Described, type Descriptions } from './descriptions.js'
@@ -62,9 +63,6 @@ export interface LifecycleOptions {
 export interface JumpStartResolver {
   resolve: (modelId: string, version: string, instanceType: string) => Promise<DeployPlan>
 }
-
-/** A contract the deploy request names: the schema's list is the contracts module's (compile-time check). */
-const contractName = (name: typeof CONTRACT_NAMES[number]): ContractName => name
 
 /** The model the gateway creates for a container or JumpStart deploy. */
 interface NewModel {
@@ -166,7 +164,7 @@ export class Lifecycle {
           { Key: TAG.instanceType, Value: body.instanceType },
           { Key: TAG.billedCount, Value: String(count) },
           ...(body.idleDeleteAfterMinutes !== undefined ? [{ Key: TAG.idleMinutes, Value: String(body.idleDeleteAfterMinutes) }] : []),
-          ...(body.contract !== undefined ? [{ Key: TAG.contract, Value: contractName(body.contract) }] : []),
+          ...(body.contract !== undefined ? [{ Key: TAG.contract, Value: body.contract }] : []),
           ...(detected !== undefined ? [{ Key: TAG.detectedContract, Value: detected }] : []),
           ...jumpstartTags(newModel?.jumpstart)
         ]
@@ -276,12 +274,12 @@ export class Lifecycle {
    * (body.contract); an image detection does not know, without body.contract, is a 400: the
    * contract is an explicit choice, never a guess that fails on the first request.
    */
-  private contractOf (model: NewModel, body: DeployBody): ContractName | undefined {
+  private contractOf (model: NewModel, body: DeployBody): ExplicitContractName | undefined {
     if (body.contract !== undefined) return undefined
     const detection = detectContract(model.container)
-    if (detection.known) return detection.contract.name
+    if (detection.known) return explicitNameOf(detection.contract)
     const subject = model.jumpstart === undefined ? show(model.container.Image ?? '') : `${show(model.jumpstart.modelId)} (version ${model.jumpstart.version}, image ${model.container.Image ?? ''})`
-    throw catalogError('INVALID_REQUEST', `${model.imageField} ${subject}: ${detection.reason}. Name its contract with body.contract (jumpstart-list, tgi or lmi) to deploy it`)
+    throw catalogError('INVALID_REQUEST', `${model.imageField} ${subject}: ${detection.reason}. Name its contract with body.contract (${CONTRACT_NAMES.join(', ')}) to deploy it`)
   }
 
   private async requireManaged (name: string, what: string): Promise<Described> {

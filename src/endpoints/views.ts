@@ -3,7 +3,8 @@
  * one by name, the list a tenant may see, with usage so far (this replica's unwritten calls
  * included). Managed endpoints, and the configured (static) ones SageMaker describes.
  */
-import { CONTRACT_NAMES, type Endpoint, type EndpointStatus } from '../../schemas/endpoints.js'
+import type { Endpoint, EndpointStatus } from '../../schemas/endpoints.js'
+import { CONTRACT_NAMES } from '../../schemas/contracts.js'
 import { catalogError, type CatalogError } from '../errors.js'
 import type { Tenant } from '../tenants.js'
 import type { Activity } from './activity.js'

@@ -30,7 +30,7 @@ t.test('deploy by JumpStart id, wait, summarise with it, describe', async t => {
   t.match(await runCli(['endpoints', 'deploy', 'js-bad', '--model', 'flan-t5-local', '--env', 'A=1', '--instance-type', 'ml.g5.2xlarge'], { env }), { code: 2, stderr: /--env goes with --image or --jumpstart/ }, 'an --env that would be ignored is refused')
   t.match(await runCli(['endpoints', 'deploy', 'js-bad', '--model', 'flan-t5-local', '--version', '1.*', '--instance-type', 'ml.g5.2xlarge'], { env }), { code: 2, stderr: /--version goes with --jumpstart/ })
 
-  const custom = await runCli(['endpoints', 'deploy', 'js-custom', '--image', '111122223333.dkr.ecr.us-east-1.amazonaws.com/my-server:1', '--model-data-url', 's3://m/model.tar.gz', '--role', ROLE, '--contract', 'lmi', '--instance-type', 'ml.g5.2xlarge', '--no-wait', '--json'], { env })
+  const custom = await runCli(['endpoints', 'deploy', 'js-custom', '--image', '111122223333.dkr.ecr.us-east-1.amazonaws.com/my-server:1', '--model-data-url', 's3://m/model.tar.gz', '--role', ROLE, '--contract', 'lmi-rolling', '--instance-type', 'ml.g5.2xlarge', '--no-wait', '--json'], { env })
   t.equal(custom.code, 0, custom.stderr)
-  t.match(JSON.parse(custom.stdout), { contract: { name: 'lmi', source: 'explicit' } })
+  t.match(JSON.parse(custom.stdout), { contract: { name: 'lmi-rolling', source: 'explicit' } })
 })

@@ -20,7 +20,7 @@ t.test('an unknown image: 400 naming the field and the option without it; deploy
 
   const refused = await app.inject({ method: 'POST', url: '/v1/endpoints', payload: { name: 'custom-ep', model: CUSTOM, instanceType: 'ml.g5.xlarge' } })
   t.equal(refused.statusCode, 400, refused.body)
-  t.match(refused.json(), { code: 'INVALID_REQUEST', message: /^body\.model\.image "111122223333\.dkr\.ecr\.us-east-1\.amazonaws\.com\/my-own-server:3": the image .* is not one whose contract the gateway knows .*body\.contract \(jumpstart-list, tgi or lmi\)/ })
+  t.match(refused.json(), { code: 'INVALID_REQUEST', message: /^body\.model\.image "111122223333\.dkr\.ecr\.us-east-1\.amazonaws\.com\/my-own-server:3": the image .* is not one whose contract the gateway knows .*body\.contract \(jumpstart-list, tgi, lmi-rolling, lmi-dynamic\)/ })
   const nothing = await control.send(new DescribeModelCommand({ ModelName: 'custom-ep' })).then(() => 'exists', (e: Error) => e.name)
   t.equal(nothing, 'ValidationException', 'no model was created')
 
@@ -39,7 +39,7 @@ t.test('an unknown image: 400 naming the field and the option without it; deploy
 
   const badName = await app.inject({ method: 'POST', url: '/v1/endpoints', payload: { name: 'custom-2', model: CUSTOM, contract: 'openai', instanceType: 'ml.g5.xlarge' } })
   t.equal(badName.statusCode, 400)
-  t.match(badName.json().message, /^body\.contract must be one of "jumpstart-list", "tgi", "lmi" \(got "openai"\)/)
+  t.match(badName.json().message, /^body\.contract must be one of "jumpstart-list", "tgi", "lmi-rolling", "lmi-dynamic" \(got "openai"\)/)
 
   const existing = await app.inject({ method: 'POST', url: '/v1/endpoints', payload: { name: 'reuse-ep', model: { name: 'flan-t5-local' }, contract: 'jumpstart-list', instanceType: 'ml.g5.xlarge' } })
   t.equal(existing.statusCode, 202, existing.body)

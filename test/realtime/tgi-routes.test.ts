@@ -17,7 +17,8 @@ import OpenAI from 'openai'
 import { InvokeEndpointWithResponseStreamCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime'
 import { buildApp } from '../../src/app.js'
 import { testConfig } from '../../src/config.js'
-import { LOCAL_CREDENTIALS } from '../../src/sagemaker/clients.js'
+import { CreateModelCommand } from '@aws-sdk/client-sagemaker'
+import { createControlClient, LOCAL_CREDENTIALS } from '../../src/sagemaker/clients.js'
 import { listeningApp } from '../helpers/local-app.js'
 import { clientError, openAiClient } from '../helpers/openai.js'
 
@@ -162,7 +163,14 @@ t.test('a TGI endpoint through /v1/summarize, /v1/generate and /v1/completions; 
 
 t.test('an image the gateway does not know is refused naming the endpoint and how to choose; ENDPOINT_CONTRACTS chooses', async t => {
   const { app, stack } = await listeningApp(t, { LOCAL_ENDPOINT_TRANSITION_MS: 50, ENDPOINT_CACHE_MS: 0 })
-  await deploy(app, 'odd', 'example.com/mine:1', {})
+  // a model made elsewhere (the gateway refuses to create one whose contract it cannot tell),
+  // deployed by the gateway as an existing model
+  const control = createControlClient(stack.awsTarget)
+  t.teardown(() => { control.destroy() })
+  await control.send(new CreateModelCommand({ ModelName: 'odd-model', ExecutionRoleArn: ROLE, PrimaryContainer: { Image: 'example.com/mine:1', ModelDataUrl: MODEL_DATA } }))
+  const res = await app.inject({ method: 'POST', url: '/v1/endpoints', payload: { name: 'odd', model: { name: 'odd-model' }, instanceType: 'ml.g5.2xlarge', instanceCount: 1 } })
+  t.equal(res.statusCode, 202, res.body)
+  for (let i = 0; i < 200 && (await app.inject({ method: 'GET', url: '/v1/endpoints/odd' })).json<{ status: string }>().status !== 'InService'; i++) await new Promise(resolve => setTimeout(resolve, 25))
   const refused = await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: ARTICLE, model: 'odd' } })
   t.equal(refused.statusCode, 400)
   t.match(refused.json(), {

@@ -8,9 +8,11 @@ import { lmiDynamic, lmiRolling } from './lmi.js'
 import { tgiContract, tgiLimits, type TgiLimits } from './tgi.js'
 import type { ContainerContract } from './types.js'
 
-/** The names a contract may be chosen by. */
-export const EXPLICIT_CONTRACT_NAMES = ['jumpstart-list', 'tgi', 'lmi-rolling', 'lmi-dynamic'] as const
-export type ExplicitContractName = typeof EXPLICIT_CONTRACT_NAMES[number]
+import { CONTRACT_NAMES, type ExplicitContractName } from '../../../schemas/contracts.js'
+
+/** The names a contract may be chosen by (schemas/contracts.ts). */
+export const EXPLICIT_CONTRACT_NAMES = CONTRACT_NAMES
+export type { ExplicitContractName }
 
 /** True when `name` is one of EXPLICIT_CONTRACT_NAMES. */
 export function isExplicitContractName (name: string): name is ExplicitContractName {
@@ -53,4 +55,10 @@ export function parseEndpointContracts (value: string): Map<string, ExplicitCont
     out.set(endpoint, contract)
   }
   return out
+}
+
+/** The name `contract` is chosen by: its own, LMI's with its batching. */
+export function explicitNameOf (contract: Pick<ContainerContract, 'name' | 'takesList'>): ExplicitContractName {
+  if (contract.name !== 'lmi') return contract.name
+  return contract.takesList ? 'lmi-dynamic' : 'lmi-rolling'
 }

@@ -8,6 +8,8 @@ import { Type } from 'typebox'
 import { RecordId } from '../../schemas/datasets.js'
 import { crossCheckParameters, GENERATION_PARAMETER_NAMES, GenerationParameterProperties, GenerationParameters } from '../../schemas/params.js'
 import { describeValidation, validatorCompiler } from '../util/validation.js'
+import type { Params } from '../batching/payload.js'
+import type { ContainerContract } from '../sagemaker/contracts/types.js'
 import { show } from '../util/json-bounds.js'
 
 /** A record ready for the job: its id and the JumpStart line (no newline). */
@@ -78,6 +80,17 @@ export function toJumpStartRecord (value: unknown, prompt: string, context = 'li
 /** The JumpStart JSON line for one record: id first, then text_inputs, then its parameters. */
 export function jumpStartLine (id: string | number, textInputs: string, params: Record<string, unknown> = {}): string {
   return JSON.stringify({ id, text_inputs: textInputs, ...params })
+}
+
+/**
+ * The JSON line of one record for a single-input contract (TGI, LMI): the id, then the request
+ * body the contract builds (`{"inputs", "parameters"}`), so DataProcessing's InputFilter can
+ * hand the container exactly that body and JoinSource can give the id back.
+ */
+export function contractLine (contract: Pick<ContainerContract, 'buildPayload'>, id: string | number, text: string, params: Params): string {
+  const body = contract.buildPayload([text], params)
+  // a payload is a JSON object with at least `inputs`: its members follow the id's
+  return `{"id":${JSON.stringify(id)},${body.slice(1)}`
 }
 
 /** True when a valid dataset line (either shape) carries parameters of its own. */

@@ -27,13 +27,17 @@ import { redactAws } from '../util/redact-aws.js'
 import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
-import { jumpStartLine } from './records.js'
+import { contractLine, jumpStartLine } from './records.js'
+import { modelContract, translateParameters, type ContainerContract, type ParameterLimits } from '../sagemaker/contracts/index.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
 import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
 import { jobResults, type JoinStats, type ResultLine } from './results.js'
 import { jobView, type OwnedJob } from './view.js'
 import { mapLimit } from '../util/map-limit.js'
+
+/** One inline record of a submission. */
+type JobRecordInput = NonNullable<CreateJobBody['input']['records']>[number]
 
 /** Jobs described at once while listing. */
 const LIST_CONCURRENCY = 8
@@ -105,9 +109,14 @@ export class TransformJobs {
     if (existing !== undefined) return { job: await this.replay(name, existing, hash, tenant), replayed: true }
 
     const jobParameters = body.parameters ?? {}
+    const contract = await this.contractOf(plan.model)
     // existence checks before anything is written
     let recordCount = plan.records?.length
     if (plan.inputLocation !== undefined) {
+      if (contract.contract.name !== 'jumpstart-list') {
+        // a dataset is stored as JumpStart lines ({"text_inputs"}), which only the list container reads
+        throw catalogError('INVALID_REQUEST', `body.input.s3Uri: model ${show(plan.model)} speaks the ${contract.contract.name} contract, whose transform jobs take body.input.records (each record its own request); a dataset is stored for JumpStart's list container`)
+      }
       await requireObjects(this.s3, plan.inputLocation, 'body.input.s3Uri')
       const info = await this.datasets.storedInfo(plan.inputLocation)
       recordCount = info?.records
@@ -123,6 +132,7 @@ export class TransformJobs {
     // inline records with parameters of their own: the job-wide ones go into every line (the
     // record's own value wins) and no HYPER_PARAMS is sent, which JumpStart would let override them
     const perRecord = plan.records?.some(r => Object.keys(r.parameters ?? {}).length > 0) ?? false
+    const inputLines = plan.records === undefined ? undefined : recordLines(contract, plan.records, body, perRecord)
     if (plan.referencesLocation !== undefined) await requireObjects(this.s3, plan.referencesLocation, 'body.references.s3Uri')
 
     const submission = this.layout.newSubmission(name)
@@ -148,10 +158,8 @@ export class TransformJobs {
     }
 
     try {
-      if (plan.records !== undefined) {
-        const prompt = body.prompt ?? ''
-        const lines = plan.records.map(r => jumpStartLine(r.id, prompt + r.text, perRecord ? { ...jobParameters, ...r.parameters } : {}) + '\n')
-        await putText(this.s3, bucket, submission.input, lines.join(''), 'application/jsonlines')
+      if (inputLines !== undefined) {
+        await putText(this.s3, bucket, submission.input, inputLines.map(l => l + '\n').join(''), 'application/jsonlines')
       }
       if (body.references?.records !== undefined) {
         const lines = body.references.records.map(r => JSON.stringify({ id: r.id, text: r.text }) + '\n')
@@ -164,7 +172,7 @@ export class TransformJobs {
       throw err
     }
 
-    const request = createJobRequest(name, plan, body, { input: inputUri, output: outputUri }, perRecord)
+    const request = createJobRequest(name, plan, body, { input: inputUri, output: outputUri }, perRecord, contract.contract)
     try {
       await this.control.send(new CreateTransformJobCommand(request))
     } catch (err) {
@@ -322,6 +330,15 @@ export class TransformJobs {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /** The contract of the job's model (DescribeModel); 400 naming the model when there is none or it cannot be told. */
+  private async contractOf (model: string): Promise<{ contract: ContainerContract, limits: ParameterLimits }> {
+    const detection = await modelContract(this.control, model)
+    if (detection === undefined) throw catalogError('INVALID_REQUEST', `body.model ${show(model)}: SageMaker has no such model`)
+    if (!detection.known) throw catalogError('INVALID_REQUEST', `body.model ${show(model)}: the gateway cannot tell which container contract the model speaks: ${detection.reason}`)
+    const tgi = detection.tgi
+    return { contract: detection.contract, limits: tgi === undefined ? {} : { maxStopSequences: tgi.maxStopSequences, maxBestOf: tgi.maxBestOf } }
+  }
 
   private async toJob (job: OwnedJob): Promise<TransformJob> {
     return jobView(job, this.prices, await this.processedOf(job))
@@ -486,6 +503,29 @@ export class TransformJobs {
     if (manifest.name.toLowerCase() !== name.toLowerCase()) return undefined
     return { description, manifest, submission }
   }
+}
+
+/**
+ * The lines of a submission's inline records, their parameters checked against the contract
+ * now (400 INVALID_PARAMETERS naming the field), not by a job failing later. The list contract:
+ * JumpStart lines (parameters in each line only when records carry their own, `perRecord`). A
+ * single-input contract: the contract's request body, the job-wide parameters under the
+ * record's own, translated through the one vocabulary (translateParameters).
+ */
+function recordLines (target: { contract: ContainerContract, limits: ParameterLimits }, records: JobRecordInput[], body: CreateJobBody, perRecord: boolean): string[] {
+  const prompt = body.prompt ?? ''
+  const jobParameters = body.parameters ?? {}
+  const { contract, limits } = target
+  if (contract.name === 'jumpstart-list') {
+    return records.map(r => jumpStartLine(r.id, prompt + r.text, perRecord ? { ...jobParameters, ...r.parameters } : {}))
+  }
+  // the job-wide ones first, so a refusal names the field that holds them
+  const shared = translateParameters(contract, jobParameters, 'body.parameters', {}, limits).params
+  return records.map((r, i) => {
+    const own = r.parameters !== undefined && Object.keys(r.parameters).length > 0
+    const params = own ? translateParameters(contract, { ...jobParameters, ...r.parameters }, `body.input.records[${i}].parameters`, {}, limits).params : shared
+    return contractLine(contract, r.id, prompt + r.text, params)
+  })
 }
 
 /** The count in a job's `processed.json`, or undefined when it is not one. */

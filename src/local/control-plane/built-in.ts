@@ -14,6 +14,18 @@ const VARIANT = 'AllTraffic'
  */
 const LOCAL_INSTANCE_TYPE = 'local'
 
+/**
+ * The built-in model's container: the one JumpStart FLAN-T5 1.x deploys (the Hugging Face
+ * inference image running JumpStart's inference.py), whose list contract the runtime and the job
+ * runner emulate, so DescribeModel says what the model speaks (sagemaker/contracts/detect.ts) as
+ * it does on AWS. Stacks from before kept an image of their own, which no detection knows.
+ */
+export const BUILT_IN_CONTAINER = {
+  Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04',
+  Environment: { SAGEMAKER_PROGRAM: 'inference.py' }
+} as const
+const LEGACY_IMAGE = 'local/extractive-lead:latest'
+
 /** The built-in model every fresh local stack has. */
 export function builtInModel (name: string, arn: string, now: number): ModelRecord {
   return {
@@ -21,11 +33,20 @@ export function builtInModel (name: string, arn: string, now: number): ModelReco
     arn,
     createdAt: now,
     spec: {
-      PrimaryContainer: { Image: 'local/extractive-lead:latest', Mode: 'SingleModel', Environment: {} },
+      PrimaryContainer: { Image: BUILT_IN_CONTAINER.Image, Mode: 'SingleModel', Environment: { ...BUILT_IN_CONTAINER.Environment } },
       ExecutionRoleArn: 'arn:aws:iam::000000000000:role/local-sagemaker',
       EnableNetworkIsolation: false
     }
   }
+}
+
+/** Gives a built-in model written by an earlier stack (its own image) the JumpStart 1.x container; returns whether it changed it. */
+export function upgradeBuiltInModel (store: ResourceStore, name: string): boolean {
+  const model = store.doc.models[keyOf(name)]
+  const container = model?.spec.PrimaryContainer as { Image?: unknown } | undefined
+  if (model === undefined || container?.Image !== LEGACY_IMAGE) return false
+  model.spec = { ...model.spec, PrimaryContainer: { ...container, Image: BUILT_IN_CONTAINER.Image, Environment: { ...BUILT_IN_CONTAINER.Environment } } }
+  return true
 }
 
 /**

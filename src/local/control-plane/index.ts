@@ -11,7 +11,7 @@ import type { AwsJsonService } from '../server.js'
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../wire.js'
 import { endpointOperations } from './endpoints.js'
 import { modelOperations } from './models.js'
-import { builtInModel, ensureBuiltInEndpoint } from './built-in.js'
+import { builtInModel, ensureBuiltInEndpoint, upgradeBuiltInModel } from './built-in.js'
 import { isObject, Reader, serializationError, validationError, Violations, type Json } from './requests.js'
 import { keyOf, ResourceStore } from './resource-store.js'
 import type { ContainerSpec } from '../../sagemaker/contracts/detect.js'
@@ -71,7 +71,8 @@ export async function createLocalControlPlane (options: ControlPlaneOptions): Pr
     store.doc.models[LOCAL_MODEL_NAME] = builtInModel(LOCAL_MODEL_NAME, arn('model', LOCAL_MODEL_NAME), now())
   })
   // the runtime always serves the built-in endpoint, so the control plane always describes it
-  if (ensureBuiltInEndpoint(resources, LOCAL_MODEL_NAME, arn)) await resources.save()
+  const upgraded = upgradeBuiltInModel(resources, LOCAL_MODEL_NAME)
+  if (ensureBuiltInEndpoint(resources, LOCAL_MODEL_NAME, arn) || upgraded) await resources.save()
   const tags = resources.doc.tags
   const tag = (resourceArn: string, input: Json): void => {
     const given = input.Tags

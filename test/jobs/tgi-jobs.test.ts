@@ -150,6 +150,23 @@ t.test('a record TGI refuses (422, input over MAX_INPUT_LENGTH) fails the job na
   t.ok(listRows.every(r => (r.generated_texts?.length ?? 0) === 1))
 })
 
+t.test('num_return_sequences 2 with sampling: best_of 2 with details, both sequences in generated_texts', async t => {
+  const { app, stack } = await localApp(t)
+  const sm = createControlClient(stack.awsTarget)
+  t.teardown(() => { sm.destroy() })
+  await createModel(sm, 'tgi-best-of', TGI_IMAGE)
+  const records = [{ id: 'one', text: article('garnet') }, { id: 'two', text: article('harbor') }]
+  const created = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { name: 'tgi-best-of', model: 'tgi-best-of', input: { records }, parameters: { num_return_sequences: 2, do_sample: true, max_length: 10 } } })
+  t.equal(created.statusCode, 202, created.body)
+  const described = await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'tgi-best-of' }))
+  const lines = ndjson(await readObject(stack, described.TransformInput?.DataSource?.S3DataSource?.S3Uri ?? ''))
+  t.same(lines[0].parameters, { max_new_tokens: 10, do_sample: true, best_of: 2, details: true })
+  t.equal((await waitForJob(app, 'tgi-best-of')).status, 'Completed')
+  const rows = ndjson((await app.inject({ url: '/v1/transform-jobs/tgi-best-of/results' })).body) as Array<{ id: string, generated_texts: string[] }>
+  t.same(rows.map(r => [r.id, r.generated_texts.length]), [['one', 2], ['two', 2]])
+  t.ok(rows[1].generated_texts.every(text => text.includes('harbor')), 'both of a record\'s sequences are its own')
+})
+
 t.test('1,000 records on a TGI model, end to end', async t => {
   const { app, stack } = await localApp(t)
   const sm = createControlClient(stack.awsTarget)

@@ -125,8 +125,11 @@ export function parseOutputLine (text: string, lineNumber: number, file: string)
       return { bytes, error: { code: 'INVALID_OUTPUT', message: `${file} line ${lineNumber} is neither JSON nor a Python literal` } }
     }
   }
-  // a single-input container's answer as written without DataProcessing: no id, line order only
-  if (Array.isArray(value)) value = { SageMakerOutput: value }
+  if (Array.isArray(value)) {
+    // a single-input container's answer as written without DataProcessing: no id, line order only
+    const generations = readGenerations(value)
+    if ('texts' in generations) return { bytes, texts: generations.texts }
+  }
   if (!isDict(value)) {
     return { bytes, error: { code: 'INVALID_OUTPUT', message: `${file} line ${lineNumber} is not an object` } }
   }

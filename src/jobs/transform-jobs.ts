@@ -27,17 +27,14 @@ import { redactAws } from '../util/redact-aws.js'
 import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
-import { contractLine, jumpStartLine } from './records.js'
-import { modelContract, translateParameters, type ContainerContract, type ParameterLimits } from '../sagemaker/contracts/index.js'
+import { modelContract } from '../sagemaker/contracts/index.js'
+import { recordLines, rewriteDataset, type JobContract } from './contract-input.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
 import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
 import { jobResults, type JoinStats, type ResultLine } from './results.js'
 import { jobView, type OwnedJob } from './view.js'
 import { mapLimit } from '../util/map-limit.js'
-
-/** One inline record of a submission. */
-type JobRecordInput = NonNullable<CreateJobBody['input']['records']>[number]
 
 /** Jobs described at once while listing. */
 const LIST_CONCURRENCY = 8
@@ -112,18 +109,16 @@ export class TransformJobs {
     const contract = await this.contractOf(plan.model)
     // existence checks before anything is written
     let recordCount = plan.records?.length
+    const list = contract.contract.name === 'jumpstart-list'
     if (plan.inputLocation !== undefined) {
-      if (contract.contract.name !== 'jumpstart-list') {
-        // a dataset is stored as JumpStart lines ({"text_inputs"}), which only the list container reads
-        throw catalogError('INVALID_REQUEST', `body.input.s3Uri: model ${show(plan.model)} speaks the ${contract.contract.name} contract, whose transform jobs take body.input.records (each record its own request); a dataset is stored for JumpStart's list container`)
-      }
       await requireObjects(this.s3, plan.inputLocation, 'body.input.s3Uri')
       const info = await this.datasets.storedInfo(plan.inputLocation)
       recordCount = info?.records
       const own = info?.recordsWithParameters ?? 0
       // JumpStart: with HYPER_PARAMS set, records' own parameters are not used. The lines are
       // sent as stored, so this combination would drop them in silence, on AWS as locally.
-      if (Object.keys(jobParameters).length > 0 && own > 0) {
+      // (A single-input contract's lines are rewritten with both, the record's own winning.)
+      if (list && Object.keys(jobParameters).length > 0 && own > 0) {
         throw catalogError('INVALID_PARAMETERS', `body.parameters ${show(jobParameters)} cannot be combined with body.input.s3Uri ${show(formatS3Uri(plan.inputLocation))}: ` +
           `${own} of ${info?.records ?? own} records carry their own parameters, and with job-wide parameters (HYPER_PARAMS) JumpStart does not use a record's own. ` +
           'Drop body.parameters (each record keeps its own), or upload the dataset with the parameters in every line')
@@ -138,6 +133,9 @@ export class TransformJobs {
     const submission = this.layout.newSubmission(name)
     const bucket = this.layout.bucket
     const inputUri = plan.inputLocation !== undefined ? formatS3Uri(plan.inputLocation) : formatS3Uri({ bucket, key: submission.input })
+    // a dataset for a single-input contract is rewritten into the submission: the job reads that
+    const rewritten = plan.inputLocation !== undefined && !list
+    const jobInputUri = rewritten ? formatS3Uri({ bucket, key: submission.input }) : inputUri
     const outputUri = formatS3Uri({ bucket, key: submission.output })
     const referencesUri = plan.referencesLocation !== undefined
       ? formatS3Uri(plan.referencesLocation)
@@ -158,6 +156,10 @@ export class TransformJobs {
     }
 
     try {
+      if (rewritten && plan.inputLocation !== undefined) {
+        recordCount = await rewriteDataset(this.s3, contract, plan.inputLocation, jobParameters, { bucket, key: submission.input })
+        manifest.input.recordCount = recordCount
+      }
       if (inputLines !== undefined) {
         await putText(this.s3, bucket, submission.input, inputLines.map(l => l + '\n').join(''), 'application/jsonlines')
       }
@@ -172,7 +174,7 @@ export class TransformJobs {
       throw err
     }
 
-    const request = createJobRequest(name, plan, body, { input: inputUri, output: outputUri }, perRecord, contract.contract)
+    const request = createJobRequest(name, plan, body, { input: jobInputUri, output: outputUri }, perRecord, contract.contract)
     try {
       await this.control.send(new CreateTransformJobCommand(request))
     } catch (err) {
@@ -332,7 +334,7 @@ export class TransformJobs {
   // ---- internals ---------------------------------------------------------------------------
 
   /** The contract of the job's model (DescribeModel); 400 naming the model when there is none or it cannot be told. */
-  private async contractOf (model: string): Promise<{ contract: ContainerContract, limits: ParameterLimits }> {
+  private async contractOf (model: string): Promise<JobContract> {
     const detection = await modelContract(this.control, model)
     if (detection === undefined) throw catalogError('INVALID_REQUEST', `body.model ${show(model)}: SageMaker has no such model`)
     if (!detection.known) throw catalogError('INVALID_REQUEST', `body.model ${show(model)}: the gateway cannot tell which container contract the model speaks: ${detection.reason}`)
@@ -503,29 +505,6 @@ export class TransformJobs {
     if (manifest.name.toLowerCase() !== name.toLowerCase()) return undefined
     return { description, manifest, submission }
   }
-}
-
-/**
- * The lines of a submission's inline records, their parameters checked against the contract
- * now (400 INVALID_PARAMETERS naming the field), not by a job failing later. The list contract:
- * JumpStart lines (parameters in each line only when records carry their own, `perRecord`). A
- * single-input contract: the contract's request body, the job-wide parameters under the
- * record's own, translated through the one vocabulary (translateParameters).
- */
-function recordLines (target: { contract: ContainerContract, limits: ParameterLimits }, records: JobRecordInput[], body: CreateJobBody, perRecord: boolean): string[] {
-  const prompt = body.prompt ?? ''
-  const jobParameters = body.parameters ?? {}
-  const { contract, limits } = target
-  if (contract.name === 'jumpstart-list') {
-    return records.map(r => jumpStartLine(r.id, prompt + r.text, perRecord ? { ...jobParameters, ...r.parameters } : {}))
-  }
-  // the job-wide ones first, so a refusal names the field that holds them
-  const shared = translateParameters(contract, jobParameters, 'body.parameters', {}, limits).params
-  return records.map((r, i) => {
-    const own = r.parameters !== undefined && Object.keys(r.parameters).length > 0
-    const params = own ? translateParameters(contract, { ...jobParameters, ...r.parameters }, `body.input.records[${i}].parameters`, {}, limits).params : shared
-    return contractLine(contract, r.id, prompt + r.text, params)
-  })
 }
 
 /** The count in a job's `processed.json`, or undefined when it is not one. */

@@ -116,10 +116,14 @@ t.test('submit-time refusals on a TGI model: a parameter TGI cannot do, an unkno
   t.equal(dup.statusCode, 400, dup.body)
   t.match(dup.json().message, /body\.input\.records\[1\]\.id 1 is duplicated/)
 
-  const dataset = await post({ model: 'flan-tgi', input: { s3Uri: `s3://${stack.awsTarget.bucket}/text2text-gateway/datasets/x.jsonl` } })
-  t.equal(dataset.statusCode, 400, dataset.body)
+  const upload = await app.inject({ method: 'POST', url: '/v1/datasets', headers: { 'content-type': 'application/x-ndjson' }, payload: [{ id: 'x', text: 'One.' }, { id: 'y', text: 'Two.', parameters: { num_beams: 3 } }].map(l => JSON.stringify(l)).join('\n') + '\n' })
+  t.equal(upload.statusCode, 201, upload.body)
+  const beamsInLine = await post({ model: 'flan-tgi', input: { s3Uri: upload.json().s3Uri } })
+  t.equal(beamsInLine.statusCode, 400, beamsInLine.body)
+  t.equal(beamsInLine.json().code, 'INVALID_PARAMETERS')
+  t.match(beamsInLine.json().message, /body\.input\.s3Uri "s3:\/\/.*\.jsonl" line 2: parameters\.num_beams 3 is not supported by this endpoint's tgi contract/)
 
-  t.same(await listKeys(stack, 'text2text-gateway/jobs/'), [], 'nothing was written for any refusal')
+  t.same(await listKeys(stack, 'text2text-gateway/jobs/'), [], 'nothing was written (or left) for any refusal')
 })
 
 t.test('a record TGI refuses (422, input over MAX_INPUT_LENGTH) fails the job naming it; the list model beside it is unchanged', async t => {
@@ -148,6 +152,34 @@ t.test('a record TGI refuses (422, input over MAX_INPUT_LENGTH) fails the job na
   const listRows = ndjson((await app.inject({ url: '/v1/transform-jobs/list-beside/results' })).body) as Array<{ id: string, generated_texts?: string[] }>
   t.same(listRows.map(r => r.id), ['ok-1', 'too-long', 'ok-2'])
   t.ok(listRows.every(r => (r.generated_texts?.length ?? 0) === 1))
+})
+
+t.test('a dataset (POST /v1/datasets) on a TGI model: rewritten into TGI lines, joined back by id', async t => {
+  const { app, stack } = await localApp(t)
+  const sm = createControlClient(stack.awsTarget)
+  t.teardown(() => { sm.destroy() })
+  await createModel(sm, 'tgi-dataset', TGI_IMAGE)
+  const lines = [{ id: 'd-3', text: article('apple') }, { id: 'd-1', text: article('birch'), parameters: { max_length: 4 } }, { id: 'd-2', text: article('cobalt') }]
+  const upload = await app.inject({ method: 'POST', url: '/v1/datasets?prompt=Summarize%3A%20', headers: { 'content-type': 'application/x-ndjson' }, payload: lines.map(l => JSON.stringify(l)).join('\n') + '\n' })
+  t.equal(upload.statusCode, 201, upload.body)
+  const s3Uri = upload.json().s3Uri as string
+  const created = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { name: 'tgi-dataset', model: 'tgi-dataset', input: { s3Uri }, parameters: { max_length: 20 } } })
+  t.equal(created.statusCode, 202, created.body)
+  t.equal(created.json().input.s3Uri, s3Uri, 'the job names the dataset it was given')
+  const described = await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'tgi-dataset' }))
+  const rewritten = ndjson(await readObject(stack, described.TransformInput?.DataSource?.S3DataSource?.S3Uri ?? ''))
+  t.same(rewritten, [
+    { id: 'd-3', inputs: 'Summarize: ' + article('apple'), parameters: { max_new_tokens: 20 } },
+    { id: 'd-1', inputs: 'Summarize: ' + article('birch'), parameters: { max_new_tokens: 4 } },
+    { id: 'd-2', inputs: 'Summarize: ' + article('cobalt'), parameters: { max_new_tokens: 20 } }
+  ], 'the stored JumpStart lines as TGI bodies, the job-wide parameters under each line\'s own')
+  const job = await waitForJob(app, 'tgi-dataset')
+  t.equal(job.status, 'Completed')
+  t.same(job.progress, { processed: 3, total: 3 })
+  const rows = ndjson((await app.inject({ url: '/v1/transform-jobs/tgi-dataset/results' })).body) as Array<{ id: string, generated_texts: string[] }>
+  t.same(rows.map(r => r.id), ['d-3', 'd-1', 'd-2'])
+  t.ok(rows[0].generated_texts[0].includes('apple') && rows[2].generated_texts[0].includes('cobalt'))
+  t.ok(rows[1].generated_texts[0].split(/\s+/).length <= 4, 'the line\'s own max_length')
 })
 
 t.test('num_return_sequences 2 with sampling: best_of 2 with details, both sequences in generated_texts', async t => {

@@ -15,15 +15,17 @@ const VARIANT = 'AllTraffic'
 const LOCAL_INSTANCE_TYPE = 'local'
 
 /**
- * The built-in model's container: the one JumpStart FLAN-T5 1.x deploys (the Hugging Face
- * inference image running JumpStart's inference.py), whose list contract the runtime and the job
- * runner emulate, so DescribeModel says what the model speaks (sagemaker/contracts/detect.ts) as
- * it does on AWS. Stacks from before kept an image of their own, which no detection knows.
+ * The built-in model's container as DescribeModel shows it: JumpStart FLAN-T5 1.x's (the Hugging
+ * Face inference image running JumpStart's inference.py), the list contract the runtime serves
+ * it by, so the gateway detects its contract as it would on AWS.
  */
-export const BUILT_IN_CONTAINER = {
+const BUILT_IN_CONTAINER = {
   Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04',
+  Mode: 'SingleModel',
   Environment: { SAGEMAKER_PROGRAM: 'inference.py' }
-} as const
+}
+
+/** The image data directories written before BUILT_IN_CONTAINER gave the built-in model. */
 const LEGACY_IMAGE = 'local/extractive-lead:latest'
 
 /** The built-in model every fresh local stack has. */
@@ -33,19 +35,19 @@ export function builtInModel (name: string, arn: string, now: number): ModelReco
     arn,
     createdAt: now,
     spec: {
-      PrimaryContainer: { Image: BUILT_IN_CONTAINER.Image, Mode: 'SingleModel', Environment: { ...BUILT_IN_CONTAINER.Environment } },
+      PrimaryContainer: { ...BUILT_IN_CONTAINER, Environment: { ...BUILT_IN_CONTAINER.Environment } },
       ExecutionRoleArn: 'arn:aws:iam::000000000000:role/local-sagemaker',
       EnableNetworkIsolation: false
     }
   }
 }
 
-/** Gives a built-in model written by an earlier stack (its own image) the JumpStart 1.x container; returns whether it changed it. */
+/** Gives a built-in model stored with the legacy image BUILT_IN_CONTAINER; returns whether it changed it. */
 export function upgradeBuiltInModel (store: ResourceStore, name: string): boolean {
   const model = store.doc.models[keyOf(name)]
-  const container = model?.spec.PrimaryContainer as { Image?: unknown } | undefined
+  const container = model?.spec.PrimaryContainer as { Image?: string } | undefined
   if (model === undefined || container?.Image !== LEGACY_IMAGE) return false
-  model.spec = { ...model.spec, PrimaryContainer: { ...container, Image: BUILT_IN_CONTAINER.Image, Environment: { ...BUILT_IN_CONTAINER.Environment } } }
+  model.spec = { ...model.spec, PrimaryContainer: { ...BUILT_IN_CONTAINER, Environment: { ...BUILT_IN_CONTAINER.Environment } } }
   return true
 }
 

@@ -71,8 +71,9 @@ export async function createLocalControlPlane (options: ControlPlaneOptions): Pr
     store.doc.models[LOCAL_MODEL_NAME] = builtInModel(LOCAL_MODEL_NAME, arn('model', LOCAL_MODEL_NAME), now())
   })
   // the runtime always serves the built-in endpoint, so the control plane always describes it
-  const upgraded = upgradeBuiltInModel(resources, LOCAL_MODEL_NAME)
-  if (ensureBuiltInEndpoint(resources, LOCAL_MODEL_NAME, arn) || upgraded) await resources.save()
+  if (ensureBuiltInEndpoint(resources, LOCAL_MODEL_NAME, arn)) await resources.save()
+  // a data directory from before the built-in model described its container (the gateway detects contracts from it)
+  if (upgradeBuiltInModel(resources, LOCAL_MODEL_NAME)) await resources.save()
   const tags = resources.doc.tags
   const tag = (resourceArn: string, input: Json): void => {
     const given = input.Tags

@@ -31,7 +31,7 @@ import { modelContract } from '../sagemaker/contracts/index.js'
 import { recordLines, rewriteDataset, type JobContract } from './contract-input.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
-import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
+import { allowedLocation, checkJobRequest, createJobRequest, DEFAULT_MAX_CONCURRENT_TRANSFORMS, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
 import { jobResults, type JoinStats, type ResultLine } from './results.js'
 import { jobView, type OwnedJob } from './view.js'
 import { mapLimit } from '../util/map-limit.js'
@@ -107,6 +107,14 @@ export class TransformJobs {
 
     const jobParameters = body.parameters ?? {}
     const contract = await this.contractOf(plan.model)
+    const perInstance = contract.contract.maxConcurrentPerInstance
+    const concurrency = body.resources?.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS
+    if (perInstance !== undefined && concurrency > perInstance) {
+      // MaxConcurrentTransforms is per instance, as is the container's bound: past it TGI answers
+      // 429 "Model is overloaded" and the job fails
+      const setting = contract.contract.name === 'tgi' ? 'MAX_CONCURRENT_REQUESTS' : 'OPTION_MAX_ROLLING_BATCH_SIZE'
+      throw catalogError('INVALID_REQUEST', `body.resources.maxConcurrentTransforms ${concurrency} is more than model ${show(plan.model)}'s container serves at once (${perInstance}: its ${contract.contract.name} ${setting})`)
+    }
     // existence checks before anything is written
     let recordCount = plan.records?.length
     const list = contract.contract.name === 'jumpstart-list'

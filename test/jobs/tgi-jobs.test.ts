@@ -116,6 +116,11 @@ t.test('submit-time refusals on a TGI model: a parameter TGI cannot do, an unkno
   t.equal(dup.statusCode, 400, dup.body)
   t.match(dup.json().message, /body\.input\.records\[1\]\.id 1 is duplicated/)
 
+  await createModel(sm, 'tgi-narrow', TGI_IMAGE, { MAX_CONCURRENT_REQUESTS: '2' })
+  const wide = await post({ model: 'tgi-narrow', input: { records }, resources: { maxConcurrentTransforms: 3 } })
+  t.equal(wide.statusCode, 400, wide.body)
+  t.match(wide.json().message, /body\.resources\.maxConcurrentTransforms 3 is more than model "tgi-narrow"'s container serves at once \(2: its tgi MAX_CONCURRENT_REQUESTS\)/)
+
   const upload = await app.inject({ method: 'POST', url: '/v1/datasets', headers: { 'content-type': 'application/x-ndjson' }, payload: [{ id: 'x', text: 'One.' }, { id: 'y', text: 'Two.', parameters: { num_beams: 3 } }].map(l => JSON.stringify(l)).join('\n') + '\n' })
   t.equal(upload.statusCode, 201, upload.body)
   const beamsInLine = await post({ model: 'flan-tgi', input: { s3Uri: upload.json().s3Uri } })

@@ -39,8 +39,10 @@ const transformJobsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: [TAG],
       operationId: 'createTransformJob',
       summary: 'Submit a batch transform job',
-      description: 'Inline records are written to S3 as JumpStart JSON Lines (prompt prepended); an `s3Uri` input must lie inside ALLOWED_S3_PREFIXES. ' +
-        'Job-wide `parameters` are sent as HYPER_PARAMS. A repeat with the same `name` or Idempotency-Key returns the existing job (header `idempotent-replayed: true`), never a second one; ' +
+      description: 'The job runs by its model\'s container contract (DescribeModel; one the gateway cannot tell is a 400 naming the model). On JumpStart\'s list container (FLAN-T5 1.x) ' +
+        'inline records are written to S3 as JumpStart JSON Lines (prompt prepended) and job-wide `parameters` are sent as HYPER_PARAMS. On TGI (FLAN-T5 2.x) or LMI each record ' +
+        '(inline, or a dataset\'s line, rewritten) is its own request body `{"inputs","parameters"}` with the parameters translated for the contract (one it cannot honour: 400 INVALID_PARAMETERS naming it), ' +
+        'SingleRecord, application/json, no HYPER_PARAMS, and the output joined back by id through DataProcessing (JoinSource Input). An `s3Uri` input must lie inside ALLOWED_S3_PREFIXES. A repeat with the same `name` or Idempotency-Key returns the existing job (header `idempotent-replayed: true`), never a second one; ' +
         'the same name or key with a different body is a 409. Poll GET /v1/transform-jobs/{name} (the Location header) until the status leaves InProgress.',
       security: BEARER_AUTH,
       headers: CreateJobHeaders,

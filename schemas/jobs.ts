@@ -185,7 +185,7 @@ export const ResultLine = Type.Object({
   id: RecordId,
   generated_texts: Type.Optional(Type.Array(Type.String(), { description: 'The record\'s sequences (num_return_sequences of them).' })),
   error: Type.Optional(Type.Object({
-    code: Type.String({ description: 'JOB_FAILED, JOB_STOPPED, NO_OUTPUT, INVALID_OUTPUT or INVALID_INPUT.' }),
+    code: Type.String({ description: 'JOB_FAILED, JOB_STOPPED, NO_OUTPUT, INVALID_OUTPUT, INVALID_INPUT, or MODEL_ERROR (the container reported a failed generation for this record: LMI\'s finish_reason error).' }),
     message: Type.String()
   }, { description: 'Why the record has no output.' }))
 }, {

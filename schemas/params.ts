@@ -41,7 +41,7 @@ export const JobParameters = Type.Object(GenerationParameterProperties, {
     'with inline records none of which has `parameters`, they are sent as HYPER_PARAMS (the container batches records, `batch_size`); ' +
     'when any inline record has `parameters`, no HYPER_PARAMS is sent and these are written into every record\'s line, the record\'s own value winning; ' +
     'with an `input.s3Uri` dataset uploaded through POST /v1/datasets some of whose lines carry parameters, giving these is a 400 INVALID_PARAMETERS. ' +
-    'The same on AWS and in local mode. Unknown keys are rejected.'
+    'The same on AWS and in local mode. On a TGI or LMI model (one request per record) there is no HYPER_PARAMS: these go into every record\'s request under its own, translated for the contract. Unknown keys are rejected.'
 })
 
 /**

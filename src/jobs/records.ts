@@ -8,6 +8,8 @@ import { Type } from 'typebox'
 import { RecordId } from '../../schemas/datasets.js'
 import { crossCheckParameters, GENERATION_PARAMETER_NAMES, GenerationParameterProperties, GenerationParameters } from '../../schemas/params.js'
 import { describeValidation, validatorCompiler } from '../util/validation.js'
+import type { Params } from '../batching/payload.js'
+import type { ContainerContract } from '../sagemaker/contracts/types.js'
 import { show } from '../util/json-bounds.js'
 
 /** A record ready for the job: its id and the JumpStart line (no newline). */
@@ -45,12 +47,15 @@ const checkReference = compile(ReferenceLine)
 /** One line's verdict: its JumpStart form, or a message naming the field and value. */
 export type LineVerdict = { ok: true, record: JumpStartLine } | { ok: false, message: string }
 
+/** One dataset line read in either shape: its id, its text (the prompt prepended to `text`) and its own parameters. */
+export type RecordVerdict = { ok: true, id: string | number, text: string, params: Record<string, unknown> } | { ok: false, message: string }
+
 /**
- * Checks one parsed dataset line and converts it to JumpStart form. `context` prefixes field
- * names in messages (`line` -> `line.parameters.num_beams`). `prompt` is prepended to `text`
- * (JumpStart lines are model-ready and sent as written).
+ * Checks one parsed dataset line in either shape. `context` prefixes field names in messages
+ * (`line` -> `line.parameters.num_beams`). `prompt` is prepended to `text` (JumpStart lines are
+ * model-ready and taken as written).
  */
-export function toJumpStartRecord (value: unknown, prompt: string, context = 'line'): LineVerdict {
+export function readDatasetRecord (value: unknown, prompt: string, context = 'line'): RecordVerdict {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, message: `${context} must be a JSON object (got ${show(value)})` }
   }
@@ -67,17 +72,35 @@ export function toJumpStartRecord (value: unknown, prompt: string, context = 'li
     for (const name of GENERATION_PARAMETER_NAMES) if (obj[name] !== undefined) params[name] = obj[name]
     const cross = crossCheckParameters(params, context)
     if (cross !== undefined) return { ok: false, message: cross }
-    return { ok: true, record: { id, line: jumpStartLine(id, obj.text_inputs as string, params) } }
+    return { ok: true, id, text: obj.text_inputs as string, params }
   }
   const params = (obj.parameters ?? {}) as GenerationParameters
   const cross = crossCheckParameters(params, `${context}.parameters`)
   if (cross !== undefined) return { ok: false, message: cross }
-  return { ok: true, record: { id, line: jumpStartLine(id, prompt + (obj.text as string), params) } }
+  return { ok: true, id, text: prompt + (obj.text as string), params }
+}
+
+/** Checks one parsed dataset line and converts it to JumpStart form (see readDatasetRecord). */
+export function toJumpStartRecord (value: unknown, prompt: string, context = 'line'): LineVerdict {
+  const read = readDatasetRecord(value, prompt, context)
+  if (!read.ok) return read
+  return { ok: true, record: { id: read.id, line: jumpStartLine(read.id, read.text, read.params) } }
 }
 
 /** The JumpStart JSON line for one record: id first, then text_inputs, then its parameters. */
 export function jumpStartLine (id: string | number, textInputs: string, params: Record<string, unknown> = {}): string {
   return JSON.stringify({ id, text_inputs: textInputs, ...params })
+}
+
+/**
+ * The JSON line of one record for a single-input contract (TGI, LMI): the id, then the request
+ * body the contract builds (`{"inputs", "parameters"}`), so DataProcessing's InputFilter can
+ * hand the container exactly that body and JoinSource can give the id back.
+ */
+export function contractLine (contract: Pick<ContainerContract, 'buildPayload'>, id: string | number, text: string, params: Params): string {
+  const body = contract.buildPayload([text], params)
+  // a payload is a JSON object with at least `inputs`: its members follow the id's
+  return `{"id":${JSON.stringify(id)},${body.slice(1)}`
 }
 
 /** True when a valid dataset line (either shape) carries parameters of its own. */

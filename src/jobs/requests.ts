@@ -16,6 +16,7 @@ import { show } from '../util/json-bounds.js'
 import { catalogError } from '../errors.js'
 import type { S3Layout } from './layout.js'
 import { IdSet } from './records.js'
+import type { ContainerContract } from '../sagemaker/contracts/types.js'
 
 /** Defaults of `resources`. */
 export const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge'
@@ -157,25 +158,49 @@ export function exactlyOne (value: { records?: unknown, s3Uri?: unknown }, field
 }
 
 /**
- * The CreateTransformJob request of a checked submission: JumpStart JSON Lines in and out, job-wide
- * parameters as HYPER_PARAMS unless records carry their own (`perRecord`: then they are in each line).
+ * DataProcessing of a job on a single-input contract (TGI, LMI), whose lines are
+ * `{"id", "inputs", "parameters"}` (records.ts contractLine): the container gets the request
+ * body without the id, and each output line is `{"id", "SageMakerOutput": <the container's
+ * answer>}`, so results are joined by id although TGI does not echo it. Per "Associate
+ * Prediction Results with Input Records"
+ * (https://docs.aws.amazon.com/sagemaker/latest/dg/batch-transform-data-processing.html):
+ * bracket-notated child elements and JoinSource Input add the output to the input object as
+ * SageMakerOutput; the OutputFilter is the page's own example. The output is in input order too
+ * (batch-transform.html), which the join also uses.
  */
-export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean): CreateTransformJobRequest {
+export const JOINED_BY_ID = {
+  InputFilter: "$['inputs','parameters']",
+  JoinSource: 'Input',
+  OutputFilter: "$['id','SageMakerOutput']"
+} as const
+
+/**
+ * The CreateTransformJob request of a checked submission. The list contract: JumpStart JSON Lines
+ * in and out, job-wide parameters as HYPER_PARAMS unless records carry their own (`perRecord`:
+ * then they are in each line). A single-input contract (TGI, LMI): each record its own request
+ * (SingleRecord: TGI takes one input per request), `application/json` (TGI's JSON extractor
+ * refuses anything else), its parameters in its line, no HYPER_PARAMS (TGI does not read it),
+ * joined back by id (JOINED_BY_ID).
+ */
+export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean, contract: Pick<ContainerContract, 'name'>): CreateTransformJobRequest {
   const jobParameters = body.parameters ?? {}
   const resources = body.resources ?? {}
+  const list = contract.name === 'jumpstart-list'
+  const contentType = list ? 'application/jsonlines' : 'application/json'
   return {
     TransformJobName: name,
     ModelName: plan.model,
-    BatchStrategy: 'MultiRecord',
+    BatchStrategy: list ? 'MultiRecord' : 'SingleRecord',
     MaxPayloadInMB: resources.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB,
     MaxConcurrentTransforms: resources.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS,
-    ...(!perRecord && Object.keys(jobParameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(jobParameters) } } : {}),
+    ...(list && !perRecord && Object.keys(jobParameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(jobParameters) } } : {}),
     TransformInput: {
       DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uris.input } },
-      ContentType: 'application/jsonlines',
+      ContentType: contentType,
       SplitType: 'Line'
     },
-    TransformOutput: { S3OutputPath: uris.output, Accept: 'application/jsonlines', AssembleWith: 'Line' },
+    TransformOutput: { S3OutputPath: uris.output, Accept: contentType, AssembleWith: 'Line' },
+    ...(list ? {} : { DataProcessing: { ...JOINED_BY_ID } }),
     TransformResources: {
       // the schema checks the shape; SageMaker knows which types exist
       InstanceType: (resources.instanceType ?? DEFAULT_INSTANCE_TYPE) as TransformInstanceType,

@@ -67,6 +67,36 @@ export interface JoinStats {
 
 type Texts = { texts: string[] } | { error: string }
 
+type Dict = Record<string, PyValue>
+const isDict = (v: PyValue | undefined): v is Dict => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/**
+ * The sequences of a single-input container's answer, as a job joined by id holds it under
+ * `SageMakerOutput` (requests.ts JOINED_BY_ID): TGI's `[{"generated_text", "details"?}]` (the
+ * others of best_of in details.best_of_sequences), LMI's `{"generated_text"}`. A generation the
+ * container reports as failed (LMI's finish_reason "error") is that record's error.
+ */
+function readGenerations (output: PyValue): Texts | { failed: string } {
+  if (isDict(output) && output.generated_texts !== undefined) return readTexts(output)
+  const items = Array.isArray(output) ? output : [output]
+  if (items.length === 0) return { error: 'has an empty SageMakerOutput' }
+  const texts: string[] = []
+  for (const item of items) {
+    if (!isDict(item) || typeof item.generated_text !== 'string') return { error: 'has a SageMakerOutput without generated_text' }
+    const details = item.details
+    if (isDict(details) && details.finish_reason === 'error') return { failed: 'the model reported an error generating this record' }
+    texts.push(item.generated_text)
+    const others = isDict(details) ? details.best_of_sequences : undefined
+    if (Array.isArray(others)) {
+      for (const other of others) {
+        if (!isDict(other) || typeof other.generated_text !== 'string') return { error: 'has a best_of sequence without generated_text' }
+        texts.push(other.generated_text)
+      }
+    }
+  }
+  return { texts }
+}
+
 /** Reads `generated_texts` in the shapes JumpStart containers write. */
 function readTexts (value: Record<string, PyValue>): Texts {
   const raw = value.generated_texts ?? value.generated_text
@@ -95,12 +125,18 @@ export function parseOutputLine (text: string, lineNumber: number, file: string)
       return { bytes, error: { code: 'INVALID_OUTPUT', message: `${file} line ${lineNumber} is neither JSON nor a Python literal` } }
     }
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (Array.isArray(value)) {
+    // a single-input container's answer as written without DataProcessing: no id, line order only
+    const generations = readGenerations(value)
+    if ('texts' in generations) return { bytes, texts: generations.texts }
+  }
+  if (!isDict(value)) {
     return { bytes, error: { code: 'INVALID_OUTPUT', message: `${file} line ${lineNumber} is not an object` } }
   }
   const rawId = value.id
   const id = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : undefined
-  const texts = readTexts(value)
+  const texts = value.SageMakerOutput !== undefined ? readGenerations(value.SageMakerOutput) : readTexts(value)
+  if ('failed' in texts) return { id, bytes, error: { code: 'MODEL_ERROR', message: `${file} line ${lineNumber}: ${texts.failed}` } }
   if ('error' in texts) return { id, bytes, error: { code: 'INVALID_OUTPUT', message: `${file} line ${lineNumber} ${texts.error}` } }
   return { id, bytes, texts: texts.texts }
 }

@@ -27,10 +27,11 @@ import { redactAws } from '../util/redact-aws.js'
 import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
-import { jumpStartLine } from './records.js'
+import { modelContract } from '../sagemaker/contracts/index.js'
+import { recordLines, rewriteDataset, type JobContract } from './contract-input.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
-import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
+import { allowedLocation, checkJobRequest, createJobRequest, DEFAULT_MAX_CONCURRENT_TRANSFORMS, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
 import { jobResults, type JoinStats, type ResultLine } from './results.js'
 import { jobView, type OwnedJob } from './view.js'
 import { mapLimit } from '../util/map-limit.js'
@@ -105,8 +106,18 @@ export class TransformJobs {
     if (existing !== undefined) return { job: await this.replay(name, existing, hash, tenant), replayed: true }
 
     const jobParameters = body.parameters ?? {}
+    const contract = await this.contractOf(plan.model)
+    const perInstance = contract.contract.maxConcurrentPerInstance
+    const concurrency = body.resources?.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS
+    if (perInstance !== undefined && concurrency > perInstance) {
+      // MaxConcurrentTransforms is per instance, as is the container's bound: past it TGI answers
+      // 429 "Model is overloaded" and the job fails
+      const setting = contract.contract.name === 'tgi' ? 'MAX_CONCURRENT_REQUESTS' : 'OPTION_MAX_ROLLING_BATCH_SIZE'
+      throw catalogError('INVALID_REQUEST', `body.resources.maxConcurrentTransforms ${concurrency} is more than model ${show(plan.model)}'s container serves at once (${perInstance}: its ${contract.contract.name} ${setting})`)
+    }
     // existence checks before anything is written
     let recordCount = plan.records?.length
+    const list = contract.contract.name === 'jumpstart-list'
     if (plan.inputLocation !== undefined) {
       await requireObjects(this.s3, plan.inputLocation, 'body.input.s3Uri')
       const info = await this.datasets.storedInfo(plan.inputLocation)
@@ -114,7 +125,8 @@ export class TransformJobs {
       const own = info?.recordsWithParameters ?? 0
       // JumpStart: with HYPER_PARAMS set, records' own parameters are not used. The lines are
       // sent as stored, so this combination would drop them in silence, on AWS as locally.
-      if (Object.keys(jobParameters).length > 0 && own > 0) {
+      // (A single-input contract's lines are rewritten with both, the record's own winning.)
+      if (list && Object.keys(jobParameters).length > 0 && own > 0) {
         throw catalogError('INVALID_PARAMETERS', `body.parameters ${show(jobParameters)} cannot be combined with body.input.s3Uri ${show(formatS3Uri(plan.inputLocation))}: ` +
           `${own} of ${info?.records ?? own} records carry their own parameters, and with job-wide parameters (HYPER_PARAMS) JumpStart does not use a record's own. ` +
           'Drop body.parameters (each record keeps its own), or upload the dataset with the parameters in every line')
@@ -123,11 +135,15 @@ export class TransformJobs {
     // inline records with parameters of their own: the job-wide ones go into every line (the
     // record's own value wins) and no HYPER_PARAMS is sent, which JumpStart would let override them
     const perRecord = plan.records?.some(r => Object.keys(r.parameters ?? {}).length > 0) ?? false
+    const inputLines = plan.records === undefined ? undefined : recordLines(contract, plan.records, body, perRecord)
     if (plan.referencesLocation !== undefined) await requireObjects(this.s3, plan.referencesLocation, 'body.references.s3Uri')
 
     const submission = this.layout.newSubmission(name)
     const bucket = this.layout.bucket
     const inputUri = plan.inputLocation !== undefined ? formatS3Uri(plan.inputLocation) : formatS3Uri({ bucket, key: submission.input })
+    // a dataset for a single-input contract is rewritten into the submission: the job reads that
+    const rewritten = plan.inputLocation !== undefined && !list
+    const jobInputUri = rewritten ? formatS3Uri({ bucket, key: submission.input }) : inputUri
     const outputUri = formatS3Uri({ bucket, key: submission.output })
     const referencesUri = plan.referencesLocation !== undefined
       ? formatS3Uri(plan.referencesLocation)
@@ -148,10 +164,12 @@ export class TransformJobs {
     }
 
     try {
-      if (plan.records !== undefined) {
-        const prompt = body.prompt ?? ''
-        const lines = plan.records.map(r => jumpStartLine(r.id, prompt + r.text, perRecord ? { ...jobParameters, ...r.parameters } : {}) + '\n')
-        await putText(this.s3, bucket, submission.input, lines.join(''), 'application/jsonlines')
+      if (rewritten && plan.inputLocation !== undefined) {
+        recordCount = await rewriteDataset(this.s3, contract, plan.inputLocation, jobParameters, { bucket, key: submission.input })
+        manifest.input.recordCount = recordCount
+      }
+      if (inputLines !== undefined) {
+        await putText(this.s3, bucket, submission.input, inputLines.map(l => l + '\n').join(''), 'application/jsonlines')
       }
       if (body.references?.records !== undefined) {
         const lines = body.references.records.map(r => JSON.stringify({ id: r.id, text: r.text }) + '\n')
@@ -164,7 +182,7 @@ export class TransformJobs {
       throw err
     }
 
-    const request = createJobRequest(name, plan, body, { input: inputUri, output: outputUri }, perRecord)
+    const request = createJobRequest(name, plan, body, { input: jobInputUri, output: outputUri }, perRecord, contract.contract)
     try {
       await this.control.send(new CreateTransformJobCommand(request))
     } catch (err) {
@@ -322,6 +340,15 @@ export class TransformJobs {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /** The contract of the job's model (DescribeModel); 400 naming the model when there is none or it cannot be told. */
+  private async contractOf (model: string): Promise<JobContract> {
+    const detection = await modelContract(this.control, model)
+    if (detection === undefined) throw catalogError('INVALID_REQUEST', `body.model ${show(model)}: SageMaker has no such model`)
+    if (!detection.known) throw catalogError('INVALID_REQUEST', `body.model ${show(model)}: the gateway cannot tell which container contract the model speaks: ${detection.reason}`)
+    const tgi = detection.tgi
+    return { contract: detection.contract, limits: tgi === undefined ? {} : { maxStopSequences: tgi.maxStopSequences, maxBestOf: tgi.maxBestOf } }
+  }
 
   private async toJob (job: OwnedJob): Promise<TransformJob> {
     return jobView(job, this.prices, await this.processedOf(job))

@@ -18,14 +18,18 @@
 // This file is the life cycle (run, stop, close, crash, resume; the ordered commit; the upload).
 // Its parts: job-settings.ts (the job definition read as the container reads it),
 // job-progress.ts (the checkpoint: the plan and its steps), mini-batches.ts (which records share
-// a model call, pure) and container.ts (the emulated container, shared with the runtime).
+// a model call, pure), job-records.ts (a record through DataProcessing and the model's
+// container) and container.ts / tgi-container.ts (the emulated containers, shared with the
+// runtime). A model whose image is TGI's runs the emulated TGI container, one per job run.
 
 import { createReadStream } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { BatchSizeLog, callModel, errorName, faultPattern, parseRecord, truncateReason, type Outcome } from './container.js'
+import { BatchSizeLog, errorName, faultPattern, truncateReason, type Outcome } from './container.js'
+import { callJobModel, readJobRecord, type JobInputRecord } from './job-records.js'
+import { TgiContainer } from './tgi-container.js'
 import { isBlank, openInput, RecordTooLargeError, splitResumableLines } from './job-input.js'
 import { commitBatch, initialCheckpoint, nextFile, redoFile } from './job-progress.js'
 import { jobSettings, JobFailure, type Settings } from './job-settings.js'
@@ -85,6 +89,8 @@ interface RunContext {
   cp: JobCheckpoint
   settings: Settings
   signal: AbortSignal
+  /** The job's TGI container when its model runs TGI (its permits are the job's). */
+  tgi: TgiContainer | undefined
   cpWriter: CoalescingWriter
   /** First error of a background checkpoint write; the next commit rethrows it. */
   checkpointError?: unknown
@@ -279,7 +285,8 @@ export class JobRunner {
     const cp = checkpoint
     expose(cp)
     const cpWriter = new CoalescingWriter(async () => { await this.store.writeCheckpoint(name, cp) })
-    const ctx: RunContext = { name, cp, settings, signal, cpWriter }
+    const tgi = settings.tgi === undefined ? undefined : new TgiContainer({ ...settings.tgi, fault: this.poison })
+    const ctx: RunContext = { name, cp, settings, signal, tgi, cpWriter }
     try {
       while (cp.phase === 'running' && cp.fileIndex < cp.files.length) {
         await this.processFile(ctx)
@@ -331,7 +338,7 @@ export class JobRunner {
       if (!this.store.isFrozen) await spool.truncate(cp.outputOffset)
 
       // Dispatched mini-batches in input order; at most `concurrency` of them are in flight.
-      const queue: Array<{ batch: Batch, outcome: Promise<Outcome> }> = []
+      const queue: Array<{ batch: Batch<JobInputRecord>, outcome: Promise<Outcome> }> = []
       const commit = async (): Promise<void> => {
         const head = queue.shift()
         if (head === undefined) return
@@ -346,8 +353,8 @@ export class JobRunner {
         commitBatch(cp, head.batch, data.length)
         ctx.cpWriter.flush().catch((err: unknown) => { ctx.checkpointError ??= err })
       }
-      const dispatch = async (batch: Batch): Promise<void> => {
-        const outcome = batch.failure !== undefined ? Promise.resolve({ failure: batch.failure }) : this.callModel(batch, uri, signal)
+      const dispatch = async (batch: Batch<JobInputRecord>): Promise<void> => {
+        const outcome = batch.failure !== undefined ? Promise.resolve({ failure: batch.failure }) : this.callModel(batch, uri, ctx)
         // Later entries are awaited only once they reach the head; mark them handled meanwhile.
         outcome.catch(() => {})
         queue.push({ batch, outcome })
@@ -357,7 +364,7 @@ export class JobRunner {
       const input = await this.openFile(file, cp, settings, signal)
       const onAbort = (): void => { input.destroy() }
       signal.addEventListener('abort', onAbort, { once: true })
-      const planner = new MiniBatchPlanner(settings)
+      const planner = new MiniBatchPlanner<JobInputRecord>(settings)
       // a record that fails before the model: its batch goes last, after those before it
       let failure: { reason: string, line: number } | undefined
       try {
@@ -370,7 +377,7 @@ export class JobRunner {
         }))
         for await (const line of lines) {
           if (isBlank(line.text)) continue
-          const parsed = parseRecord(line.text, line.line, uri, settings)
+          const parsed = readJobRecord(line.text, line.line, uri, settings)
           if (typeof parsed === 'string') {
             failure = { reason: parsed, line: line.line }
             break
@@ -397,7 +404,7 @@ export class JobRunner {
       }
       const rest = planner.take()
       if (rest !== undefined) await dispatch(rest)
-      if (failure !== undefined) await dispatch(failedBatch(failure.reason, cp.inputOffset, failure.line))
+      if (failure !== undefined) await dispatch(failedBatch<JobInputRecord>(failure.reason, cp.inputOffset, failure.line))
       while (queue.length > 0) await commit()
       await ctx.cpWriter.flush()
     } finally {
@@ -415,7 +422,7 @@ export class JobRunner {
   }
 
   /** One model call, counted: the shared container does the work. Rejects only on abort. */
-  private async callModel (batch: Batch, uri: string, signal: AbortSignal): Promise<Outcome> {
+  private async callModel (batch: Batch<JobInputRecord>, uri: string, ctx: RunContext): Promise<Outcome> {
     const n = batch.records.length
     this.counters.modelCalls++
     this.counters.records += n
@@ -423,7 +430,7 @@ export class JobRunner {
     this.inFlight++
     if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight
     try {
-      return await callModel(batch, uri, { delayMs: this.latencyBaseMs + this.latencyPerItemMs * n, fault: this.poison, signal })
+      return await callJobModel(batch, uri, ctx.settings, { delayMs: this.latencyBaseMs + this.latencyPerItemMs * n, fault: this.poison, signal: ctx.signal, tgi: ctx.tgi })
     } finally {
       this.inFlight--
     }

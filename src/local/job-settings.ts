@@ -1,12 +1,18 @@
-// A transform job's settings, read from its definition as the JumpStart container and
-// SageMaker read them: SplitType, ContentType, compression, HYPER_PARAMS (batch_size and the
-// generation parameters), BatchStrategy, MaxPayloadInMB, MaxConcurrentTransforms, the output's
-// assembly. A definition the container would refuse fails the job (JobFailure).
+// A transform job's settings, read from its definition as its container and SageMaker read
+// them: SplitType, ContentType, compression, HYPER_PARAMS (batch_size and the generation
+// parameters: JumpStart's list container only), BatchStrategy, MaxPayloadInMB,
+// MaxConcurrentTransforms, DataProcessing, the output's assembly, and which container the model
+// runs (JumpStart's list container, or TGI for a TGI image). A definition the container would
+// refuse fails the job (JobFailure).
 
 import { parsePythonLiteral, toPythonLiteral, type PyValue } from '../sagemaker/python-literal.js'
 import { DEFAULT_MAX_PAYLOAD_MB, MAX_PAYLOAD_MB } from '../sagemaker/rules.js'
+import { isTgiImage } from '../sagemaker/contracts/detect.js'
+import { tgiLimits, type TgiLimits } from '../sagemaker/contracts/tgi.js'
 import { clientFailure } from './container.js'
+import { dataProcessingOf, JsonPathError, type DataProcessingSettings } from './data-processing.js'
 import type { JobRecord } from './job-store.js'
+import { tokenDelayOf } from './tgi-container.js'
 
 /**
  * Content types JumpStart's text2text container reads in a transform job: each record a JSON
@@ -39,10 +45,63 @@ export interface Settings {
    * records are not used; only without it are they (one example at a time).
    */
   hyperSet: boolean
+  /** TransformInput ContentType as given: the Content-Type of each invocation. */
+  contentType: string | undefined
+  dataProcessing: DataProcessingSettings
+  /** Set when the model's image is TGI's: each mini-batch is one request body to it. */
+  tgi?: { limits: TgiLimits, tokenDelayMs: number }
+}
+
+/** The TGI container's settings from the model's environment; throws JobFailure as the container would fail to start. */
+function tgiSettings (env: Readonly<Record<string, string>>): Settings['tgi'] {
+  const limits = tgiLimits(env)
+  const tokenDelayMs = tokenDelayOf(env)
+  if (typeof limits === 'string') throw new JobFailure(clientFailure(`The model container failed to start: ${limits}.`))
+  if (typeof tokenDelayMs === 'string') throw new JobFailure(clientFailure(`The model container failed to start: ${tokenDelayMs}.`))
+  return { limits, tokenDelayMs }
+}
+
+/** Reads DataProcessing (validated at CreateTransformJob; a record from before is checked again here). */
+function dataProcessing (record: JobRecord): DataProcessingSettings {
+  try {
+    return dataProcessingOf(record.spec.DataProcessing)
+  } catch (err) {
+    if (err instanceof JsonPathError) throw new JobFailure(clientFailure(`DataProcessing ${err.message}.`))
+    throw err
+  }
+}
+
+/**
+ * Settings of a job whose model runs TGI: each record (after the InputFilter) is a request body
+ * as written; TGI reads no HYPER_PARAMS and refuses what it cannot read (415 without JSON, 400
+ * for more than one JSON value in a body), which fails the job at that record.
+ */
+function tgiJobSettings (record: JobRecord, env: Readonly<Record<string, string>>): Settings {
+  const spec = record.spec
+  const input = spec.TransformInput
+  const splitType = input.SplitType ?? 'None'
+  const mb = spec.MaxPayloadInMB ?? DEFAULT_MAX_PAYLOAD_MB
+  return {
+    splitWhole: splitType !== 'Line',
+    gzip: input.CompressionType === 'Gzip',
+    // SingleRecord: one record per request; MultiRecord: as many lines as MaxPayloadInMB allows, joined by newlines
+    batchSize: (spec.BatchStrategy ?? 'MultiRecord') === 'SingleRecord' ? 1 : Number.MAX_SAFE_INTEGER,
+    maxPayloadBytes: (mb === 0 ? MAX_PAYLOAD_MB : mb) * 1024 * 1024,
+    concurrency: Math.max(1, spec.MaxConcurrentTransforms ?? 1),
+    separator: spec.TransformOutput.AssembleWith === 'Line' ? '\n' : '',
+    accept: spec.TransformOutput.Accept ?? 'application/octet-stream',
+    hyper: {},
+    hyperSet: false,
+    contentType: input.ContentType,
+    dataProcessing: dataProcessing(record),
+    tgi: tgiSettings(env)
+  }
 }
 
 /** Parses HYPER_PARAMS and the other settings; throws JobFailure for what the container would reject. */
 export function jobSettings (record: JobRecord): Settings {
+  const image = record.container?.Image
+  if (image !== undefined && isTgiImage(image)) return tgiJobSettings(record, record.container?.Environment ?? {})
   const spec = record.spec
   const input = spec.TransformInput
   const splitType = input.SplitType ?? 'None'
@@ -92,6 +151,8 @@ export function jobSettings (record: JobRecord): Settings {
     separator: spec.TransformOutput.AssembleWith === 'Line' ? '\n' : '',
     accept: spec.TransformOutput.Accept ?? 'application/octet-stream',
     hyper: generation,
-    hyperSet
+    hyperSet,
+    contentType: input.ContentType,
+    dataProcessing: dataProcessing(record)
   }
 }

@@ -11,6 +11,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { ContainerSpec } from '../sagemaker/contracts/detect.js'
+import type { DataProcessingSpec } from './data-processing.js'
 
 /** SageMaker's transform job statuses. */
 export type TransformJobStatus = 'InProgress' | 'Completed' | 'Failed' | 'Stopping' | 'Stopped'
@@ -55,7 +57,7 @@ export interface TransformJobSpec {
   Environment?: Record<string, string>
   ModelClientConfig?: Record<string, unknown>
   DataCaptureConfig?: Record<string, unknown>
-  DataProcessing?: Record<string, unknown>
+  DataProcessing?: DataProcessingSpec
   ExperimentConfig?: Record<string, unknown>
   Tags?: Array<Record<string, unknown>>
 }
@@ -63,6 +65,12 @@ export interface TransformJobSpec {
 /** One transform job as persisted in job.json. Times are ms since the epoch. */
 export interface JobRecord {
   spec: TransformJobSpec
+  /**
+   * The model's container (image, environment) when the job was created: SageMaker starts the
+   * job's instances from the model as it was then. Absent in records from before it was kept:
+   * those ran JumpStart's list container.
+   */
+  container?: ContainerSpec
   arn: string
   status: TransformJobStatus
   failureReason?: string

@@ -4,10 +4,10 @@
 import type { ContainerRecord } from './container.js'
 
 /** Records that share one model call. */
-export interface Batch {
+export interface Batch<R extends ContainerRecord = ContainerRecord> {
   paramsKey: string
   params: Record<string, unknown>
-  records: ContainerRecord[]
+  records: R[]
   /** Payload bytes the batch's inputs add to `{"text_inputs": [...]}`. */
   bytes: number
   /** Absolute input offset just past the batch's last record: where a resumed read starts. */
@@ -29,7 +29,7 @@ export function canonical (params: Record<string, unknown>): string {
 }
 
 /** A batch standing for a record that failed before reaching the model (its commit fails the job). */
-export function failedBatch (failure: string, endOffset: number, endLine: number): Batch {
+export function failedBatch<R extends ContainerRecord> (failure: string, endOffset: number, endLine: number): Batch<R> {
   return { paramsKey: '', params: {}, records: [], bytes: 0, endOffset, endLine, failure }
 }
 
@@ -38,8 +38,8 @@ export function failedBatch (failure: string, endOffset: number, endLine: number
  * effective parameters, at most `batchSize` of them and `maxPayloadBytes` of inputs. A record
  * whose text_inputs is a list is a whole request of its own.
  */
-export class MiniBatchPlanner {
-  private current: Batch | undefined
+export class MiniBatchPlanner<R extends ContainerRecord = ContainerRecord> {
+  private current: Batch<R> | undefined
 
   constructor (private readonly limits: BatchLimits) {}
 
@@ -47,11 +47,11 @@ export class MiniBatchPlanner {
    * Adds `record`, which ends at absolute input offset `end`. Returns the batch it closed, if
    * any: that one goes to the model before the record's own.
    */
-  add (record: ContainerRecord, end: number): Batch | undefined {
+  add (record: R, end: number): Batch<R> | undefined {
     const paramsKey = canonical(record.params)
     const bytes = Buffer.byteLength(JSON.stringify(record.input)) + 1
     const batchable = typeof record.input === 'string'
-    let closed: Batch | undefined
+    let closed: Batch<R> | undefined
     const open = this.current
     if (open !== undefined && (open.paramsKey !== paramsKey || !batchable ||
         typeof open.records[0].input !== 'string' ||
@@ -60,7 +60,7 @@ export class MiniBatchPlanner {
       closed = open
       this.current = undefined
     }
-    const batch = this.current ?? { paramsKey, params: record.params, records: [], bytes: 0, endOffset: end, endLine: record.line }
+    const batch: Batch<R> = this.current ?? { paramsKey, params: record.params, records: [], bytes: 0, endOffset: end, endLine: record.line }
     this.current = batch
     batch.records.push(record)
     batch.bytes += bytes
@@ -70,7 +70,7 @@ export class MiniBatchPlanner {
   }
 
   /** The batch still open, if any; the planner forgets it. */
-  take (): Batch | undefined {
+  take (): Batch<R> | undefined {
     const open = this.current
     this.current = undefined
     return open

@@ -18,7 +18,8 @@ import { batchLine, openAiClient, uploadBatchFile, waitForBatch } from '../helpe
 import { localApp } from '../helpers/local-app.js'
 
 const ROLE = 'arn:aws:iam::000000000000:role/service-role/AmazonSageMaker-ExecutionRole'
-const CONTAINER = { Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04', ModelDataUrl: 's3://jumpstart-cache-prod-us-east-1/huggingface-infer/prepack/v1.0.2/infer-prepack-huggingface-text2text-flan-t5-xl.tar.gz' }
+// as JumpStart 1.x deploys it: its inference.py is what speaks the list contract (a transform job reads the contract from it)
+const CONTAINER = { Image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.10.2-transformers4.17.0-gpu-py38-cu113-ubuntu20.04', ModelDataUrl: 's3://jumpstart-cache-prod-us-east-1/huggingface-infer/prepack/v1.0.2/infer-prepack-huggingface-text2text-flan-t5-xl.tar.gz', Environment: { SAGEMAKER_PROGRAM: 'inference.py' } }
 
 t.test('an endpoint the gateway did not deploy: `model` is the model its endpoint config serves, not the config', async t => {
   const dir = await mkdtemp(join(tmpdir(), 't2t-unmanaged-'))

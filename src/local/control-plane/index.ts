@@ -92,6 +92,12 @@ export async function createLocalControlPlane (options: ControlPlaneOptions): Pr
     tag
   })
 
+  /** A model's container as DescribeModel shows it: PrimaryContainer, else the first of Containers. */
+  const containerOfModel = (name: string): ContainerSpec | undefined => {
+    const spec = models.get(name)?.spec
+    return (spec?.PrimaryContainer ?? (Array.isArray(spec?.Containers) ? spec.Containers[0] : undefined)) as ContainerSpec | undefined
+  }
+
   const store = await JobStore.open(options.dataDir)
   const runner = new JobRunner({ ...options, store })
   const jobs = transformJobOperations({
@@ -102,8 +108,9 @@ export async function createLocalControlPlane (options: ControlPlaneOptions): Pr
     s3: options.s3,
     region,
     requireModel: (name) => {
-      const role = models.require(name).spec.ExecutionRoleArn
-      return typeof role === 'string' ? role : ''
+      const spec = models.require(name).spec
+      const role = spec.ExecutionRoleArn
+      return { role: typeof role === 'string' ? role : '', container: containerOfModel(name) }
     }
   })
 
@@ -164,9 +171,7 @@ export async function createLocalControlPlane (options: ControlPlaneOptions): Pr
       // while Updating, configName is still the config being served
       const endpoint = resources.doc.endpoints[keyOf(endpointName)]
       const variant = resources.doc.endpointConfigs[keyOf(endpoint?.configName ?? '')]?.spec.ProductionVariants[0]
-      const spec = variant === undefined ? undefined : models.get(variant.ModelName)?.spec
-      const container = (spec?.PrimaryContainer ?? (Array.isArray(spec?.Containers) ? spec.Containers[0] : undefined)) as ContainerSpec | undefined
-      return container
+      return variant === undefined ? undefined : containerOfModel(variant.ModelName)
     },
     stats: () => runner.stats(),
     resetStats: () => { runner.resetStats() },

@@ -7,6 +7,8 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import type { JobRunner } from '../job-runner.js'
 import type { JobRecord, JobStore, TransformJobSpec, TransformJobStatus } from '../job-store.js'
 import { inputExists } from '../job-input.js'
+import { dataProcessingOf, JsonPathError, MAX_FILTER_LENGTH, type DataProcessingSpec } from '../data-processing.js'
+import type { ContainerSpec } from '../../sagemaker/contracts/detect.js'
 import { parseSageMakerS3Uri } from '../../sagemaker/s3-uri.js'
 import { AwsServiceError } from '../wire.js'
 import { listPage, type ListQuery } from './listing.js'
@@ -88,6 +90,16 @@ function parseCreateRequest (input: Json): TransformJobSpec {
       TransformAmiVersion: tResources.string('TransformAmiVersion')
     })
 
+  // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataProcessing.html
+  const processing = r.struct('DataProcessing')
+  const dataProcessing: DataProcessingSpec | undefined = processing === undefined
+    ? undefined
+    : compact({
+      InputFilter: processing.string('InputFilter', { max: MAX_FILTER_LENGTH }),
+      JoinSource: processing.string('JoinSource', { values: ['Input', 'None'] }),
+      OutputFilter: processing.string('OutputFilter', { max: MAX_FILTER_LENGTH })
+    })
+
   const tags = input.Tags
   if (tags !== undefined && tags !== null) {
     if (!Array.isArray(tags) || !tags.every(isObject)) throw serializationError('tags', 'a list of tags')
@@ -97,6 +109,14 @@ function parseCreateRequest (input: Json): TransformJobSpec {
 
   if (maxConcurrent !== undefined && maxConcurrent > 0 && maxConcurrent * (maxPayload ?? 6) > MAX_TOTAL_PAYLOAD_MB) {
     throw validationError(`MaxConcurrentTransforms (${maxConcurrent}) multiplied by MaxPayloadInMB (${maxPayload ?? 6}) must not exceed ${MAX_TOTAL_PAYLOAD_MB} MB.`)
+  }
+  // a filter outside the JSONPath subset SageMaker supports is refused here, not by a job that
+  // fails later (batch-transform-data-processing.html#data-processing-operators)
+  try {
+    dataProcessingOf(dataProcessing)
+  } catch (err) {
+    if (err instanceof JsonPathError) throw validationError(`DataProcessing ${err.message}.`)
+    throw err
   }
   for (const [label, uri] of [['TransformInput S3Uri', transformInput?.DataSource.S3DataSource.S3Uri], ['TransformOutput S3OutputPath', transformOutput?.S3OutputPath]] as const) {
     if (uri !== undefined && parseSageMakerS3Uri(uri) === undefined) {
@@ -116,7 +136,7 @@ function parseCreateRequest (input: Json): TransformJobSpec {
     Environment: environment,
     ModelClientConfig: clientConfig?.input,
     DataCaptureConfig: r.json('DataCaptureConfig'),
-    DataProcessing: r.json('DataProcessing'),
+    DataProcessing: dataProcessing,
     ExperimentConfig: r.json('ExperimentConfig'),
     Tags: Array.isArray(tags) ? tags as Json[] : undefined
   })
@@ -187,8 +207,8 @@ function listJobs (store: JobStore, input: Json): Json {
 export interface TransformJobsContext {
   store: JobStore
   runner: JobRunner
-  /** Throws AWS's error for a model that does not exist; else the model's execution role ARN. */
-  requireModel: (name: string) => string
+  /** Throws AWS's error for a model that does not exist; else the model's execution role ARN and its container. */
+  requireModel: (name: string) => { role: string, container: ContainerSpec | undefined }
   /** S3 as the job's execution role sees it: CreateTransformJob checks the input exists. */
   s3: S3Client
   region: string
@@ -212,7 +232,7 @@ export function transformJobOperations (ctx: TransformJobsContext): Operations {
 
   async function create (input: Json): Promise<Json> {
     const spec = parseCreateRequest(input)
-    const role = ctx.requireModel(spec.ModelName)
+    const { role, container } = ctx.requireModel(spec.ModelName)
     requireFreeName(spec.TransformJobName)
     // SageMaker checks the input synchronously: an empty prefix or an absent bucket is refused
     // with this ValidationException (seen e.g. in aws/amazon-sagemaker-examples issue #2414:
@@ -230,6 +250,7 @@ export function transformJobOperations (ctx: TransformJobsContext): Operations {
     const createdAt = now()
     const record: JobRecord = {
       spec,
+      ...(container !== undefined ? { container } : {}),
       arn: arn('transform-job', spec.TransformJobName),
       status: 'InProgress',
       createdAt,

@@ -28,6 +28,12 @@ export interface InvokeRequest {
   batchId: string
   /** 1-based; counts the sends of this exact payload. */
   attempt: number
+  /**
+   * Per input, in order: where its tokens go as the endpoint produces them (SubmitOptions.onToken);
+   * present only when some input streams. An invoker that streams must not fail retryably once a
+   * token has gone out: the batcher would send the item again.
+   */
+  tokenSinks?: ReadonlyArray<((text: string) => void) | undefined>
 }
 
 /** Sends one payload; resolves with, per input in order, the list of generated sequences, or throws an `InvokeError`. */
@@ -56,6 +62,8 @@ export interface SubmitOptions {
   signal?: CancelSignal
   /** The caller's tenant (API key id): batches take tenants round-robin, and each has its own queue bound. */
   key?: string
+  /** Streams the generation: called with each token as the endpoint produces it, where the invoker streams (InvokeRequest.tokenSinks). */
+  onToken?: (text: string) => void
 }
 
 export type { FlushPolicy } from './flush-policy.js'
@@ -182,6 +190,7 @@ interface Item extends HeapEntry {
   readonly resolve: (value: string[]) => void
   readonly reject: (error: BatcherError) => void
   readonly signal?: CancelSignal
+  readonly onToken?: (text: string) => void
   onAbort?: () => void
 }
 
@@ -362,7 +371,8 @@ export class MicroBatcher {
         heapIndex: -1,
         resolve,
         reject,
-        signal: opts.signal
+        signal: opts.signal,
+        ...(opts.onToken !== undefined ? { onToken: opts.onToken } : {})
       }
       if (opts.signal !== undefined) {
         const signal = opts.signal
@@ -634,7 +644,8 @@ export class MicroBatcher {
         signal: controller.signal,
         deadline,
         batchId,
-        attempt
+        attempt,
+        ...(items.some((item) => item.onToken !== undefined) ? { tokenSinks: items.map((item) => item.onToken) } : {})
       })
       if (controller.signal.aborted) result = { outcome: 'aborted' }
       else if (!Array.isArray(value) || value.length !== items.length) {

@@ -15,14 +15,11 @@
  * silently shorter text.
  */
 import { openAiErrorBody } from '../../schemas/errors.js'
-import type { CatalogError } from '../errors.js'
+import type { GenerationEvent } from '../sagemaker/contracts/types.js'
 import { countWords, type Envelope, type Usage } from './requests.js'
 
-/** What one choice's generation yields (the real-time service's stream, errors as the catalog's). */
-export type TokenEvent =
-  | { type: 'token', text: string }
-  | { type: 'done', text: string }
-  | { type: 'failed', error: CatalogError }
+/** What one choice's generation yields (the real-time service's stream). */
+export type TokenEvent = GenerationEvent
 
 /** One choice's stream; its first event has been awaited already (see primeStreams). */
 export interface ChoiceStream {

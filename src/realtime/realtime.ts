@@ -3,6 +3,7 @@ import { RETRY_AFTER_FLOOR_MS } from '../batching/backoff.js'
 import { BatcherError } from '../batching/errors.js'
 import type { Params } from '../batching/payload.js'
 import type { CatalogError } from '../errors.js'
+import type { GenerationEvent } from '../sagemaker/contracts/types.js'
 import type { ResolvedEndpoint } from '../endpoints/resolver.js'
 import type { TenantCalls } from '../endpoints/tenant-calls.js'
 import type { Batchers } from './batchers.js'
@@ -22,6 +23,15 @@ export interface Realtime {
    * input is the batcher's to refuse.
    */
   run: (opts: { endpoint: ResolvedEndpoint, params: Params, inputs: readonly string[], deadline: number, signal: CancelSignal, tenant?: string }) => Promise<ItemOutcome[]>
+  /**
+   * One input's generation as a stream, through the batcher of `endpoint` (its queue, deadline,
+   * fairness, concurrency bound and retries before the first token), for an endpoint whose
+   * contract streams: yields each token as the endpoint produces it, then the whole text. A
+   * failure before the first token rejects with the catalog error, as `run` would answer it;
+   * after it, the stream ends with a `failed` event. Stopping early (return()) cancels the item
+   * and closes the endpoint's stream.
+   */
+  stream: (opts: { endpoint: ResolvedEndpoint, params: Params, input: string, deadline: number, signal: CancelSignal, tenant?: string }) => AsyncGenerator<GenerationEvent, void, undefined>
   /** Stops intake, flushes the queues and waits for in-flight invocations. */
   drain: () => Promise<void>
   /** Items waiting in every batcher (QUEUE_MAX_SIZE bounds it). */
@@ -68,6 +78,47 @@ export function createRealtime ({ batchers, calls, onItem, shutdownRetryAfterS }
         onItem(error.code.toLowerCase())
         return { ok: false, error }
       })
+    },
+    async * stream ({ endpoint, params, input, deadline, signal, tenant }) {
+      // the caller's signal, and ours for a reader that stops early
+      const cancel = new AbortController()
+      const onCallerGone = (): void => { cancel.abort(signal.reason) }
+      if (signal.aborted) cancel.abort(signal.reason)
+      else signal.addEventListener('abort', onCallerGone, { once: true })
+      const tokens: string[] = []
+      let wake: (() => void) | undefined
+      let outcome: { ok: true, texts: string[] } | { ok: false, reason: unknown } | undefined
+      batchers.submit(endpoint, { params, input, deadline, signal: cancel.signal, key: tenant, onToken: (text) => { tokens.push(text); wake?.() } }).then(
+        (texts) => { outcome = { ok: true, texts } },
+        (reason: unknown) => { outcome = { ok: false, reason } }
+      ).finally(() => { wake?.() })
+      let sent = false
+      try {
+        for (;;) {
+          const text = tokens.shift()
+          if (text !== undefined) {
+            sent = true
+            yield { type: 'token', text }
+            continue
+          }
+          if (outcome !== undefined) break
+          await new Promise<void>((resolve) => { wake = resolve })
+          wake = undefined
+        }
+        if (outcome.ok) {
+          onItem('ok')
+          if (tenant !== undefined) calls?.record(tenant, endpoint.name, 1)
+          yield { type: 'done', text: outcome.texts[0] ?? '' }
+          return
+        }
+        const error = toCatalog(outcome.reason)
+        onItem(error.code.toLowerCase())
+        if (!sent) throw error
+        yield { type: 'failed', error }
+      } finally {
+        signal.removeEventListener('abort', onCallerGone)
+        if (outcome === undefined) cancel.abort(new Error('the reader stopped'))
+      }
     },
     drain: async () => await batchers.drain()
   }

@@ -2,10 +2,11 @@ import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime'
 import { InvokeError } from '../batching/errors.js'
 import type { InvokeFn, InvokeRequest } from '../batching/batcher.js'
 import type { RuntimeClient } from './clients.js'
-import { classifyContractError } from './contracts/classify.js'
+import { classifyContractError, InputRefused } from './contracts/classify.js'
 import { jumpstartList } from './contracts/jumpstart-list.js'
 import { sequencesPerInput } from './contracts/parameters.js'
-import type { ContainerContract } from './contracts/types.js'
+import { StreamFailure, type ContainerContract } from './contracts/types.js'
+import { createStreamInvoker, type StreamInvokeFn } from './stream-invoker.js'
 import { ResponseShapeError } from './response-shapes.js'
 import { SAGEMAKER_MAX_PAYLOAD_BYTES } from './rules.js'
 
@@ -39,8 +40,12 @@ function bodyOf (contract: ContainerContract, req: InvokeRequest): Buffer {
  * container contract (default: jumpstart-list, the batcher's own list body, any response shape
  * JumpStart containers produce).
  */
-export function createInvoker ({ client, handler }: RuntimeClient, contract: ContainerContract = jumpstartList): InvokeFn {
+export function createInvoker (runtime: RuntimeClient, contract: ContainerContract = jumpstartList): InvokeFn {
+  const { client, handler } = runtime
+  const stream = contract.streams ? createStreamInvoker(runtime) : undefined
   return async (req: InvokeRequest): Promise<string[][]> => {
+    const sink = req.tokenSinks?.[0]
+    if (stream !== undefined && sink !== undefined && req.inputs.length === 1) return await streamed(stream, contract, req, sink)
     // a fresh buffer per send: the handler finds req.signal by this object's identity
     const body = bodyOf(contract, req)
     handler.bind(body, req.signal)
@@ -69,4 +74,29 @@ export function createInvoker ({ client, handler }: RuntimeClient, contract: Con
       throw err
     }
   }
+}
+
+/**
+ * One input's generation streamed (InvokeEndpointWithResponseStream), each token handed to
+ * `sink` as it arrives; resolves with the whole text as InvokeEndpoint's answer would. Once a
+ * token went out nothing may be retried (the caller would see it twice): a failure then is a
+ * `model` error (this input's) or `fatal`, never `retryable`.
+ */
+async function streamed (stream: StreamInvokeFn, contract: ContainerContract, req: InvokeRequest, sink: (text: string) => void): Promise<string[][]> {
+  let sent = false
+  try {
+    for await (const event of stream({ endpoint: req.endpoint, contract, input: req.inputs[0], params: req.params, signal: req.signal })) {
+      if (event.type === 'done') return [[event.text]]
+      sent = true
+      sink(event.text)
+    }
+  } catch (err) {
+    if (!(err instanceof StreamFailure)) throw err
+    // TGI validates inside generate_stream: a refusal of the input arrives as its first event
+    if (err.errorType === 'validation' && !sent) throw new InputRefused(err.message, { cause: err })
+    if (err.errorType === 'overloaded' && !sent) throw new InvokeError('retryable', err.message, { cause: err })
+    if (['validation', 'generation', 'incomplete', 'malformed'].includes(err.errorType)) throw new InvokeError('model', err.message, { cause: err })
+    throw new InvokeError(sent ? 'fatal' : 'retryable', err.message, { cause: err })
+  }
+  throw new InvokeError('model', 'the stream ended without the final text')
 }

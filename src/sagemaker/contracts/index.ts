@@ -3,7 +3,7 @@
  * SageMaker endpoint (types.ts), one module per contract, and the detection of an endpoint's
  * contract from its model's image and environment.
  */
-export { StreamFailure, type ContainerContract, type ContainerFailure, type ContractName, type StreamEvent, type StreamParser } from './types.js'
+export { StreamFailure, type ContainerContract, type ContainerFailure, type ContractName, type GenerationEvent, type StreamEvent, type StreamParser } from './types.js'
 export { classifyContractError, InputRefused } from './classify.js'
 export { jumpstartList } from './jumpstart-list.js'
 export { tgiContract, tgiLimits, tgiStreamParser, type TgiLimits } from './tgi.js'

@@ -6,6 +6,7 @@
  */
 import type { Params } from '../../batching/payload.js'
 import type { InvokeErrorKind } from '../../batching/errors.js'
+import type { CatalogError } from '../../errors.js'
 
 /** The contracts the gateway knows. */
 export type ContractName = 'jumpstart-list' | 'tgi' | 'lmi'
@@ -14,6 +15,13 @@ export type ContractName = 'jumpstart-list' | 'tgi' | 'lmi'
 export type StreamEvent =
   | { type: 'token', text: string }
   | { type: 'done', text: string }
+
+/**
+ * What a streamed generation gives its caller: the stream's events, or, once tokens have gone
+ * out, the failure that ended it (the caller already holds part of the answer, so it cannot be an
+ * ordinary error response).
+ */
+export type GenerationEvent = StreamEvent | { type: 'failed', error: CatalogError }
 
 /** Incremental reader of a container's streamed answer, fed arbitrary byte chunks. */
 export interface StreamParser {

@@ -16,6 +16,7 @@
  */
 import { openAiErrorBody } from '../../schemas/errors.js'
 import type { GenerationEvent } from '../sagemaker/contracts/types.js'
+import { interleave } from '../util/interleave.js'
 import { countWords, type Envelope, type Usage } from './requests.js'
 
 /** What one choice's generation yields (the real-time service's stream). */
@@ -113,52 +114,34 @@ export async function * openAiTokenStream (opts: {
   const cutters = new Map(opts.choices.map((c) => [c.index, new StopCutter(opts.stop)]))
   if (kind === 'chat') for (const c of opts.choices) yield chunk({ index: c.index, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null })
 
-  // one pending next() per live choice; whichever answers first is sent first
-  type Step = { c: ChoiceStream, result: IteratorResult<TokenEvent, void> }
-  const pending = new Map<number, Promise<Step>>()
-  const advance = (c: ChoiceStream): void => { pending.set(c.index, c.rest.next().then((result) => ({ c, result }))) }
-  const queue: Step[] = opts.choices.map((c) => ({ c, result: c.first }))
-  try {
-    while (queue.length > 0 || pending.size > 0) {
-      const step = queue.shift() ?? await Promise.race(pending.values())
-      pending.delete(step.c.index)
-      const { c, result } = step
-      const cutter = cutters.get(c.index) as StopCutter
-      if (result.done === true) {
-        // a stream that ends without its final text is the service's to report; never assumed
-        continue
-      }
-      const event = result.value
-      if (event.type === 'failed') {
-        yield data(openAiErrorBody(event.error))
-        return
-      }
-      if (event.type === 'token') {
-        const out = cutter.push(event.text)
-        if (out !== '') {
-          sent.set(c.index, (sent.get(c.index) ?? '') + out)
-          yield text(c.index, out)
-        }
-        if (cutter.stopped) {
-          await c.rest.return(undefined)
-          yield finish(c.index)
-          continue
-        }
-        advance(c)
-        continue
-      }
-      // done: the whole text; what the tokens left unsent (held back) goes now
-      const tail = cutter.end()
-      if (tail !== '') {
-        sent.set(c.index, (sent.get(c.index) ?? '') + tail)
-        yield text(c.index, tail)
-      }
-      yield finish(c.index)
+  // whichever choice has a token first sends it first
+  const { values, close } = interleave(opts.choices)
+  for await (const { index, value: event } of values) {
+    if (event.type === 'failed') {
+      yield data(openAiErrorBody(event.error))
+      return
     }
-  } finally {
-    // the caller left, or a failure ended the stream: close every choice still streaming (not
-    // awaited: a choice waiting for its next token closes once its own signal aborts it)
-    for (const c of opts.choices) c.rest.return(undefined).catch(() => {})
+    const cutter = cutters.get(opts.choices[index].index) as StopCutter
+    const choice = opts.choices[index].index
+    if (event.type === 'token') {
+      const out = cutter.push(event.text)
+      if (out !== '') {
+        sent.set(choice, (sent.get(choice) ?? '') + out)
+        yield text(choice, out)
+      }
+      if (cutter.stopped) {
+        close(index)
+        yield finish(choice)
+      }
+      continue
+    }
+    // done: the whole text; what the tokens left unsent (held back) goes now
+    const tail = cutter.end()
+    if (tail !== '') {
+      sent.set(choice, (sent.get(choice) ?? '') + tail)
+      yield text(choice, tail)
+    }
+    yield finish(choice)
   }
   if (includeUsage) {
     const prompt = opts.inputs.reduce((s, i) => s + countWords(i), 0)

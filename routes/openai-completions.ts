@@ -5,6 +5,8 @@ import { JSON_BODY_ERRORS, openAiErrorResponses, V1_ERRORS } from '../schemas/er
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
+import { sendEventStream } from '../src/http/event-stream.js'
+import { openAiTokenStream, primeStreams } from '../src/openai/token-stream.js'
 import { useOpenAiErrors } from '../src/http/errors.js'
 import { realtimeEndpoint } from '../src/openai/models.js'
 import {
@@ -15,7 +17,7 @@ import { tenantOf } from '../src/plugins/security.js'
 
 const ERRORS = [...JSON_BODY_ERRORS, 'INVALID_PARAMETERS', 'ENDPOINT_NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'MODEL_ERROR', 'QUEUE_FULL', ...V1_ERRORS, 'DEADLINE_EXCEEDED'] as const
 
-const STREAMING = 'With `stream: true` the answer is `text/event-stream`: `data: {chunk}` events, then `data: [DONE]` (the model does not stream: each choice arrives as one content chunk). Errors before the stream starts are ordinary OpenAI error responses. ' +
+const STREAMING = 'With `stream: true` the answer is `text/event-stream`: `data: {chunk}` events, then `data: [DONE]`. On an endpoint whose contract streams (tgi) the tokens arrive as the model writes them (n choices are n sampled streams, interleaved by index; stop sequences are cut as the text arrives), and a failure after the first chunk ends the stream with `data: {"error": {...}}`, which the official clients raise; on a list endpoint (jumpstart-list) each choice arrives as one content chunk. Errors before the stream starts are ordinary OpenAI error responses. ' +
   'A request whose prompts the model failed on, even one of them, fails whole with that error (OpenAI has no per-choice error). finish_reason is always "stop"; usage is an estimate in words.'
 
 type Kind = 'completion' | 'chat'
@@ -33,6 +35,22 @@ const CHAT_EXAMPLE = chatCompletionObject({ ...EXAMPLE_ENV, id: 'chatcmpl-0b5e8f
 async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, work: GenerationRequest, request: FastifyRequest, reply: FastifyReply): Promise<{ model: string, choices: Choice[], usage: Usage } | undefined> {
   const endpoint = await realtimeEndpoint(app.endpoints, work.model)
   if (work.inputs.length > app.config.GENERATE_MAX_ITEMS) throw catalogError('INVALID_REQUEST', `prompt has ${work.inputs.length} items; the limit is ${app.config.GENERATE_MAX_ITEMS}`, { param: 'prompt' })
+  if (work.stream && endpoint.contract.streams) {
+    // refusals as the whole request would have them (n without sampling, stop beyond the limit)
+    contractParameters(work, endpoint.contract, endpoint.limits)
+    // a stream carries one sequence: n choices are n sampled streams of the same prompt
+    const { num_return_sequences: _n, num_beams: _b, ...one } = work.params
+    const params = contractParameters({ ...work, n: 1, params: one }, endpoint.contract, endpoint.limits)
+    const deadline = Date.now() + app.config.REQUEST_TIMEOUT_MS
+    const signal = callerGone(reply)
+    const tenant = tenantOf(request).id
+    const choices = await primeStreams(work.inputs.flatMap((input, p) => Array.from({ length: work.n }, (_, k) => ({
+      index: p * work.n + k,
+      events: app.realtime.stream({ endpoint, params, input, deadline, signal, tenant })
+    }))))
+    sendEventStream(reply, openAiTokenStream({ kind, env: newEnvelope(kind, endpoint.name), choices, stop: work.stop, includeUsage: work.includeUsage, inputs: work.inputs }))
+    return undefined
+  }
   const outcomes = await app.realtime.run({
     endpoint,
     params: contractParameters(work, endpoint.contract, endpoint.limits),

@@ -26,7 +26,7 @@ const SharedFields = {
     Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 4 }),
     Type.Null()
   ], { description: 'Up to 4 sequences; each output is cut before the first occurrence of any of them (applied by the gateway to what the model returned).' })),
-  stream: Type.Optional(Type.Union([Type.Boolean(), Type.Null()], { description: 'true: server-sent events (`data: {chunk}`, then `data: [DONE]`). The model does not stream: one content chunk per choice, then the final chunk.' })),
+  stream: Type.Optional(Type.Union([Type.Boolean(), Type.Null()], { description: 'true: server-sent events (`data: {chunk}`, then `data: [DONE]`). From a tgi endpoint the tokens arrive as the model writes them; from a jumpstart-list endpoint (it does not stream) one content chunk per choice, then the final chunk.' })),
   stream_options: Type.Optional(Type.Union([Type.Object({
     include_usage: Type.Optional(Type.Boolean({ description: 'Send a last chunk with `usage` and no choices.' }))
   }, { additionalProperties: false }), Type.Null()], { description: 'Only with stream: true.' })),

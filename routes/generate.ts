@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { crossCheckParameters, GENERATION_PARAMETER_NAMES, type GenerationParameters } from '../schemas/params.js'
 import { GenerateBody, GenerateResponse } from '../schemas/realtime.js'
+import { once, sendEventStream, namedEvent } from '../src/http/event-stream.js'
+import { generationEvents, startStreams } from '../src/http/generation-events.js'
+import type { ItemOutcome } from '../src/realtime/realtime.js'
 import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
@@ -46,30 +49,46 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     const limit = app.config.GENERATE_MAX_ITEMS
     if (inputs.length > limit) throw catalogError('BATCH_TOO_LARGE', `body.text_inputs has ${inputs.length} items; the limit is ${limit}`)
     const translated = translateParameters(endpoint.contract, params, 'body', body.truncate === undefined ? {} : { truncate: body.truncate }, endpoint.limits)
-    const outcomes = await app.realtime.run({
-      endpoint, params: translated.params, inputs, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id
-    })
-    if (single) {
-      const [outcome] = outcomes
-      if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
-      return { generated_texts: outcome.texts }
+    const run = { endpoint, params: translated.params, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id }
+    if (body.stream === true && endpoint.contract.streams) {
+      if (translated.sequences > 1) throw catalogError('INVALID_PARAMETERS', `body.num_return_sequences ${translated.sequences} cannot be streamed (a stream carries one sequence)`, { param: 'body.num_return_sequences' })
+      const started = await startStreams(inputs.map((input) => app.realtime.stream({ ...run, input })))
+      const before = started.map((s): ItemOutcome => 'first' in s ? { ok: true, texts: [] } : { ok: false, error: s })
+      if (single || before.every(o => !o.ok)) refuseAllFailed(before, single)
+      return sendEventStream(reply, generationEvents(started, {
+        single,
+        answer: (results) => answerOf(results.map((r): ItemOutcome => r.ok ? { ok: true, texts: [r.text] } : r), single)
+      }))
     }
-    const failed = outcomes.filter(o => !o.ok)
-    if (failed.length === outcomes.length) {
-      const first = failed[0]
-      if (first !== undefined && !first.ok) {
-        const sameCode = failed.every(f => !f.ok && f.error.code === first.error.code)
-        if (!sameCode || first.error.code === 'MODEL_ERROR') {
-          throw catalogError('MODEL_ERROR', `every item failed; text_inputs[0]: ${first.error.message}`)
-        }
-        throw first.error
-      }
-    }
-    const errors = outcomes.flatMap((o, index) => o.ok ? [] : [{ index, code: o.error.code, message: o.error.message }])
-    return {
-      generated_texts: outcomes.map(o => o.ok ? o.texts : null),
-      ...(errors.length > 0 ? { errors } : {})
-    }
+    const outcomes = await app.realtime.run({ ...run, inputs })
+    refuseAllFailed(outcomes, single)
+    const answer = answerOf(outcomes, single)
+    return body.stream === true ? sendEventStream(reply, once(namedEvent('done', answer))) : answer
   })
+}
+
+/** A single input that failed, or a list every item of which failed, is an error response (502 MODEL_ERROR unless they share another code). */
+function refuseAllFailed (outcomes: readonly ItemOutcome[], single: boolean): void {
+  const failed = outcomes.filter(o => !o.ok)
+  if (failed.length < outcomes.length || failed.length === 0) return
+  const first = failed[0]
+  if (first.ok) return
+  if (single) throw first.error
+  const sameCode = failed.every(f => !f.ok && f.error.code === first.error.code)
+  if (!sameCode || first.error.code === 'MODEL_ERROR') throw catalogError('MODEL_ERROR', `every item failed; text_inputs[0]: ${first.error.message}`)
+  throw first.error
+}
+
+/** The answer: a string's sequences; for a list, per input its sequences or null, with `errors`. */
+function answerOf (outcomes: readonly ItemOutcome[], single: boolean): GenerateResponse {
+  if (single) {
+    const [outcome] = outcomes
+    return { generated_texts: outcome?.ok === true ? outcome.texts : [] }
+  }
+  const errors = outcomes.flatMap((o, index) => o.ok ? [] : [{ index, code: o.error.code, message: o.error.message }])
+  return {
+    generated_texts: outcomes.map(o => o.ok ? o.texts : null),
+    ...(errors.length > 0 ? { errors } : {})
+  }
 }
 export default generate

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { crossCheckParameters } from '../schemas/params.js'
 import { DEFAULT_PROMPT, SummarizeBody, SummarizeResponse } from '../schemas/realtime.js'
+import { once, sendEventStream, namedEvent } from '../src/http/event-stream.js'
+import { generationEvents, startStreams } from '../src/http/generation-events.js'
 import { errorResponses, JSON_BODY_ERRORS, V1_ERRORS } from '../schemas/errors.js'
 import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
@@ -34,17 +36,21 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
     const endpoint = await app.endpoints.resolveEndpoint(request.body.model)
     // truncate sits beside `parameters`, not in it (it is not one of JumpStart's)
     const field = (name: string): string => name === 'truncate' ? 'body.truncate' : `body.parameters.${name}`
-    const { params } = translateParameters(endpoint.contract, parameters, field, truncate === undefined ? {} : { truncate }, endpoint.limits)
-    const [outcome] = await app.realtime.run({
-      endpoint,
-      params,
-      inputs: [(prompt ?? DEFAULT_PROMPT) + text],
-      deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS,
-      signal: callerGone(reply),
-      tenant: tenantOf(request).id
-    })
+    const translated = translateParameters(endpoint.contract, parameters, field, truncate === undefined ? {} : { truncate }, endpoint.limits)
+    const { params } = translated
+    const run = { endpoint, params, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id }
+    const input = (prompt ?? DEFAULT_PROMPT) + text
+    const answer = (texts: string[]): SummarizeResponse => ({ summary: texts[0] ?? '', generated_texts: texts, model: endpoint.name })
+    if (request.body.stream === true && endpoint.contract.streams) {
+      if (translated.sequences > 1) throw catalogError('INVALID_PARAMETERS', `body.parameters.num_return_sequences ${translated.sequences} cannot be streamed (a stream carries one sequence)`, { param: 'body.parameters.num_return_sequences' })
+      const started = await startStreams([app.realtime.stream({ ...run, input })])
+      const [first] = started
+      if (first !== undefined && !('first' in first)) throw first
+      return sendEventStream(reply, generationEvents(started, { single: true, answer: ([r]) => answer(r?.ok === true ? [r.text] : []) }))
+    }
+    const [outcome] = await app.realtime.run({ ...run, inputs: [input] })
     if (outcome === undefined || !outcome.ok) throw outcome?.error ?? catalogError('INTERNAL_ERROR', 'no outcome')
-    return { summary: outcome.texts[0] ?? '', generated_texts: outcome.texts, model: endpoint.name }
+    return request.body.stream === true ? sendEventStream(reply, once(namedEvent('done', answer(outcome.texts)))) : answer(outcome.texts)
   })
 }
 export default summarize

@@ -4,6 +4,9 @@ import { GenerationParameterProperties, GenerationParameters } from './params.js
 /** Prepended to `text` by /v1/summarize when the caller sends no `prompt`. */
 export const DEFAULT_PROMPT = 'Briefly summarize this text: '
 
+/** `stream`: the streaming variant of the real-time routes (src/http/generation-events.ts). */
+const Stream = Type.Boolean({ description: 'true: server-sent events (README, Streaming): `token` events {"index", "text"} as the model writes them (endpoints whose contract streams: tgi; none from a jumpstart-list endpoint), then `done` with exactly the body stream: false would have had, or, when a single input failed after its first token, `error` with the error body. Errors before the first event are ordinary error responses.' })
+
 /** TGI's `truncate`, the one input-side parameter: a caller's explicit consent to lose the start of a long input. */
 const Truncate = Type.Integer({ minimum: 1, description: 'Endpoints of the tgi contract only: keep only the last `truncate` tokens of each input (words in local mode), as TGI\'s own `truncate` does. Without it an input longer than the container\'s MAX_INPUT_LENGTH is a 400; on any other contract it is a 400 naming it.' })
 
@@ -14,7 +17,8 @@ export const SummarizeBody = Type.Object({
   model: Type.Optional(Model),
   prompt: Type.Optional(Type.String({ description: `Prepended to text. Default ${JSON.stringify(DEFAULT_PROMPT)}; send "" for none.` })),
   parameters: Type.Optional(GenerationParameters),
-  truncate: Type.Optional(Truncate)
+  truncate: Type.Optional(Truncate),
+  stream: Type.Optional(Stream)
 }, { additionalProperties: false, title: 'SummarizeRequest', examples: [{ text: 'The city council voted on Tuesday to extend the tram line to the airport. Construction starts next spring.', parameters: { max_length: 50 } }] })
 export type SummarizeBody = Static<typeof SummarizeBody>
 
@@ -32,7 +36,8 @@ export const GenerateBody = Type.Object({
   ], { description: 'One input, or a list answered in input order.' }),
   model: Type.Optional(Model),
   ...GenerationParameterProperties,
-  truncate: Type.Optional(Truncate)
+  truncate: Type.Optional(Truncate),
+  stream: Type.Optional(Stream)
 }, {
   additionalProperties: false,
   title: 'GenerateRequest',

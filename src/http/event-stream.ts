@@ -22,3 +22,8 @@ export function sendEventStream (reply: FastifyReply, events: AsyncGenerator<str
 export function namedEvent (name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
 }
+
+/** A stream of the given events, already known. */
+export async function * once (...events: string[]): AsyncGenerator<string, void, undefined> {
+  yield * events
+}

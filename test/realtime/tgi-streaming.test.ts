@@ -99,6 +99,48 @@ t.test('OpenAI routes stream tokens from a TGI endpoint', async t => {
     t.equal(stack.sagemaker.runtime.tgiBusy('flan-tgi'), 0, 'the generation was stopped, not left running to its 200 tokens')
   })
 
+  await t.test('/v1/summarize and /v1/generate with stream: true: token events as they come, then done with the plain body', async t => {
+    /** POSTs `body` and reads the server-sent events as they arrive, with arrival times. */
+    const events = async (path: string, body: unknown): Promise<{ status: number, list: Array<{ event: string, data: any, at: number }> }> => {
+      const started = performance.now()
+      const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) return { status: res.status, list: [{ event: 'body', data: await res.json(), at: 0 }] }
+      const list: Array<{ event: string, data: any, at: number }> = []
+      let buffer = ''
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += Buffer.from(chunk).toString('utf8')
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message'
+          list.push({ event, data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null'), at: performance.now() - started })
+        }
+      }
+      return { status: res.status, list }
+    }
+    const plain = (await app.inject({ method: 'POST', url: '/v1/summarize', payload: { text: ARTICLE, model: 'flan-tgi', parameters: { max_length: 10 } } })).json()
+    const sum = await events('/v1/summarize', { text: ARTICLE, model: 'flan-tgi', parameters: { max_length: 10 }, stream: true })
+    const tokens = sum.list.filter(e => e.event === 'token')
+    t.ok(tokens.length >= 5, `${tokens.length} token events`)
+    t.ok(tokens[0].at < tokens[tokens.length - 1].at / 2, 'the first long before the last')
+    t.same(sum.list.at(-1), { event: 'done', data: plain, at: sum.list.at(-1)?.at }, 'done carries exactly the plain answer')
+    t.equal(tokens.map(e => e.data.text as string).join(''), plain.summary)
+
+    const gen = await events('/v1/generate', { text_inputs: ['Summarize: the tram opens in May.', `Summarize: ${ARTICLE} ${POISON}`], model: 'flan-tgi', max_length: 8, stream: true })
+    const done = gen.list.at(-1)
+    t.equal(done?.event, 'done')
+    t.equal(done?.data.generated_texts[1], null, 'the input that failed mid-way is null, as without streaming')
+    t.match(done?.data.errors, [{ index: 1, code: 'MODEL_ERROR' }])
+    t.equal(gen.list.filter(e => e.event === 'token' && e.data.index === 0).map(e => e.data.text as string).join(''), done?.data.generated_texts[0][0])
+
+    const list = await events('/v1/summarize', { text: ARTICLE, parameters: { max_length: 10 }, stream: true })
+    t.same(list.list.map(e => e.event), ['done'], 'a list endpoint (it does not stream): done alone')
+    t.match(list.list[0].data, { summary: String, model: 'flan-t5-local' })
+
+    const refused = await events('/v1/summarize', { text: ARTICLE, model: 'flan-tgi', parameters: { num_beams: 3 }, stream: true })
+    t.equal(refused.status, 400, 'a refusal before the stream is an ordinary error')
+  })
+
   await t.test('the official Python client streams it too', { skip: pythonOpenAi ? false : 'python3 cannot import openai (pip install openai; .ci/run tries it)' }, async t => {
     const run = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve) => {
       execFile('python3', ['openai_stream.py'], { cwd: HERE, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', GATEWAY_URL: url, MODEL: 'flan-tgi', POISON }, timeout: 90_000 },

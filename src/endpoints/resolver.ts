@@ -9,7 +9,7 @@ import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { catalogError, Errors, type CatalogError } from '../errors.js'
 import { EXPLICIT_CONTRACT_NAMES, explicitContract, isExplicitContractName, type ExplicitContractName } from '../sagemaker/contracts/explicit.js'
 import { modelContract } from '../sagemaker/contracts/model-contract.js'
-import type { ParameterLimits } from '../sagemaker/contracts/parameters.js'
+import { parameterLimits, type ParameterLimits } from '../sagemaker/contracts/parameters.js'
 import type { TgiLimits } from '../sagemaker/contracts/tgi.js'
 import type { ContainerContract } from '../sagemaker/contracts/types.js'
 import { SERVING, show, type Described, type Descriptions } from './descriptions.js'
@@ -56,16 +56,20 @@ export interface ResolverOptions {
   staticModel?: string
   /** ENDPOINT_CONTRACTS: the contract of endpoints the gateway did not deploy, by name. */
   endpointContracts?: ReadonlyMap<string, ExplicitContractName>
+  now?: () => number
 }
+
+/**
+ * ms a static name's resolution is used before SageMaker is asked again whether its endpoint
+ * changed (UpdateEndpoint to another model, a scale): one DescribeEndpoint and ListTags per
+ * minute per name, off the hot path of every other request.
+ */
+export const STATIC_RECHECK_MS = 60_000
 
 /** A contract as the resolver found it, or why it could not. */
 type Found = { ok: true, contract: ContainerContract, tgi?: TgiLimits } | { ok: false, reason: string }
 
 const HOW_TO_CHOOSE = `choose it with ENDPOINT_CONTRACTS (endpoint=contract, one of ${EXPLICIT_CONTRACT_NAMES.join(', ')}) or deploy it through POST /v1/endpoints with the contract option`
-
-function parameterLimits (tgi: TgiLimits | undefined): ParameterLimits {
-  return tgi === undefined ? {} : { maxStopSequences: tgi.maxStopSequences, maxBestOf: tgi.maxBestOf }
-}
 
 /** Resolves real-time names to endpoints and their contracts, and endpoints to the models they serve. */
 export class Resolver {
@@ -74,8 +78,9 @@ export class Resolver {
   private readonly staticNames: readonly string[]
   private readonly staticModel: string | undefined
   private readonly endpointContracts: ReadonlyMap<string, ExplicitContractName>
-  /** static name → its resolution, for the life of the process (first use describes it). */
-  private readonly statics = new Map<string, Promise<ResolvedEndpoint>>()
+  /** static name → its resolution and when it was last checked against SageMaker (first use describes it). */
+  private readonly statics = new Map<string, { checkedAt: number, value: Promise<ResolvedEndpoint> }>()
+  private readonly now: () => number
   /**
    * managed name (lower case) → its resolution for one state of the endpoint: its endpoint
    * config and last modification (an endpoint's model changes only by UpdateEndpoint, which
@@ -88,6 +93,7 @@ export class Resolver {
     this.control = opts.control
     this.staticNames = opts.staticNames
     this.staticModel = opts.staticModel
+    this.now = opts.now ?? Date.now
     this.endpointContracts = opts.endpointContracts ?? new Map()
   }
 
@@ -109,13 +115,22 @@ export class Resolver {
       throw catalogError('ENDPOINT_UNAVAILABLE', `endpoint ${show(name)} is ${status}; it serves once InService`, { retryAfterSeconds: NOT_READY_RETRY_S })
     }
     if (!SERVING.has(status)) throw new ModelNotServed(name, `is ${status}; it cannot serve requests`)
+    return await this.forState(name, found)
+  }
+
+  /**
+   * The resolution of `found` for its state (endpoint config and last modification): detected
+   * once per state. A contract that cannot be told is kept for that state too (asking DescribeModel
+   * again cannot change it); any other failure is not kept, so the next request asks again.
+   */
+  private async forState (name: string, found: Described): Promise<ResolvedEndpoint> {
     const key = name.toLowerCase()
     const state = `${found.description.EndpointConfigName ?? ''}\n${found.description.LastModifiedTime?.getTime() ?? ''}`
     const known = this.managed.get(key)
     if (known !== undefined && known.state === state) return await known.value
     const value = this.withContract(found.description.EndpointName ?? name, name, found)
     this.managed.set(key, { state, value })
-    value.catch(() => { if (this.managed.get(key)?.value === value) this.managed.delete(key) })
+    value.catch((err: unknown) => { if (!(err instanceof ModelNotServed) && this.managed.get(key)?.value === value) this.managed.delete(key) })
     return await value
   }
 
@@ -133,20 +148,22 @@ export class Resolver {
     return (await this.descriptions.servedVariant(found)).model
   }
 
-  /** A static name: described and its contract found on first use, then kept (no control-plane call on the hot path). */
+  /**
+   * A static name: described and its contract found on first use, then kept, and checked against
+   * SageMaker again every STATIC_RECHECK_MS: an endpoint moved to another model (FLAN-T5 1.x to
+   * 2.x by UpdateEndpoint) or scaled is seen within a minute, re-detected only when its state
+   * changed. Concurrent requests share one check; a failure is not kept.
+   */
   private async resolveStatic (name: string): Promise<ResolvedEndpoint> {
-    let value = this.statics.get(name)
-    if (value === undefined) {
-      value = (async () => {
-        const found = await this.descriptions.describe(name)
-        if (found === undefined) throw new ModelNotServed(name, 'is configured (SAGEMAKER_ENDPOINT_NAME) but SageMaker has no such endpoint')
-        return await this.withContract(found.description.EndpointName ?? name, name, found)
-      })()
-      this.statics.set(name, value)
-      // a failure (the control plane, a missing endpoint) is not kept: the next request asks again
-      const pending = value
-      pending.catch(() => { if (this.statics.get(name) === pending) this.statics.delete(name) })
-    }
+    const entry = this.statics.get(name)
+    if (entry !== undefined && this.now() - entry.checkedAt < STATIC_RECHECK_MS) return await entry.value
+    const value = (async () => {
+      const found = await this.descriptions.describe(name, true)
+      if (found === undefined) throw new ModelNotServed(name, 'is configured (SAGEMAKER_ENDPOINT_NAME) but SageMaker has no such endpoint')
+      return await this.forState(name, found)
+    })()
+    this.statics.set(name, { checkedAt: this.now(), value })
+    value.catch(() => { if (this.statics.get(name)?.value === value) this.statics.delete(name) })
     return await value
   }
 

@@ -66,7 +66,8 @@ export class Endpoints {
       control,
       staticNames,
       ...(opts.staticModel !== undefined ? { staticModel: opts.staticModel } : {}),
-      ...(opts.endpointContracts !== undefined ? { endpointContracts: opts.endpointContracts } : {})
+      ...(opts.endpointContracts !== undefined ? { endpointContracts: opts.endpointContracts } : {}),
+      now
     })
     this.activity = new Activity({ descriptions, invocations, staticNames, log, now })
     this.views = new Views({ descriptions, activity: this.activity, invocations, prices: opts.prices, staticNames, now, ...(opts.onList !== undefined ? { onList: opts.onList } : {}) })

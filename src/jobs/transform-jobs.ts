@@ -27,7 +27,7 @@ import { redactAws } from '../util/redact-aws.js'
 import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
-import { modelContract } from '../sagemaker/contracts/index.js'
+import { modelContract, parameterLimits } from '../sagemaker/contracts/index.js'
 import { recordLines, rewriteDataset, type JobContract } from './contract-input.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
@@ -346,8 +346,7 @@ export class TransformJobs {
     const detection = await modelContract(this.control, model)
     if (detection === undefined) throw catalogError('INVALID_REQUEST', `body.model ${show(model)}: SageMaker has no such model`)
     if (!detection.known) throw catalogError('INVALID_REQUEST', `body.model ${show(model)}: the gateway cannot tell which container contract the model speaks: ${detection.reason}`)
-    const tgi = detection.tgi
-    return { contract: detection.contract, limits: tgi === undefined ? {} : { maxStopSequences: tgi.maxStopSequences, maxBestOf: tgi.maxBestOf } }
+    return { contract: detection.contract, limits: parameterLimits(detection.tgi) }
   }
 
   private async toJob (job: OwnedJob): Promise<TransformJob> {

@@ -10,6 +10,7 @@ import type { SageMakerClient } from '@aws-sdk/client-sagemaker'
 import { DEFAULT_PRICES } from '../../src/endpoints/prices.js'
 import { InvocationLedger } from '../../src/endpoints/invocations.js'
 import { Endpoints } from '../../src/endpoints/service.js'
+import { STATIC_RECHECK_MS } from '../../src/endpoints/resolver.js'
 import { MANAGED_BY, TAG } from '../../src/endpoints/tags.js'
 import type { ExplicitContractName } from '../../src/sagemaker/contracts/explicit.js'
 
@@ -109,4 +110,32 @@ t.test('a static name SageMaker does not have is refused, and asked again next t
     t.match(err, { code: 'INVALID_REQUEST', message: /^body\.model "gone" is configured \(SAGEMAKER_ENDPOINT_NAME\) but SageMaker has no such endpoint/ })
   }
   t.same(sent, ['DescribeEndpoint', 'DescribeEndpoint'], 'a failure is not kept')
+})
+
+t.test('a static name is checked again after STATIC_RECHECK_MS: an UpdateEndpoint to another model is seen without a restart', async t => {
+  const world: Record<string, World> = { prod: { image: 'example.com/mine:1', env: {}, instances: 1, config: 'cfg-1x', modified: new Date(1000), tags: [] } }
+  world.prod = { ...world.prod, image: '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:1.13.1-transformers4.26.0-gpu-py39-cu117-ubuntu20.04', env: { SAGEMAKER_PROGRAM: 'inference.py' } }
+  const { control, sent } = fakeControl(world)
+  let now = 1_000_000
+  const endpoints = new Endpoints({ control, prices: DEFAULT_PRICES, staticNames: ['prod'], invocations: new InvocationLedger(), log: pino({ level: 'silent' }), cacheMs: 0, now: () => now })
+  t.match(await endpoints.resolveEndpoint('prod'), { contract: { name: 'jumpstart-list' } })
+  const calls = sent.length
+  // FLAN-T5 1.x → 2.x, as the issue's users migrate
+  world.prod = { ...world.prod, image: TGI_IMAGE, env: {}, config: 'cfg-2x', modified: new Date(2000), instances: 2 }
+  now += STATIC_RECHECK_MS - 1
+  t.match(await endpoints.resolveEndpoint('prod'), { contract: { name: 'jumpstart-list' } }, 'within the minute: the kept resolution, no call')
+  t.equal(sent.length, calls)
+  now += 2
+  t.match(await endpoints.resolveEndpoint('prod'), { contract: { name: 'tgi' }, instances: 2 }, 'after it: checked, changed, detected again')
+  const afterChange = sent.length
+  now += STATIC_RECHECK_MS + 1
+  await endpoints.resolveEndpoint('prod')
+  t.same(sent.slice(afterChange), ['DescribeEndpoint', 'ListTags'], 'unchanged state: described, not detected again')
+})
+
+t.test('a contract that cannot be told is kept for the endpoint\'s state: no DescribeModel per request', async t => {
+  const { control, sent } = fakeControl({ odd: { image: 'example.com/mine:1', env: {}, instances: 1, config: 'c-odd', modified: new Date(1000), tags: managedTags('odd') } })
+  const endpoints = service(control, ['flan-t5-local'])
+  for (let i = 0; i < 3; i++) await t.rejects(endpoints.resolveEndpoint('odd'), { code: 'INVALID_REQUEST' })
+  t.equal(sent.filter(op => op === 'DescribeModel').length, 1)
 })

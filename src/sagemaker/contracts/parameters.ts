@@ -25,6 +25,7 @@
 import type { Params } from '../../batching/payload.js'
 import { catalogError } from '../../errors.js'
 import type { GenerationParameters } from '../../../schemas/params.js'
+import type { TgiLimits } from './tgi.js'
 import type { ContainerContract } from './types.js'
 
 /** What the caller asked beyond the JumpStart parameters (OpenAI's stop; TGI's truncate). */
@@ -151,4 +152,9 @@ export function payloadParameters (params: Params): Record<string, unknown> {
 export function sequencesPerInput (contract: Pick<ContainerContract, 'name'>, params: Params): number {
   const k = contract.name === 'jumpstart-list' ? params.num_return_sequences : contract.name === 'tgi' ? params.best_of : 1
   return typeof k === 'number' ? k : 1
+}
+
+/** The parameter limits of a container: TGI's MAX_STOP_SEQUENCES and MAX_BEST_OF; none for the others. */
+export function parameterLimits (tgi: TgiLimits | undefined): ParameterLimits {
+  return tgi === undefined ? {} : { maxStopSequences: tgi.maxStopSequences, maxBestOf: tgi.maxBestOf }
 }

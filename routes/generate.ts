@@ -52,6 +52,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     const run = { endpoint, params: translated.params, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id }
     if (body.stream === true && endpoint.contract.streams) {
       if (translated.sequences > 1) throw catalogError('INVALID_PARAMETERS', `body.num_return_sequences ${translated.sequences} cannot be streamed (a stream carries one sequence)`, { param: 'body.num_return_sequences' })
+      app.realtime.admitStreams(inputs.length, run.tenant)
       const started = await startStreams(inputs.map((input) => app.realtime.stream({ ...run, input })))
       const before = started.map((s): ItemOutcome => 'first' in s ? { ok: true, texts: [] } : { ok: false, error: s })
       if (single || before.every(o => !o.ok)) refuseAllFailed(before, single)

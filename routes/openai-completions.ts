@@ -44,6 +44,7 @@ async function run (app: Parameters<FastifyPluginAsyncTypebox>[0], kind: Kind, w
     const deadline = Date.now() + app.config.REQUEST_TIMEOUT_MS
     const signal = callerGone(reply)
     const tenant = tenantOf(request).id
+    app.realtime.admitStreams(work.inputs.length * work.n, tenant)
     const choices = await primeStreams(work.inputs.flatMap((input, p) => Array.from({ length: work.n }, (_, k) => ({
       index: p * work.n + k,
       events: app.realtime.stream({ endpoint, params, input, deadline, signal, tenant })

@@ -31,6 +31,12 @@ export interface Realtime {
    * after it, the stream ends with a `failed` event. Stopping early (return()) cancels the item
    * and closes the endpoint's stream.
    */
+  /**
+   * Admits `count` streams of one request whole, or refuses them whole (QUEUE_FULL) when the
+   * queue or `tenant`'s share of it has no room for all: called before a list's streams start,
+   * as `run` admits a list.
+   */
+  admitStreams: (count: number, tenant?: string) => void
   stream: (opts: { endpoint: ResolvedEndpoint, params: Params, input: string, deadline: number, signal: CancelSignal, tenant?: string }) => AsyncGenerator<GenerationEvent, void, undefined>
   /** Stops intake, flushes the queues and waits for in-flight invocations. */
   drain: () => Promise<void>
@@ -79,6 +85,11 @@ export function createRealtime ({ batchers, calls, onItem, shutdownRetryAfterS }
         return { ok: false, error }
       })
     },
+    admitStreams (count, tenant) {
+      if (count <= 1) return
+      if (count > batchers.room()) throw toCatalog(new BatcherError('QUEUE_FULL', `the queue cannot take ${count} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS }))
+      if (tenant !== undefined && count > batchers.room(tenant)) throw toCatalog(new BatcherError('QUEUE_FULL', `this key cannot queue ${count} more items now`, { retryAfterMs: RETRY_AFTER_FLOOR_MS }))
+    },
     async * stream ({ endpoint, params, input, deadline, signal, tenant }) {
       // the caller's signal, and ours for a reader that stops early
       const cancel = new AbortController()
@@ -117,7 +128,12 @@ export function createRealtime ({ batchers, calls, onItem, shutdownRetryAfterS }
         yield { type: 'failed', error }
       } finally {
         signal.removeEventListener('abort', onCallerGone)
-        if (outcome === undefined) cancel.abort(new Error('the reader stopped'))
+        if (outcome === undefined) {
+          // the reader stopped (a stop sequence, a client gone): what it received still counts
+          cancel.abort(new Error('the reader stopped'))
+          onItem('cancelled')
+          if (sent && tenant !== undefined) calls?.record(tenant, endpoint.name, 1)
+        }
       }
     },
     drain: async () => await batchers.drain()

@@ -95,8 +95,11 @@ async function streamed (stream: StreamInvokeFn, contract: ContainerContract, re
     // TGI validates inside generate_stream: a refusal of the input arrives as its first event
     if (err.errorType === 'validation' && !sent) throw new InputRefused(err.message, { cause: err })
     if (err.errorType === 'overloaded' && !sent) throw new InvokeError('retryable', err.message, { cause: err })
-    if (['validation', 'generation', 'incomplete', 'malformed'].includes(err.errorType)) throw new InvokeError('model', err.message, { cause: err })
-    throw new InvokeError(sent ? 'fatal' : 'retryable', err.message, { cause: err })
+    // the stream's own breaks and an abort are the endpoint's or the caller's; any error the
+    // container reports (TGI's validation, generation, incomplete_generation; LMI's error line)
+    // is this input's, and sending it again cannot help
+    if (['ModelStreamError', 'InternalStreamFailure', 'aborted'].includes(err.errorType)) throw new InvokeError(sent ? 'fatal' : 'retryable', err.message, { cause: err })
+    throw new InvokeError('model', err.message, { cause: err })
   }
   throw new InvokeError('model', 'the stream ended without the final text')
 }

@@ -85,3 +85,11 @@ t.test('the batcher\'s errors in the catalog: one row each, Retry-After where th
   const foreign = new Error('boom')
   t.match(batcherErrorToCatalog(foreign, 7), { code: 'INTERNAL_ERROR', statusCode: 500, message: 'internal error', cause: foreign }, 'anything else is a bare 500')
 })
+
+t.test('streams of one request are admitted whole or refused whole, as a list is', async t => {
+  const s = service({ maxQueue: 2, maxQueuePerKey: 2 })
+  t.throws(() => { s.realtime.admitStreams(3) }, { code: 'QUEUE_FULL', statusCode: 503, message: 'the queue cannot take 3 more items now' })
+  t.throws(() => { s.realtime.admitStreams(3, 'acme') }, { code: 'QUEUE_FULL' })
+  t.doesNotThrow(() => { s.realtime.admitStreams(2, 'acme') })
+  t.doesNotThrow(() => { s.realtime.admitStreams(1) }, 'a single stream is the batcher\'s to refuse')
+})

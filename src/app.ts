@@ -158,8 +158,11 @@ export async function buildApp (config: Config, options: BuildOptions): Promise<
   // count what each endpoint is sent (endpoints plugin: idle tear-down, usage) and each tenant's calls (usage plugin)
   const invocations = new InvocationLedger()
   const calls = new TenantCalls(clients.bucket === undefined ? undefined : { s3: clients.s3, bucket: clients.bucket, prefix: config.S3_PREFIX })
-  // one runtime client: its sockets cover the list batcher's invocations and one single-input endpoint's
-  const runtime = createRuntimeClient(options.aws, config.MAX_CONCURRENT_INVOCATIONS + config.REALTIME_MAX_CONCURRENT_PER_ENDPOINT)
+  // one runtime client, its socket pool unbounded: the batchers bound what is in flight (the list
+  // batcher MAX_CONCURRENT_INVOCATIONS, each single-input endpoint its own bound), and a pool
+  // bound below their sum would make one endpoint's long streams hold up another's invocations
+  // (all go to the same host), which then time out waiting for a socket
+  const runtime = createRuntimeClient(options.aws, Number.POSITIVE_INFINITY)
   await app.register(realtimePlugin, {
     calls,
     invokerFor: (contract) => invocations.wrap(createInvoker(runtime, contract)),

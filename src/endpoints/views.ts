@@ -4,7 +4,7 @@
  * included). Managed endpoints, and the configured (static) ones SageMaker describes.
  */
 import type { Endpoint, EndpointStatus } from '../../schemas/endpoints.js'
-import { CONTRACT_NAMES } from '../../schemas/contracts.js'
+import { isExplicitContractName } from '../sagemaker/contracts/explicit.js'
 import { catalogError, type CatalogError } from '../errors.js'
 import type { Tenant } from '../tenants.js'
 import type { Activity } from './activity.js'
@@ -30,13 +30,10 @@ export function notFound (name: string): CatalogError {
   return catalogError('ENDPOINT_NOT_FOUND', `no endpoint named ${show(name)} (deployed by this gateway or in SAGEMAKER_ENDPOINT_NAME)`)
 }
 
-type ContractName = typeof CONTRACT_NAMES[number]
-const isContractName = (s: string | undefined): s is ContractName => (CONTRACT_NAMES as readonly string[]).includes(s ?? '')
-
 /** The view's `contract`: the explicit choice first, else the one detected at deploy; tags naming no known contract show none. */
 function contractView (explicit: string | undefined, detected: string | undefined): Pick<Endpoint, 'contract'> {
-  if (isContractName(explicit)) return { contract: { name: explicit, source: 'explicit' } }
-  if (isContractName(detected)) return { contract: { name: detected, source: 'detected' } }
+  if (explicit !== undefined && isExplicitContractName(explicit)) return { contract: { name: explicit, source: 'explicit' } }
+  if (detected !== undefined && isExplicitContractName(detected)) return { contract: { name: detected, source: 'detected' } }
   return {}
 }
 

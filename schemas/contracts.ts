@@ -6,3 +6,6 @@
  */
 export const CONTRACT_NAMES = ['jumpstart-list', 'tgi', 'lmi-rolling', 'lmi-dynamic'] as const
 export type ExplicitContractName = typeof CONTRACT_NAMES[number]
+
+/** The tag that names the contract chosen at deploy, on the endpoint and on the model the gateway creates. */
+export const CONTRACT_TAG = 't2t:contract'

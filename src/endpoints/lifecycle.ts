@@ -138,7 +138,8 @@ export class Lifecycle {
             ModelName: modelName,
             PrimaryContainer: newModel.container,
             ExecutionRoleArn: newModel.role,
-            Tags: common
+            // the chosen contract also on the model, so transform jobs on it (and OpenAI batches) speak it too
+            Tags: body.contract !== undefined ? [...common, { Key: TAG.contract, Value: body.contract }] : common
           }))
         }, async () => (await this.control.send(new DescribeModelCommand({ ModelName: modelName }))).ModelArn, 'model')
         created.push(async () => { await this.control.send(new DeleteModelCommand({ ModelName: modelName })) })

@@ -180,14 +180,14 @@ export class Resolver {
     const tagged = found.meta.contract
     if (tagged !== undefined) {
       if (!isExplicitContractName(tagged)) return { ok: false, reason: `its tag t2t:contract says ${show(tagged)}, not one of ${EXPLICIT_CONTRACT_NAMES.join(', ')}` }
-      return { ok: true, ...explicitContract(tagged) }
     }
-    const configured = this.endpointContracts.get(name)
-    if (configured !== undefined) return { ok: true, ...explicitContract(configured) }
+    const explicit = tagged ?? this.endpointContracts.get(name)
     let model = (await this.descriptions.servedVariant(found)).model
     if (model === undefined && this.staticNames.includes(name)) model = this.staticModel
-    if (model === undefined) return { ok: false, reason: 'SageMaker names no model for it (its endpoint config is gone)' }
-    const detection = await modelContract(this.control, model)
+    // a chosen contract needs no model, but reads the container's limits from it when there is one
+    if (model === undefined) return explicit !== undefined ? { ok: true, ...explicitContract(explicit) } : { ok: false, reason: 'SageMaker names no model for it (its endpoint config is gone)' }
+    const detection = await modelContract(this.control, model, explicit)
+    if (detection === undefined && explicit !== undefined) return { ok: true, ...explicitContract(explicit) }
     if (detection === undefined) return { ok: false, reason: `its model ${show(model)} no longer exists` }
     if (!detection.known) return { ok: false, reason: detection.reason }
     return { ok: true, contract: detection.contract, ...(detection.tgi !== undefined ? { tgi: detection.tgi } : {}) }

@@ -4,6 +4,7 @@
  * most 256 characters; times are ISO 8601.
  */
 import type { Tag } from '@aws-sdk/client-sagemaker'
+import { CONTRACT_TAG } from '../../schemas/contracts.js'
 import type { CapacityLedger } from './usage.js'
 
 /** Marks a model, endpoint config or endpoint the gateway created (only those it deletes). */
@@ -20,7 +21,7 @@ export const TAG = {
   invocations: 't2t:invocations',
   items: 't2t:items',
   // the container contract chosen explicitly at deploy (src/sagemaker/contracts); absent: detected from the model
-  contract: 't2t:contract',
+  contract: CONTRACT_TAG,
   // the contract detected from the image and environment at deploy, shown by the view (the real-time path detects its own)
   detectedContract: 't2t:detected-contract',
   // deployed by JumpStart model id (src/jumpstart): the id, the version deployed, the version asked for (`*`, `1.*`)

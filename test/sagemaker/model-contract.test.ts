@@ -19,3 +19,18 @@ t.test('DescribeModel → contract; an unknown model is undefined', async (t) =>
   t.match(odd?.known === false ? odd.reason : '', /example\.com\/mine:1/)
   t.equal(await modelContract(control, 'no-such-model'), undefined)
 })
+
+t.test('a chosen contract (the model\'s t2t:contract tag, or the caller\'s) wins over detection and keeps the container\'s own limits', async (t) => {
+  const { sm: control } = await openLocalStack(t, await tempDir(t))
+  const role = 'arn:aws:iam::123456789012:role/SageMakerRole'
+  // what POST /v1/endpoints creates for {"model": {"image": <unknown>}, "contract": "tgi"}
+  await control.send(new CreateModelCommand({ ModelName: 'mine-tgi', ExecutionRoleArn: role, PrimaryContainer: { Image: 'example.com/my-tgi:2', ModelDataUrl: 's3://b/m.tar.gz', Environment: { MAX_CONCURRENT_REQUESTS: '8', MAX_BEST_OF: '1' } }, Tags: [{ Key: 't2t:contract', Value: 'tgi' }] }))
+  const tagged = await modelContract(control, 'mine-tgi')
+  t.equal(tagged?.known === true ? tagged.contract.name : undefined, 'tgi', 'the tag chooses: a transform job on it speaks TGI')
+  t.equal(tagged?.known === true ? tagged.contract.maxConcurrentPerInstance : undefined, 8, 'with the container\'s MAX_CONCURRENT_REQUESTS, not the launcher default')
+  t.equal(tagged?.known === true ? tagged.tgi?.maxBestOf : undefined, 1)
+  await control.send(new CreateModelCommand({ ModelName: 'plain', ExecutionRoleArn: role, PrimaryContainer: { Image: 'example.com/other:1', ModelDataUrl: 's3://b/m.tar.gz', Environment: { MAX_CONCURRENT_REQUESTS: '4' } } }))
+  const named = await modelContract(control, 'plain', 'tgi')
+  t.equal(named?.known === true ? named.contract.maxConcurrentPerInstance : undefined, 4, 'a contract the caller names (endpoint tag, ENDPOINT_CONTRACTS) reads the limits too')
+  t.equal((await modelContract(control, 'plain'))?.known, false, 'without either: detection, which does not know the image')
+})

@@ -24,12 +24,14 @@ export function isExplicitContractName (name: string): name is ExplicitContractN
  * (MAX_CONCURRENT_REQUESTS 128, MAX_STOP_SEQUENCES 4, MAX_BEST_OF 2), an LMI one with LMI's
  * (256 in the rolling batch; no list bound for a dynamic batch).
  */
-export function explicitContract (name: ExplicitContractName): { contract: ContainerContract, tgi?: TgiLimits } {
+export function explicitContract (name: ExplicitContractName, env: Readonly<Record<string, string>> = {}): { contract: ContainerContract, tgi?: TgiLimits } {
   switch (name) {
     case 'jumpstart-list': return { contract: jumpstartList }
     case 'tgi': {
-      // the launcher's defaults: an empty environment is always valid
-      const limits = tgiLimits({}) as TgiLimits
+      // the container's own limits when its environment is known and valid, else the launcher's
+      // defaults (an empty environment is always valid)
+      const own = tgiLimits(env)
+      const limits = typeof own === 'string' ? tgiLimits({}) as TgiLimits : own
       return { contract: tgiContract(limits.maxConcurrentRequests), tgi: limits }
     }
     case 'lmi-rolling': return { contract: lmiRolling() }

@@ -127,10 +127,10 @@ export async function runTgiBench (durationMs = Number(process.env.BENCH_DURATIO
     try {
       const body = JSON.stringify({ text_inputs: [`{i}. ${TEXT}`], max_length: TOKENS })
       // the same work per request both ways: the generated texts have the same number of words
-      const viaGateway = await (await fetch(`${gw.url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace('{i}', '0') })).json() as { generated_texts: string[] }
+      const viaGateway = await (await fetch(`${gw.url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace('{i}', '0') })).json() as { generated_texts: Array<string[] | null> }
       const viaDirect = await (await fetch(invocations, { method: 'POST', headers: { 'content-type': 'application/json' }, body: directBody.replace('{i}', '0') })).json() as Array<{ generated_text: string }>
       const words = (s: string): number => s.split(/\s+/).filter(Boolean).length
-      process.stdout.write(`  tokens per request: ${words(viaDirect[0].generated_text)} directly, ${words(viaGateway.generated_texts[0])} through the gateway\n`)
+      process.stdout.write(`  tokens per request: ${words(viaDirect[0].generated_text)} directly, ${words(viaGateway.generated_texts[0]?.[0] ?? '')} through the gateway\n`)
       // JIT warm-up, unmeasured
       await runLoad({ url: `${gw.url}/v1/generate`, concurrency: MAX_CONCURRENT_REQUESTS, durationMs: 3000, warmupMs: 0, headers: {}, bodyTemplate: body, pid: gw.child.pid as number })
       for (const concurrency of LEVELS) {

@@ -120,8 +120,12 @@ export interface EndpointShape { baseMs: number, perItemMs: number, slots: numbe
 
 /** The local stack alone, as its own process (`endpoint-server.ts`): a remote endpoint, as on AWS. */
 export async function startEndpoint (shape: EndpointShape): Promise<GatewayProcess> {
-  return await startGateway({ LOCAL_LATENCY_BASE_MS: shape.baseMs, LOCAL_LATENCY_PER_ITEM_MS: shape.perItemMs, LOCAL_MAX_CONCURRENCY: shape.slots },
-    { entry: ENDPOINT_ENTRY, readyPath: '/_local/stats' })
+  return await startLocalStackProcess({ LOCAL_LATENCY_BASE_MS: shape.baseMs, LOCAL_LATENCY_PER_ITEM_MS: shape.perItemMs, LOCAL_MAX_CONCURRENCY: shape.slots })
+}
+
+/** The local stack alone, as its own process, with `env` (LOCAL_* knobs). */
+export async function startLocalStackProcess (env: Record<string, string | number>): Promise<GatewayProcess> {
+  return await startGateway(env, { entry: ENDPOINT_ENTRY, readyPath: '/_local/stats' })
 }
 
 /** The environment of a gateway in AWS mode whose SDK clients point at `endpointUrl`. */

@@ -16,6 +16,8 @@ export interface LoadJob {
   bodyTemplate: string
   /** Process whose utime + stime is read at the window's edges. */
   pid: number
+  /** Clients' starts spread over this many ms (closedLoop's startSpreadMs; default 0). */
+  startSpreadMs?: number
 }
 
 export interface LoadJobResult extends LoadResult {
@@ -47,6 +49,7 @@ const result = await closedLoop({
   durationMs: job.durationMs,
   warmupMs: job.warmupMs,
   headers: job.headers,
+  startSpreadMs: job.startSpreadMs,
   body: tail === undefined ? () => job.bodyTemplate : i => `${head}${i}${tail}`
 })
 const out: LoadJobResult = { ...result, targetCpuSec: cpuAtEnd - cpuAtStart }

@@ -38,7 +38,7 @@ function post (agent: Agent, url: URL, body: string, headers: Record<string, str
  * for `durationMs` after `warmupMs`. Throughput counts completions inside that window;
  * latency is measured per request from send to last byte.
  */
-export async function closedLoop (opts: { url: string, concurrency: number, durationMs: number, body: (i: number) => string, warmupMs?: number, headers?: Record<string, string> }): Promise<LoadResult> {
+export async function closedLoop (opts: { url: string, concurrency: number, durationMs: number, body: (i: number) => string, warmupMs?: number, headers?: Record<string, string>, startSpreadMs?: number }): Promise<LoadResult> {
   const url = new URL(opts.url)
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency })
   const latencies: number[] = []
@@ -47,7 +47,11 @@ export async function closedLoop (opts: { url: string, concurrency: number, dura
   let seq = 0
   const warmupEnd = performance.now() + (opts.warmupMs ?? 0)
   const end = warmupEnd + opts.durationMs
-  const client = async (): Promise<void> => {
+  const client = async (_: unknown, k: number): Promise<void> => {
+    // client k starts k/C of startSpreadMs late: against a container that decodes in lock-step
+    // (continuous batching) callers started at once would finish at once, in bursts
+    const spread = opts.startSpreadMs ?? 0
+    if (spread > 0) await new Promise(resolve => setTimeout(resolve, spread * k / opts.concurrency))
     while (performance.now() < end) {
       const started = performance.now()
       let status: number

@@ -9,6 +9,7 @@ import { readmeTable, runRealtimeBench } from './realtime.js'
 import { runLogCostBench } from './log-cost.js'
 import { runRougeBench } from './rouge.js'
 import { runJobsBench } from './jobs.js'
+import { runTgiBench } from './tgi.js'
 
 // dist/bench/run.js -> <repo>/bench/results
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url))
@@ -64,6 +65,17 @@ if (wanted('peer')) {
   for (const r of peer.ratios) {
     console.log(`  ${r.shape.padEnd(7)} c=${String(r.concurrency).padStart(3)} ${r.gateway} / Portkey: ${r.okPerCpuSec.toFixed(2)}× per CPU-second, ${r.throughput.toFixed(2)}× throughput`)
   }
+}
+if (wanted('tgi')) {
+  console.log('a TGI endpoint at its limit (emulated continuous batching, its own process; saturation measured directly with MAX_CONCURRENT_REQUESTS clients; the gateway on /v1/generate at 8 to 512 clients; time to first token streamed through the gateway vs InvokeEndpointWithResponseStream directly):')
+  const tgi = await runTgiBench()
+  results.tgi = tgi
+  console.log(`  saturation ${tgi.saturationPerSec.toFixed(1)} req/s directly; through the gateway (target >= 95% of saturation, 0 throttles passed):`)
+  console.log('  clients | req/s | of saturation | of direct at min(C, MCR) | p50 ms | p99 ms | 429 passed | 5xx passed')
+  for (const l of tgi.levels) {
+    console.log(`  ${String(l.concurrency).padStart(7)} | ${l.throughputPerSec.toFixed(1).padStart(5)} | ${(100 * l.shareOfSaturation).toFixed(1).padStart(12)}% | ${(100 * l.shareOfDirectAtLevel).toFixed(1).padStart(23)}% | ${l.p50Ms.toFixed(0).padStart(6)} | ${l.p99Ms.toFixed(0).padStart(6)} | ${String(l.throttlesPassed).padStart(10)} | ${String(l.serverErrorsPassed).padStart(10)}`)
+  }
+  console.log(`  time to first token at 1 client: gateway ${tgi.ttft.gatewayP50Ms.toFixed(1)} ms, directly ${tgi.ttft.directP50Ms.toFixed(1)} ms (p50s): +${tgi.ttft.differenceP50Ms.toFixed(1)} ms (target <= 5)`)
 }
 if (wanted('rouge')) {
   console.log('ROUGE over the CNN/DailyMail lead-3 predictions:')

@@ -12,7 +12,8 @@ import { tgiLimits, type TgiLimits } from '../sagemaker/contracts/tgi.js'
 import { clientFailure } from './container.js'
 import { dataProcessingOf, JsonPathError, type DataProcessingSettings } from './data-processing.js'
 import type { JobRecord } from './job-store.js'
-import { tokenDelayOf } from './tgi-container.js'
+import { decodeStepOf, tokenDelayOf } from './tgi-container.js'
+import type { DecodeStep } from './decode-loop.js'
 
 /**
  * Content types JumpStart's text2text container reads in a transform job: each record a JSON
@@ -49,7 +50,7 @@ export interface Settings {
   contentType: string | undefined
   dataProcessing: DataProcessingSettings
   /** Set when the model's image is TGI's: each mini-batch is one request body to it. */
-  tgi?: { limits: TgiLimits, tokenDelayMs: number }
+  tgi?: { limits: TgiLimits, tokenDelayMs: number, step?: DecodeStep }
 }
 
 /** The TGI container's settings from the model's environment; throws JobFailure as the container would fail to start. */
@@ -58,7 +59,9 @@ function tgiSettings (env: Readonly<Record<string, string>>): Settings['tgi'] {
   const tokenDelayMs = tokenDelayOf(env)
   if (typeof limits === 'string') throw new JobFailure(clientFailure(`The model container failed to start: ${limits}.`))
   if (typeof tokenDelayMs === 'string') throw new JobFailure(clientFailure(`The model container failed to start: ${tokenDelayMs}.`))
-  return { limits, tokenDelayMs }
+  const step = decodeStepOf(env)
+  if (typeof step === 'string') throw new JobFailure(clientFailure(`The model container failed to start: ${step}.`))
+  return { limits, tokenDelayMs, step }
 }
 
 /** Reads DataProcessing (validated at CreateTransformJob; a record from before is checked again here). */

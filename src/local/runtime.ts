@@ -10,7 +10,8 @@ import { SAGEMAKER_MAX_PAYLOAD_BYTES, SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_PATTERN
 import { isTgiImage, type ContainerSpec } from '../sagemaker/contracts/detect.js'
 import { tgiLimits, type TgiLimits } from '../sagemaker/contracts/tgi.js'
 import { BatchSizeLog, ContainerRefusal, faultPattern, readPayload } from './container.js'
-import { TgiContainer, tokenDelayOf } from './tgi-container.js'
+import type { DecodeStep } from './decode-loop.js'
+import { decodeStepOf, TgiContainer, tokenDelayOf } from './tgi-container.js'
 import { AwsServiceError, LOCAL_ACCOUNT_ID, LOCAL_REGION } from './wire.js'
 
 /** InvokeEndpoint's payload limit, SageMaker's (6,291,456 bytes: AWS's 413 names this number). */
@@ -341,9 +342,10 @@ class TgiContainers {
     if (known?.key === key) return known.container
     const limits = tgiLimits(env)
     const tokenDelayMs = tokenDelayOf(env)
-    const problem = typeof limits === 'string' ? limits : typeof tokenDelayMs === 'string' ? tokenDelayMs : undefined
+    const step = decodeStepOf(env)
+    const problem = [limits, tokenDelayMs, step].find((v): v is string => typeof v === 'string')
     if (problem !== undefined) throw modelError(this.settings, endpoint, 500, '', JSON.stringify({ error: problem, error_type: 'startup' }))
-    const container = new TgiContainer({ limits: limits as TgiLimits, tokenDelayMs: tokenDelayMs as number, fault: this.settings.fault })
+    const container = new TgiContainer({ limits: limits as TgiLimits, tokenDelayMs: tokenDelayMs as number, step: step as DecodeStep | undefined, fault: this.settings.fault })
     this.byEndpoint.set(endpoint, { key, container })
     return container
   }

@@ -18,11 +18,14 @@
 // syntax and 422 for a body that does not deserialise (a list in `inputs`), as plain text.
 // The model is the extractive engine; its words are streamed one token each, `LOCAL_TOKEN_DELAY_MS`
 // (the model's Environment) apart, so a client can see tokens arrive before generation ends.
+// With LOCAL_TGI_STEP_MS (and LOCAL_TGI_STEP_PER_REQUEST_MS) the container instead runs decode
+// steps as TGI's continuous batching does (decode-loop.ts): throughput rises with concurrency.
 
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fnv1a, summarize, words } from './engine.js'
 import { faultMatchText } from './container.js'
 import type { TgiLimits } from '../sagemaker/contracts/tgi.js'
+import { DecodeLoop, type Decoding, type DecodeStep, type Sleep } from './decode-loop.js'
 
 /** Model Environment variable: ms the emulated TGI takes per generated token (default 0). */
 export const TOKEN_DELAY_ENV = 'LOCAL_TOKEN_DELAY_MS'
@@ -36,8 +39,10 @@ const DEFAULT_MAX_NEW_TOKENS = 100
 /** How one emulated TGI container behaves. */
 export interface TgiSettings {
   limits: TgiLimits
-  /** ms per generated token. */
+  /** ms per generated token (when `step` is not set). */
   tokenDelayMs: number
+  /** The continuous-batching latency model; when set it paces tokens instead of tokenDelayMs. */
+  step?: DecodeStep
   /** Inputs matching it fail during generation (LOCAL_FAULT_MODEL_ERROR_PATTERN). */
   fault: RegExp | undefined
 }
@@ -287,8 +292,11 @@ function faultAt (generation: Generation): number {
 /** One emulated TGI container (per endpoint): its permits and its requests. */
 export class TgiContainer {
   private inFlight = 0
+  private readonly loop: DecodeLoop | undefined
 
-  constructor (private readonly settings: TgiSettings, private readonly random: () => number = Math.random) {}
+  constructor (private readonly settings: TgiSettings, private readonly random: () => number = Math.random, sleepFor?: Sleep) {
+    this.loop = settings.step === undefined ? undefined : new DecodeLoop(settings.step, sleepFor)
+  }
 
   /** Requests holding a permit now. */
   get busy (): number {
@@ -352,7 +360,9 @@ export class TgiContainer {
       const generations = Array.from({ length: valid.bestOf }, (_, i) => generateTokens(valid, valid.seed ?? (valid.sampling ? Math.floor(this.random() * 2 ** 32) + i : undefined)))
       const best = generations[0]
       const failure = this.faultOf(request)
-      await this.pace(failure === undefined ? best.tokens.length : faultAt(best), signal)
+      const tokens = failure === undefined ? best.tokens.length : faultAt(best)
+      if (this.loop === undefined) await this.pace(tokens, signal)
+      else await this.loop.join(tokens, signal).token(tokens - 1)
       if (failure !== undefined) throw failure
       const prefix = valid.returnFullText ? request.inputs : ''
       const answer: Record<string, unknown> = { generated_text: prefix + best.text }
@@ -383,6 +393,7 @@ export class TgiContainer {
     const event = (value: unknown): Buffer => Buffer.from(`data:${JSON.stringify(value)}\n\n`)
     async function * events (): AsyncGenerator<Buffer> {
       let release: (() => void) | undefined
+      let decoding: Decoding | undefined
       try {
         if ((request.parameters.best_of as number | undefined ?? 1) !== 1) throw validation('`best_of` != 1 is not supported when streaming tokens')
         if (request.parameters.decoder_input_details === true) throw validation('`decoder_input_details` == true is not supported when streaming tokens')
@@ -391,8 +402,10 @@ export class TgiContainer {
         const generation = generateTokens(valid, valid.seed)
         const failure = container.faultOf(request)
         const stopAt = failure === undefined ? generation.tokens.length : faultAt(generation)
+        decoding = container.loop?.join(stopAt, signal)
         for (let i = 0; i < stopAt; i++) {
-          await container.pace(1, signal)
+          if (decoding === undefined) await container.pace(1, signal)
+          else await decoding.token(i)
           const last = failure === undefined && i === generation.tokens.length - 1
           yield event({
             index: i + 1,
@@ -406,6 +419,8 @@ export class TgiContainer {
         if (!(err instanceof InferError)) throw err
         yield event({ error: err.message, error_type: err.errorType })
       } finally {
+        // a reader that stopped early stops its generation
+        decoding?.leave()
         release?.()
       }
     }
@@ -413,10 +428,29 @@ export class TgiContainer {
   }
 }
 
-/** A model Environment's per-token delay (LOCAL_TOKEN_DELAY_MS), or a problem naming it. */
-export function tokenDelayOf (env: Readonly<Record<string, string>>): number | string {
-  const raw = env[TOKEN_DELAY_ENV]
+/** A model Environment's non-negative ms variable (0 when absent), or a problem naming it. */
+function msOf (env: Readonly<Record<string, string>>, name: string): number | string {
+  const raw = env[name]
   if (raw === undefined) return 0
   const ms = Number(raw)
-  return Number.isFinite(ms) && ms >= 0 && raw.trim() !== '' ? ms : `${TOKEN_DELAY_ENV} ${JSON.stringify(raw)} is not a non-negative number of ms`
+  return Number.isFinite(ms) && ms >= 0 && raw.trim() !== '' ? ms : `${name} ${JSON.stringify(raw)} is not a non-negative number of ms`
+}
+
+/** A model Environment's per-token delay (LOCAL_TOKEN_DELAY_MS), or a problem naming it. */
+export function tokenDelayOf (env: Readonly<Record<string, string>>): number | string {
+  return msOf(env, TOKEN_DELAY_ENV)
+}
+
+/** Model Environment variables of the decode-step model: ms per step, and ms more per request in it. */
+export const STEP_ENV = 'LOCAL_TGI_STEP_MS'
+export const STEP_PER_REQUEST_ENV = 'LOCAL_TGI_STEP_PER_REQUEST_MS'
+
+/** A model Environment's decode-step model (undefined when neither variable is set), or a problem naming it. */
+export function decodeStepOf (env: Readonly<Record<string, string>>): DecodeStep | undefined | string {
+  if (env[STEP_ENV] === undefined && env[STEP_PER_REQUEST_ENV] === undefined) return undefined
+  const baseMs = msOf(env, STEP_ENV)
+  const perRequestMs = msOf(env, STEP_PER_REQUEST_ENV)
+  if (typeof baseMs === 'string') return baseMs
+  if (typeof perRequestMs === 'string') return perRequestMs
+  return { baseMs, perRequestMs }
 }

@@ -15,6 +15,7 @@ import {
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { FastifyBaseLogger } from 'fastify'
 import type { CreateJobBody, JobList, JobReferences, JobStatus, TransformJob } from '../../schemas/jobs.js'
+import type { GenerationParameters } from '../../schemas/params.js'
 import { catalogError, type CatalogError } from '../errors.js'
 import type { PriceTable } from '../endpoints/prices.js'
 import { awsMessage, awsName, awsStatus, controlPlaneError, isResourceNotFound } from '../sagemaker/aws-errors.js'
@@ -27,7 +28,7 @@ import { redactAws } from '../util/redact-aws.js'
 import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
-import { modelContract, parameterLimits } from '../sagemaker/contracts/index.js'
+import { modelContract, parameterLimits, translateParameters, type ParameterPath } from '../sagemaker/contracts/index.js'
 import { recordLines, rewriteDataset, type JobContract } from './contract-input.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
@@ -97,6 +98,16 @@ export class TransformJobs {
   }
 
   /** Submits `tenant`'s job, or returns the existing one for a repeat. Nothing is left behind on a 4xx. */
+  /**
+   * Checks `parameters` against `model`'s contract as `create` would, naming each field by `at`
+   * (400 INVALID_PARAMETERS or INVALID_REQUEST), without creating anything: for a caller that
+   * submits several jobs and must refuse before the first (OpenAI batches).
+   */
+  async checkParameters (model: string, parameters: GenerationParameters, at: ParameterPath): Promise<void> {
+    const target = await this.contractOf(model)
+    translateParameters(target.contract, parameters, at, {}, target.limits)
+  }
+
   async create (tenant: Tenant, body: CreateJobBody, idempotencyKey?: string): Promise<Submitted> {
     const plan = checkJobRequest(body, tenant, this.checks)
     const name = jobNameFor({ name: body.name, idempotencyKey, tenant: tenant.id })

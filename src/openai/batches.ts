@@ -26,6 +26,7 @@ import { deleteObject, getStream, getText, listObjects, putText, namesIn } from 
 import { firstMatching } from '../util/first-matching.js'
 import type { TransformJobs } from '../jobs/transform-jobs.js'
 import { BATCH_URLS, groupLines, readBatchLine, type BatchUrl } from './batch-lines.js'
+import { openAiField } from './requests.js'
 import { assembleBatch, batchStatus, finalStatus, type BatchLineRecord, type BatchStatus, type ErrorLine, type JobState, type OutputLine } from './batch-output.js'
 import { FILE_ID, type Files, newestFirstId } from './files.js'
 
@@ -158,6 +159,12 @@ export class Batches {
     const sageMakerModel = await this.opts.modelOf(tenant, file.model ?? records[0]?.request.model ?? '')
     const groups = groupLines(records.map(r => r.request))
     groups.forEach((g, i) => { for (const p of g.positions) (records[p] as BatchLineRecord).group = i })
+    // every group against the model's contract before anything is written or run: a batch is
+    // refused whole, naming a line's OpenAI field, never half-submitted
+    for (const group of groups) {
+      const first = records[group.positions[0] as number] as BatchLineRecord
+      await jobs.checkParameters(sageMakerModel, group.parameters, (name) => `body.input_file_id ${show(file.id)} line with custom_id ${show(first.custom_id)}: body.${openAiField(first.request, name)}`)
+    }
 
     const id = newestFirstId('batch_')
     const keys = layout.batch(id)

@@ -197,7 +197,7 @@ export function chatCompletionRequest (body: ChatCompletionBody): GenerationRequ
 }
 
 /** The OpenAI field each public parameter of `toParams` came from, so a refusal names what the caller sent. */
-function openAiField (work: Pick<GenerationRequest, 'maxTokensField'>, name: string): string {
+export function openAiField (work: Pick<GenerationRequest, 'maxTokensField'>, name: string): string {
   switch (name) {
     case 'max_length': return work.maxTokensField
     case 'num_return_sequences': case 'num_beams': return 'n'

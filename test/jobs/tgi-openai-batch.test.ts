@@ -56,4 +56,13 @@ t.test('an OpenAI batch on a TGI endpoint: one TGI request per line, the output 
     t.notOk(WORDS.some((w, j) => j !== i && text.includes(w)), `${id} holds no other line's text`)
     t.ok(text.split(/\s+/).filter(w => w !== '').length <= 12, `${id} within max_tokens (max_new_tokens)`)
   })
+
+  // a line TGI cannot honour (n 2 without sampling: TGI has no beam search) in the second group:
+  // the batch is refused whole at create, naming the line and OpenAI's field, and no job starts
+  const before = (await app.inject({ method: 'GET', url: '/v1/transform-jobs' })).json().jobs.length as number
+  const mixed = await uploadBatchFile(client, [batchLine('ok-1', { model: 'flan-tgi', prompt: article('quartz'), max_tokens: 8 }), batchLine('greedy-2', { model: 'flan-tgi', prompt: article('lagoon'), max_tokens: 8, n: 2 })], 'mixed.jsonl')
+  const refused = await client.batches.create({ input_file_id: mixed.id, endpoint: '/v1/completions', completion_window: '24h' }).then(() => undefined, (e: unknown) => e as { status?: number, message?: string })
+  t.equal(refused?.status, 400)
+  t.match(refused?.message, /custom_id "greedy-2": body\.n /)
+  t.equal((await app.inject({ method: 'GET', url: '/v1/transform-jobs' })).json().jobs.length, before, 'no transform job was submitted')
 })

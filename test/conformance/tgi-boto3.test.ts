@@ -4,12 +4,12 @@
 // (test/conformance/tgi_stream.py; AWS API reference: InvokeEndpointWithResponseStream,
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointWithResponseStream.html,
 // and ResponseStream, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_ResponseStream.html).
-import { execFile, spawnSync } from 'node:child_process'
-import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, waitUntilEndpointInService } from '@aws-sdk/client-sagemaker'
 import { openLocalStack, tempDir } from '../helpers/local-sagemaker.js'
+import { isolatedAwsEnv, runPython } from '../helpers/python.js'
 
 const SCRIPT = fileURLToPath(new URL('./tgi_stream.py', import.meta.url))
 const ROLE = 'arn:aws:iam::000000000000:role/service-role/AmazonSageMaker-ExecutionRole'
@@ -35,8 +35,7 @@ t.test('boto3 on a TGI endpoint: invoke_endpoint, invoke_endpoint_with_response_
     await waitUntilEndpointInService({ client: sm, maxWaitTime: 30, minDelay: 1 }, { EndpointName: name })
   }
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: dir,
+    ...isolatedAwsEnv(dir),
     SAGEMAKER_ENDPOINT_URL: stack.awsTarget.sagemakerEndpoint ?? '',
     TGI_ENDPOINT: 'flan-t5-tgi',
     LIST_ENDPOINT: 'flan-t5-list',
@@ -44,17 +43,8 @@ t.test('boto3 on a TGI endpoint: invoke_endpoint, invoke_endpoint_with_response_
     MAX_INPUT_LENGTH: limits.MAX_INPUT_LENGTH,
     MAX_CONCURRENT_REQUESTS: limits.MAX_CONCURRENT_REQUESTS,
     TOKEN_DELAY_MS: limits.LOCAL_TOKEN_DELAY_MS,
-    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    AWS_CONFIG_FILE: join(dir, 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true'
   }
-  const run = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve) => {
-    execFile('python3', [SCRIPT], { env, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stdout, stderr })
-    })
-  })
+  const run = await runPython(SCRIPT, env, 120_000)
   t.equal(run.code, 0, `tgi_stream.py exited ${String(run.code)}:\n${run.stdout}\n${run.stderr.slice(-3000)}`)
   const lines = run.stdout.split('\n').filter((l) => l !== '')
   t.notOk(lines.some((l) => l.startsWith('not ok')), 'no failed check')

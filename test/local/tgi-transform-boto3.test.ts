@@ -5,12 +5,12 @@
 // container's answer under SageMakerOutput of the input record, the OutputFilter selecting from
 // it), and filters outside the supported JSONPath subset refused by CreateTransformJob
 // (test/local/tgi_transform.py).
-import { execFile, spawnSync } from 'node:child_process'
-import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { CreateModelCommand } from '@aws-sdk/client-sagemaker'
 import { openLocalStack, tempDir } from '../helpers/local-sagemaker.js'
+import { isolatedAwsEnv, runPython } from '../helpers/python.js'
 
 const SCRIPT = fileURLToPath(new URL('./tgi_transform.py', import.meta.url))
 const ROLE = 'arn:aws:iam::000000000000:role/service-role/AmazonSageMaker-ExecutionRole'
@@ -24,23 +24,13 @@ t.test('boto3: CreateTransformJob with DataProcessing on a TGI model, joined Sag
   const { stack, sm } = await openLocalStack(t, dir)
   await sm.send(new CreateModelCommand({ ModelName: 'flan-t5-tgi', PrimaryContainer: { Image: TGI_IMAGE, Environment: { MAX_INPUT_LENGTH: '1024' } }, ExecutionRoleArn: ROLE }))
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: dir,
+    ...isolatedAwsEnv(dir),
     SAGEMAKER_ENDPOINT_URL: stack.awsTarget.sagemakerEndpoint ?? '',
     S3_ENDPOINT_URL: stack.awsTarget.s3Endpoint ?? '',
     BUCKET: stack.awsTarget.bucket ?? '',
     TGI_MODEL: 'flan-t5-tgi',
-    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    AWS_CONFIG_FILE: join(dir, 'config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true'
   }
-  const run = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve) => {
-    execFile('python3', [SCRIPT], { env, timeout: 180_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stdout, stderr })
-    })
-  })
+  const run = await runPython(SCRIPT, env, 180_000)
   t.equal(run.code, 0, `tgi_transform.py exited ${String(run.code)}:\n${run.stdout}\n${run.stderr.slice(-3000)}`)
   const lines = run.stdout.split('\n').filter((l) => l !== '')
   t.notOk(lines.some((l) => l.startsWith('not ok')), lines.filter((l) => l.startsWith('not ok')).join('\n'))

@@ -5,12 +5,13 @@
 // finish_reason, [DONE]); https://platform.openai.com/docs/api-reference/completions/create
 // (stream, stop); the gateway reads the endpoint with InvokeEndpointWithResponseStream
 // (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_runtime_InvokeEndpointWithResponseStream.html).
-import { execFile, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { listeningApp } from '../helpers/local-app.js'
 import { openAiClient } from '../helpers/openai.js'
+import { runPython } from '../helpers/python.js'
 
 const ROLE = 'arn:aws:iam::000000000000:role/service-role/AmazonSageMaker-ExecutionRole'
 const TGI_IMAGE = '763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.1.1-tgi1.4.0-gpu-py310-cu121-ubuntu20.04'
@@ -142,10 +143,7 @@ t.test('OpenAI routes stream tokens from a TGI endpoint', async t => {
   })
 
   await t.test('the official Python client streams it too', { skip: pythonOpenAi ? false : 'python3 cannot import openai (pip install openai; .ci/run tries it)' }, async t => {
-    const run = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve) => {
-      execFile('python3', ['openai_stream.py'], { cwd: HERE, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', GATEWAY_URL: url, MODEL: 'flan-tgi', POISON }, timeout: 90_000 },
-        (err, stdout, stderr) => { resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stdout, stderr }) })
-    })
+    const run = await runPython('openai_stream.py', { ...process.env as Record<string, string>, GATEWAY_URL: url, MODEL: 'flan-tgi', POISON }, 90_000, HERE)
     const lines = run.stdout.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { check?: string, ok?: boolean, detail?: string, done?: number })
     for (const line of lines) if (line.check !== undefined) t.ok(line.ok, line.check, line.ok === true ? {} : { detail: line.detail })
     t.equal(run.code, 0, 'openai_stream.py exited 0', { stderr: run.stderr.slice(-2000) })

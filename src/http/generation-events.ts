@@ -12,7 +12,7 @@
 import { gatewayErrorBody } from '../../schemas/errors.js'
 import { catalogError, type CatalogError } from '../errors.js'
 import type { GenerationEvent } from '../sagemaker/contracts/types.js'
-import { interleave, type PrimedSource } from '../util/interleave.js'
+import { interleave, prime, type PrimedSource } from '../util/interleave.js'
 import { namedEvent } from './event-stream.js'
 
 /** How one input's stream ended. */
@@ -31,8 +31,7 @@ function failedSource (error: CatalogError): PrimedSource<GenerationEvent> {
  * it failed with before any token (the catalog error Realtime.stream rejects with).
  */
 export async function startStreams (streams: ReadonlyArray<AsyncGenerator<GenerationEvent, void, undefined>>): Promise<Array<PrimedSource<GenerationEvent> | CatalogError>> {
-  const firsts = await Promise.allSettled(streams.map(async (s) => await s.next()))
-  return firsts.map((f, i) => f.status === 'fulfilled' ? { first: f.value, rest: streams[i] } : f.reason as CatalogError)
+  return (await prime(streams)).map((s) => 'failed' in s ? s.failed as CatalogError : s)
 }
 
 /**

@@ -16,17 +16,15 @@
  */
 import { openAiErrorBody } from '../../schemas/errors.js'
 import type { GenerationEvent } from '../sagemaker/contracts/types.js'
-import { interleave } from '../util/interleave.js'
+import { interleave, prime, type PrimedSource } from '../util/interleave.js'
 import { countWords, type Envelope, type Usage } from './requests.js'
 
 /** What one choice's generation yields (the real-time service's stream). */
 export type TokenEvent = GenerationEvent
 
-/** One choice's stream; its first event has been awaited already (see primeStreams). */
-export interface ChoiceStream {
+/** One choice's stream, its first event awaited already (see primeStreams), and the choice's index. */
+export interface ChoiceStream extends PrimedSource<TokenEvent> {
   index: number
-  first: IteratorResult<TokenEvent, void>
-  rest: AsyncGenerator<TokenEvent, void, undefined>
 }
 
 /**
@@ -78,13 +76,13 @@ export class StopCutter {
  * is an ordinary error response: the first choice that fails rejects (the others are closed).
  */
 export async function primeStreams (streams: ReadonlyArray<{ index: number, events: AsyncGenerator<TokenEvent, void, undefined> }>): Promise<ChoiceStream[]> {
-  const settled = await Promise.allSettled(streams.map(async (s) => ({ index: s.index, first: await s.events.next(), rest: s.events })))
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  const primed = await prime(streams.map((s) => s.events))
+  const failed = primed.find((p): p is { failed: unknown } => 'failed' in p)
   if (failed !== undefined) {
     await Promise.all(streams.map(async (s) => { await s.events.return(undefined) }))
-    throw failed.reason
+    throw failed.failed
   }
-  return settled.map((s) => (s as PromiseFulfilledResult<ChoiceStream>).value)
+  return primed.map((p, i) => ({ ...(p as PrimedSource<TokenEvent>), index: streams[i].index }))
 }
 
 /** The OpenAI event stream (each string one `data: ...\n\n` event) of choices already primed. */

@@ -12,6 +12,15 @@ export interface PrimedSource<T> {
   rest: AsyncIterator<T, void, undefined>
 }
 
+/**
+ * Starts every source and awaits its first value, all at once: per source, in order, the source
+ * primed, or what it threw before giving any value.
+ */
+export async function prime<T> (sources: ReadonlyArray<AsyncIterator<T, void, undefined>>): Promise<Array<PrimedSource<T> | { failed: unknown }>> {
+  const firsts = await Promise.allSettled(sources.map(async (s) => await s.next()))
+  return firsts.map((f, i) => f.status === 'fulfilled' ? { first: f.value, rest: sources[i] as AsyncIterator<T, void, undefined> } : { failed: f.reason })
+}
+
 export interface Interleaved<T> {
   values: AsyncGenerator<{ index: number, value: T }, void, undefined>
   /** Stops reading source `index`; its iterator is returned (not awaited: it may be waiting for a value). */

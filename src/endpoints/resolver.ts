@@ -82,11 +82,11 @@ export class Resolver {
   private readonly statics = new Map<string, { checkedAt: number, value: Promise<ResolvedEndpoint> }>()
   private readonly now: () => number
   /**
-   * managed name (lower case) → its resolution for one state of the endpoint: its endpoint
+   * endpoint name (lower case; managed or static) → its resolution for one state of the endpoint: its endpoint
    * config and last modification (an endpoint's model changes only by UpdateEndpoint, which
    * changes both; a scale changes the second, so the instance count follows).
    */
-  private readonly managed = new Map<string, { state: string, value: Promise<ResolvedEndpoint> }>()
+  private readonly byState = new Map<string, { state: string, value: Promise<ResolvedEndpoint> }>()
 
   constructor (opts: ResolverOptions) {
     this.descriptions = opts.descriptions
@@ -126,11 +126,11 @@ export class Resolver {
   private async forState (name: string, found: Described): Promise<ResolvedEndpoint> {
     const key = name.toLowerCase()
     const state = `${found.description.EndpointConfigName ?? ''}\n${found.description.LastModifiedTime?.getTime() ?? ''}`
-    const known = this.managed.get(key)
+    const known = this.byState.get(key)
     if (known !== undefined && known.state === state) return await known.value
     const value = this.withContract(found.description.EndpointName ?? name, name, found)
-    this.managed.set(key, { state, value })
-    value.catch((err: unknown) => { if (!(err instanceof ModelNotServed) && this.managed.get(key)?.value === value) this.managed.delete(key) })
+    this.byState.set(key, { state, value })
+    value.catch((err: unknown) => { if (!(err instanceof ModelNotServed) && this.byState.get(key)?.value === value) this.byState.delete(key) })
     return await value
   }
 

@@ -13,6 +13,12 @@ class CallerGone implements CancelSignal {
   #listeners: Array<() => void> = []
 
   constructor (reply: FastifyReply) {
+    // the caller may have left already, while the route awaited something before asking for
+    // this signal (an endpoint's first-use description): 'close' will not fire again
+    if ((reply.raw.closed || reply.raw.destroyed) && !reply.raw.writableFinished) {
+      this.#abort(new Error('client disconnected'))
+      return
+    }
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) this.#abort(new Error('client disconnected'))
     })

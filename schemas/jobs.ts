@@ -46,7 +46,7 @@ export type JobReferences = Static<typeof JobReferences>
 export const JobResources = Type.Object({
   instanceType: Type.Optional(Type.String({ pattern: '^ml\\.[a-z0-9]+\\.[a-z0-9]+$', maxLength: 64, description: 'Default ml.g5.2xlarge. A non-admin tenant may use only the types of TENANT_INSTANCE_TYPES (403 FORBIDDEN otherwise); a type SageMaker does not have is a 400.' })),
   instanceCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 1. At most TENANT_MAX_INSTANCE_COUNT (default 2) for a non-admin tenant, ADMIN_MAX_INSTANCE_COUNT (default 10) for an admin (403 FORBIDDEN beyond).' })),
-  maxConcurrentTransforms: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Requests in flight per instance. Default 1.' })),
+  maxConcurrentTransforms: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Requests in flight per instance. Default: 1 on a list-contract model (its container batches records in each request); on a single-input contract (TGI, LMI rolling batch) what its container serves at once (MAX_CONCURRENT_REQUESTS), at most 100 / maxPayloadMB.' })),
   maxPayloadMB: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Mini-batch size cap (MB). Default 6. maxPayloadMB x maxConcurrentTransforms must be <= 100.' }))
 }, { additionalProperties: false, title: 'JobResources', description: 'SageMaker Batch Transform resources; every field has a default.' })
 export type JobResources = Static<typeof JobResources>

@@ -23,6 +23,24 @@ export const DEFAULT_INSTANCE_TYPE = 'ml.g5.2xlarge'
 export const DEFAULT_INSTANCE_COUNT = 1
 export const DEFAULT_MAX_CONCURRENT_TRANSFORMS = 1
 
+/**
+ * MaxConcurrentTransforms for a job: the caller's, else a default by contract. The list contract
+ * batches records inside each request, so 1 (SageMaker's own default when a container does not
+ * say otherwise) keeps its instance busy. A single-input contract (TGI, LMI rolling batch) takes
+ * one record per request and batches continuously across requests in flight: one at a time would
+ * leave it idle between records (250 CNN articles took 230 s locally), so the default is what it
+ * serves at once per instance (`MAX_CONCURRENT_REQUESTS`), within SageMaker's MaxPayloadInMB ×
+ * MaxConcurrentTransforms ≤ 100 MB
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html).
+ */
+export function jobConcurrency (resources: CreateJobBody['resources'], contract: Pick<ContainerContract, 'maxConcurrentPerInstance'>): number {
+  if (resources?.maxConcurrentTransforms !== undefined) return resources.maxConcurrentTransforms
+  const perInstance = contract.maxConcurrentPerInstance
+  if (perInstance === undefined) return DEFAULT_MAX_CONCURRENT_TRANSFORMS
+  const payload = resources?.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB
+  return Math.max(1, Math.min(perInstance, Math.floor(MAX_PAYLOAD_TIMES_CONCURRENCY_MB / payload)))
+}
+
 /** HYPER_PARAMS keys that must print as Python floats even when whole (1 -> 1.0). */
 const FLOAT_PARAMETERS: ReadonlySet<string> = new Set(['temperature', 'top_p'])
 
@@ -182,7 +200,7 @@ export const JOINED_BY_ID = {
  * refuses anything else), its parameters in its line, no HYPER_PARAMS (TGI does not read it),
  * joined back by id (JOINED_BY_ID).
  */
-export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean, contract: Pick<ContainerContract, 'name'>): CreateTransformJobRequest {
+export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean, contract: Pick<ContainerContract, 'name' | 'maxConcurrentPerInstance'>): CreateTransformJobRequest {
   const jobParameters = body.parameters ?? {}
   const resources = body.resources ?? {}
   const list = contract.name === 'jumpstart-list'
@@ -192,7 +210,7 @@ export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBo
     ModelName: plan.model,
     BatchStrategy: list ? 'MultiRecord' : 'SingleRecord',
     MaxPayloadInMB: resources.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB,
-    MaxConcurrentTransforms: resources.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS,
+    MaxConcurrentTransforms: jobConcurrency(resources, contract),
     ...(list && !perRecord && Object.keys(jobParameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(jobParameters) } } : {}),
     TransformInput: {
       DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uris.input } },

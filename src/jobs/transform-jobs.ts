@@ -32,7 +32,7 @@ import { modelContract, parameterLimits, translateParameters, type ParameterPath
 import { recordLines, rewriteDataset, type JobContract } from './contract-input.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
-import { allowedLocation, checkJobRequest, createJobRequest, DEFAULT_MAX_CONCURRENT_TRANSFORMS, exactlyOne, jobNameFor, type RequestChecks } from './requests.js'
+import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobConcurrency, jobNameFor, type RequestChecks } from './requests.js'
 import { jobResults, type JoinStats, type ResultLine } from './results.js'
 import { jobView, type OwnedJob } from './view.js'
 import { mapLimit } from '../util/map-limit.js'
@@ -119,7 +119,7 @@ export class TransformJobs {
     const jobParameters = body.parameters ?? {}
     const contract = await this.contractOf(plan.model)
     const perInstance = contract.contract.maxConcurrentPerInstance
-    const concurrency = body.resources?.maxConcurrentTransforms ?? DEFAULT_MAX_CONCURRENT_TRANSFORMS
+    const concurrency = jobConcurrency(body.resources, contract.contract)
     if (perInstance !== undefined && concurrency > perInstance) {
       // MaxConcurrentTransforms is per instance, as is the container's bound: past it TGI answers
       // 429 "Model is overloaded" and the job fails

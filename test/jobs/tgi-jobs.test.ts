@@ -47,6 +47,10 @@ t.test('a job on a TGI model: one request per record, joined back by id (out of 
   t.equal(described.TransformInput?.SplitType, 'Line')
   t.equal(described.Environment?.HYPER_PARAMS, undefined, 'no HYPER_PARAMS: TGI does not read it')
   t.same(described.DataProcessing, { InputFilter: "$['inputs','parameters']", JoinSource: 'Input', OutputFilter: "$['id','SageMakerOutput']" })
+  // one record per request: one request at a time would leave TGI's continuous batching idle;
+  // the default is its MAX_CONCURRENT_REQUESTS (128) within MaxPayloadInMB (6) x
+  // MaxConcurrentTransforms <= 100 (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html)
+  t.equal(described.MaxConcurrentTransforms, 16, 'as many requests in flight as SageMaker allows with 6 MB payloads')
 
   const input = await readObject(stack, described.TransformInput?.DataSource?.S3DataSource?.S3Uri ?? '')
   const lines = ndjson(input)
@@ -129,6 +133,15 @@ t.test('submit-time refusals on a TGI model: a parameter TGI cannot do, an unkno
   t.match(beamsInLine.json().message, /body\.input\.s3Uri "s3:\/\/.*\.jsonl" line 2: parameters\.num_beams 3 is not supported by this endpoint's tgi contract/)
 
   t.same(await listKeys(stack, 'text2text-gateway/jobs/'), [], 'nothing was written (or left) for any refusal')
+
+  // accepted: the default MaxConcurrentTransforms follows the container's own bound
+  const narrowDefault = await post({ name: 'tgi-narrow-default', model: 'tgi-narrow', input: { records } })
+  t.equal(narrowDefault.statusCode, 202, narrowDefault.body)
+  const narrowJob = await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'tgi-narrow-default' }))
+  t.equal(narrowJob.MaxConcurrentTransforms, 2, 'the default is the container\'s own MAX_CONCURRENT_REQUESTS where that is lower')
+  const smallPayload = await post({ name: 'tgi-small-payload', model: 'flan-tgi', input: { records }, resources: { maxPayloadMB: 1 } })
+  t.equal(smallPayload.statusCode, 202, smallPayload.body)
+  t.equal((await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'tgi-small-payload' }))).MaxConcurrentTransforms, 100, '1 MB payloads: 100 in flight, SageMaker\'s cap')
 })
 
 t.test('a record TGI refuses (422, input over MAX_INPUT_LENGTH) fails the job naming it; the list model beside it is unchanged', async t => {
@@ -150,6 +163,7 @@ t.test('a record TGI refuses (422, input over MAX_INPUT_LENGTH) fails the job na
   t.equal(list.statusCode, 202, list.body)
   const listed = await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'list-beside' }))
   t.equal(listed.BatchStrategy, 'MultiRecord')
+  t.equal(listed.MaxConcurrentTransforms, 1, 'the list container batches inside each request: one at a time, as before')
   t.equal(listed.TransformInput?.ContentType, 'application/jsonlines')
   t.equal(listed.Environment?.HYPER_PARAMS, "{'max_length': 20}")
   t.same(listed.DataProcessing, { InputFilter: '$', OutputFilter: '$', JoinSource: 'None' })

@@ -40,6 +40,7 @@ t.test('an OpenAI batch on a TGI endpoint: one TGI request per line, the output 
   t.same(jobs.map(j => j.model), ['flan-t5-large-2x'], 'the job ran on the endpoint\'s TGI model')
   const described = await sm.send(new DescribeTransformJobCommand({ TransformJobName: jobs[0].name }))
   t.equal(described.BatchStrategy, 'SingleRecord')
+  t.equal(described.MaxConcurrentTransforms, 16, 'the batch keeps TGI busy: MAX_CONCURRENT_REQUESTS within SageMaker\'s 100 MB / 6 MB')
   t.equal(described.DataProcessing?.JoinSource, 'Input')
   t.equal(described.Environment?.HYPER_PARAMS, undefined)
   t.equal(stack.jobs.stats().modelCalls, 5, 'one TGI request per batch line')

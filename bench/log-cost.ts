@@ -13,7 +13,9 @@ export interface LogCostBench {
   cpuUsPerRequest: Record<string, number[]>
   /** Per level: the median over the rounds. */
   medianCpuUs: Record<string, number>
-  /** info over warn: 1.05 would be 5% more CPU per request at the default level. */
+  /** Per round: info over warn, the two measured back to back. */
+  roundRatios: number[]
+  /** The median of `roundRatios`: 1.05 would be 5% more CPU per request at the default level. */
   ratio: number
 }
 
@@ -29,14 +31,18 @@ const median = (xs: number[]): number => {
  * at `warn`, alternating rounds against one zero-latency endpoint (another process): what a
  * log line per request would cost shows as the difference.
  */
-export async function runLogCostBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), rounds = 3, concurrency = 32): Promise<LogCostBench> {
+export async function runLogCostBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), rounds = 6, concurrency = 32): Promise<LogCostBench> {
   const endpoint = await startEndpoint({ baseMs: 0, perItemMs: 0, slots: 1024 })
   const cpuUsPerRequest: Record<string, number[]> = { info: [], warn: [] }
   try {
     const gateways = await Promise.all(LEVELS.map(async level => await startGateway({ ...awsModeEnv(endpoint.url), LOG_LEVEL: level, QUEUE_MAX_SIZE: 10_000 })))
     try {
       for (let round = 0; round < rounds; round++) {
-        for (const [i, level] of LEVELS.entries()) {
+        // the order alternates too (info first, then warn first), so a machine that slows down or
+        // speeds up during a round weighs on both levels alike
+        const order = round % 2 === 0 ? [0, 1] : [1, 0]
+        for (const i of order) {
+          const level = LEVELS[i]
           const gw = gateways[i]
           const r = await runLoad({ url: `${gw.url}/v1/summarize`, concurrency, durationMs, warmupMs: 1000, headers: {}, bodyTemplate: BODY, pid: gw.child.pid as number })
           const us = 1e6 * r.targetCpuSec / r.ok
@@ -51,5 +57,8 @@ export async function runLogCostBench (durationMs = Number(process.env.BENCH_DUR
     await endpoint.stop()
   }
   const medianCpuUs = { info: median(cpuUsPerRequest.info), warn: median(cpuUsPerRequest.warn) }
-  return { concurrency, rounds, cpuUsPerRequest, medianCpuUs, ratio: medianCpuUs.info / medianCpuUs.warn }
+  // paired: each round's two levels ran back to back, so their ratio cancels what the machine
+  // did meanwhile better than the ratio of the two medians would
+  const roundRatios = cpuUsPerRequest.info.map((info, k) => info / (cpuUsPerRequest.warn[k] as number))
+  return { concurrency, rounds, cpuUsPerRequest, medianCpuUs, roundRatios, ratio: median(roundRatios) }
 }

@@ -39,6 +39,20 @@ export function ceilingPerSec (shape: Shape, clients: number): number {
   return 1000 * Math.min(clients, shape.slots * BATCH) / latencyMs(shape, evenBatch(shape, clients))
 }
 
+/**
+ * ms of unmeasured load at a level before its window: at least `floorMs`, and three times what
+ * a caller waits through the gateway at best (the direct payload latency × the payloads of the
+ * even share ahead of it, ⌈C / (S · BATCH)⌉). The clients of a level start together on fresh
+ * connections while the batcher still remembers the previous level's callers, so the first
+ * round trips are not the steady state: with 500 ms they ended inside the window and made the
+ * p99 at 128 clients (200+0.5·B on 8 slots: 2.2x p50 counted, 1.1x once they were left out).
+ */
+export function levelWarmupMs (floorMs: number, direct: Pick<DirectResult, 'p50Ms' | 'clients' | 'batch'>, clients: number): number {
+  const payloadsAhead = Math.ceil(clients / (direct.clients * direct.batch))
+  const expected = direct.p50Ms * payloadsAhead
+  return Number.isFinite(expected) ? Math.max(floorMs, Math.ceil(3 * expected)) : floorMs
+}
+
 export interface Mode { name: string, env: Record<string, string | number> }
 export const MODES: Mode[] = [
   { name: 'learned', env: { BATCH_MAX_SIZE: BATCH, BATCH_MAX_WAIT_MS: WAIT_MS, BATCH_FLUSH_POLICY: 'learned' } },
@@ -108,7 +122,7 @@ const pct = (x: number): string => `${(100 * x).toFixed(1).padStart(5)}%`
  * directly with payloads of the even share from min(C, S) clients: its ceiling as measured,
  * the same machine and the same HTTP hop, which the gateway's throughput is also set against.
  */
-export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), warmupMs = 500): Promise<RealtimeBench> {
+export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), warmupMs = 1000): Promise<RealtimeBench> {
   const levels = pick(LEVELS, process.env.BENCH_LEVELS, String)
   const plan = pick(PLAN, process.env.BENCH_SHAPES, p => p.shape.name)
     .map(p => ({ shape: p.shape, modes: pick(p.modes, process.env.BENCH_MODES, String) }))
@@ -150,7 +164,7 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
               url: `${gw.url}/v1/summarize`,
               concurrency,
               durationMs,
-              warmupMs,
+              warmupMs: levelWarmupMs(warmupMs, direct[shape.name][i], concurrency),
               headers: {},
               bodyTemplate: BODY,
               pid: gw.child.pid as number
@@ -187,7 +201,7 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
     }
   }
   return {
-    setup: { batchMaxSize: BATCH, batchMaxWaitMs: WAIT_MS, durationMs, warmupMs, gatewayWarmupMs: GATEWAY_WARMUP_MS, gatewayWarmupClients: 64, levels, processes: 'endpoint, gateway (AWS mode), load generator: one process each' },
+    setup: { batchMaxSize: BATCH, batchMaxWaitMs: WAIT_MS, durationMs, warmupMs, levelWarmup: 'max(warmupMs, 3 × direct p50 × ⌈C / (S · BATCH)⌉)', gatewayWarmupMs: GATEWAY_WARMUP_MS, gatewayWarmupClients: 64, levels, processes: 'endpoint, gateway (AWS mode), load generator: one process each' },
     shapes: plan.map(p => p.shape),
     direct,
     runs,

@@ -20,11 +20,18 @@ const END_MS = 13_000
 // (0.3 ms or 0.6 ms ±50%: the issue's 64-caller case fell to 72% on a busy machine, which the
 // 0.6 ms machine reproduces on the code before its fix) and an endpoint that varies by up to
 // `jitterMs`
-const MACHINES = [
+const MACHINES: Array<{ name: string, cpuMs: number, jitterMs: number, tailAt: number[], stall?: { every: number, ms: number } }> = [
   { name: 'quiet', cpuMs: 0, jitterMs: 0, tailAt: [32, 128] },
   { name: 'busy (0.3 ms per request, 5 ms jitter)', cpuMs: 0.3, jitterMs: 5, tailAt: [32, 128] },
   // the tail bound is not asserted on the busiest machine at 128 callers (see the report)
-  { name: 'busier (0.6 ms per request, 10 ms jitter)', cpuMs: 0.6, jitterMs: 10, tailAt: [32] }
+  { name: 'busier (0.6 ms per request, 10 ms jitter)', cpuMs: 0.6, jitterMs: 10, tailAt: [32] },
+  // a machine shared with other work: now and then the core is taken from under a request for
+  // 5 ms, so the callers of one answer come back in clumps with gaps, as traced on the bench's
+  // machine. Throughput holds; the tail does not (1.33-1.77x p50 at 64 and 128 callers on 2- and
+  // 4-slot endpoints: a caller that misses its batch takes the next slot's place, whose own
+  // last caller then misses it in turn), so it is printed here, not asserted: the open part of
+  // the tail target
+  { name: 'shared (0.3 ms per request, 5 ms jitter, a 5 ms stall every 50 requests)', cpuMs: 0.3, jitterMs: 5, tailAt: [], stall: { every: 50, ms: 5 } }
 ]
 const TAIL_BOUND = 1.3
 const SHARE_BOUND = 0.9
@@ -40,7 +47,7 @@ for (const machine of MACHINES) {
           const netMs = (): number => 0.1 + 0.4 * random()
           const h = setup({ flushPolicy: 'learned', maxSize: MAX_SIZE, maxConcurrent: slots, maxWaitMs: 10, maxQueue: 10_000 },
             (req) => req.inputs.map((input) => [input]), (req) => latencyMs(req.inputs.length))
-          const done = closedLoop(h, { clients, fromMs: FROM_MS, endMs: END_MS, transitMs: serialTransit(h.clock, machine.cpuMs, netMs, random) })
+          const done = closedLoop(h, { clients, fromMs: FROM_MS, endMs: END_MS, transitMs: serialTransit(h.clock, machine.cpuMs, netMs, random, machine.stall) })
           await h.clock.tickAsync(END_MS + 3000)
           const result = await done
           const ceiling = directCeiling({ clients, slots, maxSize: MAX_SIZE, latencyMs, netMs, horizonMs: 100_000 })

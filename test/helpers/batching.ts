@@ -155,11 +155,13 @@ export function quantile (sorted: readonly number[], q: number): number {
  * of one CPU per request, one request at a time, plus `netMs()` on the wire: the callers of one
  * batch come back one after another, over batch × cpuMs, as on a busy machine.
  */
-export function serialTransit (clock: { now: number }, cpuMs: number, netMs: () => number, random: () => number): () => number {
+export function serialTransit (clock: { now: number }, cpuMs: number, netMs: () => number, random: () => number, stall: { every: number, ms: number } = { every: 0, ms: 0 }): () => number {
   let cpuFreeAt = Number.NEGATIVE_INFINITY
   return () => {
     const start = Math.max(clock.now, cpuFreeAt)
-    cpuFreeAt = start + cpuMs * (0.5 + random())
+    // now and then the core is taken from under the request (another process, a GC pause)
+    const stalled = stall.every > 0 && random() < 1 / stall.every ? stall.ms : 0
+    cpuFreeAt = start + stalled + cpuMs * (0.5 + random())
     return cpuFreeAt - clock.now + netMs()
   }
 }

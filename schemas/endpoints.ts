@@ -83,10 +83,13 @@ export const ContainerModel = Type.Object({
   environment: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', maxLength: 1024 }), Type.String({ maxLength: 1024 }), { description: 'Container environment (SAGEMAKER_PROGRAM, ...).' }))
 }, { additionalProperties: false, title: 'ContainerModel' })
 
+/** The JumpStart version a deploy that names none gets: the newest, as the SDK's `model_version=None`. */
+export const DEFAULT_JUMPSTART_VERSION = '*'
+
 export const JumpStartModel = Type.Object({
   jumpstart: Type.Object({
     modelId: Type.String({ minLength: 1, maxLength: 256, pattern: '^[a-z0-9][a-z0-9._-]*$', description: 'A JumpStart model id, as the SageMaker Python SDK takes it.', examples: ['huggingface-text2text-flan-t5-large'] }),
-    version: Type.Optional(Type.String({ maxLength: 64, pattern: JUMPSTART_VERSION_PATTERN, default: '*', description: '`*` (default) the newest version, `1.*` the newest 1.x, or an exact version such as `2.3.7` (the SDK\'s `model_version`).', examples: ['*', '1.*', '2.3.7'] }))
+    version: Type.Optional(Type.String({ maxLength: 64, pattern: JUMPSTART_VERSION_PATTERN, default: DEFAULT_JUMPSTART_VERSION, description: '`*` (default) the newest version, `1.*` the newest 1.x, or an exact version such as `2.3.7` (the SDK\'s `model_version`).', examples: ['*', '1.*', '2.3.7'] }))
   }, { additionalProperties: false }),
   role: Type.String({ minLength: 20, maxLength: 2048, pattern: ROLE_PATTERN, description: 'IAM role SageMaker assumes to pull the image and read the model data (JumpStart\'s buckets are public to every account).' }),
   environment: Type.Optional(Type.Record(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', maxLength: 1024 }), Type.String({ maxLength: 1024 }), { description: 'Container environment over the model\'s defaults (a key given here wins, as the SDK\'s `env`).' }))

@@ -2,7 +2,7 @@
 // over /v1/endpoints (deploy waits with a progress line, as `jobs submit --wait` does) and the
 // instance time and estimated cost of jobs and endpoints over /v1/usage.
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Endpoint, UsageReport } from '../../schemas/endpoints.js'
+import { DEFAULT_JUMPSTART_VERSION, type Endpoint, type UsageReport } from '../../schemas/endpoints.js'
 import { Gateway, isRecord } from './client.js'
 import { CliError, ConnectionError, EXIT_OK, HttpError, UsageError } from './errors.js'
 import { duration, shortDate, table } from './format.js'
@@ -221,7 +221,7 @@ async function deployCommand (argv: string[], ctx: CliContext): Promise<number> 
     model = { name: values.model }
   } else if (values.jumpstart !== undefined) {
     if (values.role === undefined) throw new UsageError('--role is required with --jumpstart', command)
-    model = { jumpstart: { modelId: values.jumpstart, version: values.version ?? '*' }, role: values.role, ...env }
+    model = { jumpstart: { modelId: values.jumpstart, version: values.version ?? DEFAULT_JUMPSTART_VERSION }, role: values.role, ...env }
   } else {
     for (const flag of ['image', 'model-data-url', 'role'] as const) {
       if (values[flag] === undefined) throw new UsageError(`--${flag} is required with --image/--model-data-url/--role`, command)

@@ -17,7 +17,7 @@ import {
   type ProductionVariantInstanceType, type SageMakerClient, type Tag
 } from '@aws-sdk/client-sagemaker'
 import type { FastifyBaseLogger } from 'fastify'
-import type { DeployBody, Endpoint } from '../../schemas/endpoints.js'
+import { DEFAULT_JUMPSTART_VERSION, type DeployBody, type Endpoint } from '../../schemas/endpoints.js'
 import { CONTRACT_NAMES } from '../../schemas/contracts.js'
 import { catalogError, isCatalogError, type CatalogError } from '../errors.js'
 import { awsMessage, awsName, controlPlaneError, isResourceNotFound as isNotFound, type AwsLikeError } from '../sagemaker/aws-errors.js'
@@ -31,9 +31,6 @@ import { show, type Described, type Descriptions } from './descriptions.js'
 import { MANAGED_BY, ledgerTags, TAG, tagMap } from './tags.js'
 import { rescale } from './usage.js'
 import { notFound, type Views } from './views.js'
-
-/** The JumpStart version a deploy that names none gets: the newest, as the SDK's `model_version=None`. */
-const DEFAULT_JUMPSTART_VERSION = '*'
 
 /** The one production variant a gateway deployment has. */
 export const VARIANT_NAME = 'AllTraffic'

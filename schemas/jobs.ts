@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { GenerationParameters, JobParameters } from './params.js'
+import { GenerationParameters, JobParameters, Truncate } from './params.js'
 import { RecordId } from './datasets.js'
 import { BootstrapOptions, EvaluationOptions } from './evaluate.js'
 import type { HeaderDoc } from './responses.js'
@@ -57,6 +57,7 @@ export const CreateJobBody = Type.Object({
   input: JobInput,
   prompt: Type.Optional(Type.String({ maxLength: 4096, description: 'Prepended to each inline record\'s text.' })),
   parameters: Type.Optional(JobParameters),
+  truncate: Type.Optional(Truncate),
   references: Type.Optional(JobReferences),
   resources: Type.Optional(JobResources)
 }, {
@@ -108,6 +109,7 @@ export const TransformJob = Type.Object({
   output: Type.Object({ s3Uri: Type.String({ description: 'Where SageMaker writes `<input file>.out`.' }) }),
   references: Type.Optional(Type.Object({ s3Uri: Type.String({ description: 'References given at submission, for POST …/evaluation.' }) })),
   parameters: JobParameters,
+  truncate: Type.Optional(Type.Integer({ description: 'The submission\'s `truncate`: each input was cut to its last `truncate` tokens (tgi models only).' })),
   progress: Type.Optional(Type.Object({
     processed: Type.Integer({ description: 'Records with output.' }),
     total: Type.Integer({ description: 'Records in the input.' })

@@ -55,3 +55,6 @@ export function crossCheckParameters (params: GenerationParameters, path: string
   }
   return undefined
 }
+
+/** TGI's `truncate`, the one input-side parameter: a caller's explicit consent to lose the start of a long input. */
+export const Truncate = Type.Integer({ minimum: 1, description: 'Endpoints and models of the tgi contract only: keep only the last `truncate` tokens of each input (words in local mode), as TGI\'s own `truncate` does. Without it an input longer than the container\'s MAX_INPUT_LENGTH is a 400 (a transform job: the job fails naming the record); on any other contract it is a 400 naming it.' })

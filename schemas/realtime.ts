@@ -1,14 +1,11 @@
 import { Type, type Static } from 'typebox'
-import { GenerationParameterProperties, GenerationParameters } from './params.js'
+import { GenerationParameterProperties, GenerationParameters, Truncate } from './params.js'
 
 /** Prepended to `text` by /v1/summarize when the caller sends no `prompt`. */
 export const DEFAULT_PROMPT = 'Briefly summarize this text: '
 
 /** `stream`: the streaming variant of the real-time routes (src/http/generation-events.ts). */
 const Stream = Type.Boolean({ description: 'true: server-sent events (README, Streaming): `token` events {"index", "text"} as the model writes them (endpoints whose contract streams: tgi, lmi rolling batch; none from jumpstart-list or lmi dynamic batch), then `done` with exactly the body stream: false would have had, or, when a single input failed after its first token, `error` with the error body. Errors before the first event are ordinary error responses.' })
-
-/** TGI's `truncate`, the one input-side parameter: a caller's explicit consent to lose the start of a long input. */
-const Truncate = Type.Integer({ minimum: 1, description: 'Endpoints of the tgi contract only: keep only the last `truncate` tokens of each input (words in local mode), as TGI\'s own `truncate` does. Without it an input longer than the container\'s MAX_INPUT_LENGTH is a 400; on any other contract it is a 400 naming it.' })
 
 const Model = Type.String({ minLength: 1, maxLength: 63, description: 'Endpoint to use; defaults to the first configured one.', examples: ['flan-t5-local'] })
 

@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { CreateJobBody } from '../../schemas/jobs.js'
 import type { GenerationParameters } from '../../schemas/params.js'
 import { catalogError } from '../errors.js'
-import { translateParameters, type ContainerContract, type ParameterLimits } from '../sagemaker/contracts/index.js'
+import { translateParameters, type ContainerContract, type ExtraParameters, type ParameterLimits, type ParameterPath } from '../sagemaker/contracts/index.js'
 import { splitLines } from '../sagemaker/lines.js'
 import { getStream, listObjects } from '../sagemaker/s3-io.js'
 import { formatS3Uri, type S3Location } from '../sagemaker/s3-uri.js'
@@ -31,9 +31,17 @@ export interface JobContract {
 /** One inline record of a submission. */
 export type JobRecordInput = NonNullable<CreateJobBody['input']['records']>[number]
 
+/** Where a job's parameters sit in its request: `truncate` beside `parameters`, as on /v1/summarize. */
+export const JOB_PARAMETER_PATH: ParameterPath = (name) => name === 'truncate' ? 'body.truncate' : `body.parameters.${name}`
+
+/** The job's `truncate` as the vocabulary's extra parameters. */
+export function jobExtra (body: Pick<CreateJobBody, 'truncate'>): ExtraParameters {
+  return body.truncate === undefined ? {} : { truncate: body.truncate }
+}
+
 /** A single-input contract's line of one record: `own` parameters over the job-wide ones, refused naming `at`. */
-function singleInputLine (target: JobContract, jobParameters: GenerationParameters, id: string | number, text: string, own: Record<string, unknown>, at: string): string {
-  const params = translateParameters(target.contract, { ...jobParameters, ...own }, at, {}, target.limits).params
+function singleInputLine (target: JobContract, jobParameters: GenerationParameters, extra: ExtraParameters, id: string | number, text: string, own: Record<string, unknown>, at: string): string {
+  const params = translateParameters(target.contract, { ...jobParameters, ...own }, at, extra, target.limits).params
   return contractLine(target.contract, id, text, params)
 }
 
@@ -48,12 +56,13 @@ export function recordLines (target: JobContract, records: JobRecordInput[], bod
     return records.map(r => jumpStartLine(r.id, prompt + r.text, perRecord ? { ...jobParameters, ...r.parameters } : {}))
   }
   // the job-wide ones first, so a refusal names the field that holds them
-  const shared = translateParameters(target.contract, jobParameters, 'body.parameters', {}, target.limits).params
+  const extra = jobExtra(body)
+  const shared = translateParameters(target.contract, jobParameters, JOB_PARAMETER_PATH, extra, target.limits).params
   return records.map((r, i) => {
     const own = r.parameters ?? {}
     return Object.keys(own).length === 0
       ? contractLine(target.contract, r.id, prompt + r.text, shared)
-      : singleInputLine(target, jobParameters, r.id, prompt + r.text, own, `body.input.records[${i}].parameters`)
+      : singleInputLine(target, jobParameters, extra, r.id, prompt + r.text, own, `body.input.records[${i}].parameters`)
   })
 }
 
@@ -63,8 +72,8 @@ export function recordLines (target: JobContract, records: JobRecordInput[], bod
  * checks would refuse, a duplicated id or a parameter the contract cannot honour is a 400 naming
  * the object and line; the partial upload is then aborted.
  */
-export async function rewriteDataset (s3: S3Client, target: JobContract, location: S3Location, jobParameters: GenerationParameters, out: { bucket: string, key: string }): Promise<number> {
-  translateParameters(target.contract, jobParameters, 'body.parameters', {}, target.limits)
+export async function rewriteDataset (s3: S3Client, target: JobContract, location: S3Location, jobParameters: GenerationParameters, extra: ExtraParameters, out: { bucket: string, key: string }): Promise<number> {
+  translateParameters(target.contract, jobParameters, JOB_PARAMETER_PATH, extra, target.limits)
   const body = new PassThrough()
   const upload = new Upload({ client: s3, params: { Bucket: out.bucket, Key: out.key, Body: body, ContentType: 'application/jsonlines' } })
   const done = upload.done()
@@ -93,7 +102,7 @@ export async function rewriteDataset (s3: S3Client, target: JobContract, locatio
           if (!read.ok) throw catalogError('INVALID_REQUEST', read.message)
           const first = ids.add(read.id, count)
           if (first !== undefined) throw catalogError('INVALID_REQUEST', `${at}: id ${show(read.id)} is duplicated (first at record ${first + 1})`)
-          const text = singleInputLine(target, jobParameters, read.id, read.text, read.params, `${at}: parameters`) + '\n'
+          const text = singleInputLine(target, jobParameters, extra, read.id, read.text, read.params, `${at}: parameters`) + '\n'
           count++
           if (!body.write(text)) await Promise.race([once(body, 'drain'), done])
         }

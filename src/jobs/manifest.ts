@@ -25,6 +25,8 @@ export const Manifest = Type.Object({
   requestHash: Type.String(),
   prompt: Type.Optional(Type.String()),
   parameters: GenerationParameters,
+  /** The job's `truncate` (TGI), when asked. */
+  truncate: Type.Optional(Type.Integer({ minimum: 1 })),
   input: Type.Object({
     s3Uri: Type.String(),
     /** 'records' when the gateway wrote the input from the body. */

@@ -29,7 +29,7 @@ import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
 import { modelContract, parameterLimits, translateParameters, type ParameterPath } from '../sagemaker/contracts/index.js'
-import { recordLines, rewriteDataset, type JobContract } from './contract-input.js'
+import { JOB_PARAMETER_PATH, jobExtra, recordLines, rewriteDataset, type JobContract } from './contract-input.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
 import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobConcurrency, jobNameFor, type RequestChecks } from './requests.js'
@@ -118,6 +118,8 @@ export class TransformJobs {
 
     const jobParameters = body.parameters ?? {}
     const contract = await this.contractOf(plan.model)
+    // `truncate` only where the container can (TGI); elsewhere a 400 naming body.truncate
+    if (body.truncate !== undefined) translateParameters(contract.contract, jobParameters, JOB_PARAMETER_PATH, jobExtra(body), contract.limits)
     const perInstance = contract.contract.maxConcurrentPerInstance
     const concurrency = jobConcurrency(body.resources, contract.contract)
     if (perInstance !== undefined && concurrency > perInstance) {
@@ -169,6 +171,7 @@ export class TransformJobs {
       requestHash: hash,
       ...(body.prompt !== undefined ? { prompt: body.prompt } : {}),
       parameters: jobParameters,
+      ...(body.truncate !== undefined ? { truncate: body.truncate } : {}),
       input: { s3Uri: inputUri, source: plan.records !== undefined ? 'records' : 's3Uri', ...(recordCount !== undefined ? { recordCount } : {}) },
       ...(referencesUri !== undefined ? { references: { s3Uri: referencesUri, source: plan.referencesLocation !== undefined ? 's3Uri' : 'records' } } : {}),
       output: { s3Uri: outputUri }
@@ -176,7 +179,7 @@ export class TransformJobs {
 
     try {
       if (rewritten && plan.inputLocation !== undefined) {
-        recordCount = await rewriteDataset(this.s3, contract, plan.inputLocation, jobParameters, { bucket, key: submission.input })
+        recordCount = await rewriteDataset(this.s3, contract, plan.inputLocation, jobParameters, jobExtra(body), { bucket, key: submission.input })
         manifest.input.recordCount = recordCount
       }
       if (inputLines !== undefined) {

@@ -52,6 +52,7 @@ export function jobView (job: OwnedJob, prices: PriceTable | undefined, processe
     output: { s3Uri: m.output.s3Uri },
     ...(m.references !== undefined ? { references: { s3Uri: m.references.s3Uri } } : {}),
     parameters: m.parameters,
+    ...(m.truncate !== undefined ? { truncate: m.truncate } : {}),
     ...(progress !== undefined ? { progress } : {}),
     ...(prices !== undefined ? { usage: jobUsage(prices, { instanceType: d.TransformResources?.InstanceType ?? 'unknown', instanceCount: d.TransformResources?.InstanceCount ?? 1, startMs: d.TransformStartTime?.getTime(), endMs: d.TransformEndTime?.getTime() }, Date.now()) } : {})
   }

@@ -201,6 +201,40 @@ t.test('a dataset (POST /v1/datasets) on a TGI model: rewritten into TGI lines, 
   t.ok(rows[1].generated_texts[0].split(/\s+/).length <= 4, 'the line\'s own max_length')
 })
 
+t.test('truncate: inputs over MAX_INPUT_LENGTH are cut to their last n tokens by TGI, inline and from a dataset; a 400 naming body.truncate elsewhere', async t => {
+  // TGI's `truncate` parameter (router/src/validation.rs: inputs over it are cut from the left);
+  // without it an input over MAX_INPUT_LENGTH fails the job (the test above)
+  const { app, stack } = await localApp(t)
+  const sm = createControlClient(stack.awsTarget)
+  t.teardown(() => { sm.destroy() })
+  await createModel(sm, 'tgi-short', TGI_IMAGE, { MAX_INPUT_LENGTH: '20', MAX_TOTAL_TOKENS: '200' })
+  const long = Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ') + '.'
+  const records = [{ id: 'short', text: 'A short one.' }, { id: 'long', text: long }]
+  const created = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { name: 'tgi-truncated', model: 'tgi-short', input: { records }, parameters: { max_length: 40 }, truncate: 10 } })
+  t.equal(created.statusCode, 202, created.body)
+  t.equal(created.json().truncate, 10, 'the job shows it')
+  const described = await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'tgi-truncated' }))
+  const lines = ndjson(await readObject(stack, described.TransformInput?.DataSource?.S3DataSource?.S3Uri ?? ''))
+  t.same(lines.map(l => (l as { parameters: unknown }).parameters), [{ max_new_tokens: 40, truncate: 10 }, { max_new_tokens: 40, truncate: 10 }], 'every TGI body carries it')
+  const job = await waitForJob(app, 'tgi-truncated')
+  t.equal(job.status, 'Completed', JSON.stringify(job))
+  const rows = ndjson((await app.inject({ url: '/v1/transform-jobs/tgi-truncated/results' })).body) as Array<{ id: string, generated_texts: string[] }>
+  t.same(rows.map(r => r.id), ['short', 'long'])
+  const kept = new Set(Array.from({ length: 10 }, (_, i) => `word${20 + i}`).concat(['word29.']))
+  t.ok(rows[1].generated_texts[0].split(/\s+/).every(w => kept.has(w)), `the long input was cut to its last 10 words: ${rows[1].generated_texts[0]}`)
+
+  const upload = await app.inject({ method: 'POST', url: '/v1/datasets', headers: { 'content-type': 'application/x-ndjson' }, payload: records.map(l => JSON.stringify(l)).join('\n') + '\n' })
+  t.equal(upload.statusCode, 201, upload.body)
+  const fromDataset = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { name: 'tgi-truncated-ds', model: 'tgi-short', input: { s3Uri: upload.json().s3Uri }, truncate: 10 } })
+  t.equal(fromDataset.statusCode, 202, fromDataset.body)
+  t.equal((await waitForJob(app, 'tgi-truncated-ds')).status, 'Completed')
+
+  const onList = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { input: { records }, truncate: 10 } })
+  t.equal(onList.statusCode, 400, onList.body)
+  t.equal(onList.json().code, 'INVALID_PARAMETERS')
+  t.match(onList.json().message, /^body\.truncate 10 is not supported by this endpoint's jumpstart-list contract/)
+})
+
 t.test('num_return_sequences 2 with sampling: best_of 2 with details, both sequences in generated_texts', async t => {
   const { app, stack } = await localApp(t)
   const sm = createControlClient(stack.awsTarget)

@@ -21,7 +21,7 @@ export function rayServeVersion (): { version: string } | { skipped: string } {
   const r = spawnSync('python3', ['-c', 'import boto3, ray, ray.serve; print(ray.__version__)'], { encoding: 'utf8', timeout: 60_000 })
   if (r.status === 0) return { version: r.stdout.trim() }
   const why = r.error?.message ?? r.stderr.trim().split('\n').pop() ?? `exit ${String(r.status)}`
-  return { skipped: `python3 -c "import ray.serve" failed (${why}); install it as the README's Benchmarks section says` }
+  return { skipped: `python3 -c "import boto3, ray.serve" failed (${why}); install them as the README's Benchmarks section says (the bench installs nothing)` }
 }
 
 /** A running Ray Serve app: its direct-ingress URL and the pid at the root of everything Ray started. */

@@ -3,7 +3,10 @@
 What a Python user who wants micro-batching in front of a SageMaker JumpStart text2text
 endpoint writes without the gateway: one Serve deployment whose `@serve.batch` method sends
 each micro-batch as one list payload through boto3's `invoke_endpoint`, from a thread pool
-(boto3 is synchronous), at most `--concurrency` invocations in flight.
+(boto3 is synchronous), at most `--concurrency` invocations in flight. Ray's own pages for it:
+https://docs.ray.io/en/latest/serve/advanced-guides/dyn-req-batch.html (batching, the setters
+that change the batch wait at run time) and
+https://docs.ray.io/en/latest/serve/api/doc/ray.serve.batch.html (max_concurrent_batches).
 
     python3 bench/ray/serve_app.py --endpoint-url URL --concurrency S --http-port P \
         --proxy-port Q --grpc-port R [--batch-wait-timeout-s 0.005]

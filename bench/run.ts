@@ -54,17 +54,19 @@ if (wanted('overhead')) {
     `(${(cost.gatewayInvokerCpuUs / cost.rawHttpCpuUs).toFixed(1)}×; ${((cost.gatewayInvokerCpuUs - cost.rawHttpCpuUs) / overhead.gatewayMeanBatch).toFixed(1)} µs per request)`)
 }
 if (wanted('peer')) {
-  console.log('against a peer: this gateway and @portkey-ai/gateway, each its own process, on the same local endpoint (another process), one load generator (another):')
+  console.log('against peers: this gateway, @portkey-ai/gateway and a Ray Serve app (bench/ray/serve_app.py), each its own process tree, on the same local endpoint (another process), one load generator (another):')
   const peer = await runPeerBench()
   results.peer = peer
-  console.log(`  side by side (Portkey ${peer.portkeyVersion}; ok responses per gateway CPU-second pooled over the rounds, mean req/s, mean p50 / worst p99 ms):`)
+  const ray = peer.ray.version === undefined ? 'Ray Serve not measured' : `Ray ${peer.ray.version}${peer.ray.skipped !== undefined ? ', not on every shape' : ''}`
+  console.log(`  side by side (Portkey ${peer.portkeyVersion}, ${ray}; ok responses per CPU-second of the server's process tree pooled over the rounds, mean req/s, mean p50 / worst p99 ms):`)
   for (const s of peer.summary) {
     console.log(`  ${s.shape.padEnd(7)} c=${String(s.concurrency).padStart(3)} ${s.gateway.padEnd(19)} ${s.okPerCpuSec.toFixed(0).padStart(6)} ok/CPU-s  ${s.throughputPerSec.toFixed(0).padStart(6)} req/s  ` +
       `${s.p50Ms.toFixed(1)} / ${s.p99Ms.toFixed(1)} ms  errors ${JSON.stringify(s.errors)}`)
   }
   for (const r of peer.ratios) {
-    console.log(`  ${r.shape.padEnd(7)} c=${String(r.concurrency).padStart(3)} ${r.gateway} / Portkey: ${r.okPerCpuSec.toFixed(2)}× per CPU-second, ${r.throughput.toFixed(2)}× throughput`)
+    console.log(`  ${r.shape.padEnd(7)} c=${String(r.concurrency).padStart(3)} ${r.gateway} / ${r.peer}: ${r.okPerCpuSec.toFixed(2)}× per CPU-second, ${r.throughput.toFixed(2)}× throughput`)
   }
+  if (peer.ray.skipped !== undefined) console.log(`  ${peer.ray.skipped}`)
 }
 if (wanted('tgi')) {
   console.log('a TGI endpoint at its limit (emulated continuous batching, its own process; saturation measured directly with MAX_CONCURRENT_REQUESTS clients; the gateway on /v1/generate at 8 to 512 clients; time to first token streamed through the gateway vs InvokeEndpointWithResponseStream directly):')

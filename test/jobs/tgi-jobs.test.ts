@@ -229,6 +229,11 @@ t.test('truncate: inputs over MAX_INPUT_LENGTH are cut to their last n tokens by
   t.equal(fromDataset.statusCode, 202, fromDataset.body)
   t.equal((await waitForJob(app, 'tgi-truncated-ds')).status, 'Completed')
 
+  // TGI refuses a truncate above MAX_INPUT_LENGTH on every request, short inputs too: refused at submit
+  const tooWide = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { name: 'tgi-too-wide', model: 'tgi-short', input: { records }, truncate: 25 } })
+  t.equal(tooWide.statusCode, 400, tooWide.body)
+  t.match(tooWide.json().message, /^body\.truncate 25 is not supported by this endpoint's tgi contract \(the container's MAX_INPUT_LENGTH is 20/)
+
   const onList = await app.inject({ method: 'POST', url: '/v1/transform-jobs', payload: { input: { records }, truncate: 10 } })
   t.equal(onList.statusCode, 400, onList.body)
   t.equal(onList.json().code, 'INVALID_PARAMETERS')

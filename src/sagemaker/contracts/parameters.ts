@@ -42,10 +42,12 @@ export interface Translated {
   sequences: number
 }
 
-/** The limits of a TGI container that bear on its parameters (MAX_STOP_SEQUENCES, MAX_BEST_OF). */
+/** The limits of a TGI container that bear on its parameters (MAX_STOP_SEQUENCES, MAX_BEST_OF, MAX_INPUT_LENGTH). */
 export interface ParameterLimits {
   maxStopSequences?: number
   maxBestOf?: number
+  /** Input tokens at most: TGI refuses a `truncate` above it on every request (router/src/validation.rs). */
+  maxInputLength?: number
 }
 
 const show = (v: unknown): string => JSON.stringify(v)
@@ -94,7 +96,10 @@ function forTgi (p: GenerationParameters, extra: ExtraParameters, at: ParameterP
     out.details = true
   }
   if (p.seed !== undefined) out.seed = p.seed
-  if (extra.truncate !== undefined) out.truncate = extra.truncate
+  if (extra.truncate !== undefined) {
+    if (limits.maxInputLength !== undefined && extra.truncate > limits.maxInputLength) refuse(at, 'truncate', extra.truncate, c, `the container's MAX_INPUT_LENGTH is ${limits.maxInputLength}; TGI refuses a larger truncate on every input`)
+    out.truncate = extra.truncate
+  }
   const stop = extra.stop ?? []
   if (limits.maxStopSequences !== undefined && stop.length > limits.maxStopSequences) refuse(at, 'stop', stop, c, `the container's MAX_STOP_SEQUENCES is ${limits.maxStopSequences}`)
   // Params are flat scalars (the batcher partitions on them); a list travels as JSON text and
@@ -154,7 +159,7 @@ export function sequencesPerInput (contract: Pick<ContainerContract, 'name'>, pa
   return typeof k === 'number' ? k : 1
 }
 
-/** The parameter limits of a container: TGI's MAX_STOP_SEQUENCES and MAX_BEST_OF; none for the others. */
+/** The parameter limits of a container: TGI's MAX_STOP_SEQUENCES, MAX_BEST_OF and MAX_INPUT_LENGTH; none for the others. */
 export function parameterLimits (tgi: TgiLimits | undefined): ParameterLimits {
-  return tgi === undefined ? {} : { maxStopSequences: tgi.maxStopSequences, maxBestOf: tgi.maxBestOf }
+  return tgi === undefined ? {} : { maxStopSequences: tgi.maxStopSequences, maxBestOf: tgi.maxBestOf, maxInputLength: tgi.maxInputLength }
 }

@@ -23,7 +23,7 @@ const SHAPES: PeerShape[] = [
   // requests per CPU-second: no endpoint latency, slots enough for every client (no throttling)
   { name: 'zero', baseMs: 0, perItemMs: 0, slots: 1024, levels: [32, 128] },
   // the reference endpoint: what batching buys on 4 slots (1 and 8 clients here only:
-  // on both shapes the peer part would pass six minutes)
+  // on both shapes the peer part would pass eight minutes)
   { name: '50+5·B', baseMs: 50, perItemMs: 5, slots: 4, levels: [1, 8, 32, 128] }
 ]
 // this gateway as shipped, the same with batching off (one invocation per request, as Portkey

@@ -45,7 +45,7 @@ export function ceilingPerSec (shape: Shape, clients: number): number {
  * even share ahead of it, ⌈C / (S · BATCH)⌉). The clients of a level start together on fresh
  * connections while the batcher still remembers the previous level's callers, so the first
  * round trips are not the steady state: with 500 ms they ended inside the window and made the
- * p99 at 128 clients (200+0.5·B on 8 slots: 2.2x p50 counted, 1.1x once they were left out).
+ * p99 at 128 clients (200+0.5·B on 8 slots: 2.2x p50 counted, 1.1x warmed up 1.5 s).
  */
 export function levelWarmupMs (floorMs: number, direct: Pick<DirectResult, 'p50Ms' | 'clients' | 'batch'>, clients: number): number {
   const payloadsAhead = Math.ceil(clients / (direct.clients * direct.batch))

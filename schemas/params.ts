@@ -57,4 +57,4 @@ export function crossCheckParameters (params: GenerationParameters, path: string
 }
 
 /** TGI's `truncate`, the one input-side parameter: a caller's explicit consent to lose the start of a long input. */
-export const Truncate = Type.Integer({ minimum: 1, description: 'Endpoints and models of the tgi contract only: keep only the last `truncate` tokens of each input (words in local mode), as TGI\'s own `truncate` does. Without it an input longer than the container\'s MAX_INPUT_LENGTH is a 400 (a transform job: the job fails naming the record); on any other contract it is a 400 naming it.' })
+export const Truncate = Type.Integer({ minimum: 1, description: 'Endpoints and models of the tgi contract only: keep only the last `truncate` tokens of each input (words in local mode), as TGI\'s own `truncate` does. Without it an input longer than the container\'s MAX_INPUT_LENGTH is a 400 (a transform job: the job fails naming the record); on any other contract, or above the container\'s MAX_INPUT_LENGTH, it is a 400 naming it. The last tokens are kept: a prompt in front of the text is cut first.' })

@@ -27,11 +27,11 @@ const MACHINES: Array<{ name: string, cpuMs: number, jitterMs: number, tailAt: n
   { name: 'busier (0.6 ms per request, 10 ms jitter)', cpuMs: 0.6, jitterMs: 10, tailAt: [32] },
   // a machine shared with other work: now and then the core is taken from under a request for
   // 5 ms, so the callers of one answer come back in clumps with gaps, as traced on the bench's
-  // machine. Throughput holds; the tail does not (1.33-1.77x p50 at 64 and 128 callers on 2- and
-  // 4-slot endpoints: a caller that misses its batch takes the next slot's place, whose own
-  // last caller then misses it in turn), so it is printed here, not asserted: the open part of
-  // the tail target
-  { name: 'shared (0.3 ms per request, 5 ms jitter, a 5 ms stall every 50 requests)', cpuMs: 0.3, jitterMs: 5, tailAt: [], stall: { every: 50, ms: 5 } }
+  // machine. Throughput holds, and the tail at 32 callers; at 64 and 128 it does not (1.33-1.77x
+  // p50 on 2- and 4-slot endpoints: a caller that misses its batch takes the next slot's place,
+  // whose own last caller then misses it in turn), so there it is printed, not asserted: the
+  // open part of the tail target
+  { name: 'shared (0.3 ms per request, 5 ms jitter, a 5 ms stall every 50 requests)', cpuMs: 0.3, jitterMs: 5, tailAt: [32], stall: { every: 50, ms: 5 } }
 ]
 const TAIL_BOUND = 1.3
 const SHARE_BOUND = 0.9

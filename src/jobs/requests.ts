@@ -26,16 +26,19 @@ export const DEFAULT_MAX_CONCURRENT_TRANSFORMS = 1
 /**
  * MaxConcurrentTransforms for a job: the caller's, else a default by contract. The list contract
  * batches records inside each request, so 1 (SageMaker's own default when a container does not
- * say otherwise) keeps its instance busy. A single-input contract (TGI, LMI rolling batch) takes
- * one record per request and batches continuously across requests in flight: one at a time would
- * leave it idle between records (250 CNN articles took 230 s locally), so the default is what it
- * serves at once per instance (`MAX_CONCURRENT_REQUESTS`), within SageMaker's MaxPayloadInMB ×
+ * say otherwise) keeps its instance busy. Every other contract gets one record per request and
+ * batches across requests in flight: one at a time would leave it idle between records (250 CNN
+ * articles took 115 s locally against 12 s at 16), so the default is what it serves at once per
+ * instance (TGI's `MAX_CONCURRENT_REQUESTS`, LMI's `OPTION_MAX_ROLLING_BATCH_SIZE`, or the
+ * `SERVING_BATCH_SIZE` its dynamic batching gathers), within SageMaker's MaxPayloadInMB ×
  * MaxConcurrentTransforms ≤ 100 MB
  * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html).
  */
-export function jobConcurrency (resources: CreateJobBody['resources'], contract: Pick<ContainerContract, 'maxConcurrentPerInstance'>): number {
+export function jobConcurrency (resources: CreateJobBody['resources'], contract: Pick<ContainerContract, 'name' | 'maxConcurrentPerInstance' | 'maxInputsPerCall'>): number {
   if (resources?.maxConcurrentTransforms !== undefined) return resources.maxConcurrentTransforms
-  const perInstance = contract.maxConcurrentPerInstance
+  if (contract.name === 'jumpstart-list') return DEFAULT_MAX_CONCURRENT_TRANSFORMS
+  // LMI's dynamic batching gathers concurrent requests into batches of SERVING_BATCH_SIZE
+  const perInstance = contract.maxConcurrentPerInstance ?? contract.maxInputsPerCall
   if (perInstance === undefined) return DEFAULT_MAX_CONCURRENT_TRANSFORMS
   const payload = resources?.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB
   return Math.max(1, Math.min(perInstance, Math.floor(MAX_PAYLOAD_TIMES_CONCURRENCY_MB / payload)))
@@ -200,7 +203,7 @@ export const JOINED_BY_ID = {
  * refuses anything else), its parameters in its line, no HYPER_PARAMS (TGI does not read it),
  * joined back by id (JOINED_BY_ID).
  */
-export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean, contract: Pick<ContainerContract, 'name' | 'maxConcurrentPerInstance'>): CreateTransformJobRequest {
+export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean, contract: Pick<ContainerContract, 'name' | 'maxConcurrentPerInstance' | 'maxInputsPerCall'>): CreateTransformJobRequest {
   const jobParameters = body.parameters ?? {}
   const resources = body.resources ?? {}
   const list = contract.name === 'jumpstart-list'

@@ -142,6 +142,12 @@ t.test('submit-time refusals on a TGI model: a parameter TGI cannot do, an unkno
   const smallPayload = await post({ name: 'tgi-small-payload', model: 'flan-tgi', input: { records }, resources: { maxPayloadMB: 1 } })
   t.equal(smallPayload.statusCode, 202, smallPayload.body)
   t.equal((await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'tgi-small-payload' }))).MaxConcurrentTransforms, 100, '1 MB payloads: 100 in flight, SageMaker\'s cap')
+  // LMI with dynamic batching (DJL: OPTION_ROLLING_BATCH=disable) batches concurrent requests up
+  // to SERVING_BATCH_SIZE: one record per request at a time would leave it batches of one
+  await createModel(sm, 'lmi-dynamic', '763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.29.0-lmi11.0.0-cu124', { OPTION_ROLLING_BATCH: 'disable', SERVING_BATCH_SIZE: '8' })
+  const dynamic = await post({ name: 'lmi-dynamic-default', model: 'lmi-dynamic', input: { records } })
+  t.equal(dynamic.statusCode, 202, dynamic.body)
+  t.equal((await sm.send(new DescribeTransformJobCommand({ TransformJobName: 'lmi-dynamic-default' }))).MaxConcurrentTransforms, 8, 'SERVING_BATCH_SIZE requests in flight')
 })
 
 t.test('a record TGI refuses (422, input over MAX_INPUT_LENGTH) fails the job naming it; the list model beside it is unchanged', async t => {

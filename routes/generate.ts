@@ -9,7 +9,7 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 import { tenantOf } from '../src/plugins/security.js'
-import { translateParameters } from '../src/sagemaker/contracts/parameters.js'
+import { translateParameters, truncateExtra } from '../src/sagemaker/contracts/parameters.js'
 
 /** POST /v1/generate: the JumpStart body, each input micro-batched like a summarize call. */
 const generate: FastifyPluginAsyncTypebox = async (app) => {
@@ -48,7 +48,7 @@ const generate: FastifyPluginAsyncTypebox = async (app) => {
     const inputs = typeof body.text_inputs === 'string' ? [body.text_inputs] : body.text_inputs
     const limit = app.config.GENERATE_MAX_ITEMS
     if (inputs.length > limit) throw catalogError('BATCH_TOO_LARGE', `body.text_inputs has ${inputs.length} items; the limit is ${limit}`)
-    const translated = translateParameters(endpoint.contract, params, 'body', body.truncate === undefined ? {} : { truncate: body.truncate }, endpoint.limits)
+    const translated = translateParameters(endpoint.contract, params, 'body', truncateExtra(body.truncate), endpoint.limits)
     const run = { endpoint, params: translated.params, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id }
     if (body.stream === true && endpoint.contract.streams) {
       if (translated.sequences > 1) throw catalogError('INVALID_PARAMETERS', `body.num_return_sequences ${translated.sequences} cannot be streamed (a stream carries one sequence)`, { param: 'body.num_return_sequences' })

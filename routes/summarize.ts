@@ -8,7 +8,7 @@ import { BEARER_AUTH, jsonResponse } from '../schemas/responses.js'
 import { catalogError } from '../src/errors.js'
 import { callerGone } from '../src/http/caller.js'
 import { tenantOf } from '../src/plugins/security.js'
-import { translateParameters } from '../src/sagemaker/contracts/parameters.js'
+import { BESIDE_PARAMETERS, translateParameters, truncateExtra } from '../src/sagemaker/contracts/parameters.js'
 
 /** POST /v1/summarize: one text, micro-batched with other callers. */
 const summarize: FastifyPluginAsyncTypebox = async (app) => {
@@ -35,8 +35,7 @@ const summarize: FastifyPluginAsyncTypebox = async (app) => {
     if (crossError !== undefined) throw catalogError('INVALID_PARAMETERS', crossError)
     const endpoint = await app.endpoints.resolveEndpoint(request.body.model)
     // truncate sits beside `parameters`, not in it (it is not one of JumpStart's)
-    const field = (name: string): string => name === 'truncate' ? 'body.truncate' : `body.parameters.${name}`
-    const translated = translateParameters(endpoint.contract, parameters, field, truncate === undefined ? {} : { truncate }, endpoint.limits)
+    const translated = translateParameters(endpoint.contract, parameters, BESIDE_PARAMETERS, truncateExtra(truncate), endpoint.limits)
     const { params } = translated
     const run = { endpoint, params, deadline: Date.now() + app.config.REQUEST_TIMEOUT_MS, signal: callerGone(reply), tenant: tenantOf(request).id }
     const input = (prompt ?? DEFAULT_PROMPT) + text

@@ -14,7 +14,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import type { CreateJobBody } from '../../schemas/jobs.js'
 import type { GenerationParameters } from '../../schemas/params.js'
 import { catalogError } from '../errors.js'
-import { translateParameters, type ContainerContract, type ExtraParameters, type ParameterLimits, type ParameterPath } from '../sagemaker/contracts/index.js'
+import { BESIDE_PARAMETERS, translateParameters, truncateExtra, type ContainerContract, type ExtraParameters, type ParameterLimits } from '../sagemaker/contracts/index.js'
 import { splitLines } from '../sagemaker/lines.js'
 import { getStream, listObjects } from '../sagemaker/s3-io.js'
 import { formatS3Uri, type S3Location } from '../sagemaker/s3-uri.js'
@@ -30,14 +30,6 @@ export interface JobContract {
 
 /** One inline record of a submission. */
 export type JobRecordInput = NonNullable<CreateJobBody['input']['records']>[number]
-
-/** Where a job's parameters sit in its request: `truncate` beside `parameters`, as on /v1/summarize. */
-export const JOB_PARAMETER_PATH: ParameterPath = (name) => name === 'truncate' ? 'body.truncate' : `body.parameters.${name}`
-
-/** The job's `truncate` as the vocabulary's extra parameters. */
-export function jobExtra (body: Pick<CreateJobBody, 'truncate'>): ExtraParameters {
-  return body.truncate === undefined ? {} : { truncate: body.truncate }
-}
 
 /** A single-input contract's line of one record: `own` parameters over the job-wide ones, refused naming `at`. */
 function singleInputLine (target: JobContract, jobParameters: GenerationParameters, extra: ExtraParameters, id: string | number, text: string, own: Record<string, unknown>, at: string): string {
@@ -56,8 +48,8 @@ export function recordLines (target: JobContract, records: JobRecordInput[], bod
     return records.map(r => jumpStartLine(r.id, prompt + r.text, perRecord ? { ...jobParameters, ...r.parameters } : {}))
   }
   // the job-wide ones first, so a refusal names the field that holds them
-  const extra = jobExtra(body)
-  const shared = translateParameters(target.contract, jobParameters, JOB_PARAMETER_PATH, extra, target.limits).params
+  const extra = truncateExtra(body.truncate)
+  const shared = translateParameters(target.contract, jobParameters, BESIDE_PARAMETERS, extra, target.limits).params
   return records.map((r, i) => {
     const own = r.parameters ?? {}
     return Object.keys(own).length === 0
@@ -73,7 +65,7 @@ export function recordLines (target: JobContract, records: JobRecordInput[], bod
  * the object and line; the partial upload is then aborted.
  */
 export async function rewriteDataset (s3: S3Client, target: JobContract, location: S3Location, jobParameters: GenerationParameters, extra: ExtraParameters, out: { bucket: string, key: string }): Promise<number> {
-  translateParameters(target.contract, jobParameters, JOB_PARAMETER_PATH, extra, target.limits)
+  translateParameters(target.contract, jobParameters, BESIDE_PARAMETERS, extra, target.limits)
   const body = new PassThrough()
   const upload = new Upload({ client: s3, params: { Bucket: out.bucket, Key: out.key, Body: body, ContentType: 'application/jsonlines' } })
   const done = upload.done()

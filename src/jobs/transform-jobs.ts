@@ -28,8 +28,8 @@ import { redactAws } from '../util/redact-aws.js'
 import type { Datasets } from './datasets.js'
 import type { S3Layout, Submission } from './layout.js'
 import { decodeManifest, encodeManifest, requestHash, type Manifest } from './manifest.js'
-import { modelContract, parameterLimits, translateParameters, type ParameterPath } from '../sagemaker/contracts/index.js'
-import { JOB_PARAMETER_PATH, jobExtra, recordLines, rewriteDataset, type JobContract } from './contract-input.js'
+import { BESIDE_PARAMETERS, modelContract, parameterLimits, translateParameters, truncateExtra, type ParameterPath } from '../sagemaker/contracts/index.js'
+import { recordLines, rewriteDataset, type JobContract } from './contract-input.js'
 import { readReferences, requireObjects, type Reference } from './references.js'
 import type { InstanceLimits } from '../instance-limits.js'
 import { allowedLocation, checkJobRequest, createJobRequest, exactlyOne, jobConcurrency, jobNameFor, type RequestChecks } from './requests.js'
@@ -119,7 +119,7 @@ export class TransformJobs {
     const jobParameters = body.parameters ?? {}
     const contract = await this.contractOf(plan.model)
     // `truncate` only where the container can (TGI); elsewhere a 400 naming body.truncate
-    if (body.truncate !== undefined) translateParameters(contract.contract, jobParameters, JOB_PARAMETER_PATH, jobExtra(body), contract.limits)
+    if (body.truncate !== undefined) translateParameters(contract.contract, jobParameters, BESIDE_PARAMETERS, truncateExtra(body.truncate), contract.limits)
     const perInstance = contract.contract.maxConcurrentPerInstance
     const concurrency = jobConcurrency(body.resources, contract.contract)
     if (perInstance !== undefined && concurrency > perInstance) {
@@ -179,7 +179,7 @@ export class TransformJobs {
 
     try {
       if (rewritten && plan.inputLocation !== undefined) {
-        recordCount = await rewriteDataset(this.s3, contract, plan.inputLocation, jobParameters, jobExtra(body), { bucket, key: submission.input })
+        recordCount = await rewriteDataset(this.s3, contract, plan.inputLocation, jobParameters, truncateExtra(body.truncate), { bucket, key: submission.input })
         manifest.input.recordCount = recordCount
       }
       if (inputLines !== undefined) {

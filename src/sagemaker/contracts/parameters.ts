@@ -59,6 +59,14 @@ const show = (v: unknown): string => JSON.stringify(v)
  */
 export type ParameterPath = string | ((name: string) => string)
 
+/** Where a body that has `truncate` beside `parameters` (/v1/summarize, transform jobs) sits them. */
+export const BESIDE_PARAMETERS: ParameterPath = (name) => name === 'truncate' ? 'body.truncate' : `body.parameters.${name}`
+
+/** A body's `truncate` (TGI; not one of JumpStart's parameters) as the vocabulary's extra parameters. */
+export function truncateExtra (truncate: number | undefined): ExtraParameters {
+  return truncate === undefined ? {} : { truncate }
+}
+
 function refuse (at: ParameterPath, name: string, value: unknown, contract: string, why: string): never {
   const field = typeof at === 'string' ? `${at}.${name}` : at(name)
   throw catalogError('INVALID_PARAMETERS', `${field} ${show(value)} is not supported by this endpoint's ${contract} contract (${why})`, { param: field })

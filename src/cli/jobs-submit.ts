@@ -9,7 +9,7 @@ import { Gateway, isJob } from './client.js'
 import { ConnectionError, EXIT_OK, HttpError, retryDelayMs, UsageError } from './errors.js'
 import { bytes } from './format.js'
 import { DEFAULT_POLL_INTERVAL_MS, requireCompleted, waitForJob, type WaitOptions } from './job-wait.js'
-import { CLIENT_OPTIONS_HELP, connection, isTTY, parseClientArgs, parseParams, secondsOption, type CliContext } from './options.js'
+import { CLIENT_OPTIONS_HELP, connection, integerOption, isTTY, parseClientArgs, parseParams, secondsOption, type CliContext } from './options.js'
 
 const COMMAND = 'jobs submit'
 
@@ -40,6 +40,8 @@ options:
   --model NAME           model (default: the gateway's)
   --param KEY=VALUE      job-wide parameter (generation parameters and batch_size), repeatable;
                          numbers and true/false are typed
+  --truncate N           tgi models only: keep the last N tokens of each input (TGI's truncate),
+                         so inputs over the container's MAX_INPUT_LENGTH do not fail the job
   --idempotency-key KEY  sent with the submission (default: a random key), so that the CLI's
                          own retries of a submission that failed in transit never make a
                          second job; a later submit uploads the file again, so reusing a key
@@ -97,6 +99,7 @@ export async function submitCommand (argv: string[], ctx: CliContext): Promise<n
     name: { type: 'string' },
     model: { type: 'string' },
     param: { type: 'string', multiple: true },
+    truncate: { type: 'string' },
     'idempotency-key': { type: 'string' },
     wait: { type: 'boolean', default: false },
     interval: { type: 'string' },
@@ -111,6 +114,7 @@ export async function submitCommand (argv: string[], ctx: CliContext): Promise<n
   if (file === undefined) throw new UsageError('the input file is missing: jobs submit <file.jsonl>', COMMAND)
   if (extra.length > 0) throw new UsageError(`expected one input file, got ${positionals.length}`, COMMAND)
   const parameters = parseParams(values.param, COMMAND)
+  const truncate = integerOption(values.truncate, '--truncate', 1, Number.MAX_SAFE_INTEGER, COMMAND)
   const intervalMs = secondsOption(values.interval, '--interval', COMMAND) ?? DEFAULT_POLL_INTERVAL_MS
   const timeoutMs = secondsOption(values.timeout, '--timeout', COMMAND)
   if (!values.wait && (values.interval !== undefined || values.timeout !== undefined)) {
@@ -142,6 +146,7 @@ export async function submitCommand (argv: string[], ctx: CliContext): Promise<n
     ...(values.model === undefined ? {} : { model: values.model }),
     input: { s3Uri: inputUri },
     ...(Object.keys(parameters).length === 0 ? {} : { parameters }),
+    ...(truncate === undefined ? {} : { truncate }),
     ...(referencesUri === undefined ? {} : { references: { s3Uri: referencesUri } })
   }
   const key = values['idempotency-key'] ?? randomUUID()

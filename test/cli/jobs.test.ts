@@ -121,6 +121,14 @@ t.test('jobs submit: a bad line is one line with the gateway\'s message, exit 2,
   t.equal(badParam.code, 2)
   t.match(badParam.stderr, /^text2text-gateway: 400 [A-Z_]+: [^\n]*batch_size[^\n]*\n$/)
 
+  // --truncate is sent as the job's truncate: the local model speaks the list contract, which refuses it by name
+  const truncated = await run(['jobs', 'submit', join(dir, 'good.jsonl'), '--url', url, '--truncate', '5'])
+  t.equal(truncated.code, 2)
+  t.match(truncated.stderr, /^text2text-gateway: 400 INVALID_PARAMETERS: body\.truncate 5 is not supported by this endpoint's jumpstart-list contract/)
+  const badTruncate = await run(['jobs', 'submit', join(dir, 'good.jsonl'), '--url', url, '--truncate', '0'])
+  t.equal(badTruncate.code, 2)
+  t.match(badTruncate.stderr, /--truncate/)
+
   const list = await run(['jobs', 'list', '--url', url, '--json'])
   t.same(JSON.parse(list.stdout), { jobs: [] }, 'nothing was submitted')
   const table = await run(['jobs', 'list', '--url', url])

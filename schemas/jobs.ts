@@ -110,6 +110,12 @@ export const TransformJob = Type.Object({
   references: Type.Optional(Type.Object({ s3Uri: Type.String({ description: 'References given at submission, for POST …/evaluation.' }) })),
   parameters: JobParameters,
   truncate: Type.Optional(Type.Integer({ description: 'The submission\'s `truncate`: each input was cut to its last `truncate` tokens (tgi models only).' })),
+  resources: Type.Optional(Type.Object({
+    instanceType: Type.String(),
+    instanceCount: Type.Integer(),
+    maxConcurrentTransforms: Type.Optional(Type.Integer({ description: 'As SageMaker runs it: the submission\'s, or the default for the model\'s contract.' })),
+    maxPayloadMB: Type.Optional(Type.Integer())
+  }, { description: 'What the job runs on, as SageMaker describes it.' })),
   progress: Type.Optional(Type.Object({
     processed: Type.Integer({ description: 'Records with output.' }),
     total: Type.Integer({ description: 'Records in the input.' })

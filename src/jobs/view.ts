@@ -53,6 +53,7 @@ export function jobView (job: OwnedJob, prices: PriceTable | undefined, processe
     ...(m.references !== undefined ? { references: { s3Uri: m.references.s3Uri } } : {}),
     parameters: m.parameters,
     ...(m.truncate !== undefined ? { truncate: m.truncate } : {}),
+    ...(d.TransformResources !== undefined ? { resources: { instanceType: d.TransformResources.InstanceType ?? 'unknown', instanceCount: d.TransformResources.InstanceCount ?? 1, ...(d.MaxConcurrentTransforms !== undefined ? { maxConcurrentTransforms: d.MaxConcurrentTransforms } : {}), ...(d.MaxPayloadInMB !== undefined ? { maxPayloadMB: d.MaxPayloadInMB } : {}) } } : {}),
     ...(progress !== undefined ? { progress } : {}),
     ...(prices !== undefined ? { usage: jobUsage(prices, { instanceType: d.TransformResources?.InstanceType ?? 'unknown', instanceCount: d.TransformResources?.InstanceCount ?? 1, startMs: d.TransformStartTime?.getTime(), endMs: d.TransformEndTime?.getTime() }, Date.now()) } : {})
   }

@@ -51,6 +51,7 @@ t.test('a job on a TGI model: one request per record, joined back by id (out of 
   // the default is its MAX_CONCURRENT_REQUESTS (128) within MaxPayloadInMB (6) x
   // MaxConcurrentTransforms <= 100 (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html)
   t.equal(described.MaxConcurrentTransforms, 16, 'as many requests in flight as SageMaker allows with 6 MB payloads')
+  t.same(created.json().resources, { instanceType: 'ml.g5.2xlarge', instanceCount: 1, maxConcurrentTransforms: 16, maxPayloadMB: 6 }, 'the job view shows what it runs with')
 
   const input = await readObject(stack, described.TransformInput?.DataSource?.S3DataSource?.S3Uri ?? '')
   const lines = ndjson(input)

@@ -144,6 +144,8 @@ export class Batches {
     }
     // the lines, as checked at upload (re-read: the file is the single source)
     const records: BatchLineRecord[] = []
+    // each record's line in the file, for a refusal to name it
+    const lineNumbers: number[] = []
     const content = await files.content(tenant, file.id)
     try {
       for await (const line of splitLines(content, MAX_RECORD_BYTES)) {
@@ -151,6 +153,7 @@ export class Batches {
         const verdict = readBatchLine(JSON.parse(line.text))
         if (!verdict.ok) throw catalogError('INVALID_REQUEST', `body.input_file_id ${show(file.id)} line ${line.number}: ${verdict.message}`, { param: 'input_file_id' })
         records.push({ custom_id: verdict.line.customId, group: 0, request: verdict.line.request })
+        lineNumbers.push(line.number)
       }
     } finally {
       content.destroy()
@@ -162,8 +165,9 @@ export class Batches {
     // every group against the model's contract before anything is written or run: a batch is
     // refused whole, naming a line's OpenAI field, never half-submitted
     for (const group of groups) {
-      const first = records[group.positions[0] as number] as BatchLineRecord
-      await jobs.checkParameters(sageMakerModel, group.parameters, (name) => `body.input_file_id ${show(file.id)} line with custom_id ${show(first.custom_id)}: body.${openAiField(first.request, name)}`)
+      const position = group.positions[0] as number
+      const first = records[position] as BatchLineRecord
+      await jobs.checkParameters(sageMakerModel, group.parameters, (name) => `body.input_file_id ${show(file.id)} line ${lineNumbers[position] ?? position + 1} (custom_id ${show(first.custom_id)}): body.${openAiField(first.request, name)}`)
     }
 
     const id = newestFirstId('batch_')

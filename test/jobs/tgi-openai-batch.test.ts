@@ -64,6 +64,6 @@ t.test('an OpenAI batch on a TGI endpoint: one TGI request per line, the output 
   const mixed = await uploadBatchFile(client, [batchLine('ok-1', { model: 'flan-tgi', prompt: article('quartz'), max_tokens: 8 }), batchLine('greedy-2', { model: 'flan-tgi', prompt: article('lagoon'), max_tokens: 8, n: 2 })], 'mixed.jsonl')
   const refused = await client.batches.create({ input_file_id: mixed.id, endpoint: '/v1/completions', completion_window: '24h' }).then(() => undefined, (e: unknown) => e as { status?: number, message?: string })
   t.equal(refused?.status, 400)
-  t.match(refused?.message, /custom_id "greedy-2": body\.n /)
+  t.match(refused?.message, /line 2 \(custom_id "greedy-2"\): body\.n /)
   t.equal((await app.inject({ method: 'GET', url: '/v1/transform-jobs' })).json().jobs.length, before, 'no transform job was submitted')
 })

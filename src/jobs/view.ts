@@ -39,6 +39,9 @@ export function jobView (job: OwnedJob, prices: PriceTable | undefined, processe
   const progress = jobProgress(job, processed)
   const startedAt = iso(d.TransformStartTime)
   const endedAt = iso(d.TransformEndTime)
+  // what the job runs on, for `resources` and for `usage`
+  const instanceType = d.TransformResources?.InstanceType ?? 'unknown'
+  const instanceCount = d.TransformResources?.InstanceCount ?? 1
   return {
     name: d.TransformJobName ?? m.name,
     status: (d.TransformJobStatus ?? 'InProgress') as JobStatus,
@@ -53,8 +56,8 @@ export function jobView (job: OwnedJob, prices: PriceTable | undefined, processe
     ...(m.references !== undefined ? { references: { s3Uri: m.references.s3Uri } } : {}),
     parameters: m.parameters,
     ...(m.truncate !== undefined ? { truncate: m.truncate } : {}),
-    ...(d.TransformResources !== undefined ? { resources: { instanceType: d.TransformResources.InstanceType ?? 'unknown', instanceCount: d.TransformResources.InstanceCount ?? 1, ...(d.MaxConcurrentTransforms !== undefined ? { maxConcurrentTransforms: d.MaxConcurrentTransforms } : {}), ...(d.MaxPayloadInMB !== undefined ? { maxPayloadMB: d.MaxPayloadInMB } : {}) } } : {}),
+    ...(d.TransformResources !== undefined ? { resources: { instanceType, instanceCount, ...(d.MaxConcurrentTransforms !== undefined ? { maxConcurrentTransforms: d.MaxConcurrentTransforms } : {}), ...(d.MaxPayloadInMB !== undefined ? { maxPayloadMB: d.MaxPayloadInMB } : {}) } } : {}),
     ...(progress !== undefined ? { progress } : {}),
-    ...(prices !== undefined ? { usage: jobUsage(prices, { instanceType: d.TransformResources?.InstanceType ?? 'unknown', instanceCount: d.TransformResources?.InstanceCount ?? 1, startMs: d.TransformStartTime?.getTime(), endMs: d.TransformEndTime?.getTime() }, Date.now()) } : {})
+    ...(prices !== undefined ? { usage: jobUsage(prices, { instanceType, instanceCount, startMs: d.TransformStartTime?.getTime(), endMs: d.TransformEndTime?.getTime() }, Date.now()) } : {})
   }
 }

@@ -201,9 +201,9 @@ export const JOINED_BY_ID = {
  * then they are in each line). A single-input contract (TGI, LMI): each record its own request
  * (SingleRecord: TGI takes one input per request), `application/json` (TGI's JSON extractor
  * refuses anything else), its parameters in its line, no HYPER_PARAMS (TGI does not read it),
- * joined back by id (JOINED_BY_ID).
+ * joined back by id (JOINED_BY_ID). `concurrency` is the job's MaxConcurrentTransforms (jobConcurrency).
  */
-export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean, contract: Pick<ContainerContract, 'name' | 'maxConcurrentPerInstance' | 'maxInputsPerCall'>): CreateTransformJobRequest {
+export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBody, uris: { input: string, output: string }, perRecord: boolean, contract: Pick<ContainerContract, 'name'>, concurrency: number): CreateTransformJobRequest {
   const jobParameters = body.parameters ?? {}
   const resources = body.resources ?? {}
   const list = contract.name === 'jumpstart-list'
@@ -213,7 +213,7 @@ export function createJobRequest (name: string, plan: JobPlan, body: CreateJobBo
     ModelName: plan.model,
     BatchStrategy: list ? 'MultiRecord' : 'SingleRecord',
     MaxPayloadInMB: resources.maxPayloadMB ?? DEFAULT_MAX_PAYLOAD_MB,
-    MaxConcurrentTransforms: jobConcurrency(resources, contract),
+    MaxConcurrentTransforms: concurrency,
     ...(list && !perRecord && Object.keys(jobParameters).length > 0 ? { Environment: { HYPER_PARAMS: hyperParams(jobParameters) } } : {}),
     TransformInput: {
       DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uris.input } },

@@ -196,7 +196,7 @@ export class TransformJobs {
       throw err
     }
 
-    const request = createJobRequest(name, plan, body, { input: jobInputUri, output: outputUri }, perRecord, contract.contract)
+    const request = createJobRequest(name, plan, body, { input: jobInputUri, output: outputUri }, perRecord, contract.contract, concurrency)
     try {
       await this.control.send(new CreateTransformJobCommand(request))
     } catch (err) {

@@ -73,8 +73,12 @@ export async function startRayServe (opts: { endpointUrl: string, concurrency: n
     const tree = child.exitCode === null ? processTree(pid) : []
     child.stdin.end()
     await Promise.race([exited, new Promise(resolve => setTimeout(resolve, STOP_TIMEOUT_MS))])
-    // actors run in process groups of their own: each left over is killed by its pid
-    const left = stillRunning([...tree, ...processTree(pid)].filter((p, i, all) => all.findIndex(q => q.pid === p.pid) === i))
+    // actors run in process groups of their own: each left over is killed by its pid. The tree
+    // is walked again only while the app itself still runs: once it has exited its pid may be
+    // another process's (the snapshot above holds everything it had started)
+    const running = child.exitCode === null && child.signalCode === null
+    const members = new Map([...tree, ...(running ? processTree(pid) : [])].map(p => [p.pid, p]))
+    const left = stillRunning([...members.values()])
     for (const p of left) { try { process.kill(p.pid, 'SIGKILL') } catch {} }
     return left.map((p: ProcStat) => p.pid)
   }

@@ -144,32 +144,23 @@ function decideLearned (view: PartitionView): FlushDecision {
  * How long a free slot may keep waiting for callers on their way back (ms from when the wait
  * began; 0: not past the patience). Closed-loop callers of a full batch come back over batch ×
  * the gateway's CPU per request (32 × 0.6 ms on a busy 2-core machine: longer than
- * BATCH_MAX_WAIT_MS); a batch sent when the patience ends leaves the latecomers a whole
- * invocation behind, where they crowd the next batch out in turn, and the slots settle into
- * fragments (200+0.5·B, 2 slots, 64 callers: 72% of the ceiling, p99 1.8x p50). So the wait
- * goes on as long as the latecomers, left behind, would wait themselves (for another free slot
- * to gather its share, for the first busy slot to free, or for this slot's next answer), or
- * until the share is complete at the rate they come back, whichever is longer, never past one
- * invocation of the share; and only while the items queued wait less in all than the
- * latecomers would (q · eta <= (share - q) · Δ, that is q / rate <= Δ). The caller stops it
- * once arrivals pause for maxWaitMs.
+ * BATCH_MAX_WAIT_MS), and now and then one is held up (a GC pause, the core taken by another
+ * process). A batch sent without them leaves the latecomers behind, and they cost far more than
+ * the wait for the next free slot: that slot's own callers make up its share, so the
+ * latecomers take the place of its last ones, who take the place of the next slot's last ones,
+ * and so on around the slots until the slot that went short comes back with room: one whole
+ * invocation of waiting per latecomer in all, in slices that land on whichever callers are
+ * last, and all of it on one caller where the slots bunch together (50+5·B, 4 slots, 128
+ * callers, a 5 ms stall every 50 requests: p99 1.33x p50; 200+0.5·B, 2 slots, 64 callers:
+ * 1.77x, and 72% of the ceiling before any wait for latecomers). So the wait goes on up to one
+ * invocation of the share, and only while the items queued wait less in all than the
+ * latecomers would (q · eta <= (share - q) · latency, that is q / rate <= latency). The caller
+ * stops it once arrivals pause for maxWaitMs.
  */
 function stragglerWaitMs (view: PartitionView, inTransit: number, share: number): number {
   if (inTransit <= 0 || view.arrivalsPerMs <= 0 || view.fit === undefined) return 0
-  const latencyMs = (items: number): number => (view.fit?.baseMs ?? 0) + (view.fit?.perItemMs ?? 0) * items
-  // left behind with other slots free, latecomers wait for one of them to gather its own share
-  // (a batch's worth of arrivals); with none, for the first busy slot to free, or for this
-  // one's next answer
-  const nextFreeMs = view.slots - view.inFlight > 1
-    ? latencyMs(share)
-    : view.busyFreeInMs.length > 0 ? Math.max(0, Math.min(...view.busyFreeInMs)) : latencyMs(view.queued)
-  // when the share will be complete at the rate they come back: a slot about to free (slots
-  // bunched together) would take the latecomers and leave its own callers behind in turn, so
-  // a share that is on its way is worth its arrival time, up to one invocation
-  const etaMs = inTransit >= share - view.queued ? (share - view.queued) / view.arrivalsPerMs : 0
-  const boundMs = Math.min(latencyMs(share), Math.max(nextFreeMs, etaMs))
-  if (view.queued / view.arrivalsPerMs > boundMs) return 0
-  return boundMs
+  const cycleMs = view.fit.baseMs + view.fit.perItemMs * share
+  return view.queued / view.arrivalsPerMs > cycleMs ? 0 : cycleMs
 }
 
 /** Take `take` once the oldest item has waited `waitMs`, else look again then. */

@@ -92,6 +92,33 @@ t.test("'learned': the last free slot keeps waiting for callers still coming bac
   t.same(decideFlush('learned', { ...coming, inFlightItems: 48 }), { take: 16 }, 'nobody on the way back: at once')
 })
 
+t.test("'learned': latecomers are waited for even when the next slot frees soon, since its own callers fill it", async (t) => {
+  // traced on the fake-clock grid (5 + 10·B on 4 slots, 64 callers, a 5 ms stall every 50
+  // requests): 15 of a share of 16 back, the 16th held up, the next slot due in 15.5 ms. Sent
+  // without it, the latecomer took the next slot's last place, and that slot's own last caller
+  // waited 134 ms for the slot after (p99 1.32x p50)
+  const short = {
+    ...VIEW,
+    now: 1014,
+    queued: 15,
+    oldestArrival: 1000,
+    slotFreedAt: 1000,
+    lastArrival: 1013.5,
+    arrivalsPerMs: 0.61,
+    inFlightItems: 48,
+    population: 64,
+    totalPopulation: 64,
+    inFlight: 3,
+    busyFreeInMs: [15.5, 147.5, 152.5],
+    slots: 4,
+    maxWaitMs: 10,
+    fit: { baseMs: 5, perItemMs: 10, samples: 32, minItems: 2, maxItems: 32 }
+  }
+  t.same(decideFlush('learned', short), { until: 1023.5 }, 'waits while arrivals go on (maxWaitMs after the latest)')
+  t.same(decideFlush('learned', { ...short, now: 1024 }), { take: 15 }, 'arrivals paused for maxWaitMs: what is there goes')
+  t.same(decideFlush('learned', { ...short, arrivalsPerMs: 0.05 }), { take: 15 }, 'the queued would wait longer in all than one invocation (15 / 0.05 = 300 ms > 165 ms): at once')
+})
+
 t.test('the other policies decide as before', async (t) => {
   const waiting = { ...VIEW, queued: 2, inFlight: 1 }
   t.same(decideFlush('eager', waiting), { take: 32 })

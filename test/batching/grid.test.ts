@@ -20,24 +20,26 @@ const END_MS = 13_000
 // (0.3 ms or 0.6 ms ±50%: the issue's 64-caller case fell to 72% on a busy machine, which the
 // 0.6 ms machine reproduces on the code before its fix) and an endpoint that varies by up to
 // `jitterMs`
-const MACHINES: Array<{ name: string, cpuMs: number, jitterMs: number, tailAt: number[], stall?: { every: number, ms: number } }> = [
-  { name: 'quiet', cpuMs: 0, jitterMs: 0, tailAt: [32, 128] },
-  { name: 'busy (0.3 ms per request, 5 ms jitter)', cpuMs: 0.3, jitterMs: 5, tailAt: [32, 128] },
-  // the tail bound is not asserted on the busiest machine at 128 callers (see the report)
-  { name: 'busier (0.6 ms per request, 10 ms jitter)', cpuMs: 0.6, jitterMs: 10, tailAt: [32] },
+const MACHINES: Array<{ name: string, cpuMs: number, jitterMs: number, stall?: { every: number, ms: number } }> = [
+  { name: 'quiet', cpuMs: 0, jitterMs: 0 },
+  { name: 'busy (0.3 ms per request, 5 ms jitter)', cpuMs: 0.3, jitterMs: 5 },
+  { name: 'busier (0.6 ms per request, 10 ms jitter)', cpuMs: 0.6, jitterMs: 10 },
   // a machine shared with other work: now and then the core is taken from under a request for
   // 5 ms, so the callers of one answer come back in clumps with gaps, as traced on the bench's
-  // machine. Throughput holds, and the tail at 32 callers; at 64 and 128 it does not (1.33-1.77x
-  // p50 on 2- and 4-slot endpoints: a caller that misses its batch takes the next slot's place,
-  // whose own last caller then misses it in turn), so there it is printed, not asserted: the
-  // open part of the tail target
-  { name: 'shared (0.3 ms per request, 5 ms jitter, a 5 ms stall every 50 requests)', cpuMs: 0.3, jitterMs: 5, tailAt: [32], stall: { every: 50, ms: 5 } }
+  // machine. Before latecomers were waited for up to a whole invocation (flush-policy.ts,
+  // `stragglerWaitMs`), the tail broke the bound at 64 and 128 callers on 2-, 4- and 8-slot
+  // endpoints (1.19-1.77x p50): a caller that missed its batch took the next slot's place,
+  // whose own last caller then missed it in turn
+  { name: 'shared (0.3 ms per request, 5 ms jitter, a 5 ms stall every 50 requests)', cpuMs: 0.3, jitterMs: 5, stall: { every: 50, ms: 5 } }
 ]
+// the tail is asserted where batches fill (one or eight callers per slot see the endpoint's own
+// jitter, which is not the batcher's to remove)
+const TAIL_AT = [32, 64, 128]
 const TAIL_BOUND = 1.3
 const SHARE_BOUND = 0.9
 
 for (const machine of MACHINES) {
-  t.test(`'learned' holds >= 90% of the endpoint's simulated ceiling on every cell of the grid, ${machine.name}`, async (t) => {
+  t.test(`'learned' holds >= 90% of the endpoint's simulated ceiling on every cell of the grid, p99 <= 1.3x p50 from 32 callers on, ${machine.name}`, async (t) => {
     for (const shape of SHAPES) {
       for (const slots of SLOTS) {
         const row: string[] = []
@@ -55,7 +57,7 @@ for (const machine of MACHINES) {
           const tail = quantile(result.latencies, 0.99) / quantile(result.latencies, 0.5)
           row.push(`C=${clients} ${(100 * share).toFixed(1)}% ${tail.toFixed(2)}x`)
           t.ok(share >= SHARE_BOUND, `${shape.name}, ${slots} slots, ${clients} callers: ${(100 * share).toFixed(1)}% of the ceiling`)
-          if (machine.tailAt.includes(clients)) t.ok(tail <= TAIL_BOUND, `${shape.name}, ${slots} slots, ${clients} callers: p99 ${tail.toFixed(2)}x p50`)
+          if (TAIL_AT.includes(clients)) t.ok(tail <= TAIL_BOUND, `${shape.name}, ${slots} slots, ${clients} callers: p99 ${tail.toFixed(2)}x p50`)
         }
         t.comment(`${shape.name}, ${slots} slots: ${row.join('  ')}`)
       }

@@ -18,6 +18,6 @@ export async function runLoad (job: LoadJob): Promise<LoadJobResult> {
   if (code !== 0) throw new Error(`load worker exited with ${code}: ${stderr}`)
   // JSON has no NaN: a run without one ok response has no quantiles (null)
   const r = JSON.parse(stdout) as LoadJobResult
-  for (const k of ['p50Ms', 'p90Ms', 'p99Ms', 'targetCpuSec'] as const) r[k] = r[k] ?? NaN
+  for (const k of ['p50Ms', 'p90Ms', 'p99Ms', 'paceRatePerSec', 'targetCpuSec'] as const) r[k] = r[k] ?? NaN
   return r
 }

@@ -4,16 +4,16 @@
 // batch's answers, its timer then saw "no arrival for 20 ms" with 10-23 callers' requests
 // unread in their sockets, sent a short batch, and those callers waited a whole invocation
 // more (p99 1.4-1.55x p50 in half the runs).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import net from 'node:net'
 import { realClock } from '../../src/batching/clock.js'
 
-t.test('realClock: a timer that came due while the process was busy runs after the I/O that arrived meanwhile', async (t) => {
-  const order: string[] = []
+/** A loopback connection whose server side calls `onData`; resolves once the server accepted it. */
+async function connection (t: Test, onData: () => void): Promise<net.Socket> {
   let accepted!: () => void
   const connected = new Promise<void>((resolve) => { accepted = resolve })
   const server = net.createServer((socket) => {
-    socket.on('data', () => { order.push('data') })
+    socket.on('data', onData)
     accepted()
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -21,11 +21,21 @@ t.test('realClock: a timer that came due while the process was busy runs after t
   const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
   t.teardown(() => { client.destroy() })
   await connected
+  return client
+}
+
+/** Busy past a 1 ms timer's time, with the bytes already in the server's socket. */
+function busy (ms: number): void {
+  const until = Date.now() + ms
+  while (Date.now() < until) { /* the process is busy */ }
+}
+
+t.test('realClock: a timer that came due while the process was busy runs after the I/O that arrived meanwhile', async (t) => {
+  const order: string[] = []
+  const client = await connection(t, () => { order.push('data') })
   const fired = new Promise<void>((resolve) => realClock.setTimeout(() => { order.push('timer'); resolve() }, 1))
   client.write('a request')
-  // busy past the timer's time, with the bytes already in the server's socket
-  const until = Date.now() + 30
-  while (Date.now() < until) { /* the process is busy */ }
+  busy(30)
   await fired
   t.same(order, ['data', 'timer'])
 })
@@ -34,23 +44,12 @@ t.test('realClock: a timer cleared after it came due, before its callback ran, d
   // the batcher re-arms its timer when a request arrives: the old timer must not run after that
   let fired = false
   const timer: { handle?: unknown } = {}
-  let accepted!: () => void
   let read!: () => void
-  const connected = new Promise<void>((resolve) => { accepted = resolve })
   const dataRead = new Promise<void>((resolve) => { read = resolve })
-  const server = net.createServer((socket) => {
-    socket.on('data', () => { realClock.clearTimeout(timer.handle); read() })
-    accepted()
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { server.close() })
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
-  t.teardown(() => { client.destroy() })
-  await connected
+  const client = await connection(t, () => { realClock.clearTimeout(timer.handle); read() })
   timer.handle = realClock.setTimeout(() => { fired = true }, 1)
   client.write('a request')
-  const until = Date.now() + 30
-  while (Date.now() < until) { /* the process is busy */ }
+  busy(30)
   await dataRead
   await new Promise((resolve) => setTimeout(resolve, 20))
   t.equal(fired, false)

@@ -11,6 +11,8 @@ export interface Clock {
  * phase of the loop turn its timer fires in, after the poll phase: when the process was busy
  * (writing a batch's answers, or off the CPU) past the timer's time, the requests that arrived
  * meanwhile are read before the batcher decides, instead of looking like a pause in arrivals.
+ * (Requests that arrive while that same poll phase is busy are read in the next turn: the
+ * callback does not wait for them.)
  */
 export const realClock: Clock = {
   now: () => Date.now(),
@@ -21,8 +23,8 @@ export const realClock: Clock = {
   },
   // also once the timer has fired and its callback waits for the check phase
   clearTimeout: (handle) => {
-    clearTimeout((handle as RealTimer).timeout)
-    clearImmediate((handle as RealTimer).immediate)
+    clearTimeout((handle as RealTimer | undefined)?.timeout)
+    clearImmediate((handle as RealTimer | undefined)?.immediate)
   }
 }
 

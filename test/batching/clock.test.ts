@@ -55,10 +55,11 @@ t.test('realClock: a timer cleared after it came due, before its callback ran, d
   t.equal(fired, false)
 })
 
-t.test('realClock: clearTimeout cancels a pending timer', async (t) => {
+t.test('realClock: clearTimeout cancels a pending timer, and takes no timer at all as the global one does', async (t) => {
   let fired = false
   const handle = realClock.setTimeout(() => { fired = true }, 1)
   realClock.clearTimeout(handle)
+  t.doesNotThrow(() => { realClock.clearTimeout(undefined) })
   await new Promise((resolve) => setTimeout(resolve, 20))
   t.equal(fired, false)
 })

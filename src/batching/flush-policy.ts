@@ -1,4 +1,4 @@
-import type { LatencyFit } from './latency-model.js'
+import { fitLatencyMs, type LatencyFit } from './latency-model.js'
 
 /** The flush policies, the default first. */
 export const FLUSH_POLICIES = ['learned', 'adaptive', 'eager', 'wait'] as const
@@ -107,7 +107,7 @@ export function batchTarget (view: Pick<PartitionView, 'population' | 'totalPopu
   // the slope is only known where sizes differed enough (batches all of one size say nothing of
   // what a bigger one costs): without that, spread
   if (view.fit === undefined || view.fit.maxItems < 2 * view.fit.minItems) return even
-  const budgetMs = CONSOLIDATE_LATENCY_FACTOR * (view.fit.baseMs + view.fit.perItemMs * even)
+  const budgetMs = CONSOLIDATE_LATENCY_FACTOR * fitLatencyMs(view.fit, even)
   const widest = view.fit.perItemMs > 0 ? Math.floor((budgetMs - view.fit.baseMs) / view.fit.perItemMs) : Number.POSITIVE_INFINITY
   return Math.max(even, Math.min(view.maxSize, view.population, widest))
 }
@@ -159,7 +159,7 @@ function decideLearned (view: PartitionView): FlushDecision {
  */
 function stragglerWaitMs (view: PartitionView, inTransit: number, share: number): number {
   if (inTransit <= 0 || view.arrivalsPerMs <= 0 || view.fit === undefined) return 0
-  const cycleMs = view.fit.baseMs + view.fit.perItemMs * share
+  const cycleMs = fitLatencyMs(view.fit, share)
   return view.queued / view.arrivalsPerMs > cycleMs ? 0 : cycleMs
 }
 

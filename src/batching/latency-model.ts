@@ -11,6 +11,11 @@ export interface LatencyFit {
   maxItems: number
 }
 
+/** ms an invocation of `items` inputs takes on `fit`'s curve. */
+export function fitLatencyMs (fit: Pick<LatencyFit, 'baseMs' | 'perItemMs'>, items: number): number {
+  return fit.baseMs + fit.perItemMs * items
+}
+
 // invocations remembered: enough for a median to shrug off a few outliers (GC pauses, a cold
 // instance), few enough that the Theil–Sen fit (n·(n-1)/2 slopes) stays around 20 µs and that a
 // changed endpoint replaces the old picture within one window
@@ -61,7 +66,7 @@ export class LatencyModel {
   /** ms an invocation of `items` inputs is expected to take; undefined before the first sample. */
   predict (items: number): number | undefined {
     const fit = this.fit()
-    return fit === undefined ? undefined : fit.baseMs + fit.perItemMs * items
+    return fit === undefined ? undefined : fitLatencyMs(fit, items)
   }
 }
 

@@ -128,6 +128,13 @@ export async function startLocalStackProcess (env: Record<string, string | numbe
   return await startGateway(env, { entry: ENDPOINT_ENTRY, readyPath: '/_local/stats' })
 }
 
+const HOP_PROXY_ENTRY = fileURLToPath(new URL('./hop-proxy-server.js', import.meta.url))
+
+/** One bare HTTP hop to `targetUrl` as its own process (`hop-proxy.ts`): the floor under any gateway. */
+export async function startHopProxy (targetUrl: string): Promise<GatewayProcess> {
+  return await startGateway({ TARGET_URL: targetUrl }, { entry: HOP_PROXY_ENTRY })
+}
+
 /** The environment of a gateway in AWS mode whose SDK clients point at `endpointUrl`. */
 export function awsModeEnv (endpointUrl: string): Record<string, string> {
   return {

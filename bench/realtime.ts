@@ -1,8 +1,9 @@
 import { LOCAL_MODEL_NAME } from '../src/config.js'
 import { DEFAULT_PROMPT } from '../schemas/realtime.js'
-import { awsModeEnv, startEndpoint, startGateway, type EndpointShape } from './gateway-process.js'
+import { awsModeEnv, startEndpoint, startGateway, startHopProxy, type EndpointShape } from './gateway-process.js'
 import { runLoad } from './load-runner.js'
 import type { LoadResult } from './load.js'
+import type { LoadJobResult } from './load-worker.js'
 
 /** An emulated endpoint of one latency shape. */
 export interface Shape extends EndpointShape { name: string }
@@ -93,6 +94,8 @@ export interface DirectResult {
   /** Per payload, send to last byte. */
   p50Ms: number
   p99Ms: number
+  /** The same clients and payloads through one bare HTTP hop (`hop-proxy.ts`): the floor under any gateway. */
+  viaHop: { itemsPerSec: number, p50Ms: number, p99Ms: number }
 }
 
 /** One closed-loop run through the gateway, with its share of both ceilings. */
@@ -103,6 +106,9 @@ export interface LevelResult extends LoadResult {
   /** As measured in this run (`DirectResult.itemsPerSec`): what the endpoint gives a client that batches perfectly. */
   directPerSec: number
   shareOfDirect: number
+  /** The endpoint through one bare hop (`DirectResult.viaHop`): the most a gateway in its own process gives on this machine. */
+  hopPerSec: number
+  shareOfHop: number
 }
 
 export interface RealtimeBench {
@@ -129,6 +135,8 @@ const pct = (x: number): string => `${(100 * x).toFixed(1).padStart(5)}%`
  * against it, and the clients a third process. Per level the endpoint is first driven
  * directly with payloads of the even share from min(C, S) clients: its ceiling as measured,
  * the same machine and the same HTTP hop, which the gateway's throughput is also set against.
+ * The same clients and payloads then go through one bare HTTP hop (`hop-proxy.ts`, a process of
+ * its own): the floor under any gateway on this machine, which a cell's miss is read against.
  */
 export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DURATION_MS ?? 4000), warmupMs = 1000): Promise<RealtimeBench> {
   const levels = pick(LEVELS, process.env.BENCH_LEVELS, String)
@@ -138,25 +146,32 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
   const direct: RealtimeBench['direct'] = {}
   for (const { shape, modes } of plan) {
     const endpoint = await startEndpoint(shape)
+    const hop = await startHopProxy(endpoint.url)
     try {
       direct[shape.name] = []
       for (const concurrency of levels) {
         const batch = evenBatch(shape, concurrency)
         const clients = Math.min(concurrency, shape.slots)
         const texts = Array.from({ length: batch }, (_, k) => JSON.stringify(`${DEFAULT_PROMPT}${k === 0 ? '{i}' : k}. ${TEXT}`))
-        const r = await runLoad({
-          url: `${endpoint.url}/endpoints/${LOCAL_MODEL_NAME}/invocations`,
+        // the even share from min(C, S) clients, straight to the endpoint and then through the hop
+        const perfect = async (base: string, pid: number): Promise<LoadJobResult> => await runLoad({
+          url: `${base}/endpoints/${LOCAL_MODEL_NAME}/invocations`,
           concurrency: clients,
           durationMs,
           warmupMs,
           headers: {},
           bodyTemplate: `{"text_inputs":[${texts.join(',')}]}`,
-          pid: endpoint.child.pid as number
+          pid
         })
-        const result: DirectResult = { concurrency, clients, batch, itemsPerSec: rateOf(r) * batch, p50Ms: r.p50Ms, p99Ms: r.p99Ms }
+        const r = await perfect(endpoint.url, endpoint.child.pid as number)
+        const h = await perfect(hop.url, hop.child.pid as number)
+        const viaHop = { itemsPerSec: rateOf(h) * batch, p50Ms: h.p50Ms, p99Ms: h.p99Ms }
+        const result: DirectResult = { concurrency, clients, batch, itemsPerSec: rateOf(r) * batch, p50Ms: r.p50Ms, p99Ms: r.p99Ms, viaHop }
         direct[shape.name].push(result)
         process.stdout.write(`  ${shape.name.padEnd(10)} ${'direct'.padEnd(10)} c=${String(concurrency).padStart(3)}  ${result.itemsPerSec.toFixed(1).padStart(7)} items/s ` +
           `(${clients} × ${batch}) ${pct(result.itemsPerSec / ceilingPerSec(shape, concurrency))} of ${ceilingPerSec(shape, concurrency).toFixed(1)}  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms  errors ${JSON.stringify(r.errors)}\n`)
+        process.stdout.write(`  ${shape.name.padEnd(10)} ${'1 hop'.padEnd(10)} c=${String(concurrency).padStart(3)}  ${viaHop.itemsPerSec.toFixed(1).padStart(7)} items/s ` +
+          `(${clients} × ${batch}) ${pct(viaHop.itemsPerSec / result.itemsPerSec)} of the measured ceiling  p50 ${h.p50Ms.toFixed(1)} ms  p99 ${h.p99Ms.toFixed(1)} ms  errors ${JSON.stringify(h.errors)}\n`)
       }
       runs[shape.name] = {}
       for (const name of modes) {
@@ -179,17 +194,19 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
             })
             const ceiling = ceilingPerSec(shape, concurrency)
             const measured = direct[shape.name][i].itemsPerSec
+            const hopRate = direct[shape.name][i].viaHop.itemsPerSec
             const rate = rateOf(r)
             const { targetCpuSec: _cpu, ...load } = r
-            results.push({ ...load, ceilingPerSec: ceiling, shareOfCeiling: rate / ceiling, directPerSec: measured, shareOfDirect: rate / measured })
+            results.push({ ...load, ceilingPerSec: ceiling, shareOfCeiling: rate / ceiling, directPerSec: measured, shareOfDirect: rate / measured, hopPerSec: hopRate, shareOfHop: rate / hopRate })
             process.stdout.write(`  ${shape.name.padEnd(10)} ${name.padEnd(10)} c=${String(concurrency).padStart(3)}  ${rate.toFixed(1).padStart(7)} req/s  ` +
-              `${pct(rate / measured)} of the measured ceiling (${pct(rate / ceiling).trim()} of the formula's ${ceiling.toFixed(1)})  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms (${(r.p99Ms / r.p50Ms).toFixed(2)}x)  errors ${JSON.stringify(r.errors)}\n`)
+              `${pct(rate / measured)} of the measured ceiling (${pct(rate / ceiling).trim()} of the formula's ${ceiling.toFixed(1)}, ${pct(rate / hopRate).trim()} of one bare hop)  p50 ${r.p50Ms.toFixed(1)} ms  p99 ${r.p99Ms.toFixed(1)} ms (${(r.p99Ms / r.p50Ms).toFixed(2)}x)  errors ${JSON.stringify(r.errors)}\n`)
           }
         } finally {
           await gw.stop()
         }
       }
     } finally {
+      await hop.stop()
       await endpoint.stop()
     }
   }
@@ -201,10 +218,12 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
       const rs = runs[shape.name][mode]
       summary[`${shape.name}.${mode}.minShareOfDirect`] = Math.min(...rs.map(r => r.shareOfDirect))
       summary[`${shape.name}.${mode}.minShareOfCeiling`] = Math.min(...rs.map(r => r.shareOfCeiling))
+      summary[`${shape.name}.${mode}.minShareOfHop`] = Math.min(...rs.map(r => r.shareOfHop))
       // the tail at 32 and 128 clients (target p99 <= 1.3x p50)
       for (const [i, c] of levels.entries()) if (c === 32 || c === 128) summary[`${shape.name}.${mode}.p99OverP50AtC${c}`] = rs[i].p99Ms / rs[i].p50Ms
       if (levels[0] === 1) {
         summary[`${shape.name}.${mode}.p50AtC1OverDirectMs`] = rs[0].p50Ms - direct[shape.name][0].p50Ms
+        summary[`${shape.name}.${mode}.p50AtC1OverHopMs`] = rs[0].p50Ms - direct[shape.name][0].viaHop.p50Ms
         summary[`${shape.name}.${mode}.p50AtC1OverFormulaMs`] = rs[0].p50Ms - latencyMs(shape, 1)
       }
     }
@@ -219,8 +238,8 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
 }
 
 /**
- * The README's micro-batching table from a run: per shape, the endpoint called directly, then
- * each policy; a cell is the share of the measured ceiling (of the formula in brackets), p50 and
+ * The README's micro-batching table from a run: per shape, the endpoint called directly, the
+ * same through one bare hop (its share of the measured ceiling), then each policy; a cell is the share of the measured ceiling (of the formula in brackets), p50 and
  * p99 in ms.
  */
 export function readmeTable (bench: RealtimeBench): string {
@@ -230,6 +249,7 @@ export function readmeTable (bench: RealtimeBench): string {
   for (const shape of bench.shapes) {
     const direct = bench.direct[shape.name] ?? []
     out.push(`| ${shape.name} | *endpoint called directly* | ${direct.map(d => `${d.clients}×${d.batch}: (${p(d.itemsPerSec / ceilingPerSec(shape, d.concurrency))}), ${d.p50Ms.toFixed(0)}, ${d.p99Ms.toFixed(0)}`).join(' | ')} |`)
+    out.push(`| ${shape.name} | *the same through one bare hop* | ${direct.map(d => `${p(d.viaHop.itemsPerSec / d.itemsPerSec)}, ${d.viaHop.p50Ms.toFixed(0)}, ${d.viaHop.p99Ms.toFixed(0)}`).join(' | ')} |`)
     for (const [mode, rs] of Object.entries(bench.runs[shape.name] ?? {})) {
       const label = mode === 'learned' ? '**learned** (default)' : mode === 'adaptive' ? 'adaptive (previous default)' : mode === 'unbatched' ? 'unbatched (`BATCH_MAX_SIZE=1`)' : mode
       out.push(`| ${shape.name} | ${label} | ${rs.map(r => `${p(r.shareOfDirect)} (${p(r.shareOfCeiling)}), ${r.p50Ms.toFixed(0)}, ${r.p99Ms.toFixed(0)}`).join(' | ')} |`)

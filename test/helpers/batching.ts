@@ -145,6 +145,44 @@ export function closedLoop (h: ReturnType<typeof setup>, opts: { clients: number
   })
 }
 
+/**
+ * Independent (open-loop) callers on the fake clock: requests arrive at `perMs` on average with
+ * exponential gaps (a Poisson stream, drawn from `random`), none waiting for another's answer,
+ * from T0 until `endMs`; answers to requests sent from `fromMs` on are counted. Ticks nothing:
+ * the caller runs the clock past `endMs` and then awaits the result.
+ */
+export function openLoop (h: ReturnType<typeof setup>, opts: { perMs: number, fromMs: number, endMs: number, random: () => number, submit?: Partial<SubmitOptions> }): Promise<LoopResult> {
+  const result: LoopResult = { ok: 0, errors: {}, latencies: [] }
+  const pending: Array<Promise<void>> = []
+  const one = async (): Promise<void> => {
+    const started = h.clock.now
+    const counted = started - T0 >= opts.fromMs
+    try {
+      await h.batcher.submit({ endpoint: 'm', params: {}, input: 'x', deadline: started + 60_000, ...opts.submit })
+      if (counted) {
+        result.ok++
+        result.latencies.push(h.clock.now - started)
+      }
+    } catch (err) {
+      const code = (err as BatcherError).code
+      if (counted) result.errors[code] = (result.errors[code] ?? 0) + 1
+    }
+  }
+  const next = (): void => {
+    if (h.clock.now - T0 >= opts.endMs) return
+    pending.push(one())
+    h.clock.setTimeout(next, -Math.log(1 - opts.random()) / opts.perMs)
+  }
+  h.clock.setTimeout(next, -Math.log(1 - opts.random()) / opts.perMs)
+  return (async () => {
+    // every request is sent by endMs: wait for the stream to end, then for its answers
+    while (h.clock.now - T0 < opts.endMs) await new Promise((resolve) => h.clock.setTimeout(resolve, opts.endMs - (h.clock.now - T0)))
+    await Promise.all(pending)
+    result.latencies.sort((a, b) => a - b)
+    return result
+  })()
+}
+
 /** The q-quantile of sorted values (nearest rank). */
 export function quantile (sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]

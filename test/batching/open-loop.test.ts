@@ -1,0 +1,48 @@
+// The learned policy under independent (open-loop) callers, on a fake clock: Poisson arrivals at
+// 10, 30, 60 and 85% of the endpoint's capacity (every slot busy with full batches), the same
+// stream against `learned` and against `eager` (which never waits for company). Closed-loop
+// callers (grid.test.ts) are what `learned` is built for; this tracks what independent ones
+// pay for it. Deterministic: a number that moves is a change of behaviour.
+import t from 'tap'
+import { lcg, openLoop, quantile, setup } from '../helpers/batching.js'
+
+const SHAPES = [
+  { name: 'balanced 50+5·B', baseMs: 50, perItemMs: 5, batchingPays: false },
+  { name: 'base-dominated 200+0.5·B', baseMs: 200, perItemMs: 0.5, batchingPays: true },
+  { name: 'per-item-dominated 5+10·B', baseMs: 5, perItemMs: 10, batchingPays: false }
+]
+const SLOTS = [1, 2, 4, 8]
+const LOADS = [0.1, 0.3, 0.6, 0.85]
+const MAX_SIZE = 32
+const FROM_MS = 3000
+const END_MS = 15_000
+// where a batch of 32 costs barely more than one, the default must not leave independent callers
+// worse off than `eager` does
+const BASE_DOMINATED_P99_BOUND = 1.1
+
+for (const shape of SHAPES) {
+  t.test(`independent callers, ${shape.name}: every request answered; learned against eager`, async (t) => {
+    for (const slots of SLOTS) {
+      const capacityPerMs = slots * MAX_SIZE / (shape.baseMs + shape.perItemMs * MAX_SIZE)
+      for (const load of LOADS) {
+        const cell: Record<string, { p50: number, p99: number }> = {}
+        for (const policy of ['learned', 'eager'] as const) {
+          const random = lcg(slots * 100 + Math.round(load * 100))
+          const h = setup({ flushPolicy: policy, maxSize: MAX_SIZE, maxConcurrent: slots, maxWaitMs: 10, maxQueue: 100_000 },
+            (req) => req.inputs.map((input) => [input]), (req) => shape.baseMs + shape.perItemMs * req.inputs.length)
+          const done = openLoop(h, { perMs: load * capacityPerMs, fromMs: FROM_MS, endMs: END_MS, random })
+          await h.clock.tickAsync(END_MS + 60_000)
+          const r = await done
+          t.same(r.errors, {}, `${policy}, ${slots} slots, ${load * 100}%: no request refused or failed`)
+          t.ok(r.ok > 0.8 * load * capacityPerMs * (END_MS - FROM_MS), `${policy}, ${slots} slots, ${load * 100}%: ${r.ok} answered`)
+          cell[policy] = { p50: quantile(r.latencies, 0.5), p99: quantile(r.latencies, 0.99) }
+        }
+        const { learned, eager } = cell
+        if (shape.batchingPays) {
+          t.ok(learned.p99 <= BASE_DOMINATED_P99_BOUND * eager.p99, `${slots} slots, ${load * 100}%: learned p99 ${learned.p99.toFixed(0)} ms against eager's ${eager.p99.toFixed(0)}`)
+        }
+        t.comment(`${slots} slots, ${(load * 100).toFixed(0)}% (${(1000 * load * capacityPerMs).toFixed(0)}/s): learned p50 ${learned.p50.toFixed(0)} p99 ${learned.p99.toFixed(0)} ms, eager p50 ${eager.p50.toFixed(0)} p99 ${eager.p99.toFixed(0)} ms (p50 ${(learned.p50 / eager.p50).toFixed(2)}x)`)
+      }
+    }
+  })
+}

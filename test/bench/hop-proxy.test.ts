@@ -51,3 +51,43 @@ t.test('the bare hop passes method, path, headers, a 1 MB body and the status th
   t.equal(throttled.status, 429)
   t.equal(throttled.body.toString(), '}{')
 })
+
+// An endpoint that is down or breaks off an answer must not take the hop with it: the bench's
+// next level would read a dead process as a throughput of zero.
+t.test('the bare hop answers 502 when the endpoint refuses or breaks off, and serves the next request', async t => {
+  const target = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      if (req.url === '/break') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1000 })
+        res.write('{"partial":')
+        setTimeout(() => { res.socket?.destroy() }, 20)
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"ok":true}')
+    })
+  })
+  await new Promise<void>(resolve => target.listen(0, '127.0.0.1', resolve))
+  const targetPort = (target.address() as AddressInfo).port
+  // a port nothing listens on: a server bound and closed
+  const closed = createServer()
+  await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
+  const deadPort = (closed.address() as AddressInfo).port
+  await new Promise<void>(resolve => closed.close(() => { resolve() }))
+
+  const toDead = createHopProxy(new URL(`http://127.0.0.1:${deadPort}`))
+  const toTarget = createHopProxy(new URL(`http://127.0.0.1:${targetPort}`))
+  for (const p of [toDead, toTarget]) await new Promise<void>(resolve => p.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { for (const s of [toDead, toTarget, target]) { s.closeAllConnections(); s.close() } })
+  const port = (s: typeof toDead): number => (s.address() as AddressInfo).port
+
+  const refused = await post(port(toDead), '/x', Buffer.from('{}'), { 'content-type': 'application/json' })
+  t.equal(refused.status, 502)
+  t.match(refused.body.toString(), /ECONNREFUSED/)
+  const broken = await post(port(toTarget), '/break', Buffer.from('{}'), { 'content-type': 'application/json' })
+  t.equal(broken.status, 502, `an answer broken off is a 502: ${broken.body.toString()}`)
+  const next = await post(port(toTarget), '/fine', Buffer.from('{}'), { 'content-type': 'application/json' })
+  t.equal(next.status, 200)
+  t.equal(next.body.toString(), '{"ok":true}')
+})

@@ -145,15 +145,26 @@ export function closedLoop (h: ReturnType<typeof setup>, opts: { clients: number
   })
 }
 
+/** An open-loop run on the fake clock: its result once every request settled, and its counts so far. */
+export interface OpenLoop {
+  done: Promise<LoopResult>
+  /** Requests sent, and requests answered or failed, so far (a run whose counts differ after the clock ran past it has a request that never settles). */
+  sent: () => number
+  settled: () => number
+}
+
 /**
  * Independent (open-loop) callers on the fake clock: requests arrive at `perMs` on average with
  * exponential gaps (a Poisson stream, drawn from `random`), none waiting for another's answer,
- * from T0 until `endMs`; answers to requests sent from `fromMs` on are counted. Ticks nothing:
- * the caller runs the clock past `endMs` and then awaits the result.
+ * from T0 until `endMs`; answers to requests sent from `fromMs` on are counted. The fake clock
+ * runs timers on whole ms, so the arrivals of each ms are sent together at its end (a request's
+ * time counts from then). Ticks nothing: the caller runs the clock past `endMs`, checks that
+ * `settled()` caught up with `sent()`, then awaits `done`.
  */
-export function openLoop (h: ReturnType<typeof setup>, opts: { perMs: number, fromMs: number, endMs: number, random: () => number, submit?: Partial<SubmitOptions> }): Promise<LoopResult> {
+export function openLoop (h: ReturnType<typeof setup>, opts: { perMs: number, fromMs: number, endMs: number, random: () => number, submit?: Partial<SubmitOptions> }): OpenLoop {
   const result: LoopResult = { ok: 0, errors: {}, latencies: [] }
   const pending: Array<Promise<void>> = []
+  let settled = 0
   const one = async (): Promise<void> => {
     const started = h.clock.now
     const counted = started - T0 >= opts.fromMs
@@ -166,21 +177,30 @@ export function openLoop (h: ReturnType<typeof setup>, opts: { perMs: number, fr
     } catch (err) {
       const code = (err as BatcherError).code
       if (counted) result.errors[code] = (result.errors[code] ?? 0) + 1
+    } finally {
+      settled++
     }
   }
-  const next = (): void => {
-    if (h.clock.now - T0 >= opts.endMs) return
-    pending.push(one())
-    h.clock.setTimeout(next, -Math.log(1 - opts.random()) / opts.perMs)
+  const gap = (): number => -Math.log(1 - opts.random()) / opts.perMs
+  // ms since T0 of the next arrival, not rounded
+  let nextAt = gap()
+  const arrive = (): void => {
+    const now = h.clock.now - T0
+    while (nextAt <= now && nextAt < opts.endMs) {
+      pending.push(one())
+      nextAt += gap()
+    }
+    if (nextAt < opts.endMs) h.clock.setTimeout(arrive, Math.max(1, Math.ceil(nextAt) - now))
   }
-  h.clock.setTimeout(next, -Math.log(1 - opts.random()) / opts.perMs)
-  return (async () => {
+  h.clock.setTimeout(arrive, Math.max(1, Math.ceil(nextAt)))
+  const done = (async () => {
     // every request is sent by endMs: wait for the stream to end, then for its answers
     while (h.clock.now - T0 < opts.endMs) await new Promise((resolve) => h.clock.setTimeout(resolve, opts.endMs - (h.clock.now - T0)))
     await Promise.all(pending)
     result.latencies.sort((a, b) => a - b)
     return result
   })()
+  return { done, sent: () => pending.length, settled: () => settled }
 }
 
 /** The q-quantile of sorted values (nearest rank). */

@@ -16,6 +16,8 @@ const MAX_SIZE = 32
 const FROM_MS = 3000
 const END_MS = 13_000
 
+// (the fake clock runs timers on whole ms, rounding delays down and up to 1 ms from 0: the
+// quiet round trip below is 1 ms, and the busy machines' callers come back in 1 ms steps)
 // quiet: nothing but a 0.1–0.5 ms round trip; busy: the gateway's CPU per request in series
 // (0.3 ms or 0.6 ms ±50%: the issue's 64-caller case fell to 72% on a busy machine, which the
 // 0.6 ms machine reproduces on the code before its fix) and an endpoint that varies by up to

@@ -80,6 +80,11 @@ const PLAN: Array<{ shape: Shape, modes: string[] }> = SHAPES.map(shape => ({
 const TEXT = 'The council approved the new budget on Monday after a long debate. Libraries will open on Sundays. ' +
   'Road repairs get twice the money of last year. The vote was eleven to four.'
 const BODY = JSON.stringify({ text: `{i}. ${TEXT}` })
+/** A list payload of `batch` texts for the endpoint itself, the first numbered per request (`{i}`). */
+function listPayload (batch: number): string {
+  const texts = Array.from({ length: batch }, (_, k) => JSON.stringify(`${DEFAULT_PROMPT}${k === 0 ? '{i}' : k}. ${TEXT}`))
+  return `{"text_inputs":[${texts.join(',')}]}`
+}
 // ms of unmeasured load on each fresh gateway before its levels
 const GATEWAY_WARMUP_MS = 3000
 
@@ -152,12 +157,12 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
       hop = await startHopProxy(endpoint.url)
       const hopPid = hop.child.pid as number
       // JIT warm-up, unmeasured, as long as each gateway gets: a hop that has served for a while
-      await runLoad({ url: `${hop.url}/endpoints/${LOCAL_MODEL_NAME}/invocations`, concurrency: shape.slots, durationMs: GATEWAY_WARMUP_MS, warmupMs: 0, headers: {}, bodyTemplate: `{"text_inputs":[${JSON.stringify(`${DEFAULT_PROMPT}{i}. ${TEXT}`)}]}`, pid: hopPid })
+      await runLoad({ url: `${hop.url}/endpoints/${LOCAL_MODEL_NAME}/invocations`, concurrency: shape.slots, durationMs: GATEWAY_WARMUP_MS, warmupMs: 0, headers: {}, bodyTemplate: listPayload(1), pid: hopPid })
       direct[shape.name] = []
       for (const concurrency of levels) {
         const batch = evenBatch(shape, concurrency)
         const clients = Math.min(concurrency, shape.slots)
-        const texts = Array.from({ length: batch }, (_, k) => JSON.stringify(`${DEFAULT_PROMPT}${k === 0 ? '{i}' : k}. ${TEXT}`))
+        const payload = listPayload(batch)
         // the even share from min(C, S) clients, straight to the endpoint and then through the hop
         const perfect = async (base: string, pid: number): Promise<LoadJobResult> => await runLoad({
           url: `${base}/endpoints/${LOCAL_MODEL_NAME}/invocations`,
@@ -165,7 +170,7 @@ export async function runRealtimeBench (durationMs = Number(process.env.BENCH_DU
           durationMs,
           warmupMs,
           headers: {},
-          bodyTemplate: `{"text_inputs":[${texts.join(',')}]}`,
+          bodyTemplate: payload,
           pid
         })
         const r = await perfect(endpoint.url, endpoint.child.pid as number)

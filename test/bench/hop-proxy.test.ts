@@ -1,4 +1,4 @@
-import { createServer, request } from 'node:http'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createHopProxy } from '../../bench/hop-proxy.js'
@@ -6,18 +6,11 @@ import { createHopProxy } from '../../bench/hop-proxy.js'
 interface Seen { method?: string, url?: string, contentType?: string, accept?: string, bytes: number }
 
 async function post (port: number, path: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number, contentType?: string, body: Buffer }> {
-  return await new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { ...headers, 'content-length': body.length } }, res => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks) }) })
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body, headers })
+  return { status: res.status, contentType: res.headers.get('content-type') ?? undefined, body: Buffer.from(await res.arrayBuffer()) }
 }
 
-// The realtime grid's floor is only a floor if the hop carries what a gateway would: every byte
+// The hop is a fair reference only if it carries what a gateway would: every byte
 // of a body past a socket's first chunk (16 KiB and well beyond), the endpoint's status (a
 // throttle is not made a success), and the headers the endpoint reads.
 t.test('the bare hop passes method, path, headers, a 1 MB body and the status through unchanged', async t => {

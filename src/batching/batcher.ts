@@ -8,6 +8,7 @@ import { FairQueue, FairTags } from './fair-queue.js'
 import { decideFlush, FLUSH_POLICIES, type FlushDecision, type FlushPolicy } from './flush-policy.js'
 import { LatencyModel, type LatencyFit } from './latency-model.js'
 import { ArrivalRate, RecentMax } from './population.js'
+import { ReturnShare } from './return-share.js'
 import { assemblePayload, normaliseParams, partitionKey, payloadBytes, payloadOverheadBytes, payloadTail, type Params } from './payload.js'
 
 /** One invocation of the endpoint: a list payload of inputs that share an endpoint and params. */
@@ -166,6 +167,8 @@ interface Partition {
   // the most items (queued + in flight) of late: who comes back in a closed loop
   readonly recent: RecentMax
   readonly arrivals: ArrivalRate
+  // how many of the items answered do come back: 1 in a closed loop, 0 for independent callers
+  readonly returns: ReturnShare
 }
 
 type ItemState = 'queued' | 'in_flight' | 'settled'
@@ -352,7 +355,8 @@ export class MicroBatcher {
         queuedBytes: 0,
         inFlightItems: 0,
         recent: new RecentMax(),
-        arrivals: new ArrivalRate()
+        arrivals: new ArrivalRate(),
+        returns: new ReturnShare()
       }
       this.#partitions.set(key, partition)
     }
@@ -384,6 +388,7 @@ export class MicroBatcher {
       this.#queuedPerKey.set(lane, (this.#queuedPerKey.get(lane) ?? 0) + 1)
       home.recent.observe(home.queue.size + home.inFlightItems, now, this.#populationWindowMs(home.endpoint))
       home.arrivals.arrive(now)
+      home.returns.arrive(now)
       this.#deadlines.push(item)
       this.#depth++
     })
@@ -442,9 +447,21 @@ export class MicroBatcher {
   /** The policy's decision for every partition with waiting items; forgets idle partitions. */
   #decisions (now: number): Array<{ partition: Partition, next: Item, decision: FlushDecision }> {
     let totalPopulation = 0
+    const populations = new Map<Partition, { population: number, returnShare: number }>()
     for (const partition of this.#partitions.values()) {
-      const population = partition.recent.value(now, this.#populationWindowMs(partition.endpoint))
-      if (population === 0 && partition.queue.size === 0 && partition.inFlightItems === 0) this.#partitions.delete(partition.key)
+      const recent = partition.recent.value(now, this.#populationWindowMs(partition.endpoint))
+      const here = partition.queue.size + partition.inFlightItems
+      if (recent === 0 && here === 0) {
+        this.#partitions.delete(partition.key)
+        continue
+      }
+      // those of late who are not here now count as far as they come back when answered: in a
+      // closed loop they are on their way back; independent callers who were here have left
+      // (counting them would have a free slot wait for company that is not coming, and the wait
+      // itself swell the count: fuller queues, longer invocations, more waiting)
+      const returnShare = partition.returns.value(now)
+      const population = here + returnShare * Math.max(0, recent - here)
+      populations.set(partition, { population, returnShare })
       totalPopulation += population
     }
     // per busy slot, ms until its answer is expected (first send + the learnt latency)
@@ -458,7 +475,7 @@ export class MicroBatcher {
       const next = partition.queue.peek()
       if (next === undefined) continue
       const queued = partition.queue.size
-      const population = Math.max(queued + partition.inFlightItems, partition.recent.value(now, this.#populationWindowMs(partition.endpoint)))
+      const { population, returnShare } = populations.get(partition) ?? { population: queued + partition.inFlightItems, returnShare: 1 }
       const decision = decideFlush(this.#policy, {
         now,
         queued,
@@ -467,6 +484,7 @@ export class MicroBatcher {
         slotFreedAt: this.#slotFreedAt,
         inFlightItems: partition.inFlightItems,
         population,
+        returnShare,
         arrivalsPerMs: partition.arrivals.perMs(),
         lastArrival: partition.arrivals.last,
         totalPopulation: Math.max(totalPopulation, population),
@@ -552,6 +570,10 @@ export class MicroBatcher {
       this.#inFlight--
       this.#flights.delete(flight)
       this.#slotFreedAt = this.#clock.now()
+      // its callers, if they are a closed loop, come back within half an invocation (a full
+      // batch's callers on a busy machine: batch × CPU per request) and maxWaitMs at least
+      const windowMs = Math.max(this.#maxWaitMs, (this.#slotFreedAt - flight.started) / 2)
+      flight.items[0].partition.returns.answered(this.#slotFreedAt, flight.items.length, windowMs)
       this.#pump()
     }
   }

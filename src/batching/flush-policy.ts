@@ -7,11 +7,14 @@ export const FLUSH_POLICIES = ['learned', 'adaptive', 'eager', 'wait'] as const
  * When a waiting partition goes out while an invocation slot is free, and with how many items.
  *
  * - `learned` (the default): gives every slot an even share of the partition's recent
- *   population (items queued or in flight at its busiest over the last window; see
- *   `RecentMax`), and waits for the rest of a share only while those callers are expected back
+ *   population (items queued or in flight at its busiest over the last window, see `RecentMax`;
+ *   those not here now counted only as far as answered callers do come back, see
+ *   `ReturnShare`), and waits for the rest of a share only while those callers are expected back
  *   (or arriving fast enough that one more comes within the wait), and for less than the
  *   endpoint's learnt base latency (`LatencyModel`) and `maxWaitMs` — longer only for callers
- *   still coming back, while they keep coming (see `stragglerWaitMs`). Closed-loop callers
+ *   still coming back, while they keep coming (see `stragglerWaitMs`). For independent callers
+ *   (who do not come back when answered) the wait shrinks to the base's part of an invocation:
+ *   nearly all of it on a base-dominated endpoint, little on a per-item-dominated one. Closed-loop callers
  *   return when their batch is answered, so C callers on S slots settle into S batches of
  *   ⌈C/S⌉ — the most any scheduler gets from the endpoint, as each slot is busy with an equal
  *   share — instead of one batch of C on one slot while the others idle. When more than a share
@@ -42,8 +45,10 @@ export interface PartitionView {
   slotFreedAt: number
   /** Items of this partition in flight. */
   inFlightItems: number
-  /** Items this partition held (queued or in flight) at its busiest of late; >= queued + inFlightItems. */
+  /** Items this partition holds (queued + in flight), plus those of late expected back (`returnShare` of the rest); >= queued + inFlightItems. */
   population: number
+  /** Share of this partition's answered items that come back (`ReturnShare`): 1 for callers in a closed loop, 0 for independent ones. */
+  returnShare: number
   /** Items per ms arriving in this partition of late (`ArrivalRate`). */
   arrivalsPerMs: number
   /** Epoch ms of this partition's latest arrival (NaN before the first). */
@@ -124,7 +129,12 @@ function decideLearned (view: PartitionView): FlushDecision {
   // a fragment sent now costs the endpoint one more base latency of slot time; waiting longer
   // than that for company costs the waiting items more than the fragment would. Nothing learnt
   // yet: an idle endpoint gets the item at once, a busy one is given maxWaitMs at most
-  const patienceMs = view.fit !== undefined ? Math.min(view.maxWaitMs, view.fit.baseMs) : view.inFlight > 0 ? view.maxWaitMs : 0
+  const fullPatienceMs = view.fit !== undefined ? Math.min(view.maxWaitMs, view.fit.baseMs) : view.inFlight > 0 ? view.maxWaitMs : 0
+  // independent callers do not come back to a slot together, so there is no lock-in to avoid:
+  // a wait only buys company, worth it as far as an invocation's cost is its base (one payload
+  // instead of two); on a per-item-dominated endpoint the company mostly lengthens the invocation
+  const baseShare = view.fit !== undefined ? view.fit.baseMs / Math.max(Number.EPSILON, fitLatencyMs(view.fit, share)) : 1
+  const patienceMs = fullPatienceMs * (view.returnShare + (1 - view.returnShare) * baseShare)
   // slots that free within that patience count as free (several answers land at once)
   const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
   if (view.queued >= share || view.bytesFull) return { take: Math.min(view.maxSize, Math.max(target, Math.ceil(view.queued / free))) }

@@ -12,6 +12,7 @@ const VIEW: PartitionView = {
   slotFreedAt: 0,
   inFlightItems: 0,
   population: 1,
+  returnShare: 1,
   arrivalsPerMs: 0,
   lastArrival: 1000,
   totalPopulation: 1,
@@ -64,6 +65,19 @@ t.test("'learned': waits for the rest of a share only while callers are expected
   t.same(decideFlush('learned', { ...flat, queued: 8 }), { take: 28 }, 'base-dominated: a share is there, so it goes, with up to the wider target')
   t.same(decideFlush('learned', { ...flat, queued: 20 }), { take: 28 }, 'base-dominated: what is queued goes up to the target')
   t.same(decideFlush('learned', { ...flat, queued: 4 }), { until: 1010 }, 'base-dominated: company is waited for up to the even share only')
+})
+
+t.test("'learned': for independent callers a wait is worth only what the endpoint's base saves", async (t) => {
+  // 12 in flight on 3 slots, 1 here, nobody on the way back, more arriving at 1 per ms: a share of 4
+  const busy = { ...VIEW, queued: 1, inFlightItems: 12, inFlight: 3, busyFreeInMs: [30, 40, 60], population: 13, totalPopulation: 13, arrivalsPerMs: 1 }
+  const perItem = { ...busy, fit: { baseMs: 5, perItemMs: 10, samples: 32, minItems: 1, maxItems: 32 } }
+  t.same(decideFlush('learned', perItem), { until: 1005 }, 'callers in a closed loop, 5 + 10·B: the base (5 ms) is waited for')
+  // a batch of 4 costs 45 ms of which 5 are base: 5 × 5 / 45 ms
+  t.same(decideFlush('learned', { ...perItem, returnShare: 0 }), { take: 1 }, 'independent callers, 5 + 10·B: a ninth of it, in which less than one more item is due: at once')
+  t.same(decideFlush('learned', { ...perItem, returnShare: 0, arrivalsPerMs: 4 }), { until: 1000 + 25 / 45 }, 'independent callers arriving at 4 per ms: a ninth of the base')
+  t.same(decideFlush('learned', { ...perItem, returnShare: 0.5 }), { until: 1000 + 0.5 * 5 + 0.5 * 25 / 45 }, 'half of them coming back: half way between')
+  const flat = { ...busy, fit: { baseMs: 200, perItemMs: 0.5, samples: 32, minItems: 2, maxItems: 32 } }
+  t.same(decideFlush('learned', { ...flat, returnShare: 0 }), { until: 1000 + 10 * 200 / 202 }, 'independent callers, 200 + 0.5·B: nearly all of maxWaitMs, as batching pays')
 })
 
 t.test("'learned': the last free slot keeps waiting for callers still coming back, while they keep coming", async (t) => {

@@ -1,8 +1,11 @@
 // The learned policy under independent (open-loop) callers, on a fake clock: Poisson arrivals at
 // 10, 30, 60 and 85% of the endpoint's capacity (every slot busy with full batches), the same
 // stream against `learned` and against `eager` (which never waits for company). Closed-loop
-// callers (grid.test.ts) are what `learned` is built for; this prints what independent ones pay
-// for it in every cell (deterministic), and asserts what must hold whatever the policy.
+// callers (grid.test.ts) are what the even shares are for; independent ones must not pay for
+// them: before the batcher told the two apart (`ReturnShare`), `learned` gave them 1.7–7x
+// eager's p50 on the per-item-dominated endpoint from 30% load on (4 slots at 60%: 132 ms
+// against 19), as the items its waits queued up counted as callers to wait for. Deterministic:
+// every cell is printed, and a number that moves is a change of behaviour.
 import t from 'tap'
 import { lcg, openLoop, quantile, setup } from '../helpers/batching.js'
 
@@ -16,8 +19,11 @@ const LOADS = [0.1, 0.3, 0.6, 0.85]
 const MAX_SIZE = 32
 const FROM_MS = 3000
 const END_MS = 15_000
-// where a batch of 32 costs barely more than one, the default must not leave independent callers
-// worse off than `eager` does
+// independent callers are no worse off under the default than under `eager`, give or take the
+// odd wait that did not pay (at most 1.16x p50 and 1.19x p99 in any cell when this was written);
+// where a batch of 32 costs barely more than one, the tail is no worse at all
+const P50_BOUND = 1.25
+const P99_BOUND = 1.25
 const BASE_DOMINATED_P99_BOUND = 1.1
 
 for (const shape of SHAPES) {
@@ -41,6 +47,8 @@ for (const shape of SHAPES) {
           cell[policy] = { p50: quantile(r.latencies, 0.5), p99: quantile(r.latencies, 0.99) }
         }
         const { learned, eager } = cell
+        t.ok(learned.p50 <= P50_BOUND * eager.p50, `${slots} slots, ${load * 100}%: learned p50 ${learned.p50.toFixed(0)} ms against eager's ${eager.p50.toFixed(0)}`)
+        t.ok(learned.p99 <= P99_BOUND * eager.p99, `${slots} slots, ${load * 100}%: learned p99 ${learned.p99.toFixed(0)} ms against eager's ${eager.p99.toFixed(0)}`)
         if (shape.batchingPays) {
           t.ok(learned.p99 <= BASE_DOMINATED_P99_BOUND * eager.p99, `${slots} slots, ${load * 100}%: learned p99 ${learned.p99.toFixed(0)} ms against eager's ${eager.p99.toFixed(0)}`)
         }

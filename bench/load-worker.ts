@@ -1,9 +1,9 @@
-// `node dist/bench/load-worker.js '<json LoadJob>'`: one closed-loop run from a process of its
-// own, so the load generator's CPU is nobody's gateway's. It reads the target process's CPU
+// `node dist/bench/load-worker.js '<json LoadJob>'`: one closed-loop run (or, with `ratePerSec`,
+// an open-loop one) from a process of its own, so the load generator's CPU is nobody's gateway's. It reads the target process's CPU
 // time (/proc/<pid>/stat; with `cpuOf: 'tree'`, of the process and all its descendants) at the
 // start and the end of the measured window and prints one JSON line: the LoadResult plus the
 // target's CPU seconds inside the window.
-import { closedLoop, type LoadResult } from './load.js'
+import { closedLoop, openLoop, type LoadResult } from './load.js'
 import { processCpuSec, processTreeCpuSec } from './proc-tree.js'
 
 /** What the parent asks for: closedLoop's options, bodies as a template, and whose CPU to read. */
@@ -21,6 +21,8 @@ export interface LoadJob {
   cpuOf?: 'process' | 'tree'
   /** Clients' starts spread over this many ms (closedLoop's startSpreadMs; default 0). */
   startSpreadMs?: number
+  /** Independent callers instead of `concurrency` closed-loop clients: requests per second, Poisson (`openLoop`). */
+  ratePerSec?: number
 }
 
 export interface LoadJobResult extends LoadResult {
@@ -36,14 +38,17 @@ let cpuAtEnd = NaN
 setTimeout(() => { cpuAtStart = cpuSec(job.pid) }, job.warmupMs)
 setTimeout(() => { cpuAtEnd = cpuSec(job.pid) }, job.warmupMs + job.durationMs)
 const [head, tail] = job.bodyTemplate.split('{i}')
-const result = await closedLoop({
-  url: job.url,
-  concurrency: job.concurrency,
-  durationMs: job.durationMs,
-  warmupMs: job.warmupMs,
-  headers: job.headers,
-  startSpreadMs: job.startSpreadMs,
-  body: tail === undefined ? () => job.bodyTemplate : i => `${head}${i}${tail}`
-})
+const body = tail === undefined ? () => job.bodyTemplate : (i: number) => `${head}${i}${tail}`
+const result = job.ratePerSec !== undefined
+  ? await openLoop({ url: job.url, ratePerSec: job.ratePerSec, durationMs: job.durationMs, warmupMs: job.warmupMs, headers: job.headers, body })
+  : await closedLoop({
+    url: job.url,
+    concurrency: job.concurrency,
+    durationMs: job.durationMs,
+    warmupMs: job.warmupMs,
+    headers: job.headers,
+    startSpreadMs: job.startSpreadMs,
+    body
+  })
 const out: LoadJobResult = { ...result, targetCpuSec: cpuAtEnd - cpuAtStart }
 process.stdout.write(JSON.stringify(out) + '\n')

@@ -114,3 +114,69 @@ export async function closedLoop (opts: { url: string, concurrency: number, dura
     p99Ms: quantile(latencies, 0.99)
   }
 }
+
+/**
+ * Open loop: independent callers, requests sent at `ratePerSec` on average with exponential gaps
+ * (a Poisson stream), none waiting for another's answer, for `durationMs` after `warmupMs`.
+ * Requests sent inside the window are counted, however long their answers take; `concurrency`
+ * is the most in flight at once, `paceRatePerSec` NaN.
+ */
+export async function openLoop (opts: { url: string, ratePerSec: number, durationMs: number, body: (i: number) => string, warmupMs?: number, headers?: Record<string, string> }): Promise<LoadResult> {
+  const url = new URL(opts.url)
+  const agent = new Agent({ keepAlive: true })
+  const latencies: number[] = []
+  const errors: Record<string, number> = {}
+  const pending: Array<Promise<void>> = []
+  let ok = 0
+  let inFlight = 0
+  let maxInFlight = 0
+  const start = performance.now()
+  const warmupEnd = start + (opts.warmupMs ?? 0)
+  const end = warmupEnd + opts.durationMs
+  const one = async (i: number): Promise<void> => {
+    const started = performance.now()
+    const counted = started >= warmupEnd
+    inFlight++
+    maxInFlight = Math.max(maxInFlight, inFlight)
+    let status: number
+    try {
+      status = await post(agent, url, opts.body(i), opts.headers)
+    } catch (err) {
+      status = -1
+      if (counted) errors[(err as NodeJS.ErrnoException).code ?? 'network'] = (errors[(err as NodeJS.ErrnoException).code ?? 'network'] ?? 0) + 1
+    }
+    inFlight--
+    if (!counted) return
+    if (status === 200) {
+      ok++
+      latencies.push(performance.now() - started)
+    } else if (status !== -1) errors[String(status)] = (errors[String(status)] ?? 0) + 1
+  }
+  // arrival times are drawn ahead and every one that is due is sent when the timer fires (timers
+  // fire on whole ms at best): a request's time counts from when it was sent
+  let next = start
+  let seq = 0
+  while (next < end) {
+    const now = performance.now()
+    while (next <= now && next < end) {
+      pending.push(one(seq++))
+      next += -Math.log(1 - Math.random()) * 1000 / opts.ratePerSec
+    }
+    if (next < end) await new Promise(resolve => setTimeout(resolve, Math.max(0, next - performance.now())))
+  }
+  await Promise.all(pending)
+  agent.destroy()
+  latencies.sort((a, b) => a - b)
+  return {
+    concurrency: maxInFlight,
+    durationMs: opts.durationMs,
+    requests: ok + Object.values(errors).reduce((a, b) => a + b, 0),
+    ok,
+    errors,
+    throughputPerSec: ok / (opts.durationMs / 1000),
+    paceRatePerSec: Number.NaN,
+    p50Ms: quantile(latencies, 0.5),
+    p90Ms: quantile(latencies, 0.9),
+    p99Ms: quantile(latencies, 0.99)
+  }
+}

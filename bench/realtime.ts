@@ -17,7 +17,7 @@ const CURVES = [
 const GRID_SLOTS = [1, 2, 4, 8]
 /** Every curve with 1, 2, 4 and 8 invocation slots; named `curve/S`. */
 export const SHAPES: Shape[] = CURVES.flatMap(c => GRID_SLOTS.map(slots => ({ ...c, name: `${c.name}/${slots}`, slots })))
-const BATCH = 32
+export const BATCH = 32
 const WAIT_MS = 10
 export const LEVELS = [1, 8, 32, 64, 128]
 
@@ -79,14 +79,15 @@ const PLAN: Array<{ shape: Shape, modes: string[] }> = SHAPES.map(shape => ({
 
 const TEXT = 'The council approved the new budget on Monday after a long debate. Libraries will open on Sundays. ' +
   'Road repairs get twice the money of last year. The vote was eleven to four.'
-const BODY = JSON.stringify({ text: `{i}. ${TEXT}` })
+/** A `/v1/summarize` body, numbered per request (`{i}`). */
+export const BODY = JSON.stringify({ text: `{i}. ${TEXT}` })
 /** A list payload of `batch` texts for the endpoint itself, the first numbered per request (`{i}`). */
 function listPayload (batch: number): string {
   const texts = Array.from({ length: batch }, (_, k) => JSON.stringify(`${DEFAULT_PROMPT}${k === 0 ? '{i}' : k}. ${TEXT}`))
   return `{"text_inputs":[${texts.join(',')}]}`
 }
 // ms of unmeasured load on each fresh gateway before its levels
-const GATEWAY_WARMUP_MS = 3000
+export const GATEWAY_WARMUP_MS = 3000
 
 /** The endpoint called directly, every slot kept busy with an even share: its own ceiling, measured. */
 export interface DirectResult {

@@ -7,6 +7,7 @@ import { runOverheadBench } from './overhead.js'
 import { runPeerBench } from './peer.js'
 import { readmeTable, runRealtimeBench } from './realtime.js'
 import { runLogCostBench } from './log-cost.js'
+import { runOpenLoopBench } from './open-loop.js'
 import { runRougeBench } from './rouge.js'
 import { runJobsBench } from './jobs.js'
 import { runTgiBench } from './tgi.js'
@@ -35,6 +36,13 @@ if (wanted('realtime')) {
   console.log('  README table (paste under "Micro-batching"):')
   console.log(readmeTable(realtime))
   await writeFile(`${RESULTS}realtime.svg`, realtimeChart(realtime, realtime.setup.levels as number[]))
+}
+if (wanted('openloop')) {
+  console.log('independent callers (Poisson arrivals at 30, 60 and 85% of capacity, from a load process of its own), the default policy against eager, per 4-slot shape:')
+  const open = await runOpenLoopBench()
+  results.openLoop = open
+  for (const c of open.cells) console.log(`  ${c.shape.padEnd(12)} ${String(Math.round(100 * c.load)).padStart(3)}%  learned / eager: p50 ${c.p50Ratio.toFixed(2)}x, p99 ${c.p99Ratio.toFixed(2)}x`)
+  console.log(`  worst: p50 ${open.summary.maxP50Ratio.toFixed(2)}x, p99 ${open.summary.maxP99Ratio.toFixed(2)}x`)
 }
 if (wanted('realtime') || wanted('logs')) {
   console.log('gateway CPU per request at the default LOG_LEVEL (info) and at warn (zero-latency endpoint, its own process, 32 clients, 3 s of unmeasured load each, then 6 rounds, each both levels back to back in alternating order):')

@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { closedLoop } from '../../bench/load.js'
+import { closedLoop, openLoop } from '../../bench/load.js'
 
 // An endpoint that answers in lumps, as a micro-batching one does (every caller of a batch at
 // once): the answers held are all released every 100 ms. Four closed-loop clients then get 40
@@ -35,4 +35,23 @@ t.test('paceRatePerSec is NaN where a client had a single answer in the window (
   const r = await closedLoop({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, concurrency: 2, durationMs: 500, warmupMs: 200, body: () => '{}' })
   t.equal(r.ok, 2)
   t.ok(Number.isNaN(r.paceRatePerSec))
+})
+
+// The open-loop bench stands for independent callers only if arrivals do not wait for answers:
+// against an endpoint that holds every request 200 ms, 100 requests a second keep about 20 in
+// flight (one closed-loop client would keep 1 and send 5 a second), and every request sent in
+// the window is counted however long its answer takes.
+t.test('openLoop sends at its rate whatever the answers take, and counts every request sent in the window', async t => {
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => { setTimeout(() => res.end('{}'), 200) })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { server.close() })
+  const r = await openLoop({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, ratePerSec: 100, durationMs: 2000, warmupMs: 300, body: i => `{"i":${i}}` })
+  // a Poisson count over 2 s at 100/s: 200 ± 14 (4 standard deviations: ± 57)
+  t.ok(Math.abs(r.ok - 200) <= 57, `${r.ok} answered in the window`)
+  t.same(r.errors, {})
+  t.ok(r.concurrency >= 10, `at most ${r.concurrency} in flight at once`)
+  t.ok(r.p50Ms >= 200 && r.p50Ms < 400, `p50 ${r.p50Ms.toFixed(0)} ms`)
 })

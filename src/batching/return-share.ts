@@ -49,6 +49,8 @@ export class ReturnShare {
   readonly #d: number[] = []
   readonly #v: number[] = []
   #next = 0
+  // the share as of the last sample (NaN: to be worked out)
+  #share = 1
 
   /** Record one arrival at `now` (epoch ms). */
   arrive (now: number): void {
@@ -72,7 +74,12 @@ export class ReturnShare {
       if (answer.at + answer.windowMs > now) break
       this.#sample(answer)
     }
-    if (this.#x.length === 0) return 1
+    if (Number.isNaN(this.#share)) this.#share = this.#fit()
+    return this.#share
+  }
+
+  /** The slope of d on x over the samples, lowered by RETURN_CONFIDENCE standard errors, in [0, 1]. */
+  #fit (): number {
     let xd = 0
     let xx = 0
     let xxv = 0
@@ -99,6 +106,7 @@ export class ReturnShare {
     this.#d[this.#next] = after - before
     this.#v[this.#next] = after + before
     this.#next = (this.#next + 1) % RETURN_SAMPLES
+    this.#share = Number.NaN
   }
 
   /** Arrivals in (from, to], or undefined when the ring no longer reaches back to `from`. */

@@ -167,8 +167,9 @@ interface Partition {
   // the most items (queued + in flight) of late: who comes back in a closed loop
   readonly recent: RecentMax
   readonly arrivals: ArrivalRate
-  // how many of the items answered do come back: 1 in a closed loop, 0 for independent callers
-  readonly returns: ReturnShare
+  // as of the latest decision: the items counted on (see #decisions) and its endpoint's ReturnShare
+  population: number
+  returnShare: number
 }
 
 type ItemState = 'queued' | 'in_flight' | 'settled'
@@ -248,6 +249,8 @@ export class MicroBatcher {
   readonly #flights = new Set<Flight>()
   // per endpoint: its latency curve, learnt from answered invocations
   readonly #latency = new Map<string, LatencyModel>()
+  // per endpoint: how many of the items answered come back (ReturnShare)
+  readonly #returns = new Map<string, ReturnShare>()
   // items waiting per lane (key, '' without one); lanes with none are absent
   readonly #queuedPerKey = new Map<string, number>()
   // every unsettled item, queued or in flight
@@ -356,7 +359,8 @@ export class MicroBatcher {
         inFlightItems: 0,
         recent: new RecentMax(),
         arrivals: new ArrivalRate(),
-        returns: new ReturnShare()
+        population: 0,
+        returnShare: 1
       }
       this.#partitions.set(key, partition)
     }
@@ -388,7 +392,7 @@ export class MicroBatcher {
       this.#queuedPerKey.set(lane, (this.#queuedPerKey.get(lane) ?? 0) + 1)
       home.recent.observe(home.queue.size + home.inFlightItems, now, this.#populationWindowMs(home.endpoint))
       home.arrivals.arrive(now)
-      home.returns.arrive(now)
+      this.#returnsOf(home.endpoint).arrive(now)
       this.#deadlines.push(item)
       this.#depth++
     })
@@ -447,7 +451,6 @@ export class MicroBatcher {
   /** The policy's decision for every partition with waiting items; forgets idle partitions. */
   #decisions (now: number): Array<{ partition: Partition, next: Item, decision: FlushDecision }> {
     let totalPopulation = 0
-    const populations = new Map<Partition, { population: number, returnShare: number }>()
     for (const partition of this.#partitions.values()) {
       const recent = partition.recent.value(now, this.#populationWindowMs(partition.endpoint))
       const here = partition.queue.size + partition.inFlightItems
@@ -459,10 +462,9 @@ export class MicroBatcher {
       // closed loop they are on their way back; independent callers who were here have left
       // (counting them would have a free slot wait for company that is not coming, and the wait
       // itself swell the count: fuller queues, longer invocations, more waiting)
-      const returnShare = partition.returns.value(now)
-      const population = here + returnShare * Math.max(0, recent - here)
-      populations.set(partition, { population, returnShare })
-      totalPopulation += population
+      partition.returnShare = this.#returnsOf(partition.endpoint).value(now)
+      partition.population = here + partition.returnShare * Math.max(0, recent - here)
+      totalPopulation += partition.population
     }
     // per busy slot, ms until its answer is expected (first send + the learnt latency)
     const busyFreeInMs: number[] = []
@@ -475,7 +477,7 @@ export class MicroBatcher {
       const next = partition.queue.peek()
       if (next === undefined) continue
       const queued = partition.queue.size
-      const { population, returnShare } = populations.get(partition) ?? { population: queued + partition.inFlightItems, returnShare: 1 }
+      const { population, returnShare } = partition
       const decision = decideFlush(this.#policy, {
         now,
         queued,
@@ -511,6 +513,16 @@ export class MicroBatcher {
       if (best === undefined || next.tag < best.next.tag) best = { partition, next, take: decision.take }
     }
     return best
+  }
+
+  /** Whether an endpoint's answered callers come back (per endpoint: it outlives partitions, which go when idle). */
+  #returnsOf (endpoint: string): ReturnShare {
+    let returns = this.#returns.get(endpoint)
+    if (returns === undefined) {
+      returns = new ReturnShare()
+      this.#returns.set(endpoint, returns)
+    }
+    return returns
   }
 
   /** ms over which a partition's population is remembered: two invocations of a full batch, as learnt. */
@@ -570,10 +582,6 @@ export class MicroBatcher {
       this.#inFlight--
       this.#flights.delete(flight)
       this.#slotFreedAt = this.#clock.now()
-      // its callers, if they are a closed loop, come back within half an invocation (a full
-      // batch's callers on a busy machine: batch × CPU per request) and maxWaitMs at least
-      const windowMs = Math.max(this.#maxWaitMs, (this.#slotFreedAt - flight.started) / 2)
-      flight.items[0].partition.returns.answered(this.#slotFreedAt, flight.items.length, windowMs)
       this.#pump()
     }
   }
@@ -584,13 +592,19 @@ export class MicroBatcher {
     for (let attempt = 1; ; attempt++) {
       const live = this.#live(pending)
       if (live.length === 0) return
+      const sentAt = this.#clock.now()
       const result = await this.#send(flight, live, batchId, attempt, bisected)
       switch (result.outcome) {
         case 'aborted':
           return
-        case 'ok':
+        case 'ok': {
+          // their callers, if in a closed loop, come back within half an invocation (a full
+          // batch's callers on a busy machine: batch × CPU per request) and maxWaitMs at least
+          const now = this.#clock.now()
+          this.#returnsOf(flight.endpoint).answered(now, live.length, Math.max(this.#maxWaitMs, (now - sentAt) / 2))
           live.forEach((item, i) => { this.#resolve(item, result.value[i]) })
           return
+        }
         case 'fatal':
           // the whole flight, so bisection steps still to come find nobody left to send
           this.#rejectAll(flight.items, new BatcherError('ENDPOINT_UNAVAILABLE', result.message, { cause: result.cause, retryAfterMs: RETRY_AFTER_FLOOR_MS }))

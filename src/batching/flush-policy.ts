@@ -134,7 +134,8 @@ function decideLearned (view: PartitionView): FlushDecision {
   // a wait only buys company, worth it as far as an invocation's cost is its base (one payload
   // instead of two); on a per-item-dominated endpoint the company mostly lengthens the invocation
   const baseShare = view.fit !== undefined ? view.fit.baseMs / Math.max(Number.EPSILON, fitLatencyMs(view.fit, share)) : 1
-  const patienceMs = fullPatienceMs * (view.returnShare + (1 - view.returnShare) * baseShare)
+  const returning = Number.isFinite(view.returnShare) ? Math.min(1, Math.max(0, view.returnShare)) : 1
+  const patienceMs = fullPatienceMs * (returning + (1 - returning) * baseShare)
   // slots that free within that patience count as free (several answers land at once)
   const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
   if (view.queued >= share || view.bytesFull) return { take: Math.min(view.maxSize, Math.max(target, Math.ceil(view.queued / free))) }
@@ -165,12 +166,14 @@ function decideLearned (view: PartitionView): FlushDecision {
  * 1.77x, and 72% of the ceiling before any wait for latecomers). So the wait goes on up to one
  * invocation of the share, and only while the items queued wait less in all than the
  * latecomers would (q · eta <= (share - q) · latency, that is q / rate <= latency). The caller
- * stops it once arrivals pause for maxWaitMs.
+ * stops it once arrivals pause for maxWaitMs. It is cut by the share of answered callers who do
+ * come back (`returnShare`): independent callers keep arriving, and a wait that lasts while they
+ * do would last a whole invocation for callers who were never coming back.
  */
 function stragglerWaitMs (view: PartitionView, inTransit: number, share: number): number {
   if (inTransit <= 0 || view.arrivalsPerMs <= 0 || view.fit === undefined) return 0
   const cycleMs = fitLatencyMs(view.fit, share)
-  return view.queued / view.arrivalsPerMs > cycleMs ? 0 : cycleMs
+  return view.queued / view.arrivalsPerMs > cycleMs ? 0 : cycleMs * view.returnShare
 }
 
 /** Take `take` once the oldest item has waited `waitMs`, else look again then. */

@@ -41,6 +41,12 @@ function paceRate (paces: Array<{ count: number, first: number, last: number }>)
   return rate
 }
 
+/** Counts one failed request in `errors`: by status code, or by the network error's code (status -1). */
+function countError (errors: Record<string, number>, status: number, err?: unknown): void {
+  const key = status === -1 ? (err as NodeJS.ErrnoException | undefined)?.code ?? 'network' : String(status)
+  errors[key] = (errors[key] ?? 0) + 1
+}
+
 /** POSTs a JSON body over a keep-alive agent; resolves with the status code. */
 function post (agent: Agent, url: URL, body: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -82,7 +88,7 @@ export async function closedLoop (opts: { url: string, concurrency: number, dura
         status = await post(agent, url, opts.body(seq++), opts.headers)
       } catch (err) {
         status = -1
-        errors[(err as NodeJS.ErrnoException).code ?? 'network'] = (errors[(err as NodeJS.ErrnoException).code ?? 'network'] ?? 0) + 1
+        countError(errors, status, err)
       }
       const finished = performance.now()
       // completions inside the window count, whenever they started: long latencies are not cut off
@@ -94,7 +100,7 @@ export async function closedLoop (opts: { url: string, concurrency: number, dura
         if (pace.count++ === 0) pace.first = finished
         pace.last = finished
       } else if (status !== -1) {
-        errors[String(status)] = (errors[String(status)] ?? 0) + 1
+        countError(errors, status)
       }
     }
   }
@@ -116,9 +122,11 @@ export async function closedLoop (opts: { url: string, concurrency: number, dura
 }
 
 /**
- * Open loop: independent callers, requests sent at `ratePerSec` on average with exponential gaps
+ * Open loop: independent callers, requests due at `ratePerSec` on average with exponential gaps
  * (a Poisson stream), none waiting for another's answer, for `durationMs` after `warmupMs`.
- * Requests sent inside the window are counted, however long their answers take; `concurrency`
+ * Requests due inside the window are counted, however long their answers take, and each one's
+ * latency runs from when it was due: a load generator that sends late (its timer held up by a
+ * burst of answers) counts the delay against the gateway rather than hiding it. `concurrency`
  * is the most in flight at once, `paceRatePerSec` NaN.
  */
 export async function openLoop (opts: { url: string, ratePerSec: number, durationMs: number, body: (i: number) => string, warmupMs?: number, headers?: Record<string, string> }): Promise<LoadResult> {
@@ -133,24 +141,24 @@ export async function openLoop (opts: { url: string, ratePerSec: number, duratio
   const start = performance.now()
   const warmupEnd = start + (opts.warmupMs ?? 0)
   const end = warmupEnd + opts.durationMs
-  const one = async (i: number): Promise<void> => {
-    const started = performance.now()
-    const counted = started >= warmupEnd
+  const one = async (i: number, due: number): Promise<void> => {
+    const counted = due >= warmupEnd
     inFlight++
     maxInFlight = Math.max(maxInFlight, inFlight)
     let status: number
+    let failure: unknown
     try {
       status = await post(agent, url, opts.body(i), opts.headers)
     } catch (err) {
       status = -1
-      if (counted) errors[(err as NodeJS.ErrnoException).code ?? 'network'] = (errors[(err as NodeJS.ErrnoException).code ?? 'network'] ?? 0) + 1
+      failure = err
     }
     inFlight--
     if (!counted) return
     if (status === 200) {
       ok++
-      latencies.push(performance.now() - started)
-    } else if (status !== -1) errors[String(status)] = (errors[String(status)] ?? 0) + 1
+      latencies.push(performance.now() - due)
+    } else countError(errors, status, failure)
   }
   // arrival times are drawn ahead and every one that is due is sent when the timer fires (timers
   // fire on whole ms at best): a request's time counts from when it was sent
@@ -159,7 +167,7 @@ export async function openLoop (opts: { url: string, ratePerSec: number, duratio
   while (next < end) {
     const now = performance.now()
     while (next <= now && next < end) {
-      pending.push(one(seq++))
+      pending.push(one(seq++, next))
       next += -Math.log(1 - Math.random()) * 1000 / opts.ratePerSec
     }
     if (next < end) await new Promise(resolve => setTimeout(resolve, Math.max(0, next - performance.now())))

@@ -458,12 +458,13 @@ export class MicroBatcher {
         this.#partitions.delete(partition.key)
         continue
       }
-      // those of late who are not here now count as far as they come back when answered: in a
-      // closed loop they are on their way back; independent callers who were here have left
-      // (counting them would have a free slot wait for company that is not coming, and the wait
-      // itself swell the count: fuller queues, longer invocations, more waiting)
+      // the even share is cut from every caller of late; whether those not here now are waited
+      // for depends on whether answered callers come back (the policy weighs them by it):
+      // independent callers who were here have left, and waiting for them swelled the count
+      // (fuller queues, longer invocations, more waiting). Scaling the count itself cut the
+      // share below ⌈C/S⌉ when a closed loop read low, and a slot left a caller behind
       partition.returnShare = this.#returnsOf(partition.endpoint).value(now)
-      partition.population = here + partition.returnShare * Math.max(0, recent - here)
+      partition.population = Math.max(here, recent)
       totalPopulation += partition.population
     }
     // per busy slot, ms until its answer is expected (first send + the learnt latency)

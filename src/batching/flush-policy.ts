@@ -7,10 +7,10 @@ export const FLUSH_POLICIES = ['learned', 'adaptive', 'eager', 'wait'] as const
  * When a waiting partition goes out while an invocation slot is free, and with how many items.
  *
  * - `learned` (the default): gives every slot an even share of the partition's recent
- *   population (items queued or in flight at its busiest over the last window, see `RecentMax`;
- *   those not here now counted only as far as answered callers do come back, see
- *   `ReturnShare`), and waits for the rest of a share only while those callers are expected back
- *   (or arriving fast enough that one more comes within the wait), and for less than the
+ *   population (items queued or in flight at its busiest over the last window, see `RecentMax`),
+ *   and waits for the rest of a share only while those callers are expected back (as far as
+ *   answered callers do come back, see `ReturnShare`; or arriving fast enough that one more
+ *   comes within the wait), and for less than the
  *   endpoint's learnt base latency (`LatencyModel`) and `maxWaitMs` — longer only for callers
  *   still coming back, while they keep coming (see `stragglerWaitMs`). For independent callers
  *   (who do not come back when answered) the wait shrinks to the base's part of an invocation:
@@ -45,7 +45,7 @@ export interface PartitionView {
   slotFreedAt: number
   /** Items of this partition in flight. */
   inFlightItems: number
-  /** Items this partition holds (queued + in flight), plus those of late expected back (`returnShare` of the rest); >= queued + inFlightItems. */
+  /** Items this partition held (queued or in flight) at its busiest of late; >= queued + inFlightItems. */
   population: number
   /** Share of this partition's answered items that come back (`ReturnShare`): 1 for callers in a closed loop, 0 for independent ones. */
   returnShare: number
@@ -139,12 +139,15 @@ function decideLearned (view: PartitionView): FlushDecision {
   // slots that free within that patience count as free (several answers land at once)
   const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
   if (view.queued >= share || view.bytesFull) return { take: Math.min(view.maxSize, Math.max(target, Math.ceil(view.queued / free))) }
-  // callers of this partition not here now but here of late (in a closed loop, on their way
-  // back), or at the rate items arrive, at least one more within the patience
-  const inTransit = view.population - view.queued - view.inFlightItems
+  // callers of this partition not here now but here of late, as far as answered callers come
+  // back (in a closed loop, on their way back), or at the rate items arrive, at least one more
+  // within the patience
+  const inTransit = returning * (view.population - view.queued - view.inFlightItems)
   const soon = view.arrivalsPerMs * patienceMs
-  // nobody expected: a free slot never idles while items wait
-  if (patienceMs <= 0 || (inTransit <= 0 && soon < 1)) return { take: view.queued }
+  // nobody expected: a free slot never idles while items wait. At least half a caller: a
+  // stream of independent callers whose share reads a few hundredths would otherwise wait on
+  // every batch (1.5x eager's p50 on 5+10·B, 8 slots, 60% of capacity)
+  if (patienceMs <= 0 || (inTransit < 0.5 && soon < 1)) return { take: view.queued }
   // patience counts from when the wait became a choice: items that waited for a slot start now
   const waitStart = Math.max(view.oldestArrival, view.slotFreedAt)
   const until = Math.max(waitStart + patienceMs, Math.min(waitStart + stragglerWaitMs(view, inTransit, share), view.lastArrival + view.maxWaitMs))

@@ -47,6 +47,19 @@ function countError (errors: Record<string, number>, status: number, err?: unkno
   errors[key] = (errors[key] ?? 0) + 1
 }
 
+/** A run's result from its counts and its latencies (sorted here). */
+function loadResult (counts: { concurrency: number, durationMs: number, ok: number, errors: Record<string, number>, paceRatePerSec: number }, latencies: number[]): LoadResult {
+  latencies.sort((a, b) => a - b)
+  return {
+    ...counts,
+    requests: counts.ok + Object.values(counts.errors).reduce((a, b) => a + b, 0),
+    throughputPerSec: counts.ok / (counts.durationMs / 1000),
+    p50Ms: quantile(latencies, 0.5),
+    p90Ms: quantile(latencies, 0.9),
+    p99Ms: quantile(latencies, 0.99)
+  }
+}
+
 /** POSTs a JSON body over a keep-alive agent; resolves with the status code. */
 function post (agent: Agent, url: URL, body: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -106,19 +119,7 @@ export async function closedLoop (opts: { url: string, concurrency: number, dura
   }
   await Promise.all(Array.from({ length: opts.concurrency }, client))
   agent.destroy()
-  latencies.sort((a, b) => a - b)
-  return {
-    concurrency: opts.concurrency,
-    durationMs: opts.durationMs,
-    requests: ok + Object.values(errors).reduce((a, b) => a + b, 0),
-    ok,
-    errors,
-    throughputPerSec: ok / (opts.durationMs / 1000),
-    paceRatePerSec: paceRate(paces),
-    p50Ms: quantile(latencies, 0.5),
-    p90Ms: quantile(latencies, 0.9),
-    p99Ms: quantile(latencies, 0.99)
-  }
+  return loadResult({ concurrency: opts.concurrency, durationMs: opts.durationMs, ok, errors, paceRatePerSec: paceRate(paces) }, latencies)
 }
 
 /**
@@ -174,17 +175,5 @@ export async function openLoop (opts: { url: string, ratePerSec: number, duratio
   }
   await Promise.all(pending)
   agent.destroy()
-  latencies.sort((a, b) => a - b)
-  return {
-    concurrency: maxInFlight,
-    durationMs: opts.durationMs,
-    requests: ok + Object.values(errors).reduce((a, b) => a + b, 0),
-    ok,
-    errors,
-    throughputPerSec: ok / (opts.durationMs / 1000),
-    paceRatePerSec: Number.NaN,
-    p50Ms: quantile(latencies, 0.5),
-    p90Ms: quantile(latencies, 0.9),
-    p99Ms: quantile(latencies, 0.99)
-  }
+  return loadResult({ concurrency: maxInFlight, durationMs: opts.durationMs, ok, errors, paceRatePerSec: Number.NaN }, latencies)
 }

@@ -1,7 +1,7 @@
 import { awsModeEnv, startEndpoint, startGateway } from './gateway-process.js'
 import { runLoad } from './load-runner.js'
 import type { LoadResult } from './load.js'
-import { BATCH, BODY, GATEWAY_WARMUP_MS, latencyMs, MODES, SHAPES, type Mode, type Shape } from './realtime.js'
+import { BATCH, BODY, ceilingPerSec, GATEWAY_WARMUP_MS, MODES, SHAPES, type Mode, type Shape } from './realtime.js'
 
 // the three curves on 4 slots; loads as shares of the endpoint's capacity (every slot busy with
 // full batches of 32)
@@ -26,9 +26,9 @@ export interface OpenLoopBench {
   summary: { maxP50Ratio: number, maxP99Ratio: number }
 }
 
-/** Items per second `shape` answers with every slot busy with a full batch. */
+/** Items per second `shape` answers with every slot busy with a full batch: its ceiling with as many callers as fill them. */
 export function capacityPerSec (shape: Shape): number {
-  return 1000 * shape.slots * BATCH / latencyMs(shape, BATCH)
+  return ceilingPerSec(shape, shape.slots * BATCH)
 }
 
 /**

@@ -80,6 +80,22 @@ t.test("'learned': for independent callers a wait is worth only what the endpoin
   t.same(decideFlush('learned', { ...flat, returnShare: 0 }), { until: 1000 + 10 * 200 / 202 }, 'independent callers, 200 + 0.5·B: nearly all of maxWaitMs, as batching pays')
 })
 
+t.test("'learned': the last caller of a share is waited for where it would lose an invocation, even on a low share", async (t) => {
+  // 200 + 0.5·B on 2 slots, 8 callers: the other slot busy with 4, 3 of this slot's 4 back, the
+  // share of answered callers coming back read at 0.3 (stragglers, or answers of callers since
+  // gone): 0.3 of a caller expected, who would wait a whole invocation (202 ms) for the next slot
+  const last = { ...VIEW, queued: 3, population: 8, totalPopulation: 8, inFlightItems: 4, inFlight: 1, slots: 2, busyFreeInMs: [150], returnShare: 0.3, fit: { baseMs: 200, perItemMs: 0.5, samples: 32, minItems: 2, maxItems: 32 } }
+  // patience: maxWaitMs × (0.3 + 0.7 × 200 / 202)
+  t.same(decideFlush('learned', last), { until: 1000 + 10 * (0.3 + 0.7 * 200 / 202) }, '0.3 × 202 ms to lose against 3 × 10 ms of waiting: wait')
+  t.same(decideFlush('learned', { ...last, returnShare: 0.1 }), { take: 3 }, 'a share of 0.1 is within independent callers\' noise: at once')
+  // 3 slots, 7 callers (a share of 3): 4 in flight on one slot, 2 here, 1 expected at 0.3
+  t.same(decideFlush('learned', { ...last, slots: 3, population: 7, totalPopulation: 7, queued: 2 }), { take: 2 }, 'another slot idle: the late caller will take that one, so at once')
+  // 5 + 10·B, a share of 4 (45 ms): patience 5 ms × (0.2 + 0.8 × 5 / 45)
+  const perItem = { ...last, returnShare: 0.2, fit: { baseMs: 5, perItemMs: 10, samples: 32, minItems: 1, maxItems: 32 } }
+  t.same(decideFlush('learned', perItem), { until: 1000 + 5 * (0.2 + 0.8 * 5 / 45) }, '5 + 10·B: 0.2 × 45 ms to lose against 3 × 1.4 ms: wait')
+  t.same(decideFlush('learned', { ...perItem, returnShare: 0.05 }), { take: 3 }, 'and at 0.05, noise: at once')
+})
+
 t.test("'learned': the last free slot keeps waiting for callers still coming back, while they keep coming", async (t) => {
   // 200 + 0.5·B on 2 slots, 64 callers: one slot busy (answer due in 150 ms), 32 of the other
   // slot's callers on their way back at one per 0.6 ms, 16 here after 10 ms

@@ -60,9 +60,9 @@ for await (const line of rl) {
   const isParent = stage.prevIndent > indent
   stage.prevIndent = indent
   const failing = m[2] === 'not ok' && !m[3]
-  const where = stage.path.filter(p => p.indent < indent).map(p => p.name)
   // a parent's own `# Subtest:` line sits at its indent: it is closed now
   stage.path = stage.path.filter(p => p.indent < indent)
+  const where = stage.path.map(p => p.name)
   if (isParent) {
     if (failing) {
       stage.failedParents++

@@ -162,7 +162,8 @@ export async function openLoop (opts: { url: string, ratePerSec: number, duratio
     } else countError(errors, status, failure)
   }
   // arrival times are drawn ahead and every one that is due is sent when the timer fires (timers
-  // fire on whole ms at best): a request's time counts from when it was sent
+  // fire on whole ms at best): a request's time counts from when it was due, so a late timer
+  // is not hidden
   let next = start
   let seq = 0
   while (next < end) {

@@ -490,7 +490,7 @@ export class MicroBatcher {
         returnShare,
         arrivalsPerMs: partition.arrivals.perMs(),
         lastArrival: partition.arrivals.last,
-        totalPopulation: Math.max(totalPopulation, population),
+        totalPopulation,
         inFlight: this.#inFlight,
         busyFreeInMs,
         slots: this.#maxConcurrent,

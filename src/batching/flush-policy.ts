@@ -135,10 +135,12 @@ function decideLearned (view: PartitionView): FlushDecision {
   // than that for company costs the waiting items more than the fragment would. Nothing learnt
   // yet: an idle endpoint gets the item at once, a busy one is given maxWaitMs at most
   const fullPatienceMs = view.fit !== undefined ? Math.min(view.maxWaitMs, view.fit.baseMs) : view.inFlight > 0 ? view.maxWaitMs : 0
+  // an invocation of the share, as learnt
+  const shareMs = view.fit !== undefined ? fitLatencyMs(view.fit, share) : undefined
   // independent callers do not come back to a slot together, so there is no lock-in to avoid:
   // a wait only buys company, worth it as far as an invocation's cost is its base (one payload
   // instead of two); on a per-item-dominated endpoint the company mostly lengthens the invocation
-  const baseShare = view.fit !== undefined ? view.fit.baseMs / Math.max(Number.EPSILON, fitLatencyMs(view.fit, share)) : 1
+  const baseShare = view.fit !== undefined && shareMs !== undefined ? view.fit.baseMs / Math.max(Number.EPSILON, shareMs) : 1
   const returning = Number.isFinite(view.returnShare) ? Math.min(1, Math.max(0, view.returnShare)) : 1
   const patienceMs = fullPatienceMs * (returning + (1 - returning) * baseShare)
   // slots that free within that patience count as free (several answers land at once)
@@ -158,12 +160,12 @@ function decideLearned (view: PartitionView): FlushDecision {
   // (queued × patience). Closed loops of 2 to 4 callers per slot read 0.15–0.5 at times (their
   // callers straggle back over several ms, or answers of callers since gone still weigh in), and
   // each share then went out without its last caller: p99 1.9–2x p50 at 8 callers on 2 slots
-  const cycleMs = view.fit !== undefined ? fitLatencyMs(view.fit, share) : view.meanLatencyMs
-  const lateCallerCostly = view.slots - view.inFlight <= 1 && returning >= LATE_CALLER_SHARE && inTransit * cycleMs >= view.queued * patienceMs
-  if (patienceMs <= 0 || (inTransit < 0.5 && !lateCallerCostly && soon < 1)) return { take: view.queued }
+  const lateCallerCostly = (): boolean => view.slots - view.inFlight <= 1 && returning >= LATE_CALLER_SHARE &&
+    inTransit * (shareMs ?? view.meanLatencyMs) >= view.queued * patienceMs
+  if (patienceMs <= 0 || (inTransit < 0.5 && soon < 1 && !lateCallerCostly())) return { take: view.queued }
   // patience counts from when the wait became a choice: items that waited for a slot start now
   const waitStart = Math.max(view.oldestArrival, view.slotFreedAt)
-  const until = Math.max(waitStart + patienceMs, Math.min(waitStart + stragglerWaitMs(view, inTransit, share), view.lastArrival + view.maxWaitMs))
+  const until = Math.max(waitStart + patienceMs, Math.min(waitStart + stragglerWaitMs(view, inTransit, shareMs), view.lastArrival + view.maxWaitMs))
   return until <= view.now ? { take: view.queued } : { until }
 }
 
@@ -186,9 +188,8 @@ function decideLearned (view: PartitionView): FlushDecision {
  * come back (`returnShare`): independent callers keep arriving, and a wait that lasts while they
  * do would last a whole invocation for callers who were never coming back.
  */
-function stragglerWaitMs (view: PartitionView, inTransit: number, share: number): number {
-  if (inTransit <= 0 || view.arrivalsPerMs <= 0 || view.fit === undefined) return 0
-  const cycleMs = fitLatencyMs(view.fit, share)
+function stragglerWaitMs (view: PartitionView, inTransit: number, cycleMs: number | undefined): number {
+  if (inTransit <= 0 || view.arrivalsPerMs <= 0 || cycleMs === undefined) return 0
   return view.queued / view.arrivalsPerMs > cycleMs ? 0 : cycleMs * view.returnShare
 }
 

@@ -80,6 +80,9 @@ export class ReturnShare {
   #next = 0
   // the share as of the last sample (NaN: to be worked out)
   #share = 1
+  // the time of the latest value(): asked again within the same ms (the batcher asks once per
+  // partition per decision, and decides several times a ms under load), nothing has changed
+  #valuedAt = Number.NaN
 
   /** Record one arrival at `now` (epoch ms). */
   arrive (now: number): void {
@@ -101,6 +104,8 @@ export class ReturnShare {
   /** The share of answered items that come back, in [0, 1]. */
   value (now: number): number {
     this.#seen(now)
+    if (now === this.#valuedAt) return this.#share
+    this.#valuedAt = now
     for (; this.#judged < this.#answers.length; this.#judged++) {
       const answer = this.#answers[this.#judged]
       if (answer.at + answer.windowMs > now) break
@@ -134,6 +139,7 @@ export class ReturnShare {
       this.#v = []
       this.#next = 0
       this.#share = 1
+      this.#valuedAt = Number.NaN
     }
     this.#latest = now
   }

@@ -165,7 +165,7 @@ function decideLearned (view: PartitionView): FlushDecision {
   if (patienceMs <= 0 || (inTransit < 0.5 && soon < 1 && !lateCallerCostly())) return { take: view.queued }
   // patience counts from when the wait became a choice: items that waited for a slot start now
   const waitStart = Math.max(view.oldestArrival, view.slotFreedAt)
-  const until = Math.max(waitStart + patienceMs, Math.min(waitStart + stragglerWaitMs(view, inTransit, shareMs), view.lastArrival + view.maxWaitMs))
+  const until = Math.max(waitStart + patienceMs, Math.min(waitStart + stragglerWaitMs(view, inTransit, returning, shareMs), view.lastArrival + view.maxWaitMs))
   return until <= view.now ? { take: view.queued } : { until }
 }
 
@@ -188,9 +188,9 @@ function decideLearned (view: PartitionView): FlushDecision {
  * come back (`returnShare`): independent callers keep arriving, and a wait that lasts while they
  * do would last a whole invocation for callers who were never coming back.
  */
-function stragglerWaitMs (view: PartitionView, inTransit: number, cycleMs: number | undefined): number {
+function stragglerWaitMs (view: PartitionView, inTransit: number, returning: number, cycleMs: number | undefined): number {
   if (inTransit <= 0 || view.arrivalsPerMs <= 0 || cycleMs === undefined) return 0
-  return view.queued / view.arrivalsPerMs > cycleMs ? 0 : cycleMs * view.returnShare
+  return view.queued / view.arrivalsPerMs > cycleMs ? 0 : cycleMs * returning
 }
 
 /** Take `take` once the oldest item has waited `waitMs`, else look again then. */

@@ -91,10 +91,11 @@ export class ReturnShare {
     this.#count++
   }
 
-  /** Record an answer of `items` at `now`, judged once `windowMs` has passed. */
+  /** Record an answer of `items` at `now`, judged once `windowMs` (at least the clock's 1 ms grain) has passed. */
   answered (now: number, items: number, windowMs: number): void {
     this.#seen(now)
-    this.#answers.push({ at: now, items, windowMs, arrivalsBefore: this.#count })
+    // a window of 0 (no wait configured, answered within the ms) would weigh everything 0/0
+    this.#answers.push({ at: now, items, windowMs: Math.max(1, windowMs), arrivalsBefore: this.#count })
     if (this.#answers.length > ANSWER_LIMIT) {
       this.#answers.shift()
       this.#judged = Math.max(0, this.#judged - 1)

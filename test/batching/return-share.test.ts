@@ -157,3 +157,17 @@ t.test('one or two callers per slot: read as a closed loop, not left near 0 by t
     t.ok(value >= 0.4, `${c.name}: ${value.toFixed(2)}`)
   }
 })
+
+// BATCH_MAX_WAIT_MS=0 and an answer in the ms it was sent: the batcher gives a window of 0 ms.
+// Its weights were 0/0 and the share NaN for the next 256 answers (the policy took NaN for 1, and
+// every value() refitted all 256 samples)
+t.test('a window of 0 ms (no wait configured, answered within the ms): the share stays a number', async (t) => {
+  const share = new ReturnShare()
+  for (let at = 1000; at < 3000; at += 20) {
+    share.answered(at, 2, 0)
+    share.arrive(at)
+    share.arrive(at + 1)
+  }
+  const value = share.value(3000)
+  t.ok(Number.isFinite(value) && value >= 0 && value <= 1, `${value}`)
+})

@@ -1,5 +1,5 @@
 // answers a ReturnShare fits over, the latest first: at least RETURN_SAMPLES, and more until
-// Σ x² reaches RETURN_EVIDENCE (32 payloads of 32 callers, 256 of 2), as a small payload says
+// Σ w·x² reaches RETURN_EVIDENCE (32 payloads of 6 callers or more, 256 of 2), as a small payload says
 // less: fitted over 32 whatever their size, loops of 1 or 2 callers per slot read 0.6 at most and
 // often near 0 (the confidence bound took the rest), and a free slot then did not wait for the
 // last caller of a share, who waited a whole invocation for the next (p99 1.4–1.9x p50 at 8
@@ -8,6 +8,13 @@
 const RETURN_SAMPLES = 32
 const RETURN_EVIDENCE = 1024
 const MAX_RETURN_SAMPLES = 256
+// the most one answer weighs in the fit (x² = 32: 1/RETURN_SAMPLES of the evidence), as a
+// weighted least squares whose weights cap x² there: an answer whose neighbours and callers
+// left together (the last answers of 64 callers who stopped: x ≈ 64, d ≈ 0) otherwise weighed 64
+// times an answer of 8 callers, and held a new loop's share under the late-caller floor for
+// seconds (8 callers on one 50+5·B slot after 64: p99 1.86x p50 in the real bench). Where every
+// answer is as big, the capped fit is the plain one
+const MAX_LEVERAGE = RETURN_EVIDENCE / RETURN_SAMPLES
 // arrival times kept (8 KiB): a window holding more arrivals than this gives no sample (at such
 // rates every payload is full and nothing waits for company anyway)
 const ARRIVAL_RING = 1024
@@ -49,7 +56,8 @@ function weight (ms: number, windowMs: number): number {
  * - x: the items answered after it (itself included) less those answered before it, within the
  *   same windows: the returns a closed loop would add to d.
  * Both are weighted by distance from the answer (`weight`). The share is the least-squares
- * slope of d on x over the last answers (Σ x·d / Σ x²; how many: RETURN_EVIDENCE). Counting
+ * slope of d on x over the last answers (Σ w·x·d / Σ w·x², no answer's w·x² over MAX_LEVERAGE;
+ * how many: RETURN_EVIDENCE). Counting
  * the neighbours in x matters where answers land within a window of each other: a batch of 1
  * just after one of 31 sees the 31 come back in its window before (d = 1 − 31), as x says; where
  * slots free at a steady pace, the windows hold as many returns on either side (d ≈ x ≈ 0: no
@@ -154,10 +162,12 @@ export class ReturnShare {
     for (let k = 1; k <= kept; k++) {
       const i = (this.#next - k + kept) % kept
       const x = this.#x[i]
-      xd += x * this.#d[i]
-      xx += x * x
-      xxv += x * x * this.#v[i]
-      if (k >= RETURN_SAMPLES && xx >= RETURN_EVIDENCE) break
+      const w = x * x > MAX_LEVERAGE ? MAX_LEVERAGE / (x * x) : 1
+      xd += w * x * this.#d[i]
+      xx += w * x * x
+      xxv += w * w * x * x * this.#v[i]
+      // each answer adds at most MAX_LEVERAGE: at least RETURN_SAMPLES of them
+      if (xx >= RETURN_EVIDENCE) break
     }
     if (xx === 0) return 1
     return Math.min(1, Math.max(0, (xd - RETURN_CONFIDENCE * Math.sqrt(xxv)) / xx))

@@ -170,6 +170,7 @@ interface Partition {
   // as of the latest decision: the items counted on (see #decisions) and its endpoint's ReturnShare
   population: number
   returnShare: number
+  returnPoint: number
 }
 
 type ItemState = 'queued' | 'in_flight' | 'settled'
@@ -360,7 +361,8 @@ export class MicroBatcher {
         recent: new RecentMax(),
         arrivals: new ArrivalRate(),
         population: 0,
-        returnShare: 1
+        returnShare: 1,
+        returnPoint: 1
       }
       this.#partitions.set(key, partition)
     }
@@ -463,7 +465,9 @@ export class MicroBatcher {
       // independent callers who were here have left, and waiting for them swelled the count
       // (fuller queues, longer invocations, more waiting). Scaling the count itself cut the
       // share below ⌈C/S⌉ when a closed loop read low, and a slot left a caller behind
-      partition.returnShare = this.#returnsOf(partition.endpoint).value(now)
+      const returns = this.#returnsOf(partition.endpoint)
+      partition.returnShare = returns.value(now)
+      partition.returnPoint = returns.point(now)
       partition.population = Math.max(here, recent)
       totalPopulation += partition.population
     }
@@ -478,7 +482,7 @@ export class MicroBatcher {
       const next = partition.queue.peek()
       if (next === undefined) continue
       const queued = partition.queue.size
-      const { population, returnShare } = partition
+      const { population, returnShare, returnPoint } = partition
       const decision = decideFlush(this.#policy, {
         now,
         queued,
@@ -488,6 +492,7 @@ export class MicroBatcher {
         inFlightItems: partition.inFlightItems,
         population,
         returnShare,
+        returnPoint,
         arrivalsPerMs: partition.arrivals.perMs(),
         lastArrival: partition.arrivals.last,
         totalPopulation,

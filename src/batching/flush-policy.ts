@@ -49,6 +49,8 @@ export interface PartitionView {
   population: number
   /** Share of this partition's answered items that come back (`ReturnShare`): 1 for callers in a closed loop, 0 for independent ones. */
   returnShare: number
+  /** The same share before `ReturnShare`'s confidence bound: what the loss of a late caller is weighed with (returnShare where absent). */
+  returnPoint?: number
   /** Items per ms arriving in this partition of late (`ArrivalRate`). */
   arrivalsPerMs: number
   /** Epoch ms of this partition's latest arrival (NaN before the first). */
@@ -141,7 +143,8 @@ function decideLearned (view: PartitionView): FlushDecision {
   // a wait only buys company, worth it as far as an invocation's cost is its base (one payload
   // instead of two); on a per-item-dominated endpoint the company mostly lengthens the invocation
   const baseShare = view.fit !== undefined && shareMs !== undefined ? view.fit.baseMs / Math.max(Number.EPSILON, shareMs) : 1
-  const returning = Number.isFinite(view.returnShare) ? Math.min(1, Math.max(0, view.returnShare)) : 1
+  const clampShare = (share: number | undefined): number => share !== undefined && Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 1
+  const returning = clampShare(view.returnShare)
   const patienceMs = fullPatienceMs * (returning + (1 - returning) * baseShare)
   // slots that free within that patience count as free (several answers land at once)
   const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
@@ -149,7 +152,8 @@ function decideLearned (view: PartitionView): FlushDecision {
   // callers of this partition not here now but here of late, as far as answered callers come
   // back (in a closed loop, on their way back), or at the rate items arrive, at least one more
   // within the patience
-  const inTransit = returning * (view.population - view.queued - view.inFlightItems)
+  const missing = view.population - view.queued - view.inFlightItems
+  const inTransit = returning * missing
   const soon = view.arrivalsPerMs * patienceMs
   // nobody expected: a free slot never idles while items wait. At least half a caller: a
   // stream of independent callers whose share reads a few hundredths would otherwise wait on
@@ -159,9 +163,14 @@ function decideLearned (view: PartitionView): FlushDecision {
   // lose (inTransit × an invocation) is more than what the queued items lose waiting for it
   // (queued × patience). Closed loops of 2 to 4 callers per slot read 0.15–0.5 at times (their
   // callers straggle back over several ms, or answers of callers since gone still weigh in), and
-  // each share then went out without its last caller: p99 1.9–2x p50 at 8 callers on 2 slots
+  // each share then went out without its last caller: p99 1.9–2x p50 at 8 callers on 2 slots.
+  // The floor asks the share's bound whether these are a loop at all; the loss is weighed with
+  // its point estimate, what is expected: weighed with the bound, 4 callers a slot on 50+5·B
+  // whose bound read 0.24–0.33 (point estimate about 0.5) lost their last caller by 2 ms at every
+  // dispatch, the 8 locked into 3 + 4 with one in turn waiting half a cycle (real bench, 2 slots:
+  // p99 1.56–1.65x p50 in 3 of 5 runs; 1.10–1.32x in 5 of 5 weighed with the point estimate)
   const lateCallerCostly = (): boolean => view.slots - view.inFlight <= 1 && returning >= LATE_CALLER_SHARE &&
-    inTransit * (shareMs ?? view.meanLatencyMs) >= view.queued * patienceMs
+    Math.max(returning, clampShare(view.returnPoint ?? returning)) * missing * (shareMs ?? view.meanLatencyMs) >= view.queued * patienceMs
   if (patienceMs <= 0 || (inTransit < 0.5 && soon < 1 && !lateCallerCostly())) return { take: view.queued }
   // patience counts from when the wait became a choice: items that waited for a slot start now
   const waitStart = Math.max(view.oldestArrival, view.slotFreedAt)

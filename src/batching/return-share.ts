@@ -86,8 +86,9 @@ export class ReturnShare {
   #d: number[] = []
   #v: number[] = []
   #next = 0
-  // the share as of the last sample (NaN: to be worked out)
+  // the share as of the last sample, and its point estimate (NaN: to be worked out)
   #share = 1
+  #point = 1
   // the time of the latest value(): asked again within the same ms (the batcher asks once per
   // partition per decision, and decides several times a ms under load), nothing has changed
   #valuedAt = Number.NaN
@@ -110,10 +111,25 @@ export class ReturnShare {
     }
   }
 
-  /** The share of answered items that come back, in [0, 1]. */
+  /** The share of answered items that come back, in [0, 1]: the slope lowered by RETURN_CONFIDENCE standard errors (independent callers read 0). */
   value (now: number): number {
+    this.#update(now)
+    return this.#share
+  }
+
+  /**
+   * The same slope before the confidence bound, in [0, 1]: the expected share, for weighing a
+   * loss (a loop of 4 callers a slot whose bound reads 0.3 comes back at nearly 1). `value` is
+   * what tells a loop from independent callers; this one is noisy for independent callers.
+   */
+  point (now: number): number {
+    this.#update(now)
+    return this.#point
+  }
+
+  #update (now: number): void {
     this.#seen(now)
-    if (now === this.#valuedAt) return this.#share
+    if (now === this.#valuedAt) return
     this.#valuedAt = now
     for (; this.#judged < this.#answers.length; this.#judged++) {
       const answer = this.#answers[this.#judged]
@@ -121,8 +137,7 @@ export class ReturnShare {
       this.#sample(answer)
     }
     this.#forget(now)
-    if (Number.isNaN(this.#share)) this.#share = this.#fit()
-    return this.#share
+    if (Number.isNaN(this.#share)) this.#fit()
   }
 
   /** Drops judged answers no answer still to judge can count: an unjudged one is within its window of now. */
@@ -148,13 +163,14 @@ export class ReturnShare {
       this.#v = []
       this.#next = 0
       this.#share = 1
+      this.#point = 1
       this.#valuedAt = Number.NaN
     }
     this.#latest = now
   }
 
-  /** The slope of d on x over the latest samples (see RETURN_EVIDENCE), lowered by RETURN_CONFIDENCE standard errors, in [0, 1]. */
-  #fit (): number {
+  /** Sets the share (the slope of d on x over the latest samples, see RETURN_EVIDENCE, lowered by RETURN_CONFIDENCE standard errors) and its point estimate, both in [0, 1]. */
+  #fit (): void {
     let xd = 0
     let xx = 0
     let xxv = 0
@@ -169,8 +185,9 @@ export class ReturnShare {
       // each answer adds at most MAX_LEVERAGE: at least RETURN_SAMPLES of them
       if (xx >= RETURN_EVIDENCE) break
     }
-    if (xx === 0) return 1
-    return Math.min(1, Math.max(0, (xd - RETURN_CONFIDENCE * Math.sqrt(xxv)) / xx))
+    const clamp = (share: number): number => Math.min(1, Math.max(0, share))
+    this.#share = xx === 0 ? 1 : clamp((xd - RETURN_CONFIDENCE * Math.sqrt(xxv)) / xx)
+    this.#point = xx === 0 ? 1 : clamp(xd / xx)
   }
 
   #sample ({ at, windowMs, arrivalsBefore }: Answer): void {

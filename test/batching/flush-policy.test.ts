@@ -94,6 +94,13 @@ t.test("'learned': the last caller of a share is waited for where it would lose 
   const perItem = { ...last, returnShare: 0.2, fit: { baseMs: 5, perItemMs: 10, samples: 32, minItems: 1, maxItems: 32 } }
   t.same(decideFlush('learned', perItem), { until: 1000 + 5 * (0.2 + 0.8 * 5 / 45) }, '5 + 10·B: 0.2 × 45 ms to lose against 3 × 1.4 ms: wait')
   t.same(decideFlush('learned', { ...perItem, returnShare: 0.05 }), { take: 3 }, 'and at 0.05, noise: at once')
+  // 50 + 5·B, a share of 4 (70 ms), as traced in the real bench: the bound read 0.27 and its
+  // point estimate about 0.5; 0.27 × 70 ms against 3 × 7.9 ms sent the share without its last caller
+  const balanced = { ...last, returnShare: 0.27, fit: { baseMs: 50, perItemMs: 5, samples: 32, minItems: 2, maxItems: 32 } }
+  const patienceMs = 10 * (0.27 + 0.73 * 50 / 70)
+  t.same(decideFlush('learned', { ...balanced, returnPoint: 0.5 }), { until: 1000 + patienceMs }, 'the loss weighed with the point estimate: 0.5 × 70 ms against 3 × 7.9 ms: wait')
+  t.same(decideFlush('learned', { ...balanced, returnPoint: 0.3 }), { take: 3 }, 'a point estimate of 0.3: 21 ms against 23.7 ms, at once')
+  t.same(decideFlush('learned', { ...balanced, returnShare: 0.1, returnPoint: 0.9 }), { take: 3 }, 'a bound under the floor is no loop, whatever the point estimate: at once')
 })
 
 t.test("'learned': the last free slot keeps waiting for callers still coming back, while they keep coming", async (t) => {

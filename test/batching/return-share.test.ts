@@ -189,3 +189,16 @@ t.test('a crowd that left does not hold a new loop down: each answer weighs at m
     t.ok(value >= CLOSED_AT_LEAST, `${at - 8100} ms into the loop of 8: ${value.toFixed(2)}`)
   }
 })
+
+// the point estimate (the slope before the bound) weighs a late caller's loss; the bound says
+// whether there is a loop at all
+t.test('the point estimate: never under the bound, high for a loop, and 0 before the bound only by chance', async (t) => {
+  const loop = new ReturnShare()
+  replay(loop, closedLoop({ slots: 2, batch: 4, cycleMs: 70, spreadMs: 4, untilMs: 8000 }))
+  t.ok(loop.point(8000) >= loop.value(8000), `a loop of 4 a slot on 2 slots: point ${loop.point(8000).toFixed(2)}, bound ${loop.value(8000).toFixed(2)}`)
+  t.ok(loop.point(8000) >= 0.6, `a loop of 4 a slot: point ${loop.point(8000).toFixed(2)}`)
+  const stream = new ReturnShare()
+  replay(stream, independent(1, 0, 8000, lcg(11)))
+  t.ok(stream.point(8000) <= 0.3, `independent callers: point ${stream.point(8000).toFixed(2)} (bound ${stream.value(8000).toFixed(2)})`)
+  t.equal(new ReturnShare().point(0), 1, 'nothing seen yet: a closed loop, as the bound says')
+})

@@ -143,8 +143,10 @@ function decideLearned (view: PartitionView): FlushDecision {
   // a wait only buys company, worth it as far as an invocation's cost is its base (one payload
   // instead of two); on a per-item-dominated endpoint the company mostly lengthens the invocation
   const baseShare = view.fit !== undefined && shareMs !== undefined ? view.fit.baseMs / Math.max(Number.EPSILON, shareMs) : 1
-  const clampShare = (share: number | undefined): number => share !== undefined && Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 1
-  const returning = clampShare(view.returnShare)
+  const clampShare = (value: number): number => Math.min(1, Math.max(0, value))
+  const returning = Number.isFinite(view.returnShare) ? clampShare(view.returnShare) : 1
+  // never under the bound; the bound itself where no point estimate is given (or it is not a number)
+  const expectedReturning = view.returnPoint !== undefined && Number.isFinite(view.returnPoint) ? Math.max(returning, clampShare(view.returnPoint)) : returning
   const patienceMs = fullPatienceMs * (returning + (1 - returning) * baseShare)
   // slots that free within that patience count as free (several answers land at once)
   const free = Math.max(1, view.slots - view.inFlight + view.busyFreeInMs.filter((ms) => ms <= patienceMs).length)
@@ -160,7 +162,7 @@ function decideLearned (view: PartitionView): FlushDecision {
   // every batch (1.5x eager's p50 on 5+10·B, 8 slots, 60% of capacity). Less will do where the
   // other slots are all busy and the share reads clearly above such noise: a caller left behind
   // then waits about an invocation for the next slot, so it is waited for while what it would
-  // lose (inTransit × an invocation) is more than what the queued items lose waiting for it
+  // lose (the callers expected × an invocation) is more than what the queued items lose waiting for it
   // (queued × patience). Closed loops of 2 to 4 callers per slot read 0.15–0.5 at times (their
   // callers straggle back over several ms, or answers of callers since gone still weigh in), and
   // each share then went out without its last caller: p99 1.9–2x p50 at 8 callers on 2 slots.
@@ -170,7 +172,7 @@ function decideLearned (view: PartitionView): FlushDecision {
   // dispatch, the 8 locked into 3 + 4 with one in turn waiting half a cycle (real bench, 2 slots:
   // p99 1.56–1.65x p50 in 3 of 5 runs; 1.10–1.32x in 5 of 5 weighed with the point estimate)
   const lateCallerCostly = (): boolean => view.slots - view.inFlight <= 1 && returning >= LATE_CALLER_SHARE &&
-    Math.max(returning, clampShare(view.returnPoint ?? returning)) * missing * (shareMs ?? view.meanLatencyMs) >= view.queued * patienceMs
+    expectedReturning * missing * (shareMs ?? view.meanLatencyMs) >= view.queued * patienceMs
   if (patienceMs <= 0 || (inTransit < 0.5 && soon < 1 && !lateCallerCostly())) return { take: view.queued }
   // patience counts from when the wait became a choice: items that waited for a slot start now
   const waitStart = Math.max(view.oldestArrival, view.slotFreedAt)

@@ -101,6 +101,8 @@ t.test("'learned': the last caller of a share is waited for where it would lose 
   t.same(decideFlush('learned', { ...balanced, returnPoint: 0.5 }), { until: 1000 + patienceMs }, 'the loss weighed with the point estimate: 0.5 × 70 ms against 3 × 7.9 ms: wait')
   t.same(decideFlush('learned', { ...balanced, returnPoint: 0.3 }), { take: 3 }, 'a point estimate of 0.3: 21 ms against 23.7 ms, at once')
   t.same(decideFlush('learned', { ...balanced, returnShare: 0.1, returnPoint: 0.9 }), { take: 3 }, 'a bound under the floor is no loop, whatever the point estimate: at once')
+  t.same(decideFlush('learned', { ...balanced, returnPoint: Number.NaN }), { take: 3 }, 'a point estimate that is not a number: the bound, as if none were given: at once')
+  t.same(decideFlush('learned', balanced), { take: 3 }, 'none given: the bound')
 })
 
 t.test("'learned': the last free slot keeps waiting for callers still coming back, while they keep coming", async (t) => {
